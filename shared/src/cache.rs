@@ -1,0 +1,355 @@
+//! The Redis cache every service shares, cache-aside: subgraphs fill it, whoever changes data deletes keys.
+//!
+//! The cache is never on the critical path: every call is bounded by a short timeout, and a failure is
+//! logged and counted, then treated as a miss. After a failure the cache is skipped for a moment, so an
+//! outage costs one timeout per second, not one per request.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bb8_redis::RedisConnectionManager;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Key names, defined once so writers and invalidators never disagree.
+pub mod keys {
+    use uuid::Uuid;
+
+    /// A product by id.
+    pub fn product(id: Uuid) -> String {
+        format!("qm:v1:product:{id}")
+    }
+    /// The list of all categories.
+    pub fn categories() -> String {
+        "qm:v1:categories".to_owned()
+    }
+    /// A user by id.
+    pub fn user(id: Uuid) -> String {
+        format!("qm:v1:user:{id}")
+    }
+    /// Failed logins for one e-mail address in the current window.
+    pub fn login_failures_by_email(email: &str) -> String {
+        format!("qm:v1:ratelimit:login:email:{}", email.to_lowercase())
+    }
+    /// Failed logins from one client address in the current window.
+    pub fn login_failures_by_ip(ip: &str) -> String {
+        format!("qm:v1:ratelimit:login:ip:{ip}")
+    }
+}
+
+/// Time-to-live of each kind of entry.
+pub mod ttl {
+    use std::time::Duration;
+
+    /// Products: stock changes invalidate them, so the TTL only bounds memory.
+    pub const PRODUCT: Duration = Duration::from_secs(300);
+    /// Categories change rarely and are invalidated by `createCategory`.
+    pub const CATEGORIES: Duration = Duration::from_secs(600);
+    /// Users by id.
+    pub const USER: Duration = Duration::from_secs(300);
+}
+
+/// How long a cache call may take before it counts as a miss.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(100);
+/// How long the cache is skipped after a failure.
+const BACKOFF: Duration = Duration::from_secs(1);
+
+/// The cache client: Redis, an in-process map (when no Redis can be had locally), or nothing.
+#[derive(Clone)]
+pub struct Cache {
+    backend: Backend,
+    timeout: Duration,
+    skip_until_ms: Arc<AtomicU64>,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Redis(bb8::Pool<RedisConnectionManager>),
+    Memory(Arc<Mutex<HashMap<String, (Instant, String)>>>),
+    Disabled,
+}
+
+/// Why a cache call failed (only ever logged and counted).
+#[derive(Debug, thiserror::Error)]
+enum CacheError {
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("pool: {0}")]
+    Pool(#[from] bb8::RunError<redis::RedisError>),
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("skipped after a recent failure")]
+    BackingOff,
+}
+
+impl Cache {
+    /// A Redis-backed cache; connections are made lazily, so a Redis that is down does not block start-up.
+    pub fn redis(url: &SecretString, timeout: Duration) -> Result<Self, redis::RedisError> {
+        let manager = RedisConnectionManager::new(url.expose_secret())?;
+        let pool = bb8::Pool::builder()
+            .max_size(32)
+            .connection_timeout(timeout)
+            .retry_connection(false)
+            .build_unchecked(manager);
+        Ok(Self::with_backend(Backend::Redis(pool), timeout))
+    }
+
+    /// An in-process cache for a single-process development setup without Redis.
+    pub fn in_memory() -> Self {
+        Self::with_backend(Backend::Memory(Arc::default()), DEFAULT_TIMEOUT)
+    }
+
+    /// No cache at all: every read misses.
+    pub fn disabled() -> Self {
+        Self::with_backend(Backend::Disabled, DEFAULT_TIMEOUT)
+    }
+
+    fn with_backend(backend: Backend, timeout: Duration) -> Self {
+        Self { backend, timeout, skip_until_ms: Arc::new(AtomicU64::new(0)) }
+    }
+
+    /// Whether Redis answers a PING now (for `quickmart up`'s choice of backend).
+    pub async fn ping(&self) -> bool {
+        match &self.backend {
+            Backend::Redis(pool) => {
+                let ping = async {
+                    let mut conn = pool.get().await.ok()?;
+                    redis::cmd("PING").query_async::<String>(&mut *conn).await.ok()
+                };
+                matches!(tokio::time::timeout(Duration::from_secs(1), ping).await, Ok(Some(_)))
+            }
+            Backend::Memory(_) => true,
+            Backend::Disabled => false,
+        }
+    }
+
+    /// Reads one JSON value; `None` on a miss, on an undecodable entry, or when the cache fails.
+    pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.get_many_json(&[key.to_owned()]).await.into_iter().next().flatten()
+    }
+
+    /// Reads many JSON values in one round trip, in the order of `keys`.
+    pub async fn get_many_json<T: DeserializeOwned>(&self, keys: &[String]) -> Vec<Option<T>> {
+        if keys.is_empty() {
+            return Vec::new();
+        }
+        let raw: Vec<Option<String>> = match &self.backend {
+            Backend::Disabled => vec![None; keys.len()],
+            Backend::Memory(map) => {
+                let now = Instant::now();
+                let map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                keys.iter().map(|k| map.get(k).filter(|(exp, _)| *exp > now).map(|(_, v)| v.clone())).collect()
+            }
+            Backend::Redis(pool) => {
+                let result = self
+                    .guarded(async {
+                        let mut conn = pool.get().await?;
+                        let mut cmd = redis::cmd("MGET");
+                        cmd.arg(keys);
+                        Ok(cmd.query_async::<Vec<Option<String>>>(&mut *conn).await?)
+                    })
+                    .await;
+                self.observe_failure("mget", result).unwrap_or_else(|| vec![None; keys.len()])
+            }
+        };
+        raw.into_iter()
+            .zip(keys)
+            .map(|(value, key)| {
+                let decoded = value.and_then(|v| serde_json::from_str(&v).ok());
+                let outcome = if decoded.is_some() { "hit" } else { "miss" };
+                metrics::counter!("cache_requests_total", "keyspace" => keyspace(key), "outcome" => outcome)
+                    .increment(1);
+                decoded
+            })
+            .collect()
+    }
+
+    /// Writes one JSON value with a time-to-live.
+    pub async fn set_json<T: Serialize>(&self, key: &str, value: &T, ttl: Duration) {
+        self.set_many_json(&[(key.to_owned(), value)], ttl).await;
+    }
+
+    /// Writes many JSON values with one time-to-live, in one round trip.
+    pub async fn set_many_json<T: Serialize>(&self, entries: &[(String, T)], ttl: Duration) {
+        let encoded: Vec<(String, String)> = entries
+            .iter()
+            .filter_map(|(key, value)| serde_json::to_string(value).ok().map(|json| (key.clone(), json)))
+            .collect();
+        if encoded.is_empty() {
+            return;
+        }
+        match &self.backend {
+            Backend::Disabled => {}
+            Backend::Memory(map) => {
+                let expires = Instant::now() + ttl;
+                let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if map.len() > 50_000 {
+                    let now = Instant::now();
+                    map.retain(|_, (exp, _)| *exp > now);
+                }
+                for (key, json) in encoded {
+                    map.insert(key, (expires, json));
+                }
+            }
+            Backend::Redis(pool) => {
+                let result = self
+                    .guarded(async {
+                        let mut conn = pool.get().await?;
+                        let mut pipe = redis::pipe();
+                        for (key, json) in &encoded {
+                            pipe.cmd("SET").arg(key).arg(json).arg("PX").arg(ttl.as_millis() as u64).ignore();
+                        }
+                        pipe.query_async::<()>(&mut *conn).await?;
+                        Ok(())
+                    })
+                    .await;
+                self.observe_failure("set", result);
+            }
+        }
+    }
+
+    /// Deletes keys (after the change they describe has committed).
+    pub async fn delete(&self, keys: &[String]) {
+        if keys.is_empty() {
+            return;
+        }
+        match &self.backend {
+            Backend::Disabled => {}
+            Backend::Memory(map) => {
+                let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                for key in keys {
+                    map.remove(key);
+                }
+            }
+            Backend::Redis(pool) => {
+                let result = self
+                    .guarded(async {
+                        let mut conn = pool.get().await?;
+                        let mut cmd = redis::cmd("DEL");
+                        cmd.arg(keys);
+                        cmd.query_async::<i64>(&mut *conn).await?;
+                        Ok(())
+                    })
+                    .await;
+                self.observe_failure("del", result);
+            }
+        }
+    }
+
+    /// Counts one event in a fixed window starting at the first event: returns the count so far and the
+    /// seconds left in the window, or `None` when the cache is unavailable (callers then fail open).
+    pub async fn count_in_window(&self, key: &str, window: Duration) -> Option<(u64, u64)> {
+        match &self.backend {
+            Backend::Disabled => None,
+            Backend::Memory(map) => {
+                let now = Instant::now();
+                let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let entry = map.entry(key.to_owned()).or_insert_with(|| (now + window, "0".to_owned()));
+                if entry.0 <= now {
+                    *entry = (now + window, "0".to_owned());
+                }
+                let count = entry.1.parse::<u64>().unwrap_or(0) + 1;
+                entry.1 = count.to_string();
+                Some((count, entry.0.saturating_duration_since(now).as_secs().max(1)))
+            }
+            Backend::Redis(pool) => {
+                let result = self
+                    .guarded(async {
+                        let mut conn = pool.get().await?;
+                        let (count, ttl): (u64, i64) = redis::pipe()
+                            .atomic()
+                            .cmd("INCR")
+                            .arg(key)
+                            .cmd("EXPIRE")
+                            .arg(key)
+                            .arg(window.as_secs())
+                            .arg("NX")
+                            .ignore()
+                            .cmd("TTL")
+                            .arg(key)
+                            .query_async(&mut *conn)
+                            .await?;
+                        Ok((count, u64::try_from(ttl).unwrap_or(window.as_secs()).max(1)))
+                    })
+                    .await;
+                self.observe_failure("incr", result)
+            }
+        }
+    }
+
+    /// Runs a Redis call within the timeout, unless a recent failure says to skip it.
+    async fn guarded<T>(&self, call: impl Future<Output = Result<T, CacheError>>) -> Result<T, CacheError> {
+        if now_ms() < self.skip_until_ms.load(Ordering::Relaxed) {
+            return Err(CacheError::BackingOff);
+        }
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(result) => result,
+            Err(_) => Err(CacheError::Timeout(self.timeout)),
+        }
+    }
+
+    fn observe_failure<T>(&self, operation: &'static str, result: Result<T, CacheError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(CacheError::BackingOff) => {
+                metrics::counter!("cache_errors_total", "operation" => operation, "kind" => "skipped").increment(1);
+                None
+            }
+            Err(error) => {
+                let was_healthy =
+                    self.skip_until_ms.swap(now_ms() + BACKOFF.as_millis() as u64, Ordering::Relaxed) == 0;
+                metrics::counter!("cache_errors_total", "operation" => operation, "kind" => "failed").increment(1);
+                if was_healthy {
+                    tracing::warn!(operation, error = %error, "cache unavailable; serving without it");
+                } else {
+                    tracing::debug!(operation, error = %error, "cache still unavailable");
+                }
+                None
+            }
+        }
+    }
+}
+
+fn keyspace(key: &str) -> String {
+    key.split(':').nth(2).unwrap_or("other").to_owned()
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn in_memory_round_trip_and_delete() {
+        let cache = Cache::in_memory();
+        cache.set_json("qm:v1:product:1", &vec![1, 2, 3], Duration::from_secs(5)).await;
+        assert_eq!(cache.get_json::<Vec<i32>>("qm:v1:product:1").await, Some(vec![1, 2, 3]));
+        cache.delete(&["qm:v1:product:1".to_owned()]).await;
+        assert_eq!(cache.get_json::<Vec<i32>>("qm:v1:product:1").await, None);
+    }
+
+    #[tokio::test]
+    async fn a_dead_redis_is_a_fast_miss() {
+        let cache = Cache::redis(&SecretString::from("redis://127.0.0.1:1"), DEFAULT_TIMEOUT).expect("url");
+        let started = Instant::now();
+        for _ in 0..5 {
+            assert_eq!(cache.get_json::<String>("qm:v1:product:x").await, None);
+            cache.set_json("qm:v1:product:x", &"v", Duration::from_secs(1)).await;
+        }
+        assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
+        assert_eq!(cache.count_in_window("k", Duration::from_secs(60)).await, None);
+    }
+
+    #[tokio::test]
+    async fn windows_count_events() {
+        let cache = Cache::in_memory();
+        assert_eq!(cache.count_in_window("k", Duration::from_secs(60)).await.map(|c| c.0), Some(1));
+        assert_eq!(cache.count_in_window("k", Duration::from_secs(60)).await.map(|c| c.0), Some(2));
+    }
+}

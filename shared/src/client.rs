@@ -1,0 +1,222 @@
+//! The internal REST client subgraphs and cores use to call cores: timeouts, bounded retries for idempotent
+//! calls only, the internal token, request id and trace context propagation, and problem documents mapped back
+//! to [`AppError`].
+
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, Method};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::auth::Actor;
+use crate::error::{AppError, PROBLEM_JSON, Problem};
+use crate::internal::{ACTOR_ID_HEADER, ACTOR_ROLE_HEADER, INTERNAL_TOKEN_HEADER};
+use crate::telemetry::{REQUEST_ID_HEADER, RequestMeta, TRACEPARENT_HEADER};
+
+/// Retries after the first attempt of an idempotent call.
+const MAX_RETRIES: u32 = 2;
+
+/// Who a call is made for: the acting user (sent as `x-actor-*`) and the request it serves.
+#[derive(Debug, Clone, Default)]
+pub struct CallContext {
+    /// The signed-in user, if any.
+    pub actor: Option<Actor>,
+    /// The request being served (falls back to the task's current request).
+    pub meta: Option<RequestMeta>,
+}
+
+impl CallContext {
+    /// A call on behalf of `actor` within the current request.
+    pub fn for_actor(actor: Option<Actor>) -> Self {
+        Self { actor, meta: crate::telemetry::current_request() }
+    }
+}
+
+/// A client of one core service.
+#[derive(Clone)]
+pub struct InternalClient {
+    http: reqwest::Client,
+    base_url: String,
+    token: SecretString,
+    service: &'static str,
+}
+
+impl std::fmt::Debug for InternalClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InternalClient").field("service", &self.service).field("base_url", &self.base_url).finish()
+    }
+}
+
+impl InternalClient {
+    /// A client of `service` at `base_url` (e.g. `http://127.0.0.1:8082`), each attempt bounded by `timeout`.
+    pub fn new(
+        service: &'static str,
+        base_url: &str,
+        token: SecretString,
+        timeout: Duration,
+    ) -> Result<Self, AppError> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(2))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .build()
+            .map_err(AppError::internal)?;
+        Ok(Self { http, base_url: base_url.trim_end_matches('/').to_owned(), token, service })
+    }
+
+    /// Starts a GET (idempotent, retried).
+    pub fn get(&self, path: &str) -> Call<'_> {
+        self.call(Method::GET, path).idempotent()
+    }
+
+    /// Starts a POST (not retried unless marked idempotent).
+    pub fn post(&self, path: &str) -> Call<'_> {
+        self.call(Method::POST, path)
+    }
+
+    /// Starts a PATCH (not retried).
+    pub fn patch(&self, path: &str) -> Call<'_> {
+        self.call(Method::PATCH, path)
+    }
+
+    /// Starts a call with any method.
+    pub fn call(&self, method: Method, path: &str) -> Call<'_> {
+        Call { client: self, method, path: path.to_owned(), body: None, headers: Vec::new(), idempotent: false }
+    }
+}
+
+/// One call being built.
+pub struct Call<'a> {
+    client: &'a InternalClient,
+    method: Method,
+    path: String,
+    body: Option<Vec<u8>>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    idempotent: bool,
+}
+
+impl Call<'_> {
+    /// Appends a query string built from `query`.
+    pub fn query<Q: Serialize>(mut self, query: &Q) -> Result<Self, AppError> {
+        let encoded = serde_urlencoded::to_string(query).map_err(AppError::internal)?;
+        if !encoded.is_empty() {
+            self.path.push(if self.path.contains('?') { '&' } else { '?' });
+            self.path.push_str(&encoded);
+        }
+        Ok(self)
+    }
+
+    /// Sends `body` as JSON.
+    pub fn json<B: Serialize>(mut self, body: &B) -> Result<Self, AppError> {
+        self.body = Some(serde_json::to_vec(body).map_err(AppError::internal)?);
+        Ok(self)
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &'static str, value: &str) -> Result<Self, AppError> {
+        let value = HeaderValue::from_str(value).map_err(AppError::internal)?;
+        self.headers.push((HeaderName::from_static(name), value));
+        Ok(self)
+    }
+
+    /// Marks the call safe to retry (the server makes repeating it harmless).
+    pub fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
+    /// Sends the call and decodes a JSON answer.
+    pub async fn send<T: DeserializeOwned>(self, ctx: &CallContext) -> Result<T, AppError> {
+        let service = self.client.service;
+        let bytes = self.send_raw(ctx).await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| AppError::internal(format!("{service} answered with unexpected JSON: {e}")))
+    }
+
+    /// Sends the call and ignores the body of a successful answer.
+    pub async fn send_empty(self, ctx: &CallContext) -> Result<(), AppError> {
+        self.send_raw(ctx).await.map(drop)
+    }
+
+    async fn send_raw(self, ctx: &CallContext) -> Result<Vec<u8>, AppError> {
+        let client = self.client;
+        let url = format!("{}{}", client.base_url, self.path);
+        let meta = ctx.meta.clone().or_else(crate::telemetry::current_request);
+        let attempts = if self.idempotent { MAX_RETRIES + 1 } else { 1 };
+        let mut last_error = None;
+        for attempt in 0..attempts {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(50 * 3_u64.pow(attempt - 1))).await;
+            }
+            let mut request = client
+                .http
+                .request(self.method.clone(), &url)
+                .header(INTERNAL_TOKEN_HEADER, client.token.expose_secret())
+                .header(http::header::ACCEPT, "application/json");
+            if let Some(meta) = &meta {
+                request = request
+                    .header(REQUEST_ID_HEADER, &meta.request_id)
+                    .header(TRACEPARENT_HEADER, meta.child_traceparent());
+            }
+            if let Some(actor) = ctx.actor {
+                request = request
+                    .header(ACTOR_ID_HEADER, actor.id.to_string())
+                    .header(ACTOR_ROLE_HEADER, actor.role.as_str());
+            }
+            for (name, value) in &self.headers {
+                request = request.header(name.clone(), value.clone());
+            }
+            if let Some(body) = &self.body {
+                request = request.header(http::header::CONTENT_TYPE, "application/json").body(body.clone());
+            }
+            let started = std::time::Instant::now();
+            let outcome = request.send().await;
+            metrics::histogram!("internal_client_duration_seconds", "service" => client.service)
+                .record(started.elapsed().as_secs_f64());
+            match outcome {
+                Err(error) => {
+                    tracing::warn!(service = client.service, %url, attempt, error = %error, "internal call failed");
+                    last_error = Some(AppError::ServiceUnavailable(format!("{} is unavailable", client.service)));
+                }
+                Ok(response) => {
+                    let status = response.status();
+                    let is_problem = response
+                        .headers()
+                        .get(http::header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+                    let body = match response.bytes().await {
+                        Ok(body) => body,
+                        Err(error) => {
+                            tracing::warn!(service = client.service, %url, error = %error, "reading an internal answer failed");
+                            last_error =
+                                Some(AppError::ServiceUnavailable(format!("{} is unavailable", client.service)));
+                            continue;
+                        }
+                    };
+                    if status.is_success() {
+                        return Ok(body.to_vec());
+                    }
+                    let error = if is_problem {
+                        serde_json::from_slice::<Problem>(&body).map(AppError::from_problem).unwrap_or_else(|e| {
+                            AppError::internal(format!(
+                                "{} answered {status} with a broken problem: {e}",
+                                client.service
+                            ))
+                        })
+                    } else {
+                        AppError::internal(format!("{} answered {status} without a problem document", client.service))
+                    };
+                    let retryable = matches!(status.as_u16(), 502..=504);
+                    if !retryable {
+                        return Err(error);
+                    }
+                    last_error = Some(error);
+                }
+            }
+        }
+        Err(last_error.unwrap_or_else(|| AppError::ServiceUnavailable(format!("{} is unavailable", client.service))))
+    }
+}

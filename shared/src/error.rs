@@ -1,0 +1,349 @@
+//! The one error type of QuickMart, with stable codes, rendered as RFC 9457 problem+json by the REST cores
+//! and as GraphQL errors with `extensions.code` by the subgraphs (see [`crate::graphql::ErrorCodes`]).
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Media type of RFC 9457 problem documents.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Stable, machine-readable error codes shared by REST problem documents and GraphQL errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    BadUserInput,
+    NotFound,
+    Conflict,
+    OutOfStock,
+    InvalidState,
+    RateLimited,
+    ServiceUnavailable,
+    InternalServerError,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::NotFound => "NOT_FOUND",
+            Self::Conflict => "CONFLICT",
+            Self::OutOfStock => "OUT_OF_STOCK",
+            Self::InvalidState => "INVALID_STATE",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            Self::InternalServerError => "INTERNAL_SERVER_ERROR",
+        }
+    }
+}
+
+/// One invalid input field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// Path of the field in the request, e.g. `price` or `lines[1].quantity`.
+    pub field: String,
+    /// What is wrong, in words a user can act on.
+    pub message: String,
+}
+
+/// Boxed cause of an internal error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Every error a QuickMart service can answer with.
+///
+/// Client errors carry a message meant for the caller; [`AppError::Internal`] carries a cause that is
+/// logged once and never shown.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No valid credentials: a missing, invalid or expired token.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Valid credentials, but the role does not allow the operation.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request could not be understood (HTTP 400): unparseable JSON, a malformed id.
+    #[error("{message}")]
+    Malformed {
+        /// The offending field, when known.
+        field: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+    /// The request was understood but its values are invalid (HTTP 422).
+    #[error("{}", summarize(.0))]
+    Invalid(Vec<FieldError>),
+    /// The resource does not exist (or is not visible to the caller).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with existing state (a duplicate, an idempotency key reused).
+    #[error("{message}")]
+    Conflict {
+        /// The field that conflicts, when one does.
+        field: Option<String>,
+        /// What conflicts.
+        message: String,
+    },
+    /// A product has less stock than requested.
+    #[error("product {product_id} does not have enough stock")]
+    OutOfStock {
+        /// The product that is short.
+        product_id: Uuid,
+    },
+    /// The operation is not allowed in the resource's current state.
+    #[error("{0}")]
+    InvalidState(String),
+    /// Too many attempts; try again after `retry_after_secs`.
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    RateLimited {
+        /// Seconds until a retry may succeed.
+        retry_after_secs: u64,
+    },
+    /// A dependency (database, another service) is unavailable.
+    #[error("{0}")]
+    ServiceUnavailable(String),
+    /// A bug or an unexpected failure; the cause is logged, never shown.
+    #[error("internal error")]
+    Internal(#[source] BoxError),
+}
+
+fn summarize(errors: &[FieldError]) -> String {
+    match errors {
+        [] => "invalid input".to_owned(),
+        [one] => format!("{}: {}", one.field, one.message),
+        [first, rest @ ..] => format!("{}: {} (and {} more)", first.field, first.message, rest.len()),
+    }
+}
+
+impl AppError {
+    /// A validation failure of one field (HTTP 422, `BAD_USER_INPUT`).
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
+    }
+
+    /// A request that could not be parsed (HTTP 400, `BAD_USER_INPUT`).
+    pub fn malformed(field: Option<&str>, message: impl Into<String>) -> Self {
+        Self::Malformed { field: field.map(str::to_owned), message: message.into() }
+    }
+
+    /// A conflict on one field (HTTP 409).
+    pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Conflict { field: Some(field.into()), message: message.into() }
+    }
+
+    /// An internal error with its cause.
+    pub fn internal(cause: impl Into<BoxError>) -> Self {
+        Self::Internal(cause.into())
+    }
+
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::Malformed { .. } | Self::Invalid(_) => ErrorCode::BadUserInput,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Conflict { .. } => ErrorCode::Conflict,
+            Self::OutOfStock { .. } => ErrorCode::OutOfStock,
+            Self::InvalidState(_) => ErrorCode::InvalidState,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::ServiceUnavailable(_) => ErrorCode::ServiceUnavailable,
+            Self::Internal(_) => ErrorCode::InternalServerError,
+        }
+    }
+
+    /// The HTTP status a REST core answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Malformed { .. } => StatusCode::BAD_REQUEST,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } | Self::InvalidState(_) | Self::OutOfStock { .. } => StatusCode::CONFLICT,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The field errors this error carries (empty when it concerns no field).
+    pub fn field_errors(&self) -> Vec<FieldError> {
+        match self {
+            Self::Invalid(errors) => errors.clone(),
+            Self::Malformed { field: Some(field), message } | Self::Conflict { field: Some(field), message } => {
+                vec![FieldError { field: field.clone(), message: message.clone() }]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The message a client may see: the error's own words, or an opaque one for internal errors.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Internal(_) => "An internal error occurred; quote the request id when reporting it.".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Logs the error where it is handled: internal errors with their whole cause chain, unavailable
+    /// dependencies as warnings, client errors at debug level.
+    pub fn log(&self) {
+        match self {
+            Self::Internal(cause) => tracing::error!(error = %cause_chain(cause.as_ref()), "internal error"),
+            Self::ServiceUnavailable(message) => tracing::warn!(%message, "dependency unavailable"),
+            other => tracing::debug!(code = other.code().as_str(), message = %other, "client error"),
+        }
+    }
+
+    /// Rebuilds an error from a problem document another QuickMart service answered with.
+    pub fn from_problem(problem: Problem) -> Self {
+        let field = problem.errors.first().map(|e| e.field.clone());
+        match problem.code {
+            ErrorCode::Unauthenticated => Self::Unauthenticated(problem.detail),
+            ErrorCode::Forbidden => Self::Forbidden(problem.detail),
+            ErrorCode::BadUserInput if problem.status == 400 => Self::Malformed { field, message: problem.detail },
+            ErrorCode::BadUserInput if problem.errors.is_empty() => {
+                Self::Invalid(vec![FieldError { field: "input".to_owned(), message: problem.detail }])
+            }
+            ErrorCode::BadUserInput => Self::Invalid(problem.errors),
+            ErrorCode::NotFound => Self::NotFound(problem.detail),
+            ErrorCode::Conflict => Self::Conflict { field, message: problem.detail },
+            ErrorCode::OutOfStock => match problem.product_id {
+                Some(product_id) => Self::OutOfStock { product_id },
+                None => Self::internal(format!("OUT_OF_STOCK problem without productId: {}", problem.detail)),
+            },
+            ErrorCode::InvalidState => Self::InvalidState(problem.detail),
+            ErrorCode::RateLimited => Self::RateLimited { retry_after_secs: problem.retry_after.unwrap_or(60) },
+            ErrorCode::ServiceUnavailable => Self::ServiceUnavailable(problem.detail),
+            ErrorCode::InternalServerError => {
+                Self::internal(format!("upstream internal error (request {})", problem.request_id.unwrap_or_default()))
+            }
+        }
+    }
+
+    /// The RFC 9457 problem document for this error.
+    pub fn to_problem(&self) -> Problem {
+        let status = self.status();
+        let code = self.code();
+        Problem {
+            type_uri: format!("urn:quickmart:problem:{}", code.as_str().to_ascii_lowercase().replace('_', "-")),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: self.public_message(),
+            code,
+            errors: self.field_errors(),
+            product_id: match self {
+                Self::OutOfStock { product_id } => Some(*product_id),
+                _ => None,
+            },
+            retry_after: match self {
+                Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+                _ => None,
+            },
+            request_id: crate::telemetry::current_request().map(|r| r.request_id),
+        }
+    }
+}
+
+/// Joins an error and its sources into one line for the logs.
+pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
+}
+
+/// An RFC 9457 problem document, with QuickMart's extension members.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// Short summary of the problem type (the HTTP reason phrase).
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong in this occurrence.
+    pub detail: String,
+    /// The stable QuickMart error code.
+    pub code: ErrorCode,
+    /// Invalid fields, for validation errors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// The product that is short, for `OUT_OF_STOCK`.
+    #[serde(rename = "productId", default, skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<Uuid>,
+    /// Seconds to wait before retrying, for `RATE_LIMITED`.
+    #[serde(rename = "retryAfter", default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    /// The request id to quote when reporting the problem.
+    #[serde(rename = "requestId", default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        let problem = self.to_problem();
+        let mut response = (self.status(), Json(problem)).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Self::RateLimited { retry_after_secs } = self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::internal(error)
+    }
+}
+
+impl From<crate::db::PoolError> for AppError {
+    fn from(error: crate::db::PoolError) -> Self {
+        tracing::warn!(error = %error, "database pool unavailable");
+        Self::ServiceUnavailable("the database is unavailable".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_round_trips_to_the_same_error_code_and_fields() {
+        let original = AppError::Invalid(vec![FieldError { field: "price".into(), message: "must be ≥ 0".into() }]);
+        let problem = original.to_problem();
+        assert_eq!(problem.status, 422);
+        let rebuilt = AppError::from_problem(problem);
+        assert_eq!(rebuilt.code(), ErrorCode::BadUserInput);
+        assert_eq!(rebuilt.field_errors(), original.field_errors());
+    }
+
+    #[test]
+    fn internal_errors_never_show_their_cause() {
+        let error = AppError::internal("password=hunter2 in SQL");
+        assert!(!error.public_message().contains("hunter2"));
+        assert!(!serde_json::to_string(&error.to_problem()).unwrap_or_default().contains("hunter2"));
+    }
+
+    #[test]
+    fn out_of_stock_carries_the_product() {
+        let id = Uuid::now_v7();
+        let problem = AppError::OutOfStock { product_id: id }.to_problem();
+        assert_eq!(problem.product_id, Some(id));
+        assert!(matches!(AppError::from_problem(problem), AppError::OutOfStock { product_id } if product_id == id));
+    }
+}

@@ -1,0 +1,236 @@
+//! What every subgraph shares: the request context (caller, request id), guards, shareable value types, the
+//! extension that turns [`AppError`]s into `extensions.code`, and the HTTP handler.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
+use async_graphql::{Context, Guard, ObjectType, Response, Schema, ServerError, SimpleObject, SubscriptionType, Value};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::Router;
+use axum::extract::{ConnectInfo, State};
+use axum::routing::post;
+use http::{Extensions, HeaderMap};
+
+use crate::auth::{Actor, Caller, JwtVerifier};
+use crate::client::CallContext;
+use crate::error::AppError;
+use crate::telemetry::RequestMeta;
+
+/// What a resolver knows about the request it serves.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// Who is calling.
+    pub caller: Caller,
+    /// The request id and trace context.
+    pub meta: RequestMeta,
+    /// The end client's address: the last `x-forwarded-for` entry (appended by the gateway), else the peer.
+    pub client_ip: Option<String>,
+}
+
+impl RequestContext {
+    /// The context for calls to a core on behalf of this request.
+    pub fn call_context(&self) -> CallContext {
+        CallContext { actor: self.caller.actor(), meta: Some(self.meta.clone()) }
+    }
+
+    /// The signed-in actor, or `UNAUTHENTICATED`.
+    pub fn require_user(&self) -> Result<Actor, AppError> {
+        self.caller.actor().ok_or_else(|| AppError::Unauthenticated("sign in first".to_owned()))
+    }
+
+    /// The signed-in admin, or `UNAUTHENTICATED` / `FORBIDDEN`.
+    pub fn require_admin(&self) -> Result<Actor, AppError> {
+        let actor = self.require_user()?;
+        if actor.is_admin() { Ok(actor) } else { Err(AppError::Forbidden("this operation is for admins".to_owned())) }
+    }
+}
+
+/// The request context of a resolver.
+pub fn request_context<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext, AppError> {
+    ctx.data::<RequestContext>().map_err(|_| AppError::internal("request context missing from the GraphQL request"))
+}
+
+/// Guard: the caller is signed in.
+pub struct SignedIn;
+
+impl Guard for SignedIn {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        request_context(ctx)?.require_user()?;
+        Ok(())
+    }
+}
+
+/// Guard: the caller is a signed-in admin.
+pub struct AdminOnly;
+
+impl Guard for AdminOnly {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        request_context(ctx)?.require_admin()?;
+        Ok(())
+    }
+}
+
+/// An amount of money in minor units of the store's currency.
+#[derive(Debug, Clone, PartialEq, Eq, SimpleObject, serde::Serialize, serde::Deserialize)]
+#[graphql(shareable)]
+pub struct Money {
+    /// Minor units (cents).
+    pub amount: i32,
+    /// ISO 4217 code of the store's currency.
+    pub currency: String,
+}
+
+impl Money {
+    /// Money from a database amount; amounts are validated on the way in, so one that does not fit a GraphQL
+    /// `Int` here is a bug.
+    pub fn from_minor(amount: i64, currency: &str) -> Result<Self, AppError> {
+        let amount = i32::try_from(amount)
+            .map_err(|_| AppError::internal(format!("amount {amount} does not fit a GraphQL Int")))?;
+        Ok(Self { amount, currency: currency.to_owned() })
+    }
+}
+
+/// Relay page information.
+#[derive(Debug, Clone, Default, PartialEq, Eq, SimpleObject)]
+#[graphql(shareable)]
+pub struct PageInfo {
+    /// Whether another page follows.
+    pub has_next_page: bool,
+    /// Cursor of the last edge, to pass as `after`.
+    pub end_cursor: Option<String>,
+}
+
+/// Schema extension that gives every error carrying an [`AppError`] its `extensions.code` (and `field`,
+/// `productId`, `retryAfter`), logs internal errors once, and hides their cause.
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodes)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for ErrorCodes {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
+        for error in &mut response.errors {
+            annotate(error);
+        }
+        response
+    }
+}
+
+fn annotate(error: &mut ServerError) {
+    let Some(source) = error.source.clone() else {
+        return;
+    };
+    let Some(app_error) = source.downcast_ref::<AppError>() else {
+        return;
+    };
+    app_error.log();
+    let message = app_error.public_message();
+    let mut extensions = error.extensions.take().unwrap_or_default();
+    extensions.set("code", app_error.code().as_str());
+    let fields = app_error.field_errors();
+    if let Some(first) = fields.first() {
+        extensions.set("field", first.field.clone());
+    }
+    if fields.len() > 1 {
+        let all: Vec<Value> = fields
+            .iter()
+            .map(|f| {
+                let mut map = async_graphql::indexmap::IndexMap::new();
+                map.insert(async_graphql::Name::new("field"), Value::from(f.field.clone()));
+                map.insert(async_graphql::Name::new("message"), Value::from(f.message.clone()));
+                Value::Object(map)
+            })
+            .collect();
+        extensions.set("fieldErrors", Value::List(all));
+    }
+    match app_error {
+        AppError::OutOfStock { product_id } => extensions.set("productId", product_id.to_string()),
+        AppError::RateLimited { retry_after_secs } => extensions.set("retryAfter", *retry_after_secs),
+        _ => {}
+    }
+    error.message = message;
+    error.extensions = Some(extensions);
+}
+
+/// A GraphQL response carrying only `error` (a request refused before execution, e.g. a bad token).
+pub fn error_response(error: &AppError) -> Response {
+    error.log();
+    let mut server_error = ServerError::new(error.public_message(), None);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", error.code().as_str());
+    server_error.extensions = Some(extensions);
+    Response::from_errors(vec![server_error])
+}
+
+/// Adds per-request data (DataLoaders, clients) to a GraphQL request.
+pub type PerRequest = Arc<dyn Fn(async_graphql::Request, &RequestContext) -> async_graphql::Request + Send + Sync>;
+
+struct SubgraphState<Q, M, S> {
+    schema: Schema<Q, M, S>,
+    verifier: Arc<JwtVerifier>,
+    per_request: PerRequest,
+}
+
+impl<Q, M, S> Clone for SubgraphState<Q, M, S> {
+    fn clone(&self) -> Self {
+        Self {
+            schema: self.schema.clone(),
+            verifier: Arc::clone(&self.verifier),
+            per_request: Arc::clone(&self.per_request),
+        }
+    }
+}
+
+/// The `POST /graphql` route of a subgraph: authenticates the caller (an invalid token is `UNAUTHENTICATED`
+/// even on public fields), builds the [`RequestContext`], lets `per_request` add its data, and executes.
+pub fn subgraph_routes<Q, M, S>(schema: Schema<Q, M, S>, verifier: Arc<JwtVerifier>, per_request: PerRequest) -> Router
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    Router::new().route("/graphql", post(execute::<Q, M, S>)).with_state(SubgraphState {
+        schema,
+        verifier,
+        per_request,
+    })
+}
+
+async fn execute<Q, M, S>(
+    State(state): State<SubgraphState<Q, M, S>>,
+    headers: HeaderMap,
+    extensions: Extensions,
+    request: GraphQLRequest,
+) -> GraphQLResponse
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    let caller = match state.verifier.authenticate(&headers) {
+        Ok(caller) => caller,
+        Err(error) => return error_response(&error).into(),
+    };
+    let meta = extensions.get::<RequestMeta>().cloned().unwrap_or_else(|| RequestMeta::from_headers(&headers));
+    let client_ip = headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .map(|ip| ip.trim().to_owned())
+        .filter(|ip| !ip.is_empty())
+        .or_else(|| extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()));
+    let context = RequestContext { caller, meta, client_ip };
+    let request = (state.per_request)(request.into_inner(), &context).data(context);
+    state.schema.execute(request).await.into()
+}

@@ -1,0 +1,187 @@
+//! Logs, request ids, trace context and Prometheus metrics for every service.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use http::{HeaderMap, HeaderValue};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tracing::Instrument;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// Header carrying the request id from the edge through every hop.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// W3C trace context header.
+pub const TRACEPARENT_HEADER: &str = "traceparent";
+
+/// What identifies one request across services.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestMeta {
+    /// The request id: taken from `x-request-id` when the caller sent a sane one, generated otherwise.
+    pub request_id: String,
+    /// The W3C `traceparent` of this hop.
+    pub traceparent: String,
+}
+
+impl RequestMeta {
+    /// Reads the request id and trace context from incoming headers, generating what is missing or invalid.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let request_id = headers
+            .get(REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+            .map_or_else(|| uuid::Uuid::now_v7().simple().to_string(), str::to_owned);
+        let traceparent = headers
+            .get(TRACEPARENT_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| is_valid_traceparent(v))
+            .map_or_else(new_traceparent, str::to_owned);
+        Self { request_id, traceparent }
+    }
+
+    /// The `traceparent` to send on an outgoing call: same trace, a new parent span id.
+    pub fn child_traceparent(&self) -> String {
+        let trace_id = self.traceparent.get(3..35).unwrap_or("00000000000000000000000000000000");
+        format!("00-{trace_id}-{:016x}-01", rand::random::<u64>() | 1)
+    }
+}
+
+fn is_valid_traceparent(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    matches!(parts.as_slice(), [version, trace, parent, flags]
+        if version.len() == 2 && trace.len() == 32 && parent.len() == 16 && flags.len() == 2
+            && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()))
+            && trace.bytes().any(|b| b != b'0') && parent.bytes().any(|b| b != b'0'))
+}
+
+fn new_traceparent() -> String {
+    format!("00-{:032x}-{:016x}-01", rand::random::<u128>() | 1, rand::random::<u64>() | 1)
+}
+
+tokio::task_local! {
+    static CURRENT_REQUEST: RequestMeta;
+}
+
+/// The request being served by the current task, if any.
+pub fn current_request() -> Option<RequestMeta> {
+    CURRENT_REQUEST.try_with(Clone::clone).ok()
+}
+
+/// Runs `future` with `meta` as the current request (for work spawned outside the HTTP middleware).
+pub async fn with_request<F: Future>(meta: RequestMeta, future: F) -> F::Output {
+    CURRENT_REQUEST.scope(meta, future).await
+}
+
+/// Installs the global log subscriber (JSON, or human-readable with `LOG_FORMAT=pretty`; filtered by
+/// `RUST_LOG`, default `info`) and the Prometheus recorder. Calling it again does nothing.
+pub fn init() {
+    static INIT: OnceLock<()> = OnceLock::new();
+    INIT.get_or_init(|| {
+        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+        let pretty = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("pretty"));
+        let registry = tracing_subscriber::registry().with(filter);
+        // A test binary may have installed a subscriber already; keeping that one is right.
+        let _ = if pretty {
+            registry.with(tracing_subscriber::fmt::layer().compact()).try_init()
+        } else {
+            registry
+                .with(tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true))
+                .try_init()
+        };
+        metrics_handle();
+    });
+}
+
+/// The process-wide Prometheus recorder (installed on first use).
+pub fn metrics_handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        const LATENCY_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        // Another recorder may already be installed (a test harness); then render from a detached one.
+        match builder.install_recorder() {
+            Ok(handle) => handle,
+            Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+        }
+    })
+}
+
+/// Wraps every route of `router` with request ids, trace context, a span per request and HTTP metrics
+/// (`http_requests_total`, `http_request_duration_seconds`, by service, method, route and status).
+pub fn instrument(router: Router, service: &'static str) -> Router {
+    router.layer(axum::middleware::from_fn(move |request: Request, next: Next| observe(service, request, next)))
+}
+
+async fn observe(service: &'static str, mut request: Request, next: Next) -> Response {
+    let meta = RequestMeta::from_headers(request.headers());
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
+    let method = request.method().clone();
+    let span = tracing::info_span!(
+        "request",
+        service,
+        request_id = %meta.request_id,
+        method = %method,
+        route = %route,
+    );
+    request.extensions_mut().insert(meta.clone());
+    let started = Instant::now();
+    let request_id = meta.request_id.clone();
+    let mut response = CURRENT_REQUEST.scope(meta, next.run(request)).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let labels = [
+        ("service", service.to_owned()),
+        ("method", method.to_string()),
+        ("route", route.clone()),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    let quiet = matches!(route.as_str(), "/healthz" | "/readyz" | "/metrics");
+    span.in_scope(|| {
+        let millis = elapsed.as_secs_f64() * 1000.0;
+        if quiet {
+            tracing::debug!(status, latency_ms = millis, "request served");
+        } else {
+            tracing::info!(status, latency_ms = millis, "request served");
+        }
+    });
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_a_sane_request_id_and_replaces_a_hostile_one() {
+        let mut headers = HeaderMap::new();
+        headers.insert(REQUEST_ID_HEADER, HeaderValue::from_static("abc-123"));
+        assert_eq!(RequestMeta::from_headers(&headers).request_id, "abc-123");
+        headers.insert(REQUEST_ID_HEADER, HeaderValue::from_static("has space"));
+        assert_ne!(RequestMeta::from_headers(&headers).request_id, "has space");
+    }
+
+    #[test]
+    fn propagates_the_trace_id_with_a_new_parent() {
+        let mut headers = HeaderMap::new();
+        let incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        headers.insert(TRACEPARENT_HEADER, HeaderValue::from_static(incoming));
+        let meta = RequestMeta::from_headers(&headers);
+        assert_eq!(meta.traceparent, incoming);
+        let child = meta.child_traceparent();
+        assert!(child.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"));
+        assert!(is_valid_traceparent(&child));
+        assert_ne!(child, incoming);
+    }
+}
