@@ -102,6 +102,17 @@ impl Cache {
         Self::with_backend(Backend::Memory(Arc::default()), DEFAULT_TIMEOUT)
     }
 
+    /// The cache named by a URL: `redis://…`, `memory://` (one in-process map shared by every service of the
+    /// process, so invalidations reach every reader), or `none://`.
+    pub fn from_url(url: &SecretString) -> Result<Self, redis::RedisError> {
+        static PROCESS_MEMORY: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+        match url.expose_secret() {
+            "memory://" => Ok(PROCESS_MEMORY.get_or_init(Self::in_memory).clone()),
+            "none://" => Ok(Self::disabled()),
+            _ => Self::redis(url, DEFAULT_TIMEOUT),
+        }
+    }
+
     /// No cache at all: every read misses.
     pub fn disabled() -> Self {
         Self::with_backend(Backend::Disabled, DEFAULT_TIMEOUT)

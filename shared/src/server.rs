@@ -64,3 +64,31 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutdown signal received; draining requests");
 }
+
+/// Why a service could not start; each variant names what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Configuration is missing or malformed.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The database could not be prepared.
+    #[error(transparent)]
+    Database(#[from] crate::db::DbError),
+    /// Keys could not be loaded.
+    #[error(transparent)]
+    Keys(#[from] crate::auth::KeyError),
+    /// Anything else that stops start-up, described.
+    #[error("{0}")]
+    Other(String),
+    /// The server could not bind or failed.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+}
+
+/// Binds `addr` and serves `router` until Ctrl-C or SIGTERM.
+pub async fn run(service: &str, addr: SocketAddr, listen_variable: &str, router: Router) -> Result<(), StartError> {
+    let listener = bind(addr, listen_variable).await?;
+    tracing::info!(service, %addr, "listening");
+    serve(listener, router, shutdown_signal()).await?;
+    Ok(())
+}
