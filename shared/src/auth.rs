@@ -267,6 +267,136 @@ pub fn public_pem_of(private_pem: &SecretString) -> Result<String, KeyError> {
     signing.verifying_key().to_public_key_pem(LineEnding::LF).map_err(|e| invalid(e.to_string()))
 }
 
+/// Where development keys live under the state folder (`QUICKMART_STATE_DIR`, default `.quickmart`).
+const DEV_KEY_FOLDER: &str = "keys";
+/// File name of the generated development private key.
+const DEV_PRIVATE_KEY_FILE: &str = "jwt-private.pem";
+/// File name of the generated development public key (written for reference; always derived on load).
+const DEV_PUBLIC_KEY_FILE: &str = "jwt-public.pem";
+
+/// The keys of a subgraph: the private key it signs with (the user subgraph only) and the public key set every
+/// subgraph verifies with, read from `JWT_PRIVATE_KEY`, `JWT_PUBLIC_KEYS` and `JWT_ISSUER`.
+///
+/// In development, with neither key set, a key pair is generated once into `<QUICKMART_STATE_DIR>/keys/` and
+/// reused by every service and every later start, so tokens minted by one subgraph verify in the others.
+/// Production never generates keys: it needs `JWT_PUBLIC_KEYS` (or `JWT_PRIVATE_KEY`, whose public half is used).
+#[derive(Debug, Clone)]
+pub struct KeyMaterial {
+    /// The private key PEM to sign with, when this environment has one.
+    pub private_pem: Option<SecretString>,
+    /// One or more public key PEMs, concatenated; tokens verify against any of them (chosen by `kid`).
+    pub public_pems: String,
+    /// The `iss` claim minted and required.
+    pub issuer: String,
+    /// Whether the keys are development keys from the state folder.
+    pub generated: bool,
+}
+
+impl KeyMaterial {
+    /// Reads the keys from the environment, generating or reusing development keys when none are set.
+    pub fn from_env(env: &crate::config::Env) -> Result<Self, crate::server::StartError> {
+        let issuer = env.raw("JWT_ISSUER").unwrap_or(DEFAULT_ISSUER).to_owned();
+        let private_pem = env.raw("JWT_PRIVATE_KEY").map(|pem| SecretString::from(unescape_newlines(pem)));
+        let public_pems = env.raw("JWT_PUBLIC_KEYS").map(unescape_newlines);
+        let material = match (private_pem, public_pems) {
+            (private_pem, Some(public_pems)) => Self { private_pem, public_pems, issuer, generated: false },
+            (Some(private), None) => {
+                let public_pems = public_pem_of(&private)?;
+                Self { private_pem: Some(private), public_pems, issuer, generated: false }
+            }
+            (None, None) if env.is_production() => {
+                return Err(crate::config::ConfigError::Missing { name: "JWT_PUBLIC_KEYS".into() }.into());
+            }
+            (None, None) => {
+                let folder =
+                    std::path::Path::new(env.raw("QUICKMART_STATE_DIR").unwrap_or(".quickmart")).join(DEV_KEY_FOLDER);
+                let private = load_or_generate_dev_key(&folder)?;
+                tracing::warn!(
+                    folder = %folder.display(),
+                    "JWT_PRIVATE_KEY and JWT_PUBLIC_KEYS are not set: using a generated development key pair \
+                     (never in production)"
+                );
+                Self { public_pems: public_pem_of(&private)?, private_pem: Some(private), issuer, generated: true }
+            }
+        };
+        material.check()?;
+        Ok(material)
+    }
+
+    /// The verifier of access tokens, over the whole public key set.
+    pub fn verifier(&self) -> Result<JwtVerifier, KeyError> {
+        JwtVerifier::from_pems(&self.public_pems, &self.issuer)
+    }
+
+    /// The signer of access tokens (15 minutes); an error when no private key is configured.
+    pub fn signer(&self) -> Result<JwtSigner, KeyError> {
+        let private = self.private_pem.as_ref().ok_or(KeyError::Empty("JWT_PRIVATE_KEY"))?;
+        JwtSigner::from_pem(private, &self.issuer, ACCESS_TOKEN_TTL)
+    }
+
+    /// Both key variables parse, and the signing key is one of the set: otherwise every token minted here
+    /// would be refused everywhere, which start-up should say rather than the first login.
+    fn check(&self) -> Result<(), KeyError> {
+        let verifier = self.verifier()?;
+        if self.private_pem.is_some() {
+            let signer = self.signer()?;
+            if !verifier.keys.contains_key(signer.kid()) {
+                return Err(KeyError::Invalid {
+                    variable: "JWT_PUBLIC_KEYS",
+                    kind: "public",
+                    reason: format!("the key set lacks the public key of JWT_PRIVATE_KEY (kid {})", signer.kid()),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Lets a PEM travel in a one-line variable with `\n` escapes (some secret stores flatten newlines).
+fn unescape_newlines(value: &str) -> String {
+    if value.contains('\n') { value.to_owned() } else { value.replace("\\n", "\n") }
+}
+
+/// Reads the development private key in `folder`, generating it first when absent. Services starting together
+/// race here, so the key is written to a temporary file and hard-linked into place: exactly one wins, and every
+/// service then reads the winner's key.
+fn load_or_generate_dev_key(folder: &std::path::Path) -> Result<SecretString, crate::server::StartError> {
+    let io = |what: &str, error: std::io::Error| {
+        crate::server::StartError::Other(format!("{what} {}: {error}", folder.display()))
+    };
+    let path = folder.join(DEV_PRIVATE_KEY_FILE);
+    if !path.exists() {
+        std::fs::create_dir_all(folder).map_err(|e| io("cannot create the development key folder", e))?;
+        let (private, public) = generate_key_pair()?;
+        let temporary = folder.join(format!(".{DEV_PRIVATE_KEY_FILE}.{}", Uuid::new_v4().simple()));
+        write_private(&temporary, private.expose_secret()).map_err(|e| io("cannot write a key into", e))?;
+        match std::fs::hard_link(&temporary, &path) {
+            Ok(()) => {
+                // Only for a developer who wants to configure another process by hand; never read back.
+                let _ = std::fs::write(folder.join(DEV_PUBLIC_KEY_FILE), public);
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(error) => {
+                let _ = std::fs::remove_file(&temporary);
+                return Err(io("cannot store the development key in", error));
+            }
+        }
+        let _ = std::fs::remove_file(&temporary);
+    }
+    let pem = std::fs::read_to_string(&path).map_err(|e| io("cannot read the development key in", e))?;
+    Ok(SecretString::from(pem))
+}
+
+/// Writes a private key readable by its owner only.
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
 /// Splits concatenated PEM blocks.
 fn pem_blocks(text: &str) -> Vec<String> {
     let mut blocks = Vec::new();
@@ -327,5 +457,50 @@ mod tests {
         let verifier = JwtVerifier::from_pems(&public, DEFAULT_ISSUER).expect("verifier");
         let actor = Actor { id: Uuid::now_v7(), role: Role::Customer };
         assert!(verifier.verify(&signer.sign(actor).expect("token")).is_err());
+    }
+    fn scratch_folder() -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("quickmart-keys-test-{}", Uuid::new_v4().simple()))
+    }
+
+    #[test]
+    fn development_keys_are_generated_once_and_shared() {
+        let state = scratch_folder();
+        let state_dir = state.to_string_lossy().into_owned();
+        let env = crate::config::Env::from_pairs([("QUICKMART_STATE_DIR", state_dir.as_str())]).expect("env");
+        let first = KeyMaterial::from_env(&env).expect("generated");
+        let second = KeyMaterial::from_env(&env).expect("reused");
+        assert!(first.generated);
+        assert_eq!(first.public_pems, second.public_pems);
+        let token = first.signer().expect("signer").sign(Actor { id: Uuid::now_v7(), role: Role::Customer });
+        assert!(second.verifier().expect("verifier").verify(&token.expect("token")).is_ok());
+        let _ = std::fs::remove_dir_all(state);
+    }
+
+    #[test]
+    fn production_needs_real_keys() {
+        let env = crate::config::Env::from_pairs([("QUICKMART_ENV", "production")]).expect("env");
+        let error = KeyMaterial::from_env(&env).expect_err("no keys in production");
+        assert!(error.to_string().contains("JWT_PUBLIC_KEYS"));
+    }
+
+    #[test]
+    fn configured_keys_must_include_the_signing_key() {
+        let (private, _) = generate_key_pair().expect("keys");
+        let (_, other_public) = generate_key_pair().expect("keys");
+        let private = private.expose_secret().to_owned();
+        let env = crate::config::Env::from_pairs([
+            ("JWT_PRIVATE_KEY", private.as_str()),
+            ("JWT_PUBLIC_KEYS", other_public.as_str()),
+        ])
+        .expect("env");
+        assert!(KeyMaterial::from_env(&env).is_err());
+        let verify_only = crate::config::Env::from_pairs([
+            ("QUICKMART_ENV", "production"),
+            ("JWT_PUBLIC_KEYS", other_public.replace('\n', "\\n").as_str()),
+        ])
+        .expect("env");
+        let material = KeyMaterial::from_env(&verify_only).expect("a verifier needs only public keys");
+        assert!(material.signer().is_err());
+        assert!(material.verifier().is_ok());
     }
 }
