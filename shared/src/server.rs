@@ -92,3 +92,26 @@ pub async fn run(service: &str, addr: SocketAddr, listen_variable: &str, router:
     serve(listener, router, shutdown_signal()).await?;
     Ok(())
 }
+
+/// The whole `main` of a service binary: logs, configuration from the environment, `start`, then serve until
+/// a shutdown signal. A start-up failure prints one line naming what to fix and exits with status 1.
+pub async fn main<F>(service: &str, listen_variable: &str, start: F) -> std::process::ExitCode
+where
+    F: AsyncFnOnce(crate::config::Env) -> Result<(SocketAddr, Router), StartError>,
+{
+    crate::telemetry::init();
+    let outcome = async {
+        let env = crate::config::Env::from_process()?;
+        let (addr, router) = start(env).await?;
+        run(service, addr, listen_variable, router).await
+    }
+    .await;
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(service, error = %error, "could not start");
+            eprintln!("{service}: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE reservation_lines;
+DROP TABLE reservations;

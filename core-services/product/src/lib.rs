@@ -1,0 +1,89 @@
+//! QuickMart product-core: the catalog, stock and reservations, over REST, owning the `quickmart_product`
+//! database.
+
+pub mod api;
+mod db;
+pub mod domain;
+mod routes;
+mod schema;
+mod state;
+pub mod sweeper;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use quickmart_shared::cache::Cache;
+use quickmart_shared::config::{ConfigError, Env};
+use quickmart_shared::db::DbSettings;
+use quickmart_shared::server::StartError;
+use secrecy::SecretString;
+
+pub use state::AppState;
+
+/// The service's name in logs and metrics.
+pub const SERVICE: &str = "product-core";
+/// The variable that sets the listen address.
+pub const LISTEN_VARIABLE: &str = "PRODUCT_CORE_LISTEN_ADDR";
+/// The database's migrations, embedded in the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// product-core's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen (`PRODUCT_CORE_LISTEN_ADDR`, default 127.0.0.1:8082).
+    pub listen_addr: SocketAddr,
+    /// The database (`PRODUCT_DATABASE_URL`, `MIGRATE_ON_START`).
+    pub database: DbSettings,
+    /// The cache whose product entries this service invalidates (`REDIS_URL`).
+    pub redis_url: SecretString,
+    /// The token internal callers present (`INTERNAL_API_TOKEN`).
+    pub internal_token: SecretString,
+    /// The store currency (`QUICKMART_CURRENCY`).
+    pub currency: String,
+    /// Default lifetime of an uncommitted reservation (`RESERVATION_TTL_SECS`, default 900).
+    pub reservation_ttl: Duration,
+    /// How often expired reservations are released (`RESERVATION_SWEEP_INTERVAL_SECS`, default 30).
+    pub sweep_interval: Duration,
+}
+
+impl Config {
+    /// Reads the settings from `env`.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            listen_addr: env.listen_addr("PRODUCT_CORE", 8082)?,
+            database: DbSettings::from_env(env, "PRODUCT", "quickmart_product")?,
+            redis_url: env.redis_url()?,
+            internal_token: env.internal_token()?,
+            currency: env.currency()?,
+            reservation_ttl: Duration::from_secs(env.parse_or("RESERVATION_TTL_SECS", 900)?),
+            sweep_interval: Duration::from_secs(env.parse_or("RESERVATION_SWEEP_INTERVAL_SECS", 30)?.max(1)),
+        })
+    }
+}
+
+/// Prepares the database, starts the reservation sweeper and returns the whole router: the internal API,
+/// health and metrics, and the OpenAPI document with Swagger UI.
+pub async fn build(config: &Config) -> Result<Router, StartError> {
+    let pool = quickmart_shared::db::connect(&config.database, MIGRATIONS).await?;
+    let cache = Cache::from_url(&config.redis_url).map_err(|e| StartError::Other(format!("REDIS_URL: {e}")))?;
+    let state = AppState {
+        pool: pool.clone(),
+        cache,
+        currency: Arc::from(config.currency.as_str()),
+        reservation_ttl: config.reservation_ttl,
+    };
+    tokio::spawn(sweeper::run(state.clone(), config.sweep_interval));
+    let (api, document) = routes::api().with_state(state).split_for_parts();
+    let router = quickmart_shared::internal::require_internal_token(api, config.internal_token.clone())
+        .merge(quickmart_shared::health::routes(quickmart_shared::db::readiness(pool)))
+        .merge(quickmart_shared::openapi::docs_routes(document));
+    Ok(quickmart_shared::telemetry::instrument(router, SERVICE))
+}
+
+/// The OpenAPI document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::api().into_openapi()
+}

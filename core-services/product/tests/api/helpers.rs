@@ -1,0 +1,100 @@
+//! Starting product-core on a random port over a fresh database.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use product_core::{AppState, Config, MIGRATIONS};
+use quickmart_shared::cache::Cache;
+use quickmart_shared::db::DbSettings;
+use quickmart_shared::testing::{TestDatabase, spawn_router};
+use reqwest::StatusCode;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+pub const TOKEN: &str = "test-internal-token";
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    /// Dropped with the app, which drops the database.
+    _db: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let db = TestDatabase::create("product", MIGRATIONS).await;
+        let config = Config {
+            listen_addr: "127.0.0.1:0".parse().expect("addr"),
+            database: DbSettings {
+                url: db.secret_url(),
+                max_connections: 20,
+                migrate_on_start: true,
+                create_if_missing: false,
+            },
+            redis_url: SecretString::from(REDIS_URL),
+            internal_token: SecretString::from(TOKEN),
+            currency: "USD".into(),
+            reservation_ttl: Duration::from_secs(900),
+            // Tests sweep explicitly with `sweep_once`.
+            sweep_interval: Duration::from_secs(3600),
+        };
+        let router = product_core::build(&config).await.expect("build product-core");
+        let base = spawn_router(router).await;
+        let state = AppState {
+            pool: db.pool.clone(),
+            cache: Cache::from_url(&SecretString::from(REDIS_URL)).expect("redis url"),
+            currency: Arc::from("USD"),
+            reservation_ttl: Duration::from_secs(900),
+        };
+        Self { base, http: reqwest::Client::new(), state, _db: db }
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base)).header("x-internal-token", TOKEN);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn create_category(&self, slug: &str) -> Value {
+        let (status, body) = self.post("/v1/categories", json!({ "name": slug.to_uppercase(), "slug": slug })).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    pub async fn create_product(&self, sku: &str, price: i64, stock: i64) -> Value {
+        let (status, body) = self
+            .post(
+                "/v1/products",
+                json!({ "sku": sku, "name": format!("Product {sku}"), "price": price, "stock": stock }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    pub async fn stock_of(&self, id: &str) -> i64 {
+        let (status, body) = self.get(&format!("/v1/products/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["stock"].as_i64().expect("stock")
+    }
+}
+
+/// The first field a problem document names.
+pub fn problem_field(body: &Value) -> &str {
+    body["errors"][0]["field"].as_str().unwrap_or_default()
+}
