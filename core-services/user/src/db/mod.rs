@@ -1,0 +1,4 @@
+//! Queries over the user database.
+
+pub mod refresh_tokens;
+pub mod users;

@@ -1,0 +1,86 @@
+//! QuickMart user core: accounts (Argon2id passwords, roles) and rotating refresh tokens over an internal REST
+//! API, owning the `quickmart_user` database.
+
+pub mod api;
+mod bootstrap;
+pub mod db;
+pub mod domain;
+mod routes;
+mod schema;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use quickmart_shared::config::{ConfigError, Env};
+use quickmart_shared::db::{DbPool, DbSettings};
+use quickmart_shared::server::StartError;
+use quickmart_shared::{health, internal, openapi as docs, telemetry};
+use secrecy::SecretString;
+
+pub use routes::openapi;
+
+/// The service name in logs and metrics.
+pub const SERVICE: &str = "user-core";
+/// The variable that sets the listen address.
+pub const LISTEN_VARIABLE: &str = "USER_CORE_LISTEN_ADDR";
+/// The admin account created at first start when `QUICKMART_ADMIN_EMAIL` is unset.
+pub const DEFAULT_ADMIN_EMAIL: &str = "admin@quickmart.local";
+/// The development admin password; production refuses it.
+pub const DEV_ADMIN_PASSWORD: &str = "quickmart-admin";
+/// The schema of `quickmart_user` (a `const`: the shared migration helpers take it by value).
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Settings of user-core.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen.
+    pub listen_addr: SocketAddr,
+    /// The database.
+    pub database: DbSettings,
+    /// The token internal callers must present.
+    pub internal_token: SecretString,
+    /// The admin account to make sure exists.
+    pub admin_email: String,
+    /// Its password, used only when the account is created.
+    pub admin_password: SecretString,
+    /// How long a refresh token lives.
+    pub refresh_token_ttl: chrono::Duration,
+}
+
+impl Config {
+    /// Reads `USER_CORE_LISTEN_ADDR`, `USER_DATABASE_URL`, `INTERNAL_API_TOKEN`, `QUICKMART_ADMIN_EMAIL`,
+    /// `QUICKMART_ADMIN_PASSWORD` and `REFRESH_TOKEN_TTL_DAYS` (default 30).
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let days: u16 = env.parse_or("REFRESH_TOKEN_TTL_DAYS", 30)?;
+        Ok(Self {
+            listen_addr: env.listen_addr("USER_CORE", 8081)?,
+            database: DbSettings::from_env(env, "USER", "quickmart_user")?,
+            internal_token: env.internal_token()?,
+            admin_email: env.raw("QUICKMART_ADMIN_EMAIL").unwrap_or(DEFAULT_ADMIN_EMAIL).to_owned(),
+            admin_password: env.secret("QUICKMART_ADMIN_PASSWORD", DEV_ADMIN_PASSWORD)?,
+            refresh_token_ttl: chrono::Duration::days(i64::from(days.max(1))),
+        })
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pool: DbPool,
+    hasher: domain::PasswordHasher,
+    refresh_token_ttl: chrono::Duration,
+}
+
+/// Connects and migrates the database, makes sure the admin account exists, and returns the whole router: the
+/// internal API behind the internal token, health, metrics and docs open.
+pub async fn build(config: &Config) -> Result<Router, StartError> {
+    let pool = quickmart_shared::db::connect(&config.database, MIGRATIONS).await?;
+    let hasher = domain::PasswordHasher::new().await.map_err(|e| StartError::Other(e.to_string()))?;
+    bootstrap::ensure_admin(&pool, &hasher, &config.admin_email, &config.admin_password).await?;
+    let state = AppState { pool: pool.clone(), hasher, refresh_token_ttl: config.refresh_token_ttl };
+    let (api, document) = routes::router().split_for_parts();
+    let api = internal::require_internal_token(api.with_state(state), config.internal_token.clone());
+    let router = api.merge(health::routes(quickmart_shared::db::readiness(pool))).merge(docs::docs_routes(document));
+    Ok(telemetry::instrument(router, SERVICE))
+}
