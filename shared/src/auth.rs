@@ -293,33 +293,37 @@ pub struct KeyMaterial {
 }
 
 impl KeyMaterial {
-    /// Reads the keys from the environment, generating or reusing development keys when none are set.
-    pub fn from_env(env: &crate::config::Env) -> Result<Self, crate::server::StartError> {
+    /// Reads the keys from the environment, generating or reusing development keys when none are set. Every
+    /// failure names the variable to fix (`QUICKMART_STATE_DIR` when the development keys cannot be stored).
+    pub fn from_env(env: &crate::config::Env) -> Result<Self, crate::config::ConfigError> {
         let issuer = env.raw("JWT_ISSUER").unwrap_or(DEFAULT_ISSUER).to_owned();
         let private_pem = env.raw("JWT_PRIVATE_KEY").map(|pem| SecretString::from(unescape_newlines(pem)));
         let public_pems = env.raw("JWT_PUBLIC_KEYS").map(unescape_newlines);
         let material = match (private_pem, public_pems) {
             (private_pem, Some(public_pems)) => Self { private_pem, public_pems, issuer, generated: false },
             (Some(private), None) => {
-                let public_pems = public_pem_of(&private)?;
+                let public_pems = public_pem_of(&private).map_err(config_error)?;
                 Self { private_pem: Some(private), public_pems, issuer, generated: false }
             }
             (None, None) if env.is_production() => {
-                return Err(crate::config::ConfigError::Missing { name: "JWT_PUBLIC_KEYS".into() }.into());
+                return Err(crate::config::ConfigError::Missing { name: "JWT_PUBLIC_KEYS".into() });
             }
             (None, None) => {
                 let folder =
                     std::path::Path::new(env.raw("QUICKMART_STATE_DIR").unwrap_or(".quickmart")).join(DEV_KEY_FOLDER);
-                let private = load_or_generate_dev_key(&folder)?;
+                let private = load_or_generate_dev_key(&folder).map_err(|reason| {
+                    crate::config::ConfigError::Malformed { name: "QUICKMART_STATE_DIR".into(), reason }
+                })?;
                 tracing::warn!(
                     folder = %folder.display(),
                     "JWT_PRIVATE_KEY and JWT_PUBLIC_KEYS are not set: using a generated development key pair \
                      (never in production)"
                 );
-                Self { public_pems: public_pem_of(&private)?, private_pem: Some(private), issuer, generated: true }
+                let public_pems = public_pem_of(&private).map_err(config_error)?;
+                Self { public_pems, private_pem: Some(private), issuer, generated: true }
             }
         };
-        material.check()?;
+        material.check().map_err(config_error)?;
         Ok(material)
     }
 
@@ -352,6 +356,14 @@ impl KeyMaterial {
     }
 }
 
+/// A key that does not load is a malformed variable.
+fn config_error(error: KeyError) -> crate::config::ConfigError {
+    let name = match &error {
+        KeyError::Invalid { variable, .. } | KeyError::Empty(variable) => (*variable).to_owned(),
+    };
+    crate::config::ConfigError::Malformed { name, reason: error.to_string() }
+}
+
 /// Lets a PEM travel in a one-line variable with `\n` escapes (some secret stores flatten newlines).
 fn unescape_newlines(value: &str) -> String {
     if value.contains('\n') { value.to_owned() } else { value.replace("\\n", "\n") }
@@ -360,14 +372,12 @@ fn unescape_newlines(value: &str) -> String {
 /// Reads the development private key in `folder`, generating it first when absent. Services starting together
 /// race here, so the key is written to a temporary file and hard-linked into place: exactly one wins, and every
 /// service then reads the winner's key.
-fn load_or_generate_dev_key(folder: &std::path::Path) -> Result<SecretString, crate::server::StartError> {
-    let io = |what: &str, error: std::io::Error| {
-        crate::server::StartError::Other(format!("{what} {}: {error}", folder.display()))
-    };
+fn load_or_generate_dev_key(folder: &std::path::Path) -> Result<SecretString, String> {
+    let io = |what: &str, error: std::io::Error| format!("{what} {}: {error}", folder.display());
     let path = folder.join(DEV_PRIVATE_KEY_FILE);
     if !path.exists() {
         std::fs::create_dir_all(folder).map_err(|e| io("cannot create the development key folder", e))?;
-        let (private, public) = generate_key_pair()?;
+        let (private, public) = generate_key_pair().map_err(|e| e.to_string())?;
         let temporary = folder.join(format!(".{DEV_PRIVATE_KEY_FILE}.{}", Uuid::new_v4().simple()));
         write_private(&temporary, private.expose_secret()).map_err(|e| io("cannot write a key into", e))?;
         match std::fs::hard_link(&temporary, &path) {
