@@ -52,6 +52,34 @@ pub mod ttl {
     pub const USER: Duration = Duration::from_secs(300);
 }
 
+/// Where the cache is and which namespace a deployment uses in it.
+#[derive(Debug, Clone)]
+pub struct CacheSettings {
+    /// `redis://…`, `memory://` or `none://` (`REDIS_URL`).
+    pub url: SecretString,
+    /// Prefix of every key (`CACHE_NAMESPACE`, default empty); every service of one deployment uses the same.
+    pub namespace: String,
+}
+
+impl CacheSettings {
+    /// Reads `REDIS_URL` and `CACHE_NAMESPACE`.
+    pub fn from_env(env: &crate::config::Env) -> Result<Self, crate::config::ConfigError> {
+        Ok(Self { url: env.redis_url()?, namespace: env.raw("CACHE_NAMESPACE").unwrap_or_default().to_owned() })
+    }
+
+    /// Settings for a test: the local Redis, in a namespace of its own.
+    pub fn isolated(url: &str) -> Self {
+        Self { url: SecretString::from(url.to_owned()), namespace: format!("test-{}:", uuid::Uuid::new_v4().simple()) }
+    }
+
+    /// The cache client these settings describe.
+    pub fn connect(&self) -> Result<Cache, crate::server::StartError> {
+        Cache::from_url(&self.url)
+            .map(|cache| cache.with_namespace(&self.namespace))
+            .map_err(|e| crate::server::StartError::Other(format!("REDIS_URL is not a valid Redis URL: {e}")))
+    }
+}
+
 /// How long a cache call may take before it counts as a miss.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(100);
 /// How long the cache is skipped after a failure.
@@ -63,6 +91,8 @@ pub struct Cache {
     backend: Backend,
     timeout: Duration,
     skip_until_ms: Arc<AtomicU64>,
+    /// Prepended to every key, so deployments (or tests) sharing one Redis never see each other's entries.
+    namespace: Arc<str>,
 }
 
 #[derive(Clone)]
@@ -119,7 +149,17 @@ impl Cache {
     }
 
     fn with_backend(backend: Backend, timeout: Duration) -> Self {
-        Self { backend, timeout, skip_until_ms: Arc::new(AtomicU64::new(0)) }
+        Self { backend, timeout, skip_until_ms: Arc::new(AtomicU64::new(0)), namespace: Arc::from("") }
+    }
+
+    /// The same cache with every key prefixed by `namespace` (`CACHE_NAMESPACE`; empty by default).
+    pub fn with_namespace(mut self, namespace: &str) -> Self {
+        self.namespace = Arc::from(namespace);
+        self
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.namespace)
     }
 
     /// Whether Redis answers a PING now (for `quickmart up`'s choice of backend).
@@ -147,6 +187,8 @@ impl Cache {
         if keys.is_empty() {
             return Vec::new();
         }
+        let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
+        let keys = keys.as_slice();
         let raw: Vec<Option<String>> = match &self.backend {
             Backend::Disabled => vec![None; keys.len()],
             Backend::Memory(map) => {
@@ -187,7 +229,7 @@ impl Cache {
     pub async fn set_many_json<T: Serialize>(&self, entries: &[(String, T)], ttl: Duration) {
         let encoded: Vec<(String, String)> = entries
             .iter()
-            .filter_map(|(key, value)| serde_json::to_string(value).ok().map(|json| (key.clone(), json)))
+            .filter_map(|(key, value)| serde_json::to_string(value).ok().map(|json| (self.key(key), json)))
             .collect();
         if encoded.is_empty() {
             return;
@@ -227,6 +269,8 @@ impl Cache {
         if keys.is_empty() {
             return;
         }
+        let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
+        let keys = keys.as_slice();
         match &self.backend {
             Backend::Disabled => {}
             Backend::Memory(map) => {
@@ -253,6 +297,7 @@ impl Cache {
     /// Counts one event in a fixed window starting at the first event: returns the count so far and the
     /// seconds left in the window, or `None` when the cache is unavailable (callers then fail open).
     pub async fn count_in_window(&self, key: &str, window: Duration) -> Option<(u64, u64)> {
+        let key = &self.key(key);
         match &self.backend {
             Backend::Disabled => None,
             Backend::Memory(map) => {
@@ -325,7 +370,7 @@ impl Cache {
 }
 
 fn keyspace(key: &str) -> String {
-    key.split(':').nth(2).unwrap_or("other").to_owned()
+    key.split(':').skip_while(|part| *part != "v1").nth(1).unwrap_or("other").to_owned()
 }
 
 fn now_ms() -> u64 {
@@ -355,6 +400,15 @@ mod tests {
         }
         assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
         assert_eq!(cache.count_in_window("k", Duration::from_secs(60)).await, None);
+    }
+
+    #[tokio::test]
+    async fn namespaces_keep_entries_apart() {
+        let shared = Cache::in_memory();
+        let (a, b) = (shared.clone().with_namespace("a:"), shared.with_namespace("b:"));
+        a.set_json("qm:v1:categories", &1, Duration::from_secs(5)).await;
+        assert_eq!(a.get_json::<i32>("qm:v1:categories").await, Some(1));
+        assert_eq!(b.get_json::<i32>("qm:v1:categories").await, None);
     }
 
     #[tokio::test]

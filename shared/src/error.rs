@@ -142,6 +142,18 @@ impl AppError {
         Self::Internal(cause.into())
     }
 
+    /// Renames the fields this error names (a core's `min_price` becomes a subgraph's `filter.minPrice`).
+    pub fn map_fields(self, rename: impl Fn(&str) -> String) -> Self {
+        match self {
+            Self::Malformed { field, message } => Self::Malformed { field: field.map(|f| rename(&f)), message },
+            Self::Conflict { field, message } => Self::Conflict { field: field.map(|f| rename(&f)), message },
+            Self::Invalid(errors) => Self::Invalid(
+                errors.into_iter().map(|e| FieldError { field: rename(&e.field), message: e.message }).collect(),
+            ),
+            other => other,
+        }
+    }
+
     /// The stable code of this error.
     pub fn code(&self) -> ErrorCode {
         match self {

@@ -51,6 +51,11 @@ pub fn request_context<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext, AppE
     ctx.data::<RequestContext>().map_err(|_| AppError::internal("request context missing from the GraphQL request"))
 }
 
+/// Parses a GraphQL `ID` that must be a UUID, naming `field` when it is not.
+pub fn parse_id(id: &async_graphql::ID, field: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(id.as_str()).map_err(|_| AppError::invalid(field, "is not a valid id"))
+}
+
 /// Guard: the caller is signed in.
 pub struct SignedIn;
 
@@ -131,7 +136,11 @@ fn annotate(error: &mut ServerError) {
     let Some(source) = error.source.clone() else {
         return;
     };
-    let Some(app_error) = source.downcast_ref::<AppError>() else {
+    // DataLoader errors must be `Clone`, so they arrive as `Arc<AppError>`.
+    let Some(app_error) = source
+        .downcast_ref::<AppError>()
+        .or_else(|| source.downcast_ref::<Arc<AppError>>().map(|shared| shared.as_ref()))
+    else {
         return;
     };
     app_error.log();

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use axum::Router;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
-use quickmart_shared::cache::Cache;
+use quickmart_shared::cache::CacheSettings;
 use quickmart_shared::config::{ConfigError, Env};
 use quickmart_shared::db::DbSettings;
 use quickmart_shared::server::StartError;
@@ -37,8 +37,8 @@ pub struct Config {
     pub listen_addr: SocketAddr,
     /// The database (`PRODUCT_DATABASE_URL`, `MIGRATE_ON_START`).
     pub database: DbSettings,
-    /// The cache whose product entries this service invalidates (`REDIS_URL`).
-    pub redis_url: SecretString,
+    /// The cache whose product entries this service invalidates (`REDIS_URL`, `CACHE_NAMESPACE`).
+    pub cache: CacheSettings,
     /// The token internal callers present (`INTERNAL_API_TOKEN`).
     pub internal_token: SecretString,
     /// The store currency (`QUICKMART_CURRENCY`).
@@ -55,7 +55,7 @@ impl Config {
         Ok(Self {
             listen_addr: env.listen_addr("PRODUCT_CORE", 8082)?,
             database: DbSettings::from_env(env, "PRODUCT", "quickmart_product")?,
-            redis_url: env.redis_url()?,
+            cache: CacheSettings::from_env(env)?,
             internal_token: env.internal_token()?,
             currency: env.currency()?,
             reservation_ttl: Duration::from_secs(env.parse_or("RESERVATION_TTL_SECS", 900)?),
@@ -68,7 +68,7 @@ impl Config {
 /// health and metrics, and the OpenAPI document with Swagger UI.
 pub async fn build(config: &Config) -> Result<Router, StartError> {
     let pool = quickmart_shared::db::connect(&config.database, MIGRATIONS).await?;
-    let cache = Cache::from_url(&config.redis_url).map_err(|e| StartError::Other(format!("REDIS_URL: {e}")))?;
+    let cache = config.cache.connect()?;
     let state = AppState {
         pool: pool.clone(),
         cache,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use product_core::{AppState, Config, MIGRATIONS};
-use quickmart_shared::cache::Cache;
+use quickmart_shared::cache::CacheSettings;
 use quickmart_shared::db::DbSettings;
 use quickmart_shared::testing::{TestDatabase, spawn_router};
 use reqwest::StatusCode;
@@ -25,6 +25,7 @@ pub struct TestApp {
 impl TestApp {
     pub async fn spawn() -> Self {
         let db = TestDatabase::create("product", MIGRATIONS).await;
+        let cache = CacheSettings::isolated(REDIS_URL);
         let config = Config {
             listen_addr: "127.0.0.1:0".parse().expect("addr"),
             database: DbSettings {
@@ -33,7 +34,7 @@ impl TestApp {
                 migrate_on_start: true,
                 create_if_missing: false,
             },
-            redis_url: SecretString::from(REDIS_URL),
+            cache: cache.clone(),
             internal_token: SecretString::from(TOKEN),
             currency: "USD".into(),
             reservation_ttl: Duration::from_secs(900),
@@ -44,7 +45,7 @@ impl TestApp {
         let base = spawn_router(router).await;
         let state = AppState {
             pool: db.pool.clone(),
-            cache: Cache::from_url(&SecretString::from(REDIS_URL)).expect("redis url"),
+            cache: cache.connect().expect("redis url"),
             currency: Arc::from("USD"),
             reservation_ttl: Duration::from_secs(900),
         };
