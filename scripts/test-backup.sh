@@ -205,7 +205,17 @@ else
     pass "RESTORE_AT before every dump is an error"
 fi
 
-# --- 6. Retention ----------------------------------------------------------------------------------------------
+# --- 6. Restore one database of several (RESTORE_ONLY) ----------------------------------------------------------
+missing_url="postgresql://$PGUSER@$PGHOST:$PGPORT/${db}_missing"
+check "RESTORE_ONLY=qmtest restores qmtest and leaves the other target alone" \
+    env BACKUP_DIR="$backups" RESTORE_ONLY=qmtest "$restore_script" "qmtest=$url" "other=$missing_url"
+if env BACKUP_DIR="$backups" RESTORE_ONLY=typo "$restore_script" "qmtest=$url" 2>/dev/null; then
+    fail "RESTORE_ONLY naming no given database is an error"
+else
+    pass "RESTORE_ONLY naming no given database is an error"
+fi
+
+# --- 7. Retention ----------------------------------------------------------------------------------------------
 retention="$scratch/retention"
 mkdir -p "$retention/qmtest"
 for age in 30 10 8 6 1; do
@@ -228,7 +238,7 @@ check "files that are not timestamped dumps are left alone" \
     test -e "$retention/qmtest/notes.txt" -a -e "$retention/qmtest/qmtest-handmade.dump"
 check "a stale .partial from a killed run is cleaned up" test -z "$(find "$retention" -name '*.partial')"
 
-# --- 7. Failures -----------------------------------------------------------------------------------------------
+# --- 8. Failures -----------------------------------------------------------------------------------------------
 before="$(find "$retention" -type f | sort)"
 secret_url="postgresql://$PGUSER:s3cret-password@$PGHOST:$PGPORT/${db}_missing"
 if env BACKUP_DIR="$retention" BACKUP_RETENTION_DAYS=1 "$backup_script" "qmtest=$secret_url" >"$scratch/failure.log" 2>&1; then

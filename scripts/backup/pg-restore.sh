@@ -10,6 +10,8 @@
 #   RESTORE_AT    a UTC time YYYYmmddTHHMMSSZ: restore the newest dump taken at or before it
 #                 (default: the newest dump). Dump names carry this timestamp, so an exact name works too.
 #   RESTORE_FORCE true: restore even when the database holds tables the dump does not know (default false)
+#   RESTORE_ONLY  comma-separated NAMEs: restore just these of the databases given (default: all of them),
+#                 so one Kubernetes restore job that knows every database can restore a single one
 #   PG_BIN        folder holding pg_restore/psql, when they are not the ones on PATH
 #
 # The restore runs in a single transaction with --clean: every object of the dump is dropped and recreated,
@@ -22,6 +24,7 @@ set -euo pipefail
 BACKUP_DIR="${BACKUP_DIR:-/backups}"
 RESTORE_AT="${RESTORE_AT:-}"
 RESTORE_FORCE="${RESTORE_FORCE:-false}"
+RESTORE_ONLY="${RESTORE_ONLY:-}"
 PG_RESTORE="${PG_BIN:+$PG_BIN/}pg_restore"
 PSQL="${PG_BIN:+$PG_BIN/}psql"
 
@@ -34,6 +37,18 @@ fi
 if [[ -n "$RESTORE_AT" && ! "$RESTORE_AT" =~ ^[0-9]{8}T[0-9]{6}Z$ ]]; then
     echo "RESTORE_AT must look like 20261125T021700Z (UTC), got '$RESTORE_AT'" >&2
     exit 2
+fi
+# Every name in RESTORE_ONLY must be one of the targets: a typo must not turn into "restored nothing, OK".
+if [[ -n "$RESTORE_ONLY" ]]; then
+    IFS=',' read -r -a only_names <<<"$RESTORE_ONLY"
+    for wanted in "${only_names[@]}"; do
+        found=false
+        for target in "$@"; do [[ "${target%%=*}" == "$wanted" ]] && found=true; done
+        if [[ "$found" != true ]]; then
+            echo "RESTORE_ONLY names '$wanted', which is not one of the databases given" >&2
+            exit 2
+        fi
+    done
 fi
 
 # pick_dump NAME: print the path of the dump to restore, or nothing when there is none.
@@ -71,6 +86,10 @@ for target in "$@"; do
         # Never echo the argument: it holds a password.
         log "argument $position is not NAME=CONNINFO (NAME of letters, digits, - and _)"
         failed=1
+        continue
+    fi
+    if [[ -n "$RESTORE_ONLY" && ",$RESTORE_ONLY," != *",$name,"* ]]; then
+        log "skipping $name (not in RESTORE_ONLY)"
         continue
     fi
     dump="$(pick_dump "$name")"

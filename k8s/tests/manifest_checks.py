@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+"""Checks on rendered QuickMart manifests that generic validators cannot know about.
+
+Run by scripts/validate-deploy.sh with the tools venv's Python (it needs PyYAML and jsonschema, which
+kubernetes-validate and check-jsonschema bring along):
+
+    manifest_checks.py strip-kinds IN OUT KIND...  copy IN to OUT without objects of the given kinds
+    manifest_checks.py crds FILE                   validate DopplerSecret / VerticalPodAutoscaler objects
+                                                   against schemas of the fields QuickMart uses
+    manifest_checks.py policy OVERLAY FILE         QuickMart's own deployment rules (see `policy`)
+
+Each command prints what it found and exits 1 on any problem.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+
+import jsonschema
+import yaml
+
+# name -> (environment-variable prefix, port): the contract between the manifests and the binary.
+SERVICES = {
+    "gateway": ("GATEWAY", 4000),
+    "user-subgraph": ("USER_SUBGRAPH", 4001),
+    "product-subgraph": ("PRODUCT_SUBGRAPH", 4002),
+    "order-subgraph": ("ORDER_SUBGRAPH", 4003),
+    "user-core": ("USER_CORE", 8081),
+    "product-core": ("PRODUCT_CORE", 8082),
+    "order-core": ("ORDER_CORE", 8083),
+}
+CORES = {"user-core", "product-core", "order-core"}
+POD_OWNERS = {"Deployment", "StatefulSet", "Job", "CronJob"}
+
+
+def load(path: str) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [doc for doc in yaml.safe_load_all(f) if doc]
+
+
+def pod_spec(obj: dict) -> dict | None:
+    """The pod spec inside a workload object, or None for other kinds."""
+    kind = obj.get("kind")
+    if kind == "CronJob":
+        return obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    if kind in POD_OWNERS:
+        return obj["spec"]["template"]["spec"]
+    return None
+
+
+def env_of(container: dict) -> dict[str, dict]:
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+# --- strip-kinds ----------------------------------------------------------------------------------------------
+def strip_kinds(src: str, dst: str, kinds: list[str]) -> int:
+    docs = load(src)
+    kept = [d for d in docs if d.get("kind") not in kinds]
+    skipped = sorted(f"{d['kind']}/{d['metadata']['name']}" for d in docs if d.get("kind") in kinds)
+    with open(dst, "w", encoding="utf-8") as f:
+        yaml.safe_dump_all(kept, f, sort_keys=False)
+    print(f"kept {len(kept)} objects; left out for kubernetes-validate ({', '.join(kinds)}): "
+          f"{', '.join(skipped) or 'none'}")
+    return 0
+
+
+# --- crds -----------------------------------------------------------------------------------------------------
+# Hand-written from the two operators' API types, limited to what QuickMart sets, and closed
+# (additionalProperties: false) so a misspelt field fails instead of being ignored by the API server.
+_NAME_REF = {"type": "object", "required": ["name"], "additionalProperties": False,
+             "properties": {"name": {"type": "string", "minLength": 1},
+                            "namespace": {"type": "string", "minLength": 1}}}
+_METADATA = {"type": "object", "required": ["name"],
+             "properties": {"name": {"type": "string", "minLength": 1}, "namespace": {"type": "string"}}}
+CRD_SCHEMAS = {
+    ("secrets.doppler.com/v1alpha1", "DopplerSecret"): {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "metadata": _METADATA,
+            "spec": {
+                "type": "object",
+                "required": ["tokenSecret", "managedSecret"],
+                "additionalProperties": False,
+                "properties": {
+                    "tokenSecret": _NAME_REF,
+                    "managedSecret": {
+                        "type": "object", "required": ["name", "namespace"], "additionalProperties": False,
+                        "properties": {
+                            "name": {"type": "string", "minLength": 1},
+                            "namespace": {"type": "string", "minLength": 1},
+                            "type": {"enum": ["Opaque"]},
+                        },
+                    },
+                    "project": {"type": "string"},
+                    "config": {"type": "string"},
+                    "secrets": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]*$"},
+                                "uniqueItems": True, "minItems": 1},
+                    "resyncSeconds": {"type": "integer", "minimum": 1},
+                },
+            },
+        },
+    },
+    ("autoscaling.k8s.io/v1", "VerticalPodAutoscaler"): {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "metadata": _METADATA,
+            "spec": {
+                "type": "object",
+                "required": ["targetRef"],
+                "additionalProperties": False,
+                "properties": {
+                    "targetRef": {
+                        "type": "object", "required": ["apiVersion", "kind", "name"], "additionalProperties": False,
+                        "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                                       "name": {"type": "string"}},
+                    },
+                    "updatePolicy": {
+                        "type": "object", "additionalProperties": False,
+                        "properties": {"updateMode": {"enum": ["Off", "Initial", "Recreate", "Auto",
+                                                               "InPlaceOrRecreate"]}},
+                    },
+                    "resourcePolicy": {
+                        "type": "object", "additionalProperties": False,
+                        "properties": {"containerPolicies": {"type": "array", "items": {
+                            "type": "object", "required": ["containerName"], "additionalProperties": False,
+                            "properties": {
+                                "containerName": {"type": "string"},
+                                "mode": {"enum": ["Auto", "Off"]},
+                                "controlledResources": {"type": "array",
+                                                        "items": {"enum": ["cpu", "memory"]}},
+                                "minAllowed": {"type": "object"},
+                                "maxAllowed": {"type": "object"},
+                            }}}},
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def check_crds(path: str) -> int:
+    problems, seen = [], 0
+    for doc in load(path):
+        schema = CRD_SCHEMAS.get((doc.get("apiVersion"), doc.get("kind")))
+        if schema is None:
+            continue
+        seen += 1
+        where = f"{doc['kind']}/{doc.get('metadata', {}).get('name', '?')}"
+        for error in jsonschema.Draft202012Validator(schema).iter_errors(doc):
+            location = "/".join(str(p) for p in error.absolute_path) or "(object)"
+            problems.append(f"{where}: {location}: {error.message}")
+    return report(f"{seen} custom resources", problems)
+
+
+# --- policy ---------------------------------------------------------------------------------------------------
+def policy(overlay: str, path: str) -> int:
+    """QuickMart's deployment rules, checked on one rendered overlay."""
+    docs = load(path)
+    problems: list[str] = []
+    by_kind: dict[str, dict[str, dict]] = defaultdict(dict)
+    for doc in docs:
+        by_kind[doc["kind"]][doc["metadata"]["name"]] = doc
+
+    # Settings: production everywhere but dev; migrations only by the Job.
+    configs = [d for n, d in by_kind["ConfigMap"].items() if n.startswith("quickmart-config")]
+    if len(configs) != 1:
+        problems.append(f"expected one quickmart-config ConfigMap, found {len(configs)}")
+        config = {}
+    else:
+        config = configs[0].get("data", {})
+    want_env = "development" if overlay == "dev" else "production"
+    if config.get("QUICKMART_ENV") != want_env:
+        problems.append(f"QUICKMART_ENV is {config.get('QUICKMART_ENV')!r}; the {overlay} overlay needs {want_env!r}")
+    if config.get("MIGRATE_ON_START") != "false":
+        problems.append("MIGRATE_ON_START must be 'false': the migration Job runs migrations before the rollout")
+
+    rollout_labelled = {
+        f"{d['kind']}/{d['metadata']['name']}": d["metadata"].get("labels", {}).get("quickmart.io/rollout")
+        for d in docs if d["metadata"].get("labels", {}).get("quickmart.io/rollout")
+    }
+    for name, (prefix, port) in SERVICES.items():
+        deployment = by_kind["Deployment"].get(name)
+        if deployment is None:
+            problems.append(f"Deployment/{name} is missing")
+            continue
+        if rollout_labelled.pop(f"Deployment/{name}", None) != "app":
+            problems.append(f"Deployment/{name} needs label quickmart.io/rollout=app (CD applies it after migrating)")
+        containers = pod_spec(deployment)["containers"]
+        container = containers[0]
+        if container.get("args") != ["serve", name]:
+            problems.append(f"Deployment/{name} must run `quickmart serve {name}`, runs {container.get('args')}")
+        env = env_of(container)
+        listen = env.get(f"{prefix}_LISTEN_ADDR", {}).get("value")
+        if listen != f"0.0.0.0:{port}":
+            problems.append(f"Deployment/{name}: {prefix}_LISTEN_ADDR is {listen!r}, want '0.0.0.0:{port}'")
+        ports = [p.get("containerPort") for p in container.get("ports", [])]
+        if ports != [port]:
+            problems.append(f"Deployment/{name}: containerPort {ports}, want [{port}]")
+        for overridden in ("QUICKMART_ENV", "MIGRATE_ON_START"):
+            if overridden in env:
+                problems.append(f"Deployment/{name} overrides {overridden}; it must come from quickmart-config")
+        for probe, route in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz"), ("startupProbe", "/healthz")):
+            got = container.get(probe, {}).get("httpGet", {}).get("path")
+            if got != route:
+                problems.append(f"Deployment/{name}: {probe} checks {got!r}, want {route!r}")
+        service = by_kind["Service"].get(name)
+        if service is None or [p.get("port") for p in service["spec"]["ports"]] != [port]:
+            problems.append(f"Service/{name} must exist and expose port {port}")
+        hpa = by_kind["HorizontalPodAutoscaler"].get(name)
+        floor = 1 if overlay == "dev" else 2
+        if hpa is None or hpa["spec"]["scaleTargetRef"]["name"] != name:
+            problems.append(f"HorizontalPodAutoscaler/{name} must exist and target Deployment/{name}")
+        elif hpa["spec"]["minReplicas"] < floor or hpa["spec"]["maxReplicas"] < hpa["spec"]["minReplicas"]:
+            problems.append(f"HorizontalPodAutoscaler/{name}: {hpa['spec']['minReplicas']}-{hpa['spec']['maxReplicas']} "
+                            f"replicas; the {overlay} overlay needs at least {floor}")
+        if "replicas" in deployment["spec"]:
+            problems.append(f"Deployment/{name} sets replicas; the HPA owns the count")
+        if name not in by_kind["PodDisruptionBudget"]:
+            problems.append(f"PodDisruptionBudget/{name} is missing")
+        if name in CORES:
+            vpa = by_kind["VerticalPodAutoscaler"].get(name)
+            if vpa is None or vpa["spec"].get("updatePolicy", {}).get("updateMode") != "Off":
+                problems.append(f"VerticalPodAutoscaler/{name} must exist with updateMode Off (recommendations only)")
+
+    jobs = [n for n, j in by_kind["Job"].items() if rollout_labelled.get(f"Job/{n}") == "migrate"]
+    if len(jobs) != 1:
+        problems.append(f"expected one Job labelled quickmart.io/rollout=migrate, found {len(jobs)}")
+    else:
+        rollout_labelled.pop(f"Job/{jobs[0]}")
+        if pod_spec(by_kind["Job"][jobs[0]])["containers"][0].get("args") != ["migrate"]:
+            problems.append(f"Job/{jobs[0]} must run `quickmart migrate`")
+    for stray, value in rollout_labelled.items():
+        problems.append(f"{stray} carries quickmart.io/rollout={value}; only the services and the migration Job may")
+
+    # Secrets: every key a pod reads must be provided, and only the user subgraph holds the signing key.
+    refs: set[tuple[str, str, str]] = set()  # (namespace, secret name, key)
+    for kind in POD_OWNERS:
+        for name, obj in by_kind[kind].items():
+            spec = pod_spec(obj)
+            for container in spec.get("containers", []) + spec.get("initContainers", []):
+                for entry in container.get("env", []):
+                    ref = entry.get("valueFrom", {}).get("secretKeyRef")
+                    if ref:
+                        refs.add((obj["metadata"].get("namespace", ""), ref["name"], ref["key"]))
+                        if ref["key"] == "JWT_PRIVATE_KEY" and not (kind == "Deployment" and name == "user-subgraph"):
+                            problems.append(f"{kind}/{name} reads JWT_PRIVATE_KEY; only user-subgraph may")
+                if container.get("envFrom") and any("secretRef" in e for e in container["envFrom"]):
+                    problems.append(f"{kind}/{name} imports a whole Secret (envFrom); name the keys it needs")
+    if overlay == "dev":
+        secrets = by_kind["Secret"]
+        for namespace, secret, key in sorted(refs):
+            data = secrets.get(secret, {}).get("data", {})
+            if key not in data:
+                problems.append(f"Secret {secret} has no key {key}, which a pod reads")
+    else:
+        if by_kind["Secret"]:
+            problems.append(f"the {overlay} overlay renders Secret objects {sorted(by_kind['Secret'])}: "
+                            "secrets must come from Doppler, never from the repository")
+        managed = {
+            (d["spec"]["managedSecret"].get("namespace"), d["spec"]["managedSecret"]["name"]): set(d["spec"].get("secrets", []))
+            for d in by_kind["DopplerSecret"].values()
+        }
+        for namespace, secret, key in sorted(refs):
+            if (namespace, secret) not in managed:
+                problems.append(f"no DopplerSecret manages Secret {namespace}/{secret}, which pods read")
+            elif key not in managed[(namespace, secret)]:
+                problems.append(f"DopplerSecret for {namespace}/{secret} does not sync {key}, which a pod reads")
+
+    # Network: default deny must be there, or every allow rule is decoration.
+    deny = by_kind["NetworkPolicy"].get("default-deny-all")
+    if not deny or deny["spec"].get("podSelector") != {} or sorted(deny["spec"].get("policyTypes", [])) != ["Egress", "Ingress"]:
+        problems.append("NetworkPolicy/default-deny-all must select every pod for Ingress and Egress")
+
+    # The gateway reads the supergraph from the mounted ConfigMap.
+    gateway = by_kind["Deployment"].get("gateway")
+    supergraph_path = config.get("SUPERGRAPH_PATH", "")
+    if gateway:
+        spec = pod_spec(gateway)
+        mounts = {m["name"]: m["mountPath"] for m in spec["containers"][0].get("volumeMounts", [])}
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        found = False
+        for volume_name, mount_path in mounts.items():
+            cm = volumes.get(volume_name, {}).get("configMap", {}).get("name", "")
+            if cm.startswith("quickmart-supergraph") and supergraph_path.startswith(mount_path.rstrip("/") + "/"):
+                key = supergraph_path[len(mount_path.rstrip("/")) + 1:]
+                found = key in by_kind["ConfigMap"].get(cm, {}).get("data", {})
+        if not found:
+            problems.append(f"the gateway does not mount a quickmart-supergraph ConfigMap holding SUPERGRAPH_PATH={supergraph_path!r}")
+
+    return report(f"{overlay}: {len(docs)} objects", problems)
+
+
+def report(what: str, problems: list[str]) -> int:
+    for problem in problems:
+        print(f"  problem: {problem}")
+    print(f"{what}: {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) >= 4 and argv[1] == "strip-kinds":
+        return strip_kinds(argv[2], argv[3], argv[4:])
+    if len(argv) == 3 and argv[1] == "crds":
+        return check_crds(argv[2])
+    if len(argv) == 4 and argv[1] == "policy":
+        return policy(argv[2], argv[3])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
