@@ -1,0 +1,373 @@
+//! Plan execution: walks Sequence/Parallel/Flatten/Fetch/Condition nodes, sends one request
+//! per fetch node, and merges the answers into one response tree.
+
+mod entities;
+mod fetch;
+mod merge;
+mod rewrites;
+
+pub use fetch::SubgraphClient;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use futures::future::{BoxFuture, join_all};
+use hive_router_query_planner::ast::selection_set::SelectionSet;
+use hive_router_query_planner::planner::plan_nodes::{
+    BatchFetchNode, FetchNode, FetchRewrite, FlattenNode, FlattenNodePath, PlanNode, QueryPlan,
+};
+use http::HeaderMap;
+use serde_json::{Map, Value};
+
+use crate::response::error::{GraphQLError, PathSegment, codes};
+use crate::schema::SchemaIndex;
+
+/// Runs plans against the subgraphs.
+#[derive(Debug)]
+pub struct Executor {
+    clients: HashMap<String, SubgraphClient>,
+    schema: Arc<SchemaIndex>,
+}
+
+/// The merged data of all fetches and the errors met on the way.
+#[derive(Debug, Default)]
+pub struct ExecutionOutput {
+    /// The root object, keyed by the client's response keys.
+    pub data: Value,
+    /// Subgraph errors (re-pathed) and fetch failures.
+    pub errors: Vec<GraphQLError>,
+}
+
+/// One `_entities` selection of an entity fetch: where its entities are, how to represent
+/// them, and under which key and variable the subgraph sees them.
+struct EntityGroup<'p> {
+    response_key: &'p str,
+    variable: &'p str,
+    paths: Vec<&'p FlattenNodePath>,
+    requires: &'p SelectionSet,
+    input_rewrites: Option<&'p Vec<FetchRewrite>>,
+    output_rewrites: Option<&'p Vec<FetchRewrite>>,
+}
+
+/// The entities of one group: their serialized, deduplicated representations, and for each
+/// response location the representation it maps to.
+struct CollectedGroup {
+    representations: Vec<u8>,
+    count: usize,
+    locations: Vec<(Vec<PathSegment>, usize)>,
+}
+
+struct Run<'a> {
+    executor: &'a Executor,
+    variables: &'a Map<String, Value>,
+    headers: &'a HeaderMap,
+    // Never held across an await: fetches of a Parallel node run concurrently and only
+    // take the lock to read representations and to merge their answers.
+    state: Mutex<ExecutionOutput>,
+}
+
+impl Executor {
+    /// An executor over these subgraph clients.
+    pub fn new(clients: HashMap<String, SubgraphClient>, schema: Arc<SchemaIndex>) -> Self {
+        Self { clients, schema }
+    }
+
+    /// Executes a plan; never fails as a whole: failures become errors beside partial data.
+    pub async fn execute(
+        &self,
+        plan: &QueryPlan,
+        variables: &Map<String, Value>,
+        headers: &HeaderMap,
+    ) -> ExecutionOutput {
+        let run = Run {
+            executor: self,
+            variables,
+            headers,
+            state: Mutex::new(ExecutionOutput { data: Value::Object(Map::new()), errors: Vec::new() }),
+        };
+        if let Some(node) = &plan.node {
+            run_node(&run, node).await;
+        }
+        run.state.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn run_node<'a>(run: &'a Run<'a>, node: &'a PlanNode) -> BoxFuture<'a, ()> {
+    Box::pin(async move {
+        match node {
+            PlanNode::Fetch(fetch) => run.root_fetch(fetch).await,
+            PlanNode::Flatten(flatten) => run.flatten(flatten).await,
+            PlanNode::BatchFetch(batch) => run.batch_fetch(batch).await,
+            PlanNode::Sequence(sequence) => {
+                for node in &sequence.nodes {
+                    run_node(run, node).await;
+                }
+            }
+            PlanNode::Parallel(parallel) => {
+                join_all(parallel.nodes.iter().map(|node| run_node(run, node))).await;
+            }
+            PlanNode::Condition(condition) => {
+                let branch = if run.bool_variable(&condition.condition) {
+                    condition.if_clause.as_deref()
+                } else {
+                    condition.else_clause.as_deref()
+                };
+                if let Some(branch) = branch {
+                    run_node(run, branch).await;
+                }
+            }
+            PlanNode::Subscription(_) | PlanNode::Defer(_) => {
+                run.push_error(GraphQLError::with_code("Subscriptions and @defer are not supported", codes::INTERNAL))
+            }
+        }
+    })
+}
+
+impl Run<'_> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ExecutionOutput> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push_error(&self, error: GraphQLError) {
+        self.lock().errors.push(error);
+    }
+
+    fn bool_variable(&self, name: &str) -> bool {
+        self.variables.get(name).and_then(Value::as_bool).unwrap_or(false)
+    }
+
+    fn client(&self, service: &str) -> Option<&SubgraphClient> {
+        let client = self.executor.clients.get(service);
+        if client.is_none() {
+            self.push_error(GraphQLError::with_code(
+                format!("The plan refers to unknown subgraph '{service}'"),
+                codes::INTERNAL,
+            ));
+        }
+        client
+    }
+
+    /// Writes `"name":value` for each variable the fetch uses.
+    fn write_used_variables(&self, usages: Option<&BTreeSet<String>>, body: &mut Vec<u8>, mut first: bool) {
+        for name in usages.into_iter().flatten() {
+            if let Some(value) = self.variables.get(name) {
+                if !first {
+                    body.push(b',');
+                }
+                first = false;
+                write_json(body, name);
+                body.push(b':');
+                write_json(body, value);
+            }
+        }
+    }
+
+    async fn root_fetch(&self, fetch: &FetchNode) {
+        let Some(client) = self.client(&fetch.service_name) else {
+            return;
+        };
+        let mut body = Vec::with_capacity(fetch.operation.document_str.len() + 64);
+        body.extend_from_slice(b"{\"query\":");
+        write_json(&mut body, &fetch.operation.document_str);
+        body.extend_from_slice(b",\"variables\":{");
+        self.write_used_variables(fetch.variable_usages.as_ref(), &mut body, true);
+        body.extend_from_slice(b"}}");
+        let response = client.send(body, self.headers).await;
+        let mut state = self.lock();
+        match response {
+            Err(error) => state.errors.push(error),
+            Ok(response) => {
+                if let Some(mut data) = response.data {
+                    rewrites::apply_all(fetch.output_rewrites.as_ref(), &self.executor.schema, &mut data);
+                    merge::deep_merge(&mut state.data, data);
+                }
+                for raw in response.errors.unwrap_or_default() {
+                    state.errors.push(GraphQLError::from_subgraph(&raw));
+                }
+            }
+        }
+    }
+
+    async fn flatten(&self, flatten: &FlattenNode) {
+        let PlanNode::Fetch(fetch) = flatten.node.as_ref() else {
+            self.push_error(GraphQLError::with_code(
+                "Unsupported plan: Flatten around a non-fetch node",
+                codes::INTERNAL,
+            ));
+            return;
+        };
+        let Some(requires) = &fetch.requires else {
+            self.push_error(GraphQLError::with_code(
+                "Unsupported plan: entity fetch without requires",
+                codes::INTERNAL,
+            ));
+            return;
+        };
+        let group = EntityGroup {
+            response_key: "_entities",
+            variable: "representations",
+            paths: vec![&flatten.path],
+            requires,
+            input_rewrites: fetch.input_rewrites.as_ref(),
+            output_rewrites: fetch.output_rewrites.as_ref(),
+        };
+        self.entity_fetch(&fetch.service_name, &fetch.operation.document_str, fetch.variable_usages.as_ref(), &[group])
+            .await;
+    }
+
+    async fn batch_fetch(&self, batch: &BatchFetchNode) {
+        let groups: Vec<EntityGroup<'_>> = batch
+            .entity_batch
+            .aliases
+            .iter()
+            .map(|alias| EntityGroup {
+                response_key: &alias.alias,
+                variable: &alias.representations_variable_name,
+                paths: alias.merge_paths.iter().collect(),
+                requires: &alias.requires,
+                input_rewrites: alias.input_rewrites.as_ref(),
+                output_rewrites: alias.output_rewrites.as_ref(),
+            })
+            .collect();
+        self.entity_fetch(&batch.service_name, &batch.operation.document_str, batch.variable_usages.as_ref(), &groups)
+            .await;
+    }
+
+    fn collect(&self, group: &EntityGroup<'_>) -> CollectedGroup {
+        let schema = &self.executor.schema;
+        let state = self.lock();
+        let mut paths = Vec::new();
+        let mut current = Vec::new();
+        for path in &group.paths {
+            entities::collect_entity_paths(schema, &state.data, path.as_slice(), &mut current, &mut paths);
+        }
+        let mut seen: HashMap<Vec<u8>, usize> = HashMap::with_capacity(paths.len());
+        let mut collected = CollectedGroup {
+            representations: Vec::with_capacity(paths.len() * 48),
+            count: 0,
+            locations: Vec::with_capacity(paths.len()),
+        };
+        collected.representations.push(b'[');
+        for path in paths {
+            let Some(entity) = merge::value_at(&state.data, &path) else {
+                continue;
+            };
+            let Some(mut representation) = entities::representation(schema, &group.requires.items, entity) else {
+                continue;
+            };
+            rewrites::apply_all(group.input_rewrites, schema, &mut representation);
+            let serialized = serde_json::to_vec(&representation).unwrap_or_default();
+            let index = match seen.get(&serialized) {
+                Some(index) => *index,
+                None => {
+                    let index = collected.count;
+                    if index > 0 {
+                        collected.representations.push(b',');
+                    }
+                    collected.representations.extend_from_slice(&serialized);
+                    seen.insert(serialized, index);
+                    collected.count += 1;
+                    index
+                }
+            };
+            collected.locations.push((path, index));
+        }
+        collected.representations.push(b']');
+        collected
+    }
+
+    async fn entity_fetch(
+        &self,
+        service: &str,
+        operation: &str,
+        usages: Option<&BTreeSet<String>>,
+        groups: &[EntityGroup<'_>],
+    ) {
+        let collected: Vec<CollectedGroup> = groups.iter().map(|g| self.collect(g)).collect();
+        if collected.iter().all(|c| c.count == 0) {
+            return;
+        }
+        let Some(client) = self.client(service) else {
+            return;
+        };
+        let mut body =
+            Vec::with_capacity(operation.len() + collected.iter().map(|c| c.representations.len()).sum::<usize>() + 64);
+        body.extend_from_slice(b"{\"query\":");
+        write_json(&mut body, operation);
+        body.extend_from_slice(b",\"variables\":{");
+        for (index, (group, collected)) in groups.iter().zip(&collected).enumerate() {
+            if index > 0 {
+                body.push(b',');
+            }
+            write_json(&mut body, group.variable);
+            body.push(b':');
+            body.extend_from_slice(&collected.representations);
+        }
+        self.write_used_variables(usages, &mut body, groups.is_empty());
+        body.extend_from_slice(b"}}");
+
+        let response = client.send(body, self.headers).await;
+        let schema = &self.executor.schema;
+        let mut state = self.lock();
+        let response = match response {
+            Ok(response) => response,
+            Err(error) => {
+                state.errors.push(error);
+                return;
+            }
+        };
+        let mut data = response.data.unwrap_or(Value::Null);
+        for (group, collected) in groups.iter().zip(&collected) {
+            let mut entities = match data.get_mut(group.response_key).map(Value::take) {
+                Some(Value::Array(entities)) => entities,
+                _ => Vec::new(),
+            };
+            for entity in &mut entities {
+                rewrites::apply_all(group.output_rewrites, schema, entity);
+            }
+            // Each representation may stand for several locations; the last one takes
+            // ownership, the others a copy.
+            let mut remaining = vec![0usize; entities.len()];
+            for (_, index) in &collected.locations {
+                if let Some(count) = remaining.get_mut(*index) {
+                    *count += 1;
+                }
+            }
+            for (path, index) in &collected.locations {
+                let Some(entity) = entities.get_mut(*index) else {
+                    continue;
+                };
+                if entity.is_null() {
+                    continue;
+                }
+                remaining[*index] -= 1;
+                let entity = if remaining[*index] == 0 { entity.take() } else { entity.clone() };
+                if let Some(target) = merge::value_at_mut(&mut state.data, path) {
+                    merge::deep_merge(target, entity);
+                }
+            }
+        }
+        for raw in response.errors.unwrap_or_default() {
+            let mut error = GraphQLError::from_subgraph(&raw);
+            error.path = error.path.take().and_then(|path| repath(&path, groups, &collected));
+            state.errors.push(error);
+        }
+    }
+}
+
+/// Maps `[_entities, i, rest…]` to the client path of the entity behind representation `i`.
+fn repath(path: &[PathSegment], groups: &[EntityGroup<'_>], collected: &[CollectedGroup]) -> Option<Vec<PathSegment>> {
+    let (PathSegment::Key(key), PathSegment::Index(index)) = (path.first()?, path.get(1)?) else {
+        return None;
+    };
+    let (_, group) = groups.iter().zip(collected).find(|(g, _)| g.response_key == key)?;
+    let (location, _) = group.locations.iter().find(|(_, i)| i == index)?;
+    let mut repathed = location.clone();
+    repathed.extend_from_slice(&path[2..]);
+    Some(repathed)
+}
+
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Serializing a string or a serde_json::Value into a Vec cannot fail.
+    let _ = serde_json::to_writer(out, value);
+}

@@ -1,0 +1,214 @@
+//! The gateway: one loaded supergraph, its planner, plan cache and subgraph clients, and the
+//! request pipeline from a GraphQL request to a response body.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use graphql_tools::static_graphql::schema::DirectiveDefinition;
+use graphql_tools::validation::validate::ValidationPlan;
+use hive_router_query_planner::state::supergraph_state::OperationKind;
+use http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::config::GatewayConfig;
+use crate::error::GatewayError;
+use crate::execute::{ExecutionOutput, Executor, SubgraphClient};
+use crate::introspection::{self, Introspection};
+use crate::plan::{self, PlanCache, PreparedOperation, Supergraph};
+use crate::response::error::{GraphQLError, codes};
+use crate::response::{self, projection::Projector};
+use crate::variables;
+
+/// A GraphQL request as clients send it (JSON body or GET query string).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphQLRequest {
+    /// The document.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// Which operation of the document to run.
+    #[serde(default)]
+    pub operation_name: Option<String>,
+    /// Variable values (an object, or null).
+    #[serde(default)]
+    pub variables: Option<Value>,
+    /// Protocol extensions (accepted, unused).
+    #[serde(default)]
+    pub extensions: Option<Value>,
+}
+
+/// How the request arrived: mutations are refused over GET.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// `POST /graphql`.
+    Post,
+    /// `GET /graphql?query=…`.
+    Get,
+}
+
+/// A finished response: HTTP status and JSON body.
+#[derive(Debug)]
+pub struct GatewayResponse {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// The JSON body.
+    pub body: Vec<u8>,
+}
+
+impl GatewayResponse {
+    /// A response with errors only (a request error: no `data`).
+    pub fn request_error(status: StatusCode, errors: &[GraphQLError]) -> Self {
+        Self { status, body: response::body(None, errors) }
+    }
+}
+
+/// A running gateway over one supergraph; cheap to clone.
+#[derive(Clone)]
+pub struct Gateway {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: GatewayConfig,
+    supergraph: Supergraph,
+    executor: Executor,
+    plans: PlanCache,
+    validation: ValidationPlan,
+    builtin_directives: Vec<DirectiveDefinition>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway").field("supergraph", &self.inner.supergraph).finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    /// Loads a supergraph SDL: parses it, builds the planner and one client per subgraph.
+    pub fn from_supergraph_sdl(sdl: &str, config: GatewayConfig) -> Result<Self, GatewayError> {
+        // Metrics recorded before the recorder exists would be lost.
+        crate::telemetry::metrics_handle();
+        let supergraph = Supergraph::parse(sdl, &|graph_id| config.subgraph_url(graph_id))?;
+        let clients = supergraph
+            .subgraphs
+            .values()
+            .map(|s| {
+                SubgraphClient::new(&s.name, &s.url, config.subgraph_timeout, config.pool_idle_per_host)
+                    .map(|client| (s.name.clone(), client))
+            })
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        let executor = Executor::new(clients, supergraph.schema.clone());
+        Ok(Self {
+            inner: Arc::new(Inner {
+                plans: PlanCache::new(config.plan_cache_size),
+                config,
+                executor,
+                supergraph,
+                validation: plan::validation_plan(),
+                builtin_directives: introspection::builtin_directives(),
+            }),
+        })
+    }
+
+    /// Loads a supergraph from a file.
+    pub fn from_supergraph_file(path: &std::path::Path, config: GatewayConfig) -> Result<Self, GatewayError> {
+        let sdl = std::fs::read_to_string(path).map_err(|source| GatewayError::Io {
+            context: format!("reading the supergraph {}", path.display()),
+            source,
+        })?;
+        Self::from_supergraph_sdl(&sdl, config)
+    }
+
+    /// The configuration the gateway runs with.
+    pub fn config(&self) -> &GatewayConfig {
+        &self.inner.config
+    }
+
+    /// Subgraph names and the URLs fetches go to.
+    pub fn subgraph_urls(&self) -> HashMap<String, String> {
+        self.inner.supergraph.subgraphs.values().map(|s| (s.name.clone(), s.url.clone())).collect()
+    }
+
+    fn prepared(&self, query: &str, operation_name: Option<&str>) -> Result<Arc<PreparedOperation>, Vec<GraphQLError>> {
+        let inner = &self.inner;
+        if let Some(prepared) = inner.plans.get(query, operation_name) {
+            metrics::counter!("gateway_plan_cache_hits_total").increment(1);
+            return Ok(prepared);
+        }
+        metrics::counter!("gateway_plan_cache_misses_total").increment(1);
+        let prepared = plan::prepare(&inner.supergraph, &inner.validation, &inner.config.limits, query, operation_name)
+            .map_err(plan::PrepareError::into_graphql_errors)?;
+        let prepared = Arc::new(prepared);
+        inner.plans.insert(query, operation_name, prepared.clone());
+        Ok(prepared)
+    }
+
+    /// Runs one GraphQL request end to end; `forwarded` are the headers subgraphs receive.
+    pub async fn execute(
+        &self,
+        request: GraphQLRequest,
+        transport: Transport,
+        forwarded: &HeaderMap,
+    ) -> GatewayResponse {
+        let started = Instant::now();
+        let response = self.execute_inner(request, transport, forwarded).await;
+        let outcome = if response.status.is_success() { "ok" } else { "rejected" };
+        metrics::counter!("gateway_graphql_requests_total", "outcome" => outcome).increment(1);
+        metrics::histogram!("gateway_graphql_request_duration_seconds").record(started.elapsed().as_secs_f64());
+        response
+    }
+
+    async fn execute_inner(
+        &self,
+        request: GraphQLRequest,
+        transport: Transport,
+        forwarded: &HeaderMap,
+    ) -> GatewayResponse {
+        let Some(query) = request.query.as_deref().filter(|q| !q.trim().is_empty()) else {
+            return GatewayResponse::request_error(
+                StatusCode::BAD_REQUEST,
+                &[GraphQLError::with_code("Must provide query string.", codes::BAD_REQUEST)],
+            );
+        };
+        let operation_name = request.operation_name.as_deref().filter(|n| !n.is_empty());
+        let prepared = match self.prepared(query, operation_name) {
+            Ok(prepared) => prepared,
+            Err(errors) => return GatewayResponse::request_error(StatusCode::BAD_REQUEST, &errors),
+        };
+        if transport == Transport::Get && prepared.kind != OperationKind::Query {
+            return GatewayResponse::request_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                &[GraphQLError::with_code("Mutations cannot be sent over GET; use POST", codes::METHOD_NOT_ALLOWED)],
+            );
+        }
+        let provided = match request.variables {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(map)) => map,
+            Some(_) => {
+                return GatewayResponse::request_error(
+                    StatusCode::BAD_REQUEST,
+                    &[GraphQLError::with_code("Variables must be an object", codes::BAD_REQUEST)],
+                );
+            }
+        };
+        let variables = match variables::coerce(&prepared.operation, provided) {
+            Ok(variables) => variables,
+            Err(errors) => return GatewayResponse::request_error(StatusCode::BAD_REQUEST, &errors),
+        };
+
+        let ExecutionOutput { data, mut errors } = match &prepared.plan {
+            Some(plan) => self.inner.executor.execute(plan, &variables, forwarded).await,
+            None => ExecutionOutput { data: Value::Object(Map::new()), errors: Vec::new() },
+        };
+        let schema = &self.inner.supergraph.schema;
+        let introspection = Introspection::new(schema, &variables, &self.inner.builtin_directives);
+        let projected = Projector::new(schema, &variables, &introspection, &mut errors).project(
+            &prepared.operation,
+            &prepared.root_type,
+            &data,
+        );
+        GatewayResponse { status: StatusCode::OK, body: response::body(Some(&projected), &errors) }
+    }
+}

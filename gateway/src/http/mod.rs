@@ -1,0 +1,143 @@
+//! HTTP surface: `/graphql` (POST JSON, GET queries, GraphiQL), health and metrics.
+
+mod graphiql;
+mod headers;
+pub mod ops;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, RawQuery, State};
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+
+use crate::gateway::{Gateway, GatewayResponse, GraphQLRequest, Transport};
+use crate::response::error::{GraphQLError, codes};
+
+/// The client's socket address, when the server was started with connect info.
+pub struct ClientAddr(pub Option<SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0)))
+    }
+}
+
+impl Gateway {
+    /// The gateway's routes: `/graphql`, `/healthz`, `/readyz`, `/metrics`.
+    pub fn router(&self) -> Router {
+        let limit = self.config().max_body_bytes;
+        let graphql = Router::new()
+            .route("/graphql", get(get_graphql).post(post_graphql))
+            .layer(DefaultBodyLimit::max(limit))
+            .with_state(self.clone());
+        graphql.merge(ops::routes())
+    }
+}
+
+async fn post_graphql(
+    State(gateway): State<Gateway>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return json_response(GatewayResponse::request_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &[GraphQLError::with_code(
+                    format!("Request body is larger than {} bytes", gateway.config().max_body_bytes),
+                    codes::PAYLOAD_TOO_LARGE,
+                )],
+            ));
+        }
+        Err(_) => return bad_request("Could not read the request body"),
+    };
+    let request: GraphQLRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(_) => return bad_request("The request body is not a JSON GraphQL request"),
+    };
+    let forwarded = headers::forwarded(&headers, client);
+    json_response(gateway.execute(request, Transport::Post, &forwarded).await)
+}
+
+async fn get_graphql(
+    State(gateway): State<Gateway>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let params: Vec<(String, String)> = match raw.as_deref().map(form_urlencoded) {
+        Some(Ok(params)) => params,
+        Some(Err(())) => return bad_request("The query string is malformed"),
+        None => Vec::new(),
+    };
+    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let wants_html =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
+    let query = param("query");
+    if query.is_none() && wants_html {
+        return Html(graphiql::page("/graphql")).into_response();
+    }
+    let variables = match param("variables").filter(|v| !v.is_empty()) {
+        None => None,
+        Some(raw) => match serde_json::from_str(&raw) {
+            Ok(v) => Some(v),
+            Err(_) => return bad_request("`variables` is not valid JSON"),
+        },
+    };
+    let request = GraphQLRequest { query, operation_name: param("operationName"), variables, extensions: None };
+    let forwarded = headers::forwarded(&headers, client);
+    json_response(gateway.execute(request, Transport::Get, &forwarded).await)
+}
+
+fn bad_request(message: &str) -> Response {
+    json_response(GatewayResponse::request_error(
+        StatusCode::BAD_REQUEST,
+        &[GraphQLError::with_code(message, codes::BAD_REQUEST)],
+    ))
+}
+
+fn json_response(response: GatewayResponse) -> Response {
+    let mut http = (response.status, response.body).into_response();
+    http.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    http
+}
+
+/// Decodes `application/x-www-form-urlencoded` pairs (`+` is a space, `%XX` a byte).
+fn form_urlencoded(raw: &str) -> Result<Vec<(String, String)>, ()> {
+    raw.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((percent_decode(key)?, percent_decode(value)?))
+        })
+        .collect()
+}
+
+fn percent_decode(input: &str) -> Result<String, ()> {
+    let bytes = input.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3).ok_or(())?;
+                let hex = std::str::from_utf8(hex).map_err(|_| ())?;
+                out.push(u8::from_str_radix(hex, 16).map_err(|_| ())?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| ())
+}

@@ -1,0 +1,33 @@
+//! QuickMart's Apollo Federation v2 gateway.
+//!
+//! Loads a supergraph composed by `schema/compose.mjs`, plans operations with
+//! `hive-router-query-planner`, executes the plans against the subgraphs over keep-alive
+//! pools, and serves the result as one GraphQL endpoint.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), quickmart_gateway::GatewayError> {
+//! use quickmart_gateway::{Gateway, GatewayConfig};
+//! let sdl = std::fs::read_to_string("schema/supergraph.graphql").unwrap_or_default();
+//! let gateway = Gateway::from_supergraph_sdl(&sdl, GatewayConfig::from_env()?)?;
+//! let app: axum::Router = gateway.router();
+//! # let _ = app; Ok(()) }
+//! ```
+
+mod config;
+mod error;
+mod execute;
+mod gateway;
+mod http;
+mod introspection;
+mod limits;
+mod plan;
+mod response;
+mod schema;
+pub mod server;
+pub mod telemetry;
+mod variables;
+
+pub use config::GatewayConfig;
+pub use error::GatewayError;
+pub use gateway::{Gateway, GatewayResponse, GraphQLRequest, Transport};
+pub use limits::OperationLimits;

@@ -1,0 +1,178 @@
+//! From a client document to an executable plan: parse, limits, validation, normalization,
+//! query planning, and the bounded cache that lets repeated operations skip all of it.
+
+mod cache;
+mod supergraph;
+
+pub use cache::PlanCache;
+pub use supergraph::Supergraph;
+
+use graphql_tools::parser::query::{Definition, OperationDefinition as ClientOperation};
+use graphql_tools::static_graphql::query::Document as ClientDocument;
+use graphql_tools::validation::{rules::default_rules_validation_plan, validate::ValidationPlan};
+use hive_router_query_planner::ast::normalization::normalize_operation;
+use hive_router_query_planner::ast::operation::OperationDefinition;
+use hive_router_query_planner::ast::selection_item::SelectionItem;
+use hive_router_query_planner::graph::PlannerOverrideContext;
+use hive_router_query_planner::planner::plan_nodes::QueryPlan;
+use hive_router_query_planner::state::supergraph_state::OperationKind;
+use hive_router_query_planner::utils::cancellation::CancellationToken;
+
+use crate::limits::{self, OperationLimits};
+use crate::response::error::{GraphQLError, codes};
+
+/// An operation ready to execute: the normalized client operation (what to project) and its
+/// plan (what to fetch). Shared by every request with the same document and operation name.
+#[derive(Debug)]
+pub struct PreparedOperation {
+    /// Query, mutation or subscription.
+    pub kind: OperationKind,
+    /// The normalized client operation: fragments inlined, `@skip`/`@include` as variable names.
+    pub operation: OperationDefinition,
+    /// The plan; `None` when nothing needs a subgraph (only `__typename` or introspection).
+    pub plan: Option<QueryPlan>,
+    /// The root type of the operation in the API schema.
+    pub root_type: String,
+}
+
+/// Why an operation could not be prepared; each maps to one client error code.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// The document does not parse.
+    #[error("{0}")]
+    Parse(String),
+    /// A limit is exceeded.
+    #[error("{0}")]
+    Limit(String),
+    /// The document is invalid against the API schema.
+    #[error("validation failed")]
+    Validation(Vec<GraphQLError>),
+    /// The planner could not plan a valid operation (a gateway bug or unsupported feature).
+    #[error("{0}")]
+    Plan(String),
+}
+
+impl PrepareError {
+    /// The errors to send to the client.
+    pub fn into_graphql_errors(self) -> Vec<GraphQLError> {
+        match self {
+            Self::Parse(message) => vec![GraphQLError::with_code(message, codes::PARSE_FAILED)],
+            Self::Limit(message) => vec![GraphQLError::with_code(message, codes::LIMIT_EXCEEDED)],
+            Self::Validation(errors) => errors,
+            Self::Plan(message) => vec![GraphQLError::with_code(message, codes::INTERNAL)],
+        }
+    }
+}
+
+/// Runs the whole preparation pipeline for one document.
+pub fn prepare(
+    supergraph: &Supergraph,
+    validation: &ValidationPlan,
+    limits: &OperationLimits,
+    query: &str,
+    operation_name: Option<&str>,
+) -> Result<PreparedOperation, PrepareError> {
+    let document: ClientDocument = graphql_tools::parser::parse_query::<String>(query)
+        .map_err(|e| PrepareError::Parse(e.to_string().trim().to_owned()))?
+        .into_static();
+    let operation = select_operation(&document, operation_name)?;
+    limits::check(&document, operation, limits).map_err(PrepareError::Limit)?;
+
+    let validation_errors =
+        graphql_tools::validation::validate::validate(&supergraph.schema.document, &document, validation);
+    if !validation_errors.is_empty() {
+        return Err(PrepareError::Validation(
+            validation_errors
+                .into_iter()
+                .map(|e| {
+                    let mut error = GraphQLError::with_code(e.message, codes::VALIDATION_FAILED);
+                    error.locations = Some(
+                        e.locations.iter().map(|l| serde_json::json!({"line": l.line, "column": l.column})).collect(),
+                    );
+                    error
+                })
+                .collect(),
+        ));
+    }
+
+    let normalized = normalize_operation(&supergraph.planner.supergraph, &document, operation_name).map_err(|e| {
+        PrepareError::Validation(vec![GraphQLError::with_code(e.to_string(), codes::VALIDATION_FAILED)])
+    })?;
+    let operation = normalized.operation;
+    let kind = operation.operation_kind.clone().unwrap_or(OperationKind::Query);
+    let root_type = match kind {
+        OperationKind::Query => Some(supergraph.schema.query_type.clone()),
+        OperationKind::Mutation => supergraph.schema.mutation_type.clone(),
+        OperationKind::Subscription => supergraph.schema.subscription_type.clone(),
+    }
+    .ok_or_else(|| {
+        PrepareError::Validation(vec![GraphQLError::with_code(
+            "The schema has no root type for this operation",
+            codes::VALIDATION_FAILED,
+        )])
+    })?;
+    if kind == OperationKind::Subscription {
+        return Err(PrepareError::Validation(vec![GraphQLError::with_code(
+            "Subscriptions are not supported by this gateway",
+            codes::VALIDATION_FAILED,
+        )]));
+    }
+
+    // Introspection is answered locally; the planner only sees fields a subgraph serves.
+    let mut plannable = operation.clone();
+    plannable.selection_set.items.retain(|item| !matches!(item, SelectionItem::Field(f) if f.name.starts_with("__")));
+    let plan = if plannable.selection_set.items.is_empty() {
+        None
+    } else {
+        let plan = supergraph
+            .planner
+            .plan_from_normalized_operation(&plannable, PlannerOverrideContext::default(), &CancellationToken::new())
+            .map_err(|e| PrepareError::Plan(format!("Failed to plan the operation: {e}")))?;
+        Some(plan)
+    };
+    Ok(PreparedOperation { kind, operation, plan, root_type })
+}
+
+/// The validation rules every operation is checked against.
+pub fn validation_plan() -> ValidationPlan {
+    default_rules_validation_plan()
+}
+
+fn select_operation<'d>(
+    document: &'d ClientDocument,
+    operation_name: Option<&str>,
+) -> Result<&'d graphql_tools::static_graphql::query::OperationDefinition, PrepareError> {
+    let mut operations = document.definitions.iter().filter_map(|d| match d {
+        Definition::Operation(op) => Some(op),
+        Definition::Fragment(_) => None,
+    });
+    let found = match operation_name {
+        Some(name) => operations.find(|op| operation_definition_name(op) == Some(name)),
+        None => {
+            let first = operations.next();
+            if operations.next().is_some() {
+                return Err(PrepareError::Validation(vec![GraphQLError::with_code(
+                    "Must provide operation name if query contains multiple operations.",
+                    codes::VALIDATION_FAILED,
+                )]));
+            }
+            first
+        }
+    };
+    found.ok_or_else(|| {
+        let message = match operation_name {
+            Some(name) => format!("Unknown operation named \"{name}\"."),
+            None => "The document contains no operation.".to_owned(),
+        };
+        PrepareError::Validation(vec![GraphQLError::with_code(message, codes::VALIDATION_FAILED)])
+    })
+}
+
+fn operation_definition_name(op: &graphql_tools::static_graphql::query::OperationDefinition) -> Option<&str> {
+    match op {
+        ClientOperation::Query(q) => q.name.as_deref(),
+        ClientOperation::Mutation(m) => m.name.as_deref(),
+        ClientOperation::Subscription(s) => s.name.as_deref(),
+        ClientOperation::SelectionSet(_) => None,
+    }
+}

@@ -1,0 +1,187 @@
+//! A lookup index over the API (consumer) schema: the shape the client sees.
+//!
+//! Projection, introspection and the limits all ask "what type does this field have" and
+//! "is this object a `T`"; answering from hash maps keeps that off the AST on the hot path.
+
+use std::collections::{HashMap, HashSet};
+
+use graphql_tools::static_graphql::schema::{Definition, DirectiveDefinition, Document, Field, Type, TypeDefinition};
+
+/// The kind of a named type, as introspection reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeKind {
+    /// A leaf with a custom or built-in serialization.
+    Scalar,
+    /// A concrete object type.
+    Object,
+    /// An interface: abstract, resolved to one of its implementations.
+    Interface,
+    /// A union: abstract, resolved to one of its members.
+    Union,
+    /// An enum: a leaf restricted to named values.
+    Enum,
+    /// An input object (arguments and variables only).
+    InputObject,
+}
+
+impl TypeKind {
+    /// The `__TypeKind` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scalar => "SCALAR",
+            Self::Object => "OBJECT",
+            Self::Interface => "INTERFACE",
+            Self::Union => "UNION",
+            Self::Enum => "ENUM",
+            Self::InputObject => "INPUT_OBJECT",
+        }
+    }
+}
+
+/// One named type of the API schema.
+#[derive(Debug)]
+pub struct NamedType {
+    /// The type's kind.
+    pub kind: TypeKind,
+    /// Output fields by name (objects and interfaces).
+    pub fields: HashMap<String, Type>,
+    /// Concrete object types this type stands for (itself for an object).
+    pub possible_types: HashSet<String>,
+    /// Enum values visible in the API schema.
+    pub enum_values: HashSet<String>,
+}
+
+/// The API schema, indexed.
+#[derive(Debug)]
+pub struct SchemaIndex {
+    /// The API schema document (no federation internals, `@inaccessible` removed).
+    pub document: Document,
+    /// Named types by name.
+    pub types: HashMap<String, NamedType>,
+    /// The query root type name.
+    pub query_type: String,
+    /// The mutation root type name, when the schema has one.
+    pub mutation_type: Option<String>,
+    /// The subscription root type name, when the schema has one.
+    pub subscription_type: Option<String>,
+}
+
+const BUILTIN_SCALARS: [&str; 5] = ["String", "Int", "Float", "Boolean", "ID"];
+
+impl SchemaIndex {
+    /// Indexes an API schema document.
+    pub fn new(document: Document) -> Self {
+        let mut types: HashMap<String, NamedType> = HashMap::new();
+        let mut implementations: Vec<(String, String)> = Vec::new();
+        for scalar in BUILTIN_SCALARS {
+            types.insert(scalar.to_owned(), NamedType::leaf(TypeKind::Scalar));
+        }
+        for definition in &document.definitions {
+            let Definition::TypeDefinition(type_def) = definition else {
+                continue;
+            };
+            let (name, named) = match type_def {
+                TypeDefinition::Scalar(s) => (&s.name, NamedType::leaf(TypeKind::Scalar)),
+                TypeDefinition::Object(o) => {
+                    for interface in &o.implements_interfaces {
+                        implementations.push((interface.clone(), o.name.clone()));
+                    }
+                    let mut named = NamedType::composite(TypeKind::Object, &o.fields);
+                    named.possible_types.insert(o.name.clone());
+                    (&o.name, named)
+                }
+                TypeDefinition::Interface(i) => (&i.name, NamedType::composite(TypeKind::Interface, &i.fields)),
+                TypeDefinition::Union(u) => {
+                    let mut named = NamedType::leaf(TypeKind::Union);
+                    named.possible_types.extend(u.types.iter().cloned());
+                    (&u.name, named)
+                }
+                TypeDefinition::Enum(e) => {
+                    let mut named = NamedType::leaf(TypeKind::Enum);
+                    named.enum_values.extend(e.values.iter().map(|v| v.name.clone()));
+                    (&e.name, named)
+                }
+                TypeDefinition::InputObject(i) => (&i.name, NamedType::leaf(TypeKind::InputObject)),
+            };
+            types.insert(name.clone(), named);
+        }
+        for (interface, object) in implementations {
+            if let Some(named) = types.get_mut(&interface) {
+                named.possible_types.insert(object);
+            }
+        }
+        let query_type = document.query_type_name().cloned().unwrap_or_else(|| "Query".to_owned());
+        let mutation_type = document
+            .mutation_type_name()
+            .cloned()
+            .or_else(|| types.contains_key("Mutation").then(|| "Mutation".to_owned()));
+        let subscription_type = document
+            .subscription_type_name()
+            .cloned()
+            .or_else(|| types.contains_key("Subscription").then(|| "Subscription".to_owned()));
+        Self { document, types, query_type, mutation_type, subscription_type }
+    }
+
+    /// The type of `type_name.field_name`, if both exist.
+    pub fn field_type(&self, type_name: &str, field_name: &str) -> Option<&Type> {
+        self.types.get(type_name)?.fields.get(field_name)
+    }
+
+    /// The kind of a named type.
+    pub fn kind(&self, type_name: &str) -> Option<TypeKind> {
+        self.types.get(type_name).map(|t| t.kind)
+    }
+
+    /// Whether an object of concrete type `object_type` satisfies a `... on condition`.
+    pub fn satisfies(&self, object_type: &str, condition: &str) -> bool {
+        object_type == condition || self.types.get(condition).is_some_and(|t| t.possible_types.contains(object_type))
+    }
+
+    /// The type definition AST node for a name (introspection).
+    pub fn definition(&self, type_name: &str) -> Option<&TypeDefinition> {
+        self.document.definitions.iter().find_map(|d| match d {
+            Definition::TypeDefinition(t) if type_definition_name(t) == type_name => Some(t),
+            _ => None,
+        })
+    }
+
+    /// All type definitions, in document order (introspection).
+    pub fn type_definitions(&self) -> impl Iterator<Item = &TypeDefinition> {
+        self.document.definitions.iter().filter_map(|d| match d {
+            Definition::TypeDefinition(t) => Some(t),
+            _ => None,
+        })
+    }
+
+    /// All directive definitions (introspection).
+    pub fn directive_definitions(&self) -> impl Iterator<Item = &DirectiveDefinition> {
+        self.document.definitions.iter().filter_map(|d| match d {
+            Definition::DirectiveDefinition(t) => Some(t),
+            _ => None,
+        })
+    }
+}
+
+impl NamedType {
+    fn leaf(kind: TypeKind) -> Self {
+        Self { kind, fields: HashMap::new(), possible_types: HashSet::new(), enum_values: HashSet::new() }
+    }
+
+    fn composite(kind: TypeKind, fields: &[Field]) -> Self {
+        let mut named = Self::leaf(kind);
+        named.fields = fields.iter().map(|f| (f.name.clone(), f.field_type.clone())).collect();
+        named
+    }
+}
+
+/// The name of a type definition.
+pub fn type_definition_name(t: &TypeDefinition) -> &str {
+    match t {
+        TypeDefinition::Scalar(s) => &s.name,
+        TypeDefinition::Object(o) => &o.name,
+        TypeDefinition::Interface(i) => &i.name,
+        TypeDefinition::Union(u) => &u.name,
+        TypeDefinition::Enum(e) => &e.name,
+        TypeDefinition::InputObject(i) => &i.name,
+    }
+}

@@ -1,0 +1,151 @@
+//! Partial failures, null propagation and error paths.
+
+use insta::assert_json_snapshot;
+
+use crate::harness::TestGraph;
+
+#[tokio::test]
+async fn a_subgraph_down_nulls_only_its_fields() {
+    let graph = TestGraph::start_with(|_| {}, &["users"]).await;
+    let body = graph.query("{ me { name } orders(first: 1) { id } }").await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "me": null,
+            "orders": [
+              {
+                "id": "o1"
+              }
+            ]
+          },
+          "errors": [
+            {
+              "extensions": {
+                "code": "SUBREQUEST_FAILED",
+                "serviceName": "users"
+              },
+              "message": "HTTP fetch failed from 'users': connection failed"
+            }
+          ]
+        }
+    "#);
+}
+
+#[tokio::test]
+async fn a_missing_non_null_field_nulls_up_to_the_nearest_nullable_parent() {
+    let graph = TestGraph::start_with(|_| {}, &["users"]).await;
+    let body = graph.query(r#"{ order(id: "o1") { id user { name } } orders(first: 1) { id } }"#).await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "order": null,
+            "orders": [
+              {
+                "id": "o1"
+              }
+            ]
+          },
+          "errors": [
+            {
+              "extensions": {
+                "code": "SUBREQUEST_FAILED",
+                "serviceName": "users"
+              },
+              "message": "HTTP fetch failed from 'users': connection failed"
+            }
+          ]
+        }
+    "#);
+    let body = graph.query("{ orders(first: 1) { id user { name } } }").await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": null,
+          "errors": [
+            {
+              "extensions": {
+                "code": "SUBREQUEST_FAILED",
+                "serviceName": "users"
+              },
+              "message": "HTTP fetch failed from 'users': connection failed"
+            }
+          ]
+        }
+    "#);
+}
+
+#[tokio::test]
+async fn subgraph_errors_keep_their_path() {
+    let graph = TestGraph::start().await;
+    let body = graph.query("{ orders(first: 2) { id note } }").await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "orders": [
+              {
+                "id": "o1",
+                "note": "note o1"
+              },
+              {
+                "id": "o2",
+                "note": null
+              }
+            ]
+          },
+          "errors": [
+            {
+              "locations": [
+                {
+                  "column": 22,
+                  "line": 1
+                }
+              ],
+              "message": "note unavailable",
+              "path": [
+                "orders",
+                1,
+                "note"
+              ]
+            }
+          ]
+        }
+    "#);
+}
+
+#[tokio::test]
+async fn entity_errors_reach_the_client() {
+    // async-graphql reports `_entities` errors without the entity index (and nulls the
+    // whole entity), so this error cannot be re-pathed; the audit's subgraphs cover that.
+    let graph = TestGraph::start().await;
+    let body = graph.query("{ topProducts(first: 3) { upc restockDate } }").await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "topProducts": [
+              {
+                "restockDate": "2030-01-01",
+                "upc": "p1"
+              },
+              {
+                "restockDate": null,
+                "upc": "p2"
+              },
+              {
+                "restockDate": "2030-01-01",
+                "upc": "p3"
+              }
+            ]
+          },
+          "errors": [
+            {
+              "locations": [
+                {
+                  "column": 93,
+                  "line": 1
+                }
+              ],
+              "message": "restock date unavailable"
+            }
+          ]
+        }
+    "#);
+}

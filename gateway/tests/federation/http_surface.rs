@@ -1,0 +1,100 @@
+//! The HTTP surface: GET, POST, GraphiQL, malformed bodies, size limit, health.
+
+use insta::assert_json_snapshot;
+use serde_json::{Value, json};
+
+use crate::harness::TestGraph;
+
+#[tokio::test]
+async fn malformed_bodies_are_4xx() {
+    let graph = TestGraph::start().await;
+    for body in ["{", "[]", "\"query\"", "{\"query\": 5}", "", "{\"variables\": {}}"] {
+        let (status, response) = graph.post_raw(body.to_owned()).await;
+        assert_eq!(status, 400, "{body:?} → {response}");
+        assert!(response["errors"].is_array(), "{response}");
+    }
+    let (status, _) = graph.post("{ me { id } }", json!([1])).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413() {
+    let graph = TestGraph::start_with(|c| c.max_body_bytes = 1024, &[]).await;
+    let query = format!("{{ me {{ id }} }} #{}", "x".repeat(2048));
+    let (status, body) = graph.post(&query, Value::Null).await;
+    assert_eq!(status, 413);
+    assert_json_snapshot!(body, @r#"
+        {
+          "errors": [
+            {
+              "extensions": {
+                "code": "PAYLOAD_TOO_LARGE"
+              },
+              "message": "Request body is larger than 1024 bytes"
+            }
+          ]
+        }
+    "#);
+}
+
+#[tokio::test]
+async fn get_runs_queries_but_refuses_mutations() {
+    let graph = TestGraph::start().await;
+    let response = graph
+        .client()
+        .get(format!(
+            "{}?query={}&variables={}",
+            graph.url,
+            encode("query Me($x: Boolean!) { me { name @include(if: $x) } }"),
+            encode("{\"x\": true}")
+        ))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), 200);
+    assert_json_snapshot!(response.json::<Value>().await.expect("json"), @r#"
+        {
+          "data": {
+            "me": {
+              "name": "User 1"
+            }
+          }
+        }
+    "#);
+    let response = graph
+        .client()
+        .get(format!("{}?query={}", graph.url, encode("mutation { createUser(name: \"x\") { sequence } }")))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), 405);
+}
+
+#[tokio::test]
+async fn browsers_get_graphiql() {
+    let graph = TestGraph::start().await;
+    let response = graph.client().get(&graph.url).header("accept", "text/html").send().await.expect("get");
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.expect("text").contains("GraphiQL"));
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let graph = TestGraph::start().await;
+    graph.query("{ me { id } }").await;
+    for path in ["/healthz", "/readyz"] {
+        let response = graph.client().get(format!("{}{path}", graph.base)).send().await.expect("get");
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    let metrics = graph.client().get(format!("{}/metrics", graph.base)).send().await.expect("get");
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.expect("text");
+    assert!(text.contains("gateway_graphql_requests_total"), "{text}");
+    assert!(text.contains("gateway_subgraph_fetch_duration_seconds"), "{text}");
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
