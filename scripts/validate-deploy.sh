@@ -91,7 +91,8 @@ expect_rejection() {
 tools_dir="${QUICKMART_TOOLS_DIR:-$HOME/.cache/quickmart-tools}"
 # The venv's name carries a hash of the pins, so changing a pin builds a fresh venv instead of mixing.
 venv="$tools_dir/venv-$(printf '%s\n' "${TOOL_PINS[@]}" | sha256sum | cut -c1-12)"
-if [[ ! -f "$venv/.installed" ]]; then
+# A cached venv whose Python has gone (a new runner image, say) is rebuilt rather than trusted.
+if [[ ! -f "$venv/.installed" ]] || ! "$venv/bin/python" -c 'import yaml, jsonschema' 2>/dev/null; then
     echo "# installing ${TOOL_PINS[*]} into $venv"
     rm -rf "$venv"
     mkdir -p "$tools_dir"
