@@ -1,0 +1,60 @@
+//! Users by id, batched per request and cached in Redis (cache-aside; mutations here delete the keys).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use quickmart_shared::AppError;
+use quickmart_shared::cache::{keys, ttl};
+use quickmart_shared::client::CallContext;
+use user_core::api::UserDto;
+use uuid::Uuid;
+
+use crate::Services;
+
+/// Loads users by id: from the cache first, the misses in one call to user-core.
+pub struct UserLoader {
+    services: Arc<Services>,
+    call: CallContext,
+}
+
+impl UserLoader {
+    /// A loader calling user-core on behalf of one request.
+    pub(crate) fn new(services: Arc<Services>, call: CallContext) -> Self {
+        Self { services, call }
+    }
+}
+
+impl Loader<Uuid> for UserLoader {
+    type Value = UserDto;
+    // DataLoader errors must be `Clone`.
+    type Error = Arc<AppError>;
+
+    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, UserDto>, Self::Error> {
+        let cache = &self.services.cache;
+        let cache_keys: Vec<String> = ids.iter().map(|id| keys::user(*id)).collect();
+        let cached = cache.get_many_json::<UserDto>(&cache_keys).await;
+        let mut found: HashMap<Uuid, UserDto> = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for (id, hit) in ids.iter().zip(cached) {
+            match hit {
+                Some(user) => {
+                    found.insert(*id, user);
+                }
+                None => missing.push(*id),
+            }
+        }
+        if !missing.is_empty() {
+            let loaded = self.services.core.lookup(&self.call, missing).await.map_err(Arc::new)?;
+            let entries: Vec<(String, &UserDto)> = loaded.iter().map(|u| (keys::user(u.id), u)).collect();
+            cache.set_many_json(&entries, ttl::USER).await;
+            found.extend(loaded.into_iter().map(|u| (u.id, u)));
+        }
+        Ok(found)
+    }
+}
+
+/// Turns a DataLoader's shared error back into an owned one.
+pub(crate) fn unshare(error: Arc<AppError>) -> AppError {
+    Arc::try_unwrap(error).unwrap_or_else(|shared| AppError::from_problem(shared.to_problem()))
+}

@@ -1,0 +1,107 @@
+//! The GraphQL types of the subgraph.
+
+use async_graphql::{ComplexObject, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use quickmart_shared::auth::Role;
+use quickmart_shared::graphql::PageInfo;
+use user_core::api::UserDto;
+
+/// A QuickMart account.
+pub struct User(pub UserDto);
+
+#[Object]
+impl User {
+    /// User id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// E-mail address, lower-cased.
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Role.
+    async fn role(&self) -> Role {
+        self.0.role
+    }
+
+    /// When the account was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// What a successful sign-up, login or refresh returns.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct AuthPayload {
+    /// A JWT to send as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// An opaque, single-use token for `refreshToken` and `logout`.
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i32,
+    #[graphql(skip)]
+    pub user: UserDto,
+}
+
+#[ComplexObject]
+impl AuthPayload {
+    /// The signed-in user.
+    async fn user(&self) -> User {
+        User(self.user.clone())
+    }
+}
+
+/// A page of users.
+#[derive(SimpleObject)]
+pub struct UserConnection {
+    /// The users with their cursors.
+    pub edges: Vec<UserEdge>,
+    /// The users.
+    pub nodes: Vec<User>,
+    /// Where this page ends.
+    pub page_info: PageInfo,
+    /// How many users there are in all.
+    pub total_count: i32,
+}
+
+/// A user and its cursor.
+#[derive(SimpleObject)]
+pub struct UserEdge {
+    /// Pass as `after` to continue after this user.
+    pub cursor: String,
+    /// The user.
+    pub node: User,
+}
+
+/// Sign-up details.
+#[derive(InputObject)]
+pub struct RegisterInput {
+    /// E-mail address; unique regardless of case.
+    pub email: String,
+    /// At least 10 characters, not all of one kind.
+    #[graphql(secret)]
+    pub password: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// Changes to the signed-in user's account; only the fields given change.
+#[derive(InputObject)]
+pub struct UpdateMeInput {
+    /// New display name.
+    pub name: Option<String>,
+    /// The current password, required with `newPassword`.
+    #[graphql(secret)]
+    pub current_password: Option<String>,
+    /// New password; changing it signs out every session.
+    #[graphql(secret)]
+    pub new_password: Option<String>,
+}
