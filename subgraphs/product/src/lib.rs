@@ -1,0 +1,77 @@
+//! QuickMart product subgraph: `Product` and `Category` for the federated graph, cached in Redis and backed by
+//! product-core.
+
+mod core;
+mod loaders;
+mod schema;
+mod types;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::SDLExportOptions;
+use axum::Router;
+use quickmart_shared::auth::KeyMaterial;
+use quickmart_shared::cache::CacheSettings;
+use quickmart_shared::client::InternalClient;
+use quickmart_shared::config::{ConfigError, Env};
+use quickmart_shared::graphql::{PerRequest, RequestContext};
+use quickmart_shared::server::StartError;
+use secrecy::SecretString;
+
+pub use crate::core::ProductCore;
+pub use crate::schema::{ProductSchema, build_schema};
+
+/// The service's name in logs and metrics.
+pub const SERVICE: &str = "product-subgraph";
+/// The variable that sets the listen address.
+pub const LISTEN_VARIABLE: &str = "PRODUCT_SUBGRAPH_LISTEN_ADDR";
+
+/// The product subgraph's settings.
+#[derive(Clone)]
+pub struct Config {
+    /// Where to listen (`PRODUCT_SUBGRAPH_LISTEN_ADDR`, default 127.0.0.1:4002).
+    pub listen_addr: SocketAddr,
+    /// product-core's base URL (`PRODUCT_CORE_URL`, default `http://127.0.0.1:8082`).
+    pub core_url: String,
+    /// The token product-core requires (`INTERNAL_API_TOKEN`).
+    pub internal_token: SecretString,
+    /// The cache (`REDIS_URL`, `CACHE_NAMESPACE`).
+    pub cache: CacheSettings,
+    /// The keys that verify access tokens (`JWT_PUBLIC_KEYS`, …).
+    pub keys: KeyMaterial,
+}
+
+impl Config {
+    /// Reads the settings from `env`.
+    pub fn from_env(env: &Env) -> Result<Self, StartError> {
+        Ok(Self {
+            listen_addr: env.listen_addr("PRODUCT_SUBGRAPH", 4002)?,
+            core_url: env.raw("PRODUCT_CORE_URL").unwrap_or("http://127.0.0.1:8082").to_owned(),
+            internal_token: env.internal_token()?,
+            cache: CacheSettings::from_env(env).map_err(|e: ConfigError| StartError::Config(e))?,
+            keys: KeyMaterial::from_env(env)?,
+        })
+    }
+}
+
+/// The whole router: `POST /graphql`, health and metrics.
+pub async fn build(config: &Config) -> Result<Router, StartError> {
+    let client =
+        InternalClient::new("product-core", &config.core_url, config.internal_token.clone(), Duration::from_secs(5))
+            .map_err(|e| StartError::Other(format!("product-core client: {e}")))?;
+    let core = ProductCore::new(client, config.cache.connect()?);
+    let verifier = Arc::new(config.keys.verifier()?);
+    let per_request: PerRequest = Arc::new(move |request, context: &RequestContext| {
+        request.data(loaders::RequestData::new(core.clone(), context.call_context()))
+    });
+    let router = quickmart_shared::graphql::subgraph_routes(build_schema(), verifier, per_request)
+        .merge(quickmart_shared::health::routes(quickmart_shared::health::always_ready()));
+    Ok(quickmart_shared::telemetry::instrument(router, SERVICE))
+}
+
+/// The subgraph's SDL with federation directives, as the supergraph composition needs it.
+pub fn schema_sdl() -> String {
+    build_schema().sdl_with_options(SDLExportOptions::new().federation())
+}

@@ -1,0 +1,129 @@
+//! A product-core and a product subgraph on random ports, with tokens for each role.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use quickmart_shared::auth::{
+    ACCESS_TOKEN_TTL, Actor, DEFAULT_ISSUER, JwtSigner, KeyMaterial, Role, generate_key_pair,
+};
+use quickmart_shared::cache::CacheSettings;
+use quickmart_shared::db::DbSettings;
+use quickmart_shared::testing::{TestDatabase, spawn_router};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub const TOKEN: &str = "test-internal-token";
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+pub struct TestStack {
+    pub core_url: String,
+    pub subgraph_url: String,
+    pub http: reqwest::Client,
+    /// Paths of the requests product-core received, in order.
+    pub core_requests: Arc<Mutex<Vec<String>>>,
+    pub admin: String,
+    pub customer: String,
+    _db: TestDatabase,
+}
+
+impl TestStack {
+    pub async fn spawn() -> Self {
+        Self::spawn_with_cache(CacheSettings::isolated(REDIS_URL)).await
+    }
+
+    pub async fn spawn_with_cache(cache: CacheSettings) -> Self {
+        let db = TestDatabase::create("product_subgraph", product_core::MIGRATIONS).await;
+        let core_config = product_core::Config {
+            listen_addr: "127.0.0.1:0".parse().expect("addr"),
+            database: DbSettings {
+                url: db.secret_url(),
+                max_connections: 10,
+                migrate_on_start: false,
+                create_if_missing: false,
+            },
+            cache: cache.clone(),
+            internal_token: SecretString::from(TOKEN),
+            currency: "USD".into(),
+            reservation_ttl: Duration::from_secs(900),
+            sweep_interval: Duration::from_secs(3600),
+        };
+        let core_requests = Arc::new(Mutex::new(Vec::new()));
+        let recorder = Arc::clone(&core_requests);
+        let core_router = product_core::build(&core_config).await.expect("product-core").layer(
+            axum::middleware::from_fn(move |request: Request, next: Next| {
+                recorder.lock().expect("lock").push(format!("{} {}", request.method(), request.uri().path()));
+                next.run(request)
+            }),
+        );
+        let core_url = spawn_router(core_router).await;
+
+        let (private, public) = generate_key_pair().expect("keys");
+        let signer = JwtSigner::from_pem(&private, DEFAULT_ISSUER, ACCESS_TOKEN_TTL).expect("signer");
+        let config = product_subgraph::Config {
+            listen_addr: "127.0.0.1:0".parse().expect("addr"),
+            core_url: core_url.clone(),
+            internal_token: SecretString::from(TOKEN),
+            cache,
+            keys: KeyMaterial {
+                private_pem: None,
+                public_pems: public,
+                issuer: DEFAULT_ISSUER.into(),
+                generated: false,
+            },
+        };
+        let subgraph_url = spawn_router(product_subgraph::build(&config).await.expect("subgraph")).await;
+        let admin = signer.sign(Actor { id: Uuid::now_v7(), role: Role::Admin }).expect("token");
+        let customer = signer.sign(Actor { id: Uuid::now_v7(), role: Role::Customer }).expect("token");
+        Self { core_url, subgraph_url, http: reqwest::Client::new(), core_requests, admin, customer, _db: db }
+    }
+
+    /// Sends a GraphQL request, with a bearer token when given.
+    pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self
+            .http
+            .post(format!("{}/graphql", self.subgraph_url))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request").json().await.expect("json")
+    }
+
+    /// Calls product-core directly.
+    pub async fn core_post(&self, path: &str, body: Value) -> Value {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.core_url))
+            .header("x-internal-token", TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        assert!(response.status().is_success(), "{path}: {}", response.status());
+        response.json().await.expect("json")
+    }
+
+    /// Creates a product straight in product-core; returns its id.
+    pub async fn seed_product(&self, sku: &str, price: i64, stock: i64) -> String {
+        let body = json!({ "sku": sku, "name": format!("Product {sku}"), "price": price, "stock": stock });
+        self.core_post("/v1/products", body).await["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Forgets the requests product-core received so far.
+    pub fn reset_core_requests(&self) {
+        self.core_requests.lock().expect("lock").clear();
+    }
+
+    /// The requests product-core received since the last reset.
+    pub fn core_requests(&self) -> Vec<String> {
+        self.core_requests.lock().expect("lock").clone()
+    }
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"].as_str().unwrap_or_default()
+}
