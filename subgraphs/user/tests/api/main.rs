@@ -1,4 +1,11 @@
 //! Integration tests of the user subgraph: a real user-core and subgraph on random ports, real PostgreSQL and
 //! Redis.
 
+mod attacks;
+mod auth_flow;
+mod authorization;
+mod helpers;
+mod rotation;
 mod schema;
+mod secrets;
+mod validation;
