@@ -6,7 +6,7 @@ use quickmart_shared::cache::{Cache, keys};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use crate::helpers::{LOGIN, ME, PASSWORD, REFRESH, TestApp, code, unique_email};
+use crate::helpers::{ME, PASSWORD, REFRESH, TestApp, code, unique_email};
 
 fn decode_part(token: &str, index: usize) -> Value {
     let part = token.split('.').nth(index).expect("JWT part");
@@ -121,5 +121,4 @@ async fn anonymous_callers_have_no_me_and_cannot_update() {
     assert_eq!(app.gql(ME, json!({}), None).await, json!({"data": {"me": null}}));
     let update = app.gql("mutation { updateMe(input: { name: \"X\" }) { name } }", json!({}), None).await;
     assert_eq!(code(&update), Some("UNAUTHENTICATED"));
-    let _ = LOGIN;
 }
