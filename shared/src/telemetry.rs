@@ -80,10 +80,23 @@ pub async fn with_request<F: Future>(meta: RequestMeta, future: F) -> F::Output 
 /// Installs the global log subscriber (JSON, or human-readable with `LOG_FORMAT=pretty`; filtered by
 /// `RUST_LOG`, default `info`) and the Prometheus recorder. Calling it again does nothing.
 pub fn init() {
+    install("info", false);
+}
+
+/// Like [`init`], for a person at a console (`quickmart up`): human-readable lines unless `LOG_FORMAT=json`, and
+/// only warnings unless `RUST_LOG` asks for more.
+pub fn init_for_console() {
+    install("warn", true);
+}
+
+fn install(default_filter: &str, pretty_by_default: bool) {
     static INIT: OnceLock<()> = OnceLock::new();
     INIT.get_or_init(|| {
-        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-        let pretty = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("pretty"));
+        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+        let pretty = match std::env::var("LOG_FORMAT") {
+            Ok(format) => format.eq_ignore_ascii_case("pretty"),
+            Err(_) => pretty_by_default,
+        };
         let registry = tracing_subscriber::registry().with(filter);
         // A test binary may have installed a subscriber already; keeping that one is right.
         let _ = if pretty {
