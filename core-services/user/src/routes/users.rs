@@ -180,9 +180,10 @@ pub(crate) async fn update_user(
     if new_password.is_some() && body.current_password.is_none() {
         errors.push(field("currentPassword", "is required to change the password"));
     }
-    let (Some(name), true) = (name, errors.is_empty()) else {
+    if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
-    };
+    }
+    let name = name.flatten();
     let current = {
         let mut conn = state.pool.get().await?;
         users::find(&mut conn, id).await?.ok_or_else(not_found)?
