@@ -1,0 +1,265 @@
+//! The REST contract of order-core: request and response bodies (the order subgraph uses these too).
+
+use chrono::{DateTime, Utc};
+use quickmart_shared::AppError;
+use quickmart_shared::pagination::{decode_cursor, encode_cursor};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Header carrying the client's idempotency key on `POST /v1/orders`.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
+/// Where an order is in its lifecycle (the internal `PLACING` state is never shown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderStatus {
+    /// Placed; stock is taken.
+    Pending,
+    /// Accepted by the store (an admin, later a payment module).
+    Confirmed,
+    /// On its way.
+    Shipped,
+    /// Arrived.
+    Delivered,
+    /// Cancelled; its stock went back on the shelf.
+    Cancelled,
+}
+
+impl OrderStatus {
+    /// The database and wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Confirmed => "CONFIRMED",
+            Self::Shipped => "SHIPPED",
+            Self::Delivered => "DELIVERED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// Parses the database spelling (`PLACING` is not a visible status).
+    pub fn parse(value: &str) -> Result<Self, AppError> {
+        match value {
+            "PENDING" => Ok(Self::Pending),
+            "CONFIRMED" => Ok(Self::Confirmed),
+            "SHIPPED" => Ok(Self::Shipped),
+            "DELIVERED" => Ok(Self::Delivered),
+            "CANCELLED" => Ok(Self::Cancelled),
+            other => Err(AppError::internal(format!("order status {other} is not visible"))),
+        }
+    }
+
+    /// Whether the lifecycle allows going from `self` to `to`: PENDING → CONFIRMED → SHIPPED → DELIVERED, and
+    /// PENDING or CONFIRMED → CANCELLED.
+    pub fn can_become(self, to: Self) -> bool {
+        matches!(
+            (self, to),
+            (Self::Pending, Self::Confirmed)
+                | (Self::Confirmed, Self::Shipped)
+                | (Self::Shipped, Self::Delivered)
+                | (Self::Pending | Self::Confirmed, Self::Cancelled)
+        )
+    }
+}
+
+/// One line of `POST /v1/orders`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PlaceOrderItem {
+    /// The product.
+    pub product_id: Uuid,
+    /// Units (1–1000).
+    pub quantity: i64,
+}
+
+/// A postal address (a snapshot on the order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AddressDto {
+    /// Recipient (1–200 characters).
+    pub name: String,
+    /// Street and number (1–200 characters).
+    pub line1: String,
+    /// More of the address (up to 200 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    /// City (1–100 characters).
+    pub city: String,
+    /// Postal code (1–20 characters).
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2 country code, e.g. `DE`.
+    pub country: String,
+}
+
+/// Body of `POST /v1/orders` (with the `Idempotency-Key` header; the buyer is `x-actor-id`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PlaceOrder {
+    /// 1–100 lines, each product at most once.
+    pub items: Vec<PlaceOrderItem>,
+    /// Where to ship, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<AddressDto>,
+}
+
+/// A line of an order, with the snapshots taken when it was placed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OrderItemDto {
+    /// The product.
+    pub product_id: Uuid,
+    /// Its SKU then.
+    pub sku: String,
+    /// Its name then.
+    pub name: String,
+    /// Units.
+    pub quantity: i32,
+    /// Its price then, in minor units.
+    pub unit_price: i64,
+    /// `unit_price × quantity`.
+    pub line_total: i64,
+}
+
+/// An order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OrderDto {
+    /// Order id (UUID v7).
+    pub id: Uuid,
+    /// The buyer.
+    pub user_id: Uuid,
+    /// Lifecycle state.
+    pub status: OrderStatus,
+    /// Sum of the line totals, in minor units.
+    pub total: i64,
+    /// The store currency.
+    pub currency: String,
+    /// The lines, in the order they were requested.
+    pub items: Vec<OrderItemDto>,
+    /// Where to ship, as given when placing.
+    pub shipping_address: Option<AddressDto>,
+    /// When it was placed.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Body of `POST /v1/orders/{id}/status`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChangeStatus {
+    /// The next status; only legal transitions are accepted.
+    pub status: OrderStatus,
+}
+
+/// One recorded change of status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StatusChangeDto {
+    /// The status before (`None` for the placement).
+    pub from: Option<OrderStatus>,
+    /// The status after.
+    pub to: OrderStatus,
+    /// Who changed it (`x-actor-id`); `None` when order-core acted on its own.
+    pub actor_id: Option<Uuid>,
+    /// When.
+    pub changed_at: DateTime<Utc>,
+}
+
+/// Body of `POST /v1/orders/lookup`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LookupOrders {
+    /// Up to 1000 ids; unknown (or, for a customer, foreign) ones are left out of the answer.
+    pub ids: Vec<Uuid>,
+}
+
+/// Answer of `POST /v1/orders/lookup`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderList {
+    /// The orders found.
+    pub items: Vec<OrderDto>,
+}
+
+/// Query of `GET /v1/orders`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrderQuery {
+    /// Only this buyer's orders (a customer actor only ever sees their own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Uuid>,
+    /// Only orders in this status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrderStatus>,
+    /// Page size, 1–100 (default 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Cursor of the last item of the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// One page of orders, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderPage {
+    /// The orders with their cursors, in order.
+    pub items: Vec<OrderEdge>,
+    /// Whether another page follows.
+    pub has_more: bool,
+    /// How many orders match the filter in all.
+    pub total_count: i64,
+}
+
+/// An order and its position in the list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderEdge {
+    /// Pass as `after` to continue after this order.
+    pub cursor: String,
+    /// The order.
+    pub order: OrderDto,
+}
+
+/// A keyset position in the order list (newest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCursor {
+    /// Creation time of the last order seen.
+    pub c: DateTime<Utc>,
+    /// Its id.
+    pub i: Uuid,
+}
+
+impl OrderCursor {
+    /// The position of `order`.
+    pub fn of(order: &OrderDto) -> Self {
+        Self { c: order.created_at, i: order.id }
+    }
+
+    /// Encodes the position as an opaque cursor.
+    pub fn encode(&self) -> String {
+        encode_cursor(self)
+    }
+
+    /// Decodes a cursor made by [`Self::encode`]; anything else is `BAD_USER_INPUT` naming `field`.
+    pub fn decode(cursor: &str, field: &str) -> Result<Self, AppError> {
+        decode_cursor(cursor, field)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_documented_transitions_are_legal() {
+        use OrderStatus::{Cancelled, Confirmed, Delivered, Pending, Shipped};
+        let all = [Pending, Confirmed, Shipped, Delivered, Cancelled];
+        let legal: Vec<_> = all
+            .iter()
+            .flat_map(|from| all.iter().map(move |to| (*from, *to)))
+            .filter(|(f, t)| f.can_become(*t))
+            .collect();
+        assert_eq!(
+            legal,
+            vec![
+                (Pending, Confirmed),
+                (Pending, Cancelled),
+                (Confirmed, Shipped),
+                (Confirmed, Cancelled),
+                (Shipped, Delivered)
+            ]
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! Queries over the order database.
+
+pub mod orders;

@@ -1,0 +1,520 @@
+//! Order rows: claims, placement, reads with keyset pages, status changes with their history.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use quickmart_shared::AppError;
+use uuid::Uuid;
+
+use crate::api::{AddressDto, OrderCursor, OrderDto, OrderItemDto, OrderStatus, StatusChangeDto};
+use crate::schema::{order_items, order_status_history, orders};
+
+/// The status of a claim whose placement is still running.
+pub const PLACING: &str = "PLACING";
+
+/// What order-core knows product-core holds for an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReservationState {
+    /// Reserved (or about to be); the commit is not confirmed yet.
+    Held,
+    /// Committed: the stock stays taken.
+    Committed,
+    /// Released: the stock went back.
+    Released,
+}
+
+impl ReservationState {
+    /// The database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Held => "HELD",
+            Self::Committed => "COMMITTED",
+            Self::Released => "RELEASED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = orders, check_for_backend(diesel::pg::Pg))]
+struct OrderRow {
+    id: Uuid,
+    user_id: Uuid,
+    status: String,
+    total: i64,
+    currency: String,
+    idempotency_key: String,
+    request_hash: String,
+    reservation_id: Uuid,
+    reservation_status: String,
+    shipping_address: Option<serde_json::Value>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = order_items, check_for_backend(diesel::pg::Pg))]
+struct ItemRow {
+    order_id: Uuid,
+    line_no: i32,
+    product_id: Uuid,
+    sku: String,
+    name: String,
+    quantity: i32,
+    unit_price: i64,
+    line_total: i64,
+}
+
+/// (from, to, actor, when) of one status change.
+type HistoryRow = (Option<String>, String, Option<Uuid>, DateTime<Utc>);
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = order_status_history)]
+struct NewHistoryRow {
+    order_id: Uuid,
+    from_status: Option<String>,
+    to_status: String,
+    actor_id: Option<Uuid>,
+    changed_at: DateTime<Utc>,
+}
+
+/// A new claim: the order row in status `PLACING`.
+#[derive(Debug, Clone)]
+pub struct NewClaim {
+    /// The order id it will keep.
+    pub id: Uuid,
+    /// The buyer.
+    pub user_id: Uuid,
+    /// The client's key.
+    pub idempotency_key: String,
+    /// Hash of the request.
+    pub request_hash: String,
+    /// The reservation id product-core will be asked to use.
+    pub reservation_id: Uuid,
+    /// The store currency.
+    pub currency: String,
+    /// The address snapshot.
+    pub shipping_address: Option<AddressDto>,
+}
+
+/// The claim already holding a (user, key).
+#[derive(Debug, Clone)]
+pub struct ExistingClaim {
+    /// Its order id.
+    pub id: Uuid,
+    /// `PLACING` while its placement runs, a visible status after.
+    pub status: String,
+    /// Hash of the request that made it.
+    pub request_hash: String,
+}
+
+/// What became of an attempt to claim (user, key).
+#[derive(Debug, Clone)]
+pub enum ClaimOutcome {
+    /// This call holds the claim.
+    Claimed,
+    /// An earlier request holds it.
+    Taken(ExistingClaim),
+    /// An earlier claim was deleted between the two statements: try again.
+    Vanished,
+}
+
+/// Claims (user, key) with the row of a new `PLACING` order.
+pub async fn claim(conn: &mut AsyncPgConnection, claim: &NewClaim) -> Result<ClaimOutcome, AppError> {
+    let now = Utc::now();
+    let row = OrderRow {
+        id: claim.id,
+        user_id: claim.user_id,
+        status: PLACING.to_owned(),
+        total: 0,
+        currency: claim.currency.clone(),
+        idempotency_key: claim.idempotency_key.clone(),
+        request_hash: claim.request_hash.clone(),
+        reservation_id: claim.reservation_id,
+        reservation_status: ReservationState::Held.as_str().to_owned(),
+        shipping_address: claim
+            .shipping_address
+            .as_ref()
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(AppError::internal)?,
+        created_at: now,
+        updated_at: now,
+    };
+    // A concurrent insert of the same (user, key) waits here until the first one commits, then does nothing.
+    let inserted = diesel::insert_into(orders::table)
+        .values(&row)
+        .on_conflict((orders::user_id, orders::idempotency_key))
+        .do_nothing()
+        .execute(conn)
+        .await?;
+    if inserted == 1 {
+        return Ok(ClaimOutcome::Claimed);
+    }
+    Ok(match find_claim(conn, claim.user_id, &claim.idempotency_key).await? {
+        Some(existing) => ClaimOutcome::Taken(existing),
+        None => ClaimOutcome::Vanished,
+    })
+}
+
+/// The claim of (user, key), if any.
+pub async fn find_claim(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    key: &str,
+) -> Result<Option<ExistingClaim>, AppError> {
+    let found = orders::table
+        .filter(orders::user_id.eq(user_id))
+        .filter(orders::idempotency_key.eq(key))
+        .select((orders::id, orders::status, orders::request_hash))
+        .first::<(Uuid, String, String)>(conn)
+        .await
+        .optional()?;
+    Ok(found.map(|(id, status, request_hash)| ExistingClaim { id, status, request_hash }))
+}
+
+/// Deletes a claim whose placement failed, so a retry with the same key may try again.
+pub async fn delete_claim(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), AppError> {
+    diesel::delete(orders::table.find(id).filter(orders::status.eq(PLACING))).execute(conn).await?;
+    Ok(())
+}
+
+/// A reserved line, ready to be written.
+#[derive(Debug, Clone)]
+pub struct PlacedItem {
+    /// The product.
+    pub product_id: Uuid,
+    /// Its SKU when reserved.
+    pub sku: String,
+    /// Its name when reserved.
+    pub name: String,
+    /// Units.
+    pub quantity: i32,
+    /// Its price when reserved.
+    pub unit_price: i64,
+}
+
+/// Step 3 of placing: writes the items and the total and makes the claim a `PENDING` order, in one
+/// transaction. Fails when the claim is gone (cleaned up as abandoned).
+pub async fn complete_placement(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    items: &[PlacedItem],
+    total: i64,
+    actor: Uuid,
+) -> Result<(), AppError> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let now = Utc::now();
+        let updated = diesel::update(orders::table.find(id).filter(orders::status.eq(PLACING)))
+            .set((
+                orders::status.eq(OrderStatus::Pending.as_str()),
+                orders::total.eq(total),
+                orders::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .await?;
+        if updated == 0 {
+            return Err(AppError::internal(format!("the claim of order {id} vanished while it was being placed")));
+        }
+        let rows = items
+            .iter()
+            .enumerate()
+            .map(|(line_no, item)| {
+                Ok(ItemRow {
+                    order_id: id,
+                    line_no: i32::try_from(line_no).map_err(AppError::internal)?,
+                    product_id: item.product_id,
+                    sku: item.sku.clone(),
+                    name: item.name.clone(),
+                    quantity: item.quantity,
+                    unit_price: item.unit_price,
+                    line_total: item.unit_price * i64::from(item.quantity),
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        diesel::insert_into(order_items::table).values(&rows).execute(conn).await?;
+        record(conn, id, None, OrderStatus::Pending, Some(actor), now).await
+    })
+    .await
+}
+
+async fn record(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    actor: Option<Uuid>,
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let row = NewHistoryRow {
+        order_id,
+        from_status: from.map(|s| s.as_str().to_owned()),
+        to_status: to.as_str().to_owned(),
+        actor_id: actor,
+        changed_at: at,
+    };
+    diesel::insert_into(order_status_history::table).values(&row).execute(conn).await?;
+    Ok(())
+}
+
+/// Records what product-core confirmed, unless the reservation already moved on (`from` lists the states it
+/// may move from). Returns whether the row changed.
+pub async fn set_reservation_state(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    from: &[ReservationState],
+    to: ReservationState,
+) -> Result<bool, AppError> {
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    let updated = diesel::update(orders::table.find(id).filter(orders::reservation_status.eq_any(from)))
+        .set(orders::reservation_status.eq(to.as_str()))
+        .execute(conn)
+        .await?;
+    Ok(updated == 1)
+}
+
+/// One visible order; with `owner`, only if it belongs to that user.
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid, owner: Option<Uuid>) -> Result<Option<OrderDto>, AppError> {
+    Ok(find_many(conn, &[id], owner).await?.into_iter().next())
+}
+
+/// The visible orders with these ids (unknown ids, and with `owner` other users' orders, are skipped).
+pub async fn find_many(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+    owner: Option<Uuid>,
+) -> Result<Vec<OrderDto>, AppError> {
+    let mut query = orders::table.filter(orders::id.eq_any(ids)).filter(orders::status.ne(PLACING)).into_boxed();
+    if let Some(owner) = owner {
+        query = query.filter(orders::user_id.eq(owner));
+    }
+    let rows = query.select(OrderRow::as_select()).load(conn).await?;
+    with_items(conn, rows).await
+}
+
+/// Filters of the order list.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only this buyer's orders.
+    pub user_id: Option<Uuid>,
+    /// Only this status.
+    pub status: Option<OrderStatus>,
+    /// Continue after this position.
+    pub after: Option<OrderCursor>,
+    /// Rows to fetch (the page size plus one, to learn whether another page follows).
+    pub limit: i64,
+}
+
+/// One page of visible orders, newest first, and how many match the filter in all.
+pub async fn page(conn: &mut AsyncPgConnection, filter: &ListFilter) -> Result<(Vec<OrderDto>, i64), AppError> {
+    let filtered = || {
+        let mut query = orders::table.filter(orders::status.ne(PLACING)).into_boxed();
+        if let Some(user_id) = filter.user_id {
+            query = query.filter(orders::user_id.eq(user_id));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(orders::status.eq(status.as_str()));
+        }
+        query
+    };
+    let mut query = filtered();
+    if let Some(OrderCursor { c, i }) = filter.after {
+        query = query.filter(orders::created_at.lt(c).or(orders::created_at.eq(c).and(orders::id.lt(i))));
+    }
+    let rows = query
+        .order((orders::created_at.desc(), orders::id.desc()))
+        .limit(filter.limit)
+        .select(OrderRow::as_select())
+        .load(conn)
+        .await?;
+    let total = filtered().count().get_result(conn).await?;
+    Ok((with_items(conn, rows).await?, total))
+}
+
+/// The outcome of a status change.
+#[derive(Debug)]
+pub struct Transition {
+    /// The order after the change.
+    pub order: OrderDto,
+    /// Its reservation (to release after a cancellation).
+    pub reservation_id: Uuid,
+}
+
+/// Moves an order to `to` if the lifecycle allows it, recording who did it; the row is locked, so of two
+/// concurrent changes the second sees the first's result. With `owner`, other users' orders are `NOT_FOUND`.
+pub async fn transition(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    owner: Option<Uuid>,
+    to: OrderStatus,
+    actor: Option<Uuid>,
+) -> Result<Transition, AppError> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let row = orders::table
+            .find(id)
+            .filter(orders::status.ne(PLACING))
+            .select(OrderRow::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?;
+        let Some(row) = row.filter(|row| owner.is_none_or(|owner| row.user_id == owner)) else {
+            return Err(AppError::NotFound(format!("no order {id}")));
+        };
+        let from = OrderStatus::parse(&row.status)?;
+        if !from.can_become(to) {
+            return Err(AppError::InvalidState(format!(
+                "an order that is {} cannot become {}",
+                from.as_str(),
+                to.as_str()
+            )));
+        }
+        let now = Utc::now();
+        let row = diesel::update(orders::table.find(id))
+            .set((orders::status.eq(to.as_str()), orders::updated_at.eq(now)))
+            .returning(OrderRow::as_returning())
+            .get_result(conn)
+            .await?;
+        record(conn, id, Some(from), to, actor, now).await?;
+        let reservation_id = row.reservation_id;
+        let order = with_items(conn, vec![row])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| AppError::internal("order vanished"))?;
+        Ok(Transition { order, reservation_id })
+    })
+    .await
+}
+
+/// The status history of a visible order, oldest first; `None` when there is no such order (for `owner`).
+pub async fn history(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    owner: Option<Uuid>,
+) -> Result<Option<Vec<StatusChangeDto>>, AppError> {
+    let mut query = orders::table.find(id).filter(orders::status.ne(PLACING)).into_boxed();
+    if let Some(owner) = owner {
+        query = query.filter(orders::user_id.eq(owner));
+    }
+    if query.select(orders::id).first::<Uuid>(conn).await.optional()?.is_none() {
+        return Ok(None);
+    }
+    let rows: Vec<HistoryRow> = order_status_history::table
+        .filter(order_status_history::order_id.eq(id))
+        .order(order_status_history::id)
+        .select((
+            order_status_history::from_status,
+            order_status_history::to_status,
+            order_status_history::actor_id,
+            order_status_history::changed_at,
+        ))
+        .load(conn)
+        .await?;
+    rows.into_iter()
+        .map(|(from, to, actor_id, changed_at)| {
+            Ok(StatusChangeDto {
+                from: from.as_deref().map(OrderStatus::parse).transpose()?,
+                to: OrderStatus::parse(&to)?,
+                actor_id,
+                changed_at,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()
+        .map(Some)
+}
+
+/// Claims older than `before` whose placement never finished: (order id, reservation id).
+pub async fn abandoned_claims(
+    conn: &mut AsyncPgConnection,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<(Uuid, Uuid)>, AppError> {
+    Ok(orders::table
+        .filter(orders::status.eq(PLACING))
+        .filter(orders::created_at.lt(before))
+        .order(orders::created_at)
+        .limit(limit)
+        .select((orders::id, orders::reservation_id))
+        .load(conn)
+        .await?)
+}
+
+/// An order whose reservation is not yet where its status says it should be.
+#[derive(Debug, Clone, Copy)]
+pub struct Unsettled {
+    /// The order.
+    pub id: Uuid,
+    /// Its reservation.
+    pub reservation_id: Uuid,
+    /// Whether it is cancelled (the reservation must be released) or live (it must be committed).
+    pub cancelled: bool,
+}
+
+/// Orders last changed before `before` whose commit or release product-core has not confirmed.
+pub async fn unsettled(
+    conn: &mut AsyncPgConnection,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Unsettled>, AppError> {
+    let cancelled = OrderStatus::Cancelled.as_str();
+    let rows: Vec<(Uuid, Uuid, String)> = orders::table
+        .filter(orders::updated_at.lt(before))
+        .filter(
+            orders::status.eq(cancelled).and(orders::reservation_status.ne(ReservationState::Released.as_str())).or(
+                orders::status
+                    .ne_all([PLACING, cancelled])
+                    .and(orders::reservation_status.eq(ReservationState::Held.as_str())),
+            ),
+        )
+        .order(orders::updated_at)
+        .limit(limit)
+        .select((orders::id, orders::reservation_id, orders::status))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, reservation_id, status)| Unsettled { id, reservation_id, cancelled: status == cancelled })
+        .collect())
+}
+
+async fn with_items(conn: &mut AsyncPgConnection, rows: Vec<OrderRow>) -> Result<Vec<OrderDto>, AppError> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let items: Vec<ItemRow> = order_items::table
+        .filter(order_items::order_id.eq_any(&ids))
+        .order((order_items::order_id, order_items::line_no))
+        .select(ItemRow::as_select())
+        .load(conn)
+        .await?;
+    let mut by_order: HashMap<Uuid, Vec<OrderItemDto>> = HashMap::new();
+    for item in items {
+        by_order.entry(item.order_id).or_default().push(OrderItemDto {
+            product_id: item.product_id,
+            sku: item.sku,
+            name: item.name,
+            quantity: item.quantity,
+            unit_price: item.unit_price,
+            line_total: item.line_total,
+        });
+    }
+    rows.into_iter()
+        .map(|row| {
+            Ok(OrderDto {
+                id: row.id,
+                user_id: row.user_id,
+                status: OrderStatus::parse(&row.status)?,
+                total: row.total,
+                currency: row.currency,
+                items: by_order.remove(&row.id).unwrap_or_default(),
+                shipping_address: row
+                    .shipping_address
+                    .map(serde_json::from_value)
+                    .transpose()
+                    .map_err(AppError::internal)?,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            })
+        })
+        .collect()
+}

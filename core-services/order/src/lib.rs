@@ -1,0 +1,125 @@
+//! QuickMart order-core: atomic order placement over product-core's stock reservations, idempotent retries,
+//! the order lifecycle and its history, over REST, owning the `quickmart_order` database.
+
+pub mod api;
+mod db;
+pub mod domain;
+mod lifecycle;
+mod placement;
+pub mod reconciler;
+mod routes;
+mod schema;
+mod state;
+pub mod stock;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use quickmart_shared::client::InternalClient;
+use quickmart_shared::config::{ConfigError, Env};
+use quickmart_shared::db::{DbPool, DbSettings};
+use quickmart_shared::server::StartError;
+use secrecy::SecretString;
+
+pub use state::AppState;
+
+/// The service's name in logs and metrics.
+pub const SERVICE: &str = "order-core";
+/// The variable that sets the listen address.
+pub const LISTEN_VARIABLE: &str = "ORDER_CORE_LISTEN_ADDR";
+/// The database's migrations, embedded in the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Longest a single call to product-core may take (an attempt; idempotent calls are retried).
+const PRODUCT_CORE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// order-core's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen (`ORDER_CORE_LISTEN_ADDR`, default 127.0.0.1:8083).
+    pub listen_addr: SocketAddr,
+    /// The database (`ORDER_DATABASE_URL`, `MIGRATE_ON_START`).
+    pub database: DbSettings,
+    /// product-core's base URL (`PRODUCT_CORE_URL`, default `http://127.0.0.1:8082`).
+    pub product_core_url: String,
+    /// The token this service requires and presents to product-core (`INTERNAL_API_TOKEN`).
+    pub internal_token: SecretString,
+    /// The store currency (`QUICKMART_CURRENCY`).
+    pub currency: String,
+    /// Lifetime of an uncommitted reservation, and the age of an abandoned claim (`RESERVATION_TTL_SECS`,
+    /// 1–3600, default 900).
+    pub reservation_ttl: Duration,
+    /// How often unfinished placements, commits and releases are finished (`ORDER_RECONCILE_INTERVAL_SECS`,
+    /// default 30).
+    pub reconcile_interval: Duration,
+}
+
+impl Config {
+    /// Reads the settings from `env`.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let ttl: u64 = env.parse_or("RESERVATION_TTL_SECS", 900)?;
+        if !(1..=3600).contains(&ttl) {
+            return Err(ConfigError::Malformed {
+                name: "RESERVATION_TTL_SECS".into(),
+                reason: format!("must be between 1 and 3600 seconds, got {ttl}"),
+            });
+        }
+        let product_core_url = env.raw("PRODUCT_CORE_URL").unwrap_or("http://127.0.0.1:8082").to_owned();
+        url_of("PRODUCT_CORE_URL", &product_core_url)?;
+        Ok(Self {
+            listen_addr: env.listen_addr("ORDER_CORE", 8083)?,
+            database: DbSettings::from_env(env, "ORDER", "quickmart_order")?,
+            product_core_url,
+            internal_token: env.internal_token()?,
+            currency: env.currency()?,
+            reservation_ttl: Duration::from_secs(ttl),
+            reconcile_interval: Duration::from_secs(env.parse_or("ORDER_RECONCILE_INTERVAL_SECS", 30)?.max(1)),
+        })
+    }
+}
+
+fn url_of(name: &str, value: &str) -> Result<(), ConfigError> {
+    match url::Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(()),
+        Ok(_) => Err(ConfigError::Malformed { name: name.into(), reason: "expected an http(s) URL".into() }),
+        Err(e) => Err(ConfigError::Malformed { name: name.into(), reason: e.to_string() }),
+    }
+}
+
+/// The handlers' state over an open pool.
+pub fn state(config: &Config, pool: DbPool) -> Result<AppState, StartError> {
+    let client = InternalClient::new(
+        "product-core",
+        &config.product_core_url,
+        config.internal_token.clone(),
+        PRODUCT_CORE_TIMEOUT,
+    )
+    .map_err(|e| StartError::Other(format!("cannot build the product-core client: {e}")))?;
+    Ok(AppState {
+        pool,
+        products: stock::ProductCore::new(client),
+        currency: Arc::from(config.currency.as_str()),
+        reservation_ttl: config.reservation_ttl,
+    })
+}
+
+/// Prepares the database, starts the reconciler and returns the whole router: the internal API, health and
+/// metrics, and the OpenAPI document with Swagger UI.
+pub async fn build(config: &Config) -> Result<Router, StartError> {
+    let pool = quickmart_shared::db::connect(&config.database, MIGRATIONS).await?;
+    let state = state(config, pool.clone())?;
+    tokio::spawn(reconciler::run(state.clone(), config.reconcile_interval));
+    let (api, document) = routes::api().with_state(state).split_for_parts();
+    let router = quickmart_shared::internal::require_internal_token(api, config.internal_token.clone())
+        .merge(quickmart_shared::health::routes(quickmart_shared::db::readiness(pool)))
+        .merge(quickmart_shared::openapi::docs_routes(document));
+    Ok(quickmart_shared::telemetry::instrument(router, SERVICE))
+}
+
+/// The OpenAPI document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::api().into_openapi()
+}

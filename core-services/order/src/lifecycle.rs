@@ -1,0 +1,50 @@
+//! The order lifecycle: PENDING → CONFIRMED → SHIPPED → DELIVERED; PENDING or CONFIRMED → CANCELLED, which
+//! puts the stock back exactly once by releasing the order's reservation.
+
+use quickmart_shared::AppError;
+use quickmart_shared::client::CallContext;
+use uuid::Uuid;
+
+use crate::api::{OrderDto, OrderStatus};
+use crate::db::orders::{self as db, ReservationState};
+use crate::state::AppState;
+
+/// Moves an order to `to`, recording `actor`; with `owner`, other users' orders are `NOT_FOUND`. The status
+/// change commits first: a cancellation then releases the stock, and if product-core cannot be reached the
+/// reconciler releases it later, so an order is never cancelled without its stock coming back.
+#[tracing::instrument(skip(state, ctx), fields(to = to.as_str()))]
+pub async fn change_status(
+    state: &AppState,
+    ctx: &CallContext,
+    id: Uuid,
+    owner: Option<Uuid>,
+    to: OrderStatus,
+    actor: Option<Uuid>,
+) -> Result<OrderDto, AppError> {
+    let transition = db::transition(&mut *state.conn().await?, id, owner, to, actor).await?;
+    if to == OrderStatus::Cancelled {
+        metrics::counter!("orders_cancelled_total").increment(1);
+        if let Err(error) = release(state, ctx, id, transition.reservation_id).await {
+            tracing::warn!(order_id = %id, error = %error, "stock of a cancelled order not released yet; the reconciler will retry");
+        }
+    }
+    Ok(transition.order)
+}
+
+/// Releases the reservation of order `id` and records that it is released.
+pub(crate) async fn release(
+    state: &AppState,
+    ctx: &CallContext,
+    id: Uuid,
+    reservation_id: Uuid,
+) -> Result<(), AppError> {
+    state.products.release(ctx, reservation_id).await?;
+    db::set_reservation_state(
+        &mut *state.conn().await?,
+        id,
+        &[ReservationState::Held, ReservationState::Committed],
+        ReservationState::Released,
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,210 @@
+//! Placing an order, safe under any concurrency and any retry (DESIGN.md, "Placing an order"):
+//!
+//! 1. claim (user, key) with a `PLACING` row;
+//! 2. reserve every line in product-core (prices, SKUs and names come from the reservation);
+//! 3. write items and total, status `PENDING`;
+//! 4. commit the reservation.
+//!
+//! A failed reservation deletes the claim; a failure after it releases the reservation and deletes the claim.
+//! A crash in between is covered by the reservation's TTL and by the reconciler, which cleans up abandoned
+//! claims and finishes unconfirmed commits.
+
+use std::time::{Duration, Instant};
+
+use product_core::api::ReservationDto;
+use quickmart_shared::AppError;
+use quickmart_shared::client::CallContext;
+use uuid::Uuid;
+
+use crate::api::OrderDto;
+use crate::db::orders::{self as db, ClaimOutcome, NewClaim, PLACING, PlacedItem, ReservationState};
+use crate::domain::{IdempotencyKey, MAX_AMOUNT, NewOrder};
+use crate::state::AppState;
+
+/// How long a duplicate request waits for the first one with its key to finish before giving up.
+const WAIT_FOR_FIRST: Duration = Duration::from_secs(20);
+/// Longest pause between two looks at the first request's claim.
+const MAX_POLL_PAUSE: Duration = Duration::from_millis(100);
+
+/// A placed order, and whether this request placed it (or returned the order an earlier one placed).
+#[derive(Debug)]
+pub struct Placed {
+    /// The order.
+    pub order: OrderDto,
+    /// `false` when an earlier request with the same key and body placed it.
+    pub created: bool,
+}
+
+/// Places `order` for `buyer` under `key`: the same key and body return the first order (no second
+/// reservation), the same key with another body is `CONFLICT`, concurrent duplicates wait for the first.
+#[tracing::instrument(skip_all, fields(buyer = %buyer, lines = order.lines().len()))]
+pub async fn place(
+    state: &AppState,
+    ctx: &CallContext,
+    buyer: Uuid,
+    key: &IdempotencyKey,
+    order: &NewOrder,
+) -> Result<Placed, AppError> {
+    let request_hash = order.request_hash();
+    let deadline = Instant::now() + WAIT_FOR_FIRST;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let claim = NewClaim {
+            id: Uuid::now_v7(),
+            user_id: buyer,
+            idempotency_key: key.as_str().to_owned(),
+            request_hash: request_hash.clone(),
+            reservation_id: Uuid::now_v7(),
+            currency: state.currency.to_string(),
+            shipping_address: order.shipping_address().map(|a| a.to_dto()),
+        };
+        let outcome = db::claim(&mut *state.conn().await?, &claim).await?;
+        match outcome {
+            ClaimOutcome::Claimed => {
+                let placed = run(state, ctx, &claim, order).await;
+                let outcome = if placed.is_ok() { "placed" } else { "failed" };
+                metrics::counter!("orders_placements_total", "outcome" => outcome).increment(1);
+                return placed.map(|order| Placed { order, created: true });
+            }
+            // The first request failed and deleted its claim: this one may try.
+            ClaimOutcome::Vanished => {}
+            ClaimOutcome::Taken(existing) if existing.request_hash != request_hash => {
+                return Err(AppError::conflict("idempotency_key", "this key was already used for a different order"));
+            }
+            ClaimOutcome::Taken(existing) if existing.status != PLACING => {
+                let order = db::find(&mut *state.conn().await?, existing.id, None)
+                    .await?
+                    .ok_or_else(|| AppError::internal(format!("order {} vanished", existing.id)))?;
+                return Ok(Placed { order, created: false });
+            }
+            ClaimOutcome::Taken(_) => {
+                if Instant::now() >= deadline {
+                    return Err(AppError::Conflict {
+                        field: Some("idempotency_key".to_owned()),
+                        message: "an order with this key is still being placed; retry in a moment".to_owned(),
+                    });
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(MAX_POLL_PAUSE);
+            }
+        }
+    }
+}
+
+/// Steps 2 to 4 for a claim this request holds.
+async fn run(state: &AppState, ctx: &CallContext, claim: &NewClaim, order: &NewOrder) -> Result<OrderDto, AppError> {
+    let reservation =
+        match state.products.reserve(ctx, claim.reservation_id, order.lines(), state.reservation_ttl).await {
+            Ok(reservation) => reservation,
+            Err(error) => {
+                // An unavailable or failing product-core may still have reserved (the answer was lost): release
+                // to be sure. A definite refusal (out of stock, invalid line) reserved nothing.
+                if matches!(error, AppError::ServiceUnavailable(_) | AppError::Internal(_)) {
+                    release_quietly(state, ctx, claim.reservation_id).await;
+                }
+                forget_claim(state, claim.id).await;
+                return Err(error);
+            }
+        };
+    if let Err(error) = write(state, claim, order, &reservation).await {
+        release_quietly(state, ctx, claim.reservation_id).await;
+        forget_claim(state, claim.id).await;
+        return Err(error);
+    }
+    commit(state, ctx, claim.id, claim.reservation_id).await;
+    db::find(&mut *state.conn().await?, claim.id, None)
+        .await?
+        .ok_or_else(|| AppError::internal(format!("order {} vanished right after it was placed", claim.id)))
+}
+
+/// Step 3: the reserved lines become the order's items; the total must fit a GraphQL `Int`.
+async fn write(
+    state: &AppState,
+    claim: &NewClaim,
+    order: &NewOrder,
+    reservation: &ReservationDto,
+) -> Result<(), AppError> {
+    if reservation.currency != *state.currency {
+        return Err(AppError::internal(format!(
+            "product-core prices in {} but the store currency is {}",
+            reservation.currency, state.currency
+        )));
+    }
+    let matches_request = reservation.lines.len() == order.lines().len()
+        && reservation
+            .lines
+            .iter()
+            .zip(order.lines())
+            .all(|(r, o)| r.product_id == o.product_id && r.quantity == o.quantity);
+    if !matches_request {
+        return Err(AppError::internal(format!("reservation {} does not hold the requested lines", reservation.id)));
+    }
+    let items: Vec<PlacedItem> = reservation
+        .lines
+        .iter()
+        .map(|line| PlacedItem {
+            product_id: line.product_id,
+            sku: line.sku.clone(),
+            name: line.name.clone(),
+            quantity: line.quantity,
+            unit_price: line.unit_price,
+        })
+        .collect();
+    let total = items
+        .iter()
+        .try_fold(0_i64, |sum, item| item.unit_price.checked_mul(i64::from(item.quantity))?.checked_add(sum))
+        .filter(|total| *total <= MAX_AMOUNT)
+        .ok_or_else(|| {
+            AppError::invalid(
+                "items",
+                format!("the order total would exceed {MAX_AMOUNT} minor units; split the order"),
+            )
+        })?;
+    db::complete_placement(&mut *state.conn().await?, claim.id, &items, total, claim.user_id).await
+}
+
+/// Step 4: commits the reservation. The order stands either way: product-core retries are built into the
+/// client, and a commit that still fails is finished by the reconciler before the reservation's TTL.
+async fn commit(state: &AppState, ctx: &CallContext, order_id: Uuid, reservation_id: Uuid) {
+    match state.products.commit(ctx, reservation_id).await {
+        Ok(_) => {
+            let marked = match state.conn().await {
+                Ok(mut conn) => {
+                    db::set_reservation_state(
+                        &mut conn,
+                        order_id,
+                        &[ReservationState::Held],
+                        ReservationState::Committed,
+                    )
+                    .await
+                }
+                Err(error) => Err(error),
+            };
+            if let Err(error) = marked {
+                // Harmless: the reconciler commits again (idempotent) and records it.
+                tracing::warn!(%order_id, error = %error, "could not record the committed reservation");
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%order_id, %reservation_id, error = %error, "reservation not committed yet; the reconciler will retry");
+        }
+    }
+}
+
+/// Releases a reservation after a failed placement; if that fails too, the reservation's TTL releases it.
+async fn release_quietly(state: &AppState, ctx: &CallContext, reservation_id: Uuid) {
+    if let Err(error) = state.products.release(ctx, reservation_id).await {
+        tracing::warn!(%reservation_id, error = %error, "could not release the reservation of a failed placement; its TTL will");
+    }
+}
+
+/// Deletes the claim of a failed placement; if that fails, the reconciler deletes it once it is abandoned.
+async fn forget_claim(state: &AppState, order_id: Uuid) {
+    let deleted = match state.conn().await {
+        Ok(mut conn) => db::delete_claim(&mut conn, order_id).await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = deleted {
+        tracing::warn!(%order_id, error = %error, "could not delete the claim of a failed placement");
+    }
+}

@@ -1,0 +1,53 @@
+//! The REST API of order-core, versioned under `/v1`.
+
+mod orders;
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "QuickMart order-core",
+        description = "Orders: atomic placement over product-core reservations, idempotent retries, the lifecycle \
+            and its history. Every route requires the `x-internal-token` header. Subgraphs pass the acting user as \
+            `x-actor-id` (UUID) and `x-actor-role` (`CUSTOMER` or `ADMIN`): the buyer of a new order, the actor \
+            recorded in the status history, and for a `CUSTOMER` the owner every read and cancellation is scoped \
+            to (other users' orders are 404). Errors are RFC 9457 problem documents (`application/problem+json`) \
+            with a stable `code`: 400 malformed request, 422 invalid values (with `errors[].field`), 401 missing \
+            or wrong internal token, 403 a customer changing a status, 404, 409 (`CONFLICT` for an idempotency key \
+            reused with another body, `OUT_OF_STOCK` with `productId`, `INVALID_STATE` for an illegal \
+            transition), 503 database or product-core unavailable."
+    ),
+    modifiers(&InternalToken),
+    security(("internal_token" = [])),
+    tags((name = "orders", description = "Orders and their lifecycle"))
+)]
+struct ApiDoc;
+
+struct InternalToken;
+
+impl Modify for InternalToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "internal_token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(quickmart_shared::internal::INTERNAL_TOKEN_HEADER))),
+        );
+    }
+}
+
+/// The API routes with their OpenAPI description.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(orders::list_orders, orders::place_order))
+        .routes(routes!(orders::lookup_orders))
+        .routes(routes!(orders::get_order))
+        .routes(routes!(orders::order_history))
+        .routes(routes!(orders::cancel_order))
+        .routes(routes!(orders::change_status))
+}

@@ -1,0 +1,46 @@
+//! Diesel table definitions.
+
+diesel::table! {
+    orders (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        status -> Text,
+        total -> Int8,
+        currency -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        reservation_id -> Uuid,
+        reservation_status -> Text,
+        shipping_address -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    order_items (order_id, line_no) {
+        order_id -> Uuid,
+        line_no -> Int4,
+        product_id -> Uuid,
+        sku -> Text,
+        name -> Text,
+        quantity -> Int4,
+        unit_price -> Int8,
+        line_total -> Int8,
+    }
+}
+
+diesel::table! {
+    order_status_history (id) {
+        id -> Int8,
+        order_id -> Uuid,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor_id -> Nullable<Uuid>,
+        changed_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(order_items -> orders (order_id));
+diesel::joinable!(order_status_history -> orders (order_id));
+diesel::allow_tables_to_appear_in_same_query!(orders, order_items, order_status_history);

@@ -1,0 +1,29 @@
+//! What every handler and the reconciler share.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use quickmart_shared::AppError;
+use quickmart_shared::db::{DbConn, DbPool};
+
+use crate::stock::ProductCore;
+
+/// The state of order-core's handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The order database.
+    pub pool: DbPool,
+    /// product-core, which holds the stock.
+    pub products: ProductCore,
+    /// The store currency.
+    pub currency: Arc<str>,
+    /// How long an uncommitted reservation holds stock; a `PLACING` claim older than this is abandoned.
+    pub reservation_ttl: Duration,
+}
+
+impl AppState {
+    /// A pooled connection, or `SERVICE_UNAVAILABLE`.
+    pub async fn conn(&self) -> Result<DbConn<'_>, AppError> {
+        Ok(self.pool.get().await?)
+    }
+}

@@ -1,0 +1,68 @@
+//! product-core's reservations, as order-core uses them: reserve, commit, release.
+
+use std::time::Duration;
+
+use product_core::api::{CreateReservation, ReservationDto, ReservationLineRequest};
+use quickmart_shared::AppError;
+use quickmart_shared::client::{CallContext, InternalClient};
+use uuid::Uuid;
+
+use crate::domain::OrderLine;
+
+/// The client of product-core's reservation API.
+#[derive(Debug, Clone)]
+pub struct ProductCore {
+    client: InternalClient,
+}
+
+impl ProductCore {
+    /// A client over `client`.
+    pub fn new(client: InternalClient) -> Self {
+        Self { client }
+    }
+
+    /// Holds stock for every line or none, under the reservation id chosen at claim time, so that a retry of
+    /// a call whose answer was lost holds the stock only once.
+    #[tracing::instrument(skip(self, ctx, lines), fields(lines = lines.len()))]
+    pub async fn reserve(
+        &self,
+        ctx: &CallContext,
+        reservation_id: Uuid,
+        lines: &[OrderLine],
+        ttl: Duration,
+    ) -> Result<ReservationDto, AppError> {
+        let request = CreateReservation {
+            id: Some(reservation_id),
+            lines: lines
+                .iter()
+                .map(|l| ReservationLineRequest { product_id: l.product_id, quantity: i64::from(l.quantity) })
+                .collect(),
+            ttl_seconds: Some(u32::try_from(ttl.as_secs()).unwrap_or(u32::MAX)),
+        };
+        self.client.post("/v1/reservations").json(&request)?.idempotent().send(ctx).await.map_err(items_not_lines)
+    }
+
+    /// Commits a reservation: the stock stays taken and product-core's sweeper leaves it alone (idempotent).
+    #[tracing::instrument(skip(self, ctx))]
+    pub async fn commit(&self, ctx: &CallContext, reservation_id: Uuid) -> Result<ReservationDto, AppError> {
+        self.client.post(&format!("/v1/reservations/{reservation_id}/commit")).idempotent().send(ctx).await
+    }
+
+    /// Releases a reservation, restocking it exactly once however often this is called. A reservation
+    /// product-core never made counts as released.
+    #[tracing::instrument(skip(self, ctx))]
+    pub async fn release(&self, ctx: &CallContext, reservation_id: Uuid) -> Result<(), AppError> {
+        match self.client.post(&format!("/v1/reservations/{reservation_id}/release")).idempotent().send_empty(ctx).await
+        {
+            Ok(()) | Err(AppError::NotFound(_)) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// product-core names reservation lines `lines[i]`; the order's caller sent them as `items[i]`, in the same
+/// order.
+fn items_not_lines(error: AppError) -> AppError {
+    error
+        .map_fields(|field| field.strip_prefix("lines").map_or_else(|| field.to_owned(), |rest| format!("items{rest}")))
+}

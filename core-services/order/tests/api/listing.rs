@@ -1,0 +1,65 @@
+//! Keyset pages of orders, newest first; claims never show.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{TestApp, admin, customer, problem_field};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_walk_every_order_once_newest_first() {
+    let app = TestApp::spawn().await;
+    let product = app.create_product("L-1", 100, 100).await;
+    let (ann, bob) = (customer(), customer());
+    let mut placed = Vec::new();
+    for _ in 0..5 {
+        placed.push(app.placed(ann, &[(&product, 1)]).await["id"].clone());
+    }
+    app.placed(bob, &[(&product, 1)]).await;
+    placed.reverse();
+
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let cursor = after.as_ref().map(|c| format!("&after={c}")).unwrap_or_default();
+        let (status, page) = app.call(Method::GET, &format!("/v1/orders?limit=2{cursor}"), Some(ann), None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["total_count"], json!(5));
+        let items = page["items"].as_array().expect("items").clone();
+        seen.extend(items.iter().map(|edge| edge["order"]["id"].clone()));
+        if page["has_more"] == json!(false) {
+            break;
+        }
+        after = items.last().and_then(|edge| edge["cursor"].as_str()).map(str::to_owned);
+    }
+    assert_eq!(seen, placed, "Ann's orders, newest first, each once");
+
+    let boss = admin();
+    let (_, all) = app.call(Method::GET, "/v1/orders?limit=100", Some(boss), None).await;
+    assert_eq!(all["total_count"], json!(6));
+    let (_, bobs) = app.call(Method::GET, &format!("/v1/orders?user_id={}", bob.id), Some(boss), None).await;
+    assert_eq!(bobs["total_count"], json!(1));
+    let first = placed[0].as_str().expect("id");
+    app.set_status(boss, first, "CONFIRMED").await;
+    let (_, confirmed) = app.call(Method::GET, "/v1/orders?status=CONFIRMED", Some(boss), None).await;
+    assert_eq!(
+        (confirmed["total_count"].clone(), confirmed["items"][0]["order"]["id"].clone()),
+        (json!(1), json!(first))
+    );
+
+    // A claim whose placement is still running is never listed.
+    app.execute(&format!(
+        "INSERT INTO orders (id, user_id, status, currency, idempotency_key, request_hash, reservation_id) \
+         VALUES (gen_random_uuid(), '{}', 'PLACING', 'USD', 'running', 'h', gen_random_uuid())",
+        ann.id
+    ))
+    .await;
+    let (_, page) = app.call(Method::GET, "/v1/orders?limit=100", Some(ann), None).await;
+    assert_eq!(page["total_count"], json!(5));
+
+    for (query, field) in [("limit=0", "limit"), ("limit=101", "limit"), ("after=garbage", "after")] {
+        let (status, problem) = app.call(Method::GET, &format!("/v1/orders?{query}"), Some(ann), None).await;
+        assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, field));
+    }
+    let (status, _) = app.call(Method::GET, "/v1/orders?status=PLACING", Some(ann), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "PLACING is not a status clients can ask for");
+}

@@ -1,0 +1,9 @@
+//! order-core against real PostgreSQL databases (one for orders and one for products per test), a real
+//! product-core and the real Redis.
+
+mod docs;
+mod helpers;
+mod lifecycle;
+mod listing;
+mod placing;
+mod reconciler;
