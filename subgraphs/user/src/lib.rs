@@ -16,7 +16,7 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
 use axum::Router;
 use quickmart_shared::auth::{JwtSigner, KeyMaterial};
-use quickmart_shared::cache::Cache;
+use quickmart_shared::cache::{Cache, CacheSettings};
 use quickmart_shared::client::InternalClient;
 use quickmart_shared::config::{ConfigError, Env};
 use quickmart_shared::graphql::{ErrorCodes, PerRequest, RequestContext, subgraph_routes};
@@ -49,7 +49,7 @@ pub struct Config {
     /// The token user-core requires (`INTERNAL_API_TOKEN`).
     pub internal_token: SecretString,
     /// The cache and rate-limit store (`REDIS_URL`).
-    pub redis_url: SecretString,
+    pub cache: CacheSettings,
     /// The signing key and the verifying key set (`JWT_PRIVATE_KEY`, `JWT_PUBLIC_KEYS`, `JWT_ISSUER`).
     pub keys: KeyMaterial,
 }
@@ -66,7 +66,7 @@ impl Config {
             listen_addr: env.listen_addr("USER_SUBGRAPH", 4001)?,
             user_core_url: env.raw("USER_CORE_URL").unwrap_or("http://127.0.0.1:8081").to_owned(),
             internal_token: env.internal_token()?,
-            redis_url: env.redis_url()?,
+            cache: CacheSettings::from_env(env)?,
             keys,
         })
     }
@@ -95,7 +95,7 @@ pub fn schema_sdl() -> String {
 
 /// Builds the whole router: `POST /graphql` (authenticating every request), health and metrics.
 pub async fn build(config: &Config) -> Result<Router, StartError> {
-    let cache = Cache::from_url(&config.redis_url).map_err(|e| StartError::Other(format!("REDIS_URL: {e}")))?;
+    let cache = config.cache.connect()?;
     let core = UserCore::new(
         InternalClient::new("user-core", &config.user_core_url, config.internal_token.clone(), CORE_TIMEOUT)
             .map_err(|e| StartError::Other(format!("user-core client: {e}")))?,

@@ -103,7 +103,9 @@ async fn users_are_cached_by_id_and_updates_invalidate_them() {
     let registered = app.register(&unique_email("cache")).await;
     let token = registered["accessToken"].as_str();
     let id = registered["user"]["id"].as_str().expect("id").parse().expect("uuid");
-    let cache = Cache::from_url(&SecretString::from("redis://127.0.0.1:6379")).expect("redis");
+    let cache = Cache::from_url(&SecretString::from("redis://127.0.0.1:6379"))
+        .expect("redis")
+        .with_namespace(&app.cache_namespace);
 
     assert_eq!(app.gql(ME, json!({}), token).await["data"]["me"]["name"].as_str(), Some("Test User"));
     let cached: Option<Value> = cache.get_json(&keys::user(id)).await;

@@ -71,6 +71,8 @@ pub struct TestApp {
     pub core: Arc<Core>,
     pub keys: Keys,
     pub client_ip: String,
+    /// The cache namespace of this test's subgraph.
+    pub cache_namespace: String,
     client: reqwest::Client,
 }
 
@@ -83,7 +85,9 @@ impl TestApp {
 
     /// A subgraph on an existing core, signing with `keys` and verifying with `public_keys`.
     pub async fn spawn_on(core: Arc<Core>, keys: &Keys, public_keys: &str) -> Self {
+        let cache_namespace = format!("test-{}:", uuid::Uuid::new_v4().simple());
         let env = Env::from_pairs([
+            ("CACHE_NAMESPACE", cache_namespace.as_str()),
             ("USER_CORE_URL", core.url.as_str()),
             ("INTERNAL_API_TOKEN", TOKEN),
             ("JWT_PRIVATE_KEY", keys.private.expose_secret()),
@@ -94,7 +98,7 @@ impl TestApp {
         let url = spawn_router(user_subgraph::build(&config).await.expect("subgraph")).await;
         let n = uuid::Uuid::new_v4().as_bytes().to_owned();
         let client_ip = format!("10.{}.{}.{}", n[0], n[1], n[2]);
-        Self { url, core, keys: keys.clone(), client_ip, client: reqwest::Client::new() }
+        Self { url, core, keys: keys.clone(), client_ip, cache_namespace, client: reqwest::Client::new() }
     }
 
     /// Runs a GraphQL operation, with `token` as the bearer token when given.
