@@ -53,6 +53,27 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// Collects field errors while validating a whole input, so the caller sees every problem at once.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    /// Records that `field` is invalid.
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError { field: field.into(), message: message.into() });
+    }
+
+    /// Records the field errors `error` carries.
+    pub fn absorb(&mut self, error: AppError) {
+        self.0.extend(error.field_errors());
+    }
+
+    /// `Ok(value)` when nothing was recorded, `BAD_USER_INPUT` with every recorded field otherwise.
+    pub fn finish<T>(self, value: T) -> Result<T, AppError> {
+        if self.0.is_empty() { Ok(value) } else { Err(AppError::Invalid(self.0)) }
+    }
+}
+
 /// Boxed cause of an internal error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 

@@ -56,6 +56,23 @@ pub fn parse_id(id: &async_graphql::ID, field: &str) -> Result<uuid::Uuid, AppEr
     uuid::Uuid::parse_str(id.as_str()).map_err(|_| AppError::invalid(field, "is not a valid id"))
 }
 
+/// The GraphQL spelling of a field a core names in snake case (`category_id` → `categoryId`), for errors.
+pub fn camel_case(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Guard: the caller is signed in.
 pub struct SignedIn;
 

@@ -19,4 +19,4 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use error::{AppError, ErrorCode, FieldError};
+pub use error::{AppError, ErrorCode, FieldError, FieldErrors};

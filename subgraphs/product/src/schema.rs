@@ -3,12 +3,12 @@
 use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
 use product_core::api::{CreateCategory, CreateProduct, ProductQuery, UpdateProduct};
 use quickmart_shared::AppError;
-use quickmart_shared::graphql::{AdminOnly, ErrorCodes, PageInfo, parse_id, request_context};
+use quickmart_shared::graphql::{AdminOnly, ErrorCodes, PageInfo, camel_case, parse_id, request_context};
 use quickmart_shared::pagination::PageSize;
 
 use crate::types::{
     Category, CreateCategoryInput, CreateProductInput, Product, ProductConnection, ProductEdge, ProductFilter,
-    ProductSort, UpdateProductInput, camel_case, forbidden_inactive, list_field, request_data,
+    ProductSort, UpdateProductInput, forbidden_inactive, list_field, request_data,
 };
 
 /// The product subgraph's schema.

@@ -4,7 +4,7 @@ use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Simpl
 use chrono::{DateTime, Utc};
 use product_core::api::{CategoryDto, ProductDto, ProductSort as CoreSort};
 use quickmart_shared::AppError;
-use quickmart_shared::graphql::{Money, PageInfo};
+use quickmart_shared::graphql::{Money, PageInfo, camel_case};
 
 use crate::loaders::RequestData;
 
@@ -196,23 +196,6 @@ pub struct UpdateProductInput {
     pub active: Option<bool>,
 }
 
-/// The GraphQL name of a field product-core named in snake case (`category_id` → `categoryId`).
-pub(crate) fn camel_case(field: &str) -> String {
-    let mut out = String::with_capacity(field.len());
-    let mut upper = false;
-    for c in field.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// Renames the fields of a list error to the `products` arguments.
 pub(crate) fn list_field(field: &str) -> String {
     match field {
@@ -233,7 +216,6 @@ mod tests {
 
     #[test]
     fn core_fields_become_graphql_fields() {
-        assert_eq!(camel_case("category_id"), "categoryId");
         assert_eq!(list_field("min_price"), "filter.minPrice");
         assert_eq!(list_field("limit"), "first");
     }

@@ -42,7 +42,7 @@ impl ListFilter {
             }
         };
         let page_size = PageSize::new(query.limit, "limit").unwrap_or_else(|error| {
-            problems.0.extend(error.field_errors());
+            problems.absorb(error);
             PageSize::new(None, "limit").unwrap_or_else(|_| unreachable!("the default page size is valid"))
         });
         for (field, price) in [("min_price", query.min_price), ("max_price", query.max_price)] {
@@ -62,7 +62,7 @@ impl ListFilter {
         let after = match query.after.as_deref().map(|c| ProductCursor::decode(c, sort, "after")).transpose() {
             Ok(after) => after,
             Err(error) => {
-                problems.0.extend(error.field_errors());
+                problems.absorb(error);
                 None
             }
         };

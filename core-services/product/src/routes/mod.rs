@@ -4,8 +4,8 @@ mod categories;
 mod products;
 mod reservations;
 
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use quickmart_shared::openapi::InternalTokenSecurity;
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -22,7 +22,7 @@ use crate::state::AppState;
             `errors[].field`), 401 missing or wrong internal token, 404, 409 (duplicate, `OUT_OF_STOCK` with \
             `productId`, `INVALID_STATE`), 503 database unavailable."
     ),
-    modifiers(&InternalToken),
+    modifiers(&InternalTokenSecurity),
     security(("internal_token" = [])),
     tags(
         (name = "categories", description = "Catalog categories"),
@@ -31,18 +31,6 @@ use crate::state::AppState;
     )
 )]
 struct ApiDoc;
-
-struct InternalToken;
-
-impl Modify for InternalToken {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "internal_token",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(quickmart_shared::internal::INTERNAL_TOKEN_HEADER))),
-        );
-    }
-}
 
 /// The API routes with their OpenAPI description.
 pub fn api() -> OpenApiRouter<AppState> {
