@@ -7,6 +7,7 @@
 use graphql_tools::static_graphql::schema::Type;
 use hive_router_query_planner::ast::operation::OperationDefinition;
 use hive_router_query_planner::ast::selection_item::SelectionItem;
+use hive_router_query_planner::ast::selection_set::FieldSelection;
 use serde_json::{Map, Value};
 
 use crate::introspection::Introspection;
@@ -51,8 +52,7 @@ impl<'a> Projector<'a> {
         static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
         let root = data.as_object().unwrap_or(&EMPTY);
         self.out.push(b'{');
-        let mut written = Vec::new();
-        match self.selection_set(root_type, root, &operation.selection_set.items, &mut written, true) {
+        match self.selection_set(root_type, root, &[operation.selection_set.items.as_slice()], true) {
             Ok(()) => self.out.push(b'}'),
             Err(Bubble) => {
                 self.out.clear();
@@ -67,14 +67,15 @@ impl<'a> Projector<'a> {
         !skip_if.is_some_and(var) && include_if.is_none_or(var)
     }
 
-    fn selection_set(
-        &mut self,
-        type_name: &'a str,
-        object: &'a Map<String, Value>,
+    /// Groups the fields that apply to an object of type `type_name` by response key, in
+    /// first-seen order, merging the sub-selections of repeated keys (the spec's
+    /// CollectFields): `{ a { x } ... on T { a { y } } }` yields one `a` with `x` and `y`.
+    fn collect_fields(
+        &self,
+        type_name: &str,
         items: &'a [SelectionItem],
-        written: &mut Vec<&'a str>,
-        is_root: bool,
-    ) -> Result<(), Bubble> {
+        out: &mut Vec<(&'a str, Vec<&'a FieldSelection>)>,
+    ) {
         for item in items {
             match item {
                 SelectionItem::Field(field) => {
@@ -82,40 +83,58 @@ impl<'a> Projector<'a> {
                         continue;
                     }
                     let key = field.selection_identifier();
-                    if written.contains(&key) {
-                        continue;
-                    }
-                    if !written.is_empty() {
-                        self.out.push(b',');
-                    }
-                    written.push(key);
-                    write_json(&mut self.out, key);
-                    self.out.push(b':');
-                    match field.name.as_str() {
-                        "__typename" => write_json(&mut self.out, type_name),
-                        "__schema" | "__type" if is_root => {
-                            self.introspection.write_root_field(field, &mut self.out);
-                        }
-                        name => {
-                            let Some(field_type) = self.schema.field_type(type_name, name) else {
-                                self.out.extend_from_slice(b"null");
-                                continue;
-                            };
-                            self.path.push(PathRef::Key(key));
-                            let result = self.complete(field_type, object.get(key), &field.selections.items);
-                            self.path.pop();
-                            result?;
-                        }
+                    match out.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, fields)) => fields.push(field),
+                        None => out.push((key, vec![field])),
                     }
                 }
                 SelectionItem::InlineFragment(fragment) => {
                     if self.included(fragment.skip_if.as_ref(), fragment.include_if.as_ref())
                         && self.schema.satisfies(type_name, &fragment.type_condition)
                     {
-                        self.selection_set(type_name, object, &fragment.selections.items, written, is_root)?;
+                        self.collect_fields(type_name, &fragment.selections.items, out);
                     }
                 }
                 SelectionItem::FragmentSpread(_) => {}
+            }
+        }
+    }
+
+    fn selection_set(
+        &mut self,
+        type_name: &'a str,
+        object: &'a Map<String, Value>,
+        selection_sets: &[&'a [SelectionItem]],
+        is_root: bool,
+    ) -> Result<(), Bubble> {
+        let mut fields = Vec::new();
+        for items in selection_sets {
+            self.collect_fields(type_name, items, &mut fields);
+        }
+        for (index, (key, selections)) in fields.iter().enumerate() {
+            if index > 0 {
+                self.out.push(b',');
+            }
+            write_json(&mut self.out, key);
+            self.out.push(b':');
+            let field = selections[0];
+            match field.name.as_str() {
+                "__typename" => write_json(&mut self.out, type_name),
+                "__schema" | "__type" if is_root => {
+                    self.introspection.write_root_field(field, &mut self.out);
+                }
+                name => {
+                    let Some(field_type) = self.schema.field_type(type_name, name) else {
+                        self.out.extend_from_slice(b"null");
+                        continue;
+                    };
+                    let sub_selections: Vec<&'a [SelectionItem]> =
+                        selections.iter().map(|f| f.selections.items.as_slice()).collect();
+                    self.path.push(PathRef::Key(key));
+                    let result = self.complete(field_type, object.get(*key), &sub_selections);
+                    self.path.pop();
+                    result?;
+                }
             }
         }
         Ok(())
@@ -126,7 +145,7 @@ impl<'a> Projector<'a> {
         &mut self,
         field_type: &'a Type,
         value: Option<&'a Value>,
-        selections: &'a [SelectionItem],
+        selections: &[&'a [SelectionItem]],
     ) -> Result<bool, Bubble> {
         match field_type {
             Type::NonNullType(inner) => {
@@ -168,7 +187,7 @@ impl<'a> Projector<'a> {
         &mut self,
         type_name: &'a str,
         value: Option<&'a Value>,
-        selections: &'a [SelectionItem],
+        selections: &[&'a [SelectionItem]],
     ) -> Result<bool, Bubble> {
         let value = match value {
             None | Some(Value::Null) => {
@@ -210,11 +229,15 @@ impl<'a> Projector<'a> {
                     self.out.extend_from_slice(b"null");
                     return Ok(true);
                 };
-                let concrete = self.concrete_type(type_name, named.kind, object);
+                // An abstract value whose __typename is not one of its possible object types
+                // (say, the interface's own name) has no valid runtime type: it is null.
+                let Some(concrete) = self.concrete_type(type_name, named.kind, object) else {
+                    self.out.extend_from_slice(b"null");
+                    return Ok(true);
+                };
                 let start = self.out.len();
                 self.out.push(b'{');
-                let mut written = Vec::new();
-                match self.selection_set(concrete, object, selections, &mut written, false) {
+                match self.selection_set(concrete, object, selections, false) {
                     Ok(()) => {
                         self.out.push(b'}');
                         Ok(false)
@@ -233,13 +256,14 @@ impl<'a> Projector<'a> {
         }
     }
 
-    fn concrete_type(&self, declared: &'a str, kind: TypeKind, object: &'a Map<String, Value>) -> &'a str {
+    fn concrete_type(&self, declared: &'a str, kind: TypeKind, object: &'a Map<String, Value>) -> Option<&'a str> {
         if kind == TypeKind::Object {
-            return declared;
+            return Some(declared);
         }
         match object.get("__typename").and_then(Value::as_str) {
-            Some(name) if self.schema.kind(name) == Some(TypeKind::Object) => name,
-            _ => declared,
+            Some(name) => (self.schema.kind(name) == Some(TypeKind::Object) && self.schema.satisfies(name, declared))
+                .then_some(name),
+            None => Some(declared),
         }
     }
 
