@@ -1,0 +1,77 @@
+//! QuickMart order subgraph: `Order` for the federated graph (with `user` and `items.product` as entity
+//! references the user and product subgraphs resolve), `User.orders`, and placing, cancelling and moving
+//! orders, backed by order-core. Authorization (owner or admin) happens here.
+
+mod core;
+mod loaders;
+mod schema;
+mod types;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::SDLExportOptions;
+use axum::Router;
+use quickmart_shared::auth::KeyMaterial;
+use quickmart_shared::client::InternalClient;
+use quickmart_shared::config::Env;
+use quickmart_shared::graphql::{PerRequest, RequestContext};
+use quickmart_shared::server::StartError;
+use secrecy::SecretString;
+
+pub use crate::core::OrderCore;
+pub use crate::schema::{OrderSchema, build_schema};
+
+/// The service's name in logs and metrics.
+pub const SERVICE: &str = "order-subgraph";
+/// The variable that sets the listen address.
+pub const LISTEN_VARIABLE: &str = "ORDER_SUBGRAPH_LISTEN_ADDR";
+
+/// Longest one call to order-core may take: placing an order waits for product-core's reservation, which the
+/// core bounds at 10 s per attempt.
+const ORDER_CORE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The order subgraph's settings.
+#[derive(Clone)]
+pub struct Config {
+    /// Where to listen (`ORDER_SUBGRAPH_LISTEN_ADDR`, default 127.0.0.1:4003).
+    pub listen_addr: SocketAddr,
+    /// order-core's base URL (`ORDER_CORE_URL`, default `http://127.0.0.1:8083`).
+    pub core_url: String,
+    /// The token order-core requires (`INTERNAL_API_TOKEN`).
+    pub internal_token: SecretString,
+    /// The keys that verify access tokens (`JWT_PUBLIC_KEYS`, …).
+    pub keys: KeyMaterial,
+}
+
+impl Config {
+    /// Reads the settings from `env`.
+    pub fn from_env(env: &Env) -> Result<Self, StartError> {
+        Ok(Self {
+            listen_addr: env.listen_addr("ORDER_SUBGRAPH", 4003)?,
+            core_url: env.raw("ORDER_CORE_URL").unwrap_or("http://127.0.0.1:8083").to_owned(),
+            internal_token: env.internal_token()?,
+            keys: KeyMaterial::from_env(env)?,
+        })
+    }
+}
+
+/// The whole router: `POST /graphql`, health and metrics.
+pub async fn build(config: &Config) -> Result<Router, StartError> {
+    let client = InternalClient::new("order-core", &config.core_url, config.internal_token.clone(), ORDER_CORE_TIMEOUT)
+        .map_err(|e| StartError::Other(format!("order-core client: {e}")))?;
+    let core = OrderCore::new(client);
+    let verifier = Arc::new(config.keys.verifier()?);
+    let per_request: PerRequest = Arc::new(move |request, context: &RequestContext| {
+        request.data(loaders::RequestData::new(core.clone(), context.call_context()))
+    });
+    let router = quickmart_shared::graphql::subgraph_routes(build_schema(), verifier, per_request)
+        .merge(quickmart_shared::health::routes(quickmart_shared::health::always_ready()));
+    Ok(quickmart_shared::telemetry::instrument(router, SERVICE))
+}
+
+/// The subgraph's SDL with federation directives, as the supergraph composition needs it.
+pub fn schema_sdl() -> String {
+    build_schema().sdl_with_options(SDLExportOptions::new().federation())
+}

@@ -1,0 +1,309 @@
+//! The GraphQL types of the order subgraph.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use order_core::api::{AddressDto, OrderDto, OrderItemDto, OrderQuery, OrderStatus as CoreStatus};
+use quickmart_shared::AppError;
+use quickmart_shared::auth::Caller;
+use quickmart_shared::graphql::{Money, PageInfo, request_context};
+use quickmart_shared::pagination::PageSize;
+use uuid::Uuid;
+
+use crate::loaders::RequestData;
+
+/// The per-request data of a resolver.
+pub(crate) fn request_data<'a>(ctx: &Context<'a>) -> Result<&'a RequestData, AppError> {
+    ctx.data::<RequestData>().map_err(|_| AppError::internal("order request data missing"))
+}
+
+/// Whether `caller` may see `order`: its owner or an admin.
+pub(crate) fn may_see(caller: &Caller, order: &OrderDto) -> bool {
+    caller.actor().is_some_and(|actor| actor.is_admin() || actor.id == order.user_id)
+}
+
+/// Where an order is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "order_core::api::OrderStatus")]
+pub enum OrderStatus {
+    /// Placed; stock is taken.
+    Pending,
+    /// Accepted by the store.
+    Confirmed,
+    /// On its way.
+    Shipped,
+    /// Arrived.
+    Delivered,
+    /// Cancelled; its stock went back on the shelf.
+    Cancelled,
+}
+
+/// A postal address, as it was given when the order was placed.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Address {
+    /// Recipient.
+    pub name: String,
+    /// Street and number.
+    pub line1: String,
+    /// More of the address.
+    pub line2: Option<String>,
+    /// City.
+    pub city: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+}
+
+impl From<AddressDto> for Address {
+    fn from(a: AddressDto) -> Self {
+        Self {
+            name: a.name,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            postal_code: a.postal_code,
+            country: a.country,
+        }
+    }
+}
+
+/// A postal address to ship an order to.
+#[derive(Debug, Clone, InputObject)]
+pub struct AddressInput {
+    /// Recipient (1–200 characters).
+    pub name: String,
+    /// Street and number (1–200 characters).
+    pub line1: String,
+    /// More of the address (up to 200 characters).
+    pub line2: Option<String>,
+    /// City (1–100 characters).
+    pub city: String,
+    /// Postal code (1–20 characters).
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2 country code, e.g. `DE`.
+    pub country: String,
+}
+
+impl From<AddressInput> for AddressDto {
+    fn from(a: AddressInput) -> Self {
+        Self {
+            name: a.name,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            postal_code: a.postal_code,
+            country: a.country,
+        }
+    }
+}
+
+/// One line of a new order.
+#[derive(Debug, Clone, InputObject)]
+pub struct OrderItemInput {
+    /// The product.
+    pub product_id: ID,
+    /// Units (1–1000).
+    pub quantity: i32,
+}
+
+/// What to order.
+#[derive(Debug, Clone, InputObject)]
+pub struct PlaceOrderInput {
+    /// 1–100 lines; each product on one line only (a repeated product is refused, not merged).
+    pub items: Vec<OrderItemInput>,
+    /// A key you choose per order (1–200 visible ASCII characters) and send again on a retry: the same key and
+    /// items return the first order instead of placing a second; the same key with other items is `CONFLICT`.
+    pub idempotency_key: String,
+    /// Where to ship, if known.
+    pub shipping_address: Option<AddressInput>,
+}
+
+/// A product, resolved by the product subgraph.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(name = "Product", unresolvable)]
+pub struct ProductRef {
+    /// Product id.
+    pub id: ID,
+}
+
+/// A user: the user subgraph resolves everything but `orders`.
+pub struct User {
+    /// The user's id.
+    pub id: Uuid,
+}
+
+#[Object]
+impl User {
+    /// User id.
+    async fn id(&self) -> ID {
+        ID(self.id.to_string())
+    }
+
+    /// The user's orders, newest first. Only the user themselves and admins see them; anyone else gets an
+    /// empty connection (existence is not leaked).
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<OrderConnection, AppError> {
+        let page_size = PageSize::new(first.map(i64::from), "first")?;
+        let request = request_context(ctx)?;
+        let allowed = request.caller.actor().is_some_and(|a| a.is_admin() || a.id == self.id);
+        if !allowed {
+            return Ok(OrderConnection::default());
+        }
+        list(ctx, OrderQuery { user_id: Some(self.id), status: None, limit: Some(i64::from(page_size.get())), after })
+            .await
+    }
+}
+
+/// A page of orders as the caller may see them.
+pub(crate) async fn list(ctx: &Context<'_>, query: OrderQuery) -> Result<OrderConnection, AppError> {
+    let call = request_context(ctx)?.call_context();
+    let page = request_data(ctx)?.core.list(&call, &query).await.map_err(|e| e.map_fields(list_field))?;
+    let edges: Vec<OrderEdge> =
+        page.items.into_iter().map(|edge| OrderEdge { cursor: edge.cursor, node: Order(edge.order) }).collect();
+    Ok(OrderConnection {
+        page_info: PageInfo { has_next_page: page.has_more, end_cursor: edges.last().map(|e| e.cursor.clone()) },
+        nodes: edges.iter().map(|e| e.node.clone()).collect(),
+        edges,
+        total_count: i32::try_from(page.total_count).unwrap_or(i32::MAX),
+    })
+}
+
+/// An order.
+#[derive(Debug, Clone)]
+pub struct Order(pub OrderDto);
+
+#[Object]
+impl Order {
+    /// Order id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The buyer (resolved by the user subgraph).
+    async fn user(&self) -> User {
+        User { id: self.0.user_id }
+    }
+    /// Where it is in its lifecycle.
+    async fn status(&self) -> OrderStatus {
+        self.0.status.into()
+    }
+    /// The lines, in the order they were placed.
+    async fn items(&self) -> Vec<OrderItem> {
+        self.0.items.iter().map(|item| OrderItem { item: item.clone(), currency: self.0.currency.clone() }).collect()
+    }
+    /// Sum of the line totals.
+    async fn total(&self) -> Result<Money, AppError> {
+        Money::from_minor(self.0.total, &self.0.currency)
+    }
+    /// Where to ship, as given when placing.
+    async fn shipping_address(&self) -> Option<Address> {
+        self.0.shipping_address.clone().map(Address::from)
+    }
+    /// When it was placed.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When it last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// A line of an order; `sku`, `name` and `unitPrice` are snapshots taken when it was placed.
+pub struct OrderItem {
+    item: OrderItemDto,
+    currency: String,
+}
+
+#[Object]
+impl OrderItem {
+    /// The product (resolved by the product subgraph, even once it is no longer on sale).
+    async fn product(&self) -> ProductRef {
+        ProductRef { id: ID(self.item.product_id.to_string()) }
+    }
+    /// Its SKU when ordered.
+    async fn sku(&self) -> &str {
+        &self.item.sku
+    }
+    /// Its name when ordered.
+    async fn name(&self) -> &str {
+        &self.item.name
+    }
+    /// Units.
+    async fn quantity(&self) -> i32 {
+        self.item.quantity
+    }
+    /// Its price when ordered.
+    async fn unit_price(&self) -> Result<Money, AppError> {
+        Money::from_minor(self.item.unit_price, &self.currency)
+    }
+    /// `unitPrice × quantity`.
+    async fn line_total(&self) -> Result<Money, AppError> {
+        Money::from_minor(self.item.line_total, &self.currency)
+    }
+}
+
+/// A page of orders.
+#[derive(Default, SimpleObject)]
+pub struct OrderConnection {
+    /// The orders with their cursors.
+    pub edges: Vec<OrderEdge>,
+    /// The orders.
+    pub nodes: Vec<Order>,
+    /// Where this page ends.
+    pub page_info: PageInfo,
+    /// How many orders match in all.
+    pub total_count: i32,
+}
+
+/// An order and its position in the list.
+#[derive(SimpleObject)]
+pub struct OrderEdge {
+    /// Pass as `after` to continue after this order.
+    pub cursor: String,
+    /// The order.
+    pub node: Order,
+}
+
+/// order-core's snake-case field names as GraphQL spells them (`items[1].product_id` → `items[1].productId`).
+pub(crate) fn camel_case(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A list parameter of order-core as the GraphQL argument that set it.
+fn list_field(field: &str) -> String {
+    if field == "limit" { "first".to_owned() } else { camel_case(field) }
+}
+
+/// The core's status for a GraphQL one.
+pub(crate) fn core_status(status: OrderStatus) -> CoreStatus {
+    status.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_fields_become_graphql_fields() {
+        assert_eq!(camel_case("items[1].product_id"), "items[1].productId");
+        assert_eq!(camel_case("shipping_address.postal_code"), "shippingAddress.postalCode");
+        assert_eq!(camel_case("idempotency_key"), "idempotencyKey");
+        assert_eq!(list_field("limit"), "first");
+    }
+}

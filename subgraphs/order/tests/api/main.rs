@@ -1,0 +1,7 @@
+//! The order subgraph over a real order-core and product-core (each over its own fresh database) and Redis.
+
+mod federation;
+mod helpers;
+mod lifecycle;
+mod placing;
+mod sdl;
