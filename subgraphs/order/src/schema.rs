@@ -3,11 +3,11 @@
 use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
 use order_core::api::{OrderQuery, PlaceOrder, PlaceOrderItem};
 use quickmart_shared::AppError;
-use quickmart_shared::graphql::{AdminOnly, ErrorCodes, SignedIn, parse_id, request_context};
+use quickmart_shared::graphql::{AdminOnly, ErrorCodes, SignedIn, camel_case, parse_id, request_context};
 use quickmart_shared::pagination::PageSize;
 
 use crate::types::{
-    Order, OrderConnection, OrderStatus, PlaceOrderInput, User, camel_case, core_status, list, may_see, request_data,
+    Order, OrderConnection, OrderStatus, PlaceOrderInput, User, core_status, list, may_see, request_data,
 };
 
 /// The order subgraph's schema.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use order_core::api::{AddressDto, OrderDto, OrderItemDto, OrderQuery, OrderStatus as CoreStatus};
 use quickmart_shared::AppError;
 use quickmart_shared::auth::Caller;
-use quickmart_shared::graphql::{Money, PageInfo, request_context};
+use quickmart_shared::graphql::{Money, PageInfo, camel_case, request_context};
 use quickmart_shared::pagination::PageSize;
 use uuid::Uuid;
 
@@ -268,23 +268,6 @@ pub struct OrderEdge {
     pub node: Order,
 }
 
-/// order-core's snake-case field names as GraphQL spells them (`items[1].product_id` → `items[1].productId`).
-pub(crate) fn camel_case(field: &str) -> String {
-    let mut out = String::with_capacity(field.len());
-    let mut upper = false;
-    for c in field.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// A list parameter of order-core as the GraphQL argument that set it.
 fn list_field(field: &str) -> String {
     if field == "limit" { "first".to_owned() } else { camel_case(field) }
@@ -301,9 +284,8 @@ mod tests {
 
     #[test]
     fn core_fields_become_graphql_fields() {
-        assert_eq!(camel_case("items[1].product_id"), "items[1].productId");
-        assert_eq!(camel_case("shipping_address.postal_code"), "shippingAddress.postalCode");
-        assert_eq!(camel_case("idempotency_key"), "idempotencyKey");
+        assert_eq!(list_field("items[1].product_id"), "items[1].productId");
+        assert_eq!(list_field("after"), "after");
         assert_eq!(list_field("limit"), "first");
     }
 }

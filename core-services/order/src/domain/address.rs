@@ -1,6 +1,8 @@
 //! Shipping addresses.
 
-use super::Problems;
+use quickmart_shared::AppError;
+use quickmart_shared::error::FieldErrors;
+
 use crate::api::AddressDto;
 
 /// Every ISO 3166-1 alpha-2 country code (officially assigned), concatenated.
@@ -41,9 +43,9 @@ fn is_country_code(code: &str) -> bool {
 pub struct ShippingAddress(AddressDto);
 
 impl ShippingAddress {
-    /// Validates `input`, adding every problem (under `prefix.<field>`) to `problems`.
-    pub(crate) fn parse(input: AddressDto, prefix: &str, problems: &mut Problems) -> Option<Self> {
-        let before = problems.0.len();
+    /// Validates `input`, naming every invalid field as `prefix.<field>`.
+    pub fn parse(input: AddressDto, prefix: &str) -> Result<Self, AppError> {
+        let mut problems = FieldErrors::default();
         let mut text = |field: &str, value: String, max: usize| {
             let value = value.trim().to_owned();
             if value.is_empty() || value.chars().count() > max {
@@ -63,7 +65,7 @@ impl ShippingAddress {
         if !is_country_code(&country) {
             problems.add(format!("{prefix}.country"), "must be an ISO 3166-1 alpha-2 country code such as DE or US");
         }
-        (problems.0.len() == before).then_some(Self(AddressDto { name, line1, line2, city, postal_code, country }))
+        problems.finish(Self(AddressDto { name, line1, line2, city, postal_code, country }))
     }
 
     /// The address as the API shows it.
@@ -102,15 +104,11 @@ mod tests {
 
     #[test]
     fn addresses_are_normalised_and_validated() {
-        let mut problems = Problems::default();
-        let parsed = ShippingAddress::parse(address("gb", "SW1Y 4LG"), "shipping_address", &mut problems)
-            .expect("valid")
-            .to_dto();
+        let parsed = ShippingAddress::parse(address("gb", "SW1Y 4LG"), "shipping_address").expect("valid").to_dto();
         assert_eq!((parsed.name.as_str(), parsed.country.as_str(), parsed.line2), ("Ada Lovelace", "GB", None));
 
-        let mut problems = Problems::default();
-        assert!(ShippingAddress::parse(address("XX", ""), "shipping_address", &mut problems).is_none());
-        let fields: Vec<_> = problems.0.iter().map(|e| e.field.as_str()).collect();
+        let error = ShippingAddress::parse(address("XX", ""), "shipping_address").expect_err("invalid");
+        let fields: Vec<_> = error.field_errors().into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["shipping_address.postal_code", "shipping_address.country"]);
     }
 }

@@ -1,10 +1,11 @@
 //! A validated placement request and its hash.
 
 use quickmart_shared::AppError;
+use quickmart_shared::error::FieldErrors;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{Problems, ShippingAddress};
+use super::ShippingAddress;
 use crate::api::PlaceOrder;
 
 /// Most lines one order may hold.
@@ -33,7 +34,7 @@ pub struct NewOrder {
 impl NewOrder {
     /// Validates `input`, reporting every invalid field at once.
     pub fn parse(input: PlaceOrder) -> Result<Self, AppError> {
-        let mut problems = Problems::default();
+        let mut problems = FieldErrors::default();
         if input.items.is_empty() || input.items.len() > MAX_LINES {
             problems.add("items", format!("must hold between 1 and {MAX_LINES} lines"));
         }
@@ -49,8 +50,12 @@ impl NewOrder {
                 );
             }
         }
-        let shipping_address = match input.shipping_address {
-            Some(address) => ShippingAddress::parse(address, "shipping_address", &mut problems),
+        let shipping_address = match input.shipping_address.map(|a| ShippingAddress::parse(a, "shipping_address")) {
+            Some(Ok(address)) => Some(address),
+            Some(Err(error)) => {
+                problems.absorb(error);
+                None
+            }
             None => None,
         };
         let lines = input

@@ -2,8 +2,8 @@
 
 mod orders;
 
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use quickmart_shared::openapi::InternalTokenSecurity;
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -23,23 +23,11 @@ use crate::state::AppState;
             reused with another body, `OUT_OF_STOCK` with `productId`, `INVALID_STATE` for an illegal \
             transition), 503 database or product-core unavailable."
     ),
-    modifiers(&InternalToken),
+    modifiers(&InternalTokenSecurity),
     security(("internal_token" = [])),
     tags((name = "orders", description = "Orders and their lifecycle"))
 )]
 struct ApiDoc;
-
-struct InternalToken;
-
-impl Modify for InternalToken {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "internal_token",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(quickmart_shared::internal::INTERNAL_TOKEN_HEADER))),
-        );
-    }
-}
 
 /// The API routes with their OpenAPI description.
 pub fn api() -> OpenApiRouter<AppState> {
