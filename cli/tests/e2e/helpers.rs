@@ -1,0 +1,138 @@
+//! Starting the whole stack for one test and talking to its gateway.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use quickmart::services::Service;
+use quickmart::stack::Stack;
+use quickmart_shared::auth::generate_key_pair;
+use quickmart_shared::testing::TestDatabase;
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+pub const ADMIN_EMAIL: &str = "admin@e2e.test";
+pub const ADMIN_PASSWORD: &str = "e2e-admin-password-1";
+
+pub struct TestSystem {
+    pub gateway: String,
+    pub http: reqwest::Client,
+    /// Dropping it aborts every service; then the databases are dropped (with FORCE).
+    _stack: Stack,
+    _databases: [TestDatabase; 3],
+}
+
+impl TestSystem {
+    pub async fn start() -> Self {
+        let user = TestDatabase::create("e2e_user", user_core::MIGRATIONS).await;
+        let product = TestDatabase::create("e2e_product", product_core::MIGRATIONS).await;
+        let order = TestDatabase::create("e2e_order", order_core::MIGRATIONS).await;
+        let (private, public) = generate_key_pair().expect("keys");
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("USER_DATABASE_URL".into(), user.url.clone()),
+            ("PRODUCT_DATABASE_URL".into(), product.url.clone()),
+            ("ORDER_DATABASE_URL".into(), order.url.clone()),
+            ("REDIS_URL".into(), "redis://127.0.0.1:6379".into()),
+            ("CACHE_NAMESPACE".into(), format!("e2e-{}:", uuid::Uuid::new_v4().simple())),
+            ("INTERNAL_API_TOKEN".into(), "e2e-internal-token".into()),
+            ("JWT_PRIVATE_KEY".into(), private.expose_secret().to_owned()),
+            ("JWT_PUBLIC_KEYS".into(), public),
+            ("QUICKMART_ADMIN_EMAIL".into(), ADMIN_EMAIL.into()),
+            ("QUICKMART_ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into()),
+        ]);
+        for service in Service::ALL {
+            vars.insert(service.listen_variable(), "127.0.0.1:0".into());
+        }
+        let stack = Stack::start(vars).await.expect("start the stack");
+        stack.wait_until_ready(Duration::from_secs(30)).await.expect("ready");
+        Self {
+            gateway: format!("{}/graphql", stack.url(Service::Gateway)),
+            http: reqwest::Client::new(),
+            _stack: stack,
+            _databases: [user, product, order],
+        }
+    }
+
+    /// Sends an operation to the gateway, with a bearer token when given.
+    pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self.http.post(&self.gateway).json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        response.json().await.expect("json")
+    }
+
+    /// Like [`graphql`](Self::graphql), failing the test on any error.
+    pub async fn ok(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let response = self.graphql(token, query, variables).await;
+        assert!(response["errors"].is_null(), "{query}\n→ {response:#}");
+        response["data"].clone()
+    }
+
+    /// The admin's access token.
+    pub async fn admin_token(&self) -> String {
+        let data = self
+            .ok(
+                None,
+                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
+                json!({ "e": ADMIN_EMAIL, "p": ADMIN_PASSWORD }),
+            )
+            .await;
+        data["login"]["accessToken"].as_str().expect("token").to_owned()
+    }
+
+    /// Registers a customer; returns (access token, user id).
+    pub async fn customer(&self, name: &str) -> (String, String) {
+        let email = format!("{name}-{}@e2e.test", uuid::Uuid::new_v4().simple());
+        let data = self
+            .ok(
+                None,
+                "mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }",
+                json!({ "input": { "email": email, "password": "customer-pass-42", "name": name } }),
+            )
+            .await;
+        (
+            data["register"]["accessToken"].as_str().expect("token").to_owned(),
+            data["register"]["user"]["id"].as_str().expect("id").to_owned(),
+        )
+    }
+
+    /// Creates a category and products as the admin; returns (category id, product ids).
+    pub async fn catalog(&self, admin: &str, slug: &str, products: &[(&str, i64, i64)]) -> (String, Vec<String>) {
+        let category = self
+            .ok(
+                Some(admin),
+                "mutation($i: CreateCategoryInput!) { createCategory(input: $i) { id } }",
+                json!({ "i": { "name": slug, "slug": slug } }),
+            )
+            .await["createCategory"]["id"]
+            .as_str()
+            .expect("category")
+            .to_owned();
+        let mut ids = Vec::new();
+        for (sku, price, stock) in products {
+            let created = self
+                .ok(
+                    Some(admin),
+                    "mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }",
+                    json!({ "i": { "sku": sku, "name": format!("Item {sku}"), "description": "e2e", "price": price,
+                                   "stock": stock, "categoryId": category } }),
+                )
+                .await;
+            ids.push(created["createProduct"]["id"].as_str().expect("product").to_owned());
+        }
+        (category, ids)
+    }
+
+    /// A product's current stock, as anyone sees it.
+    pub async fn stock(&self, product: &str) -> i64 {
+        self.ok(None, "query($id: ID!) { product(id: $id) { stock } }", json!({ "id": product })).await["product"]["stock"]
+            .as_i64()
+            .expect("stock")
+    }
+}
+
+/// The `extensions.code` of the first error.
+pub fn code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"].as_str().unwrap_or_default()
+}

@@ -1,0 +1,6 @@
+//! End-to-end: the whole stack in one process on random ports, fresh databases, driven through the gateway only.
+
+mod admin;
+mod helpers;
+mod refusals;
+mod storefront;

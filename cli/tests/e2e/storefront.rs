@@ -1,0 +1,153 @@
+//! A customer's journey through the one endpoint.
+
+use insta::assert_json_snapshot;
+use serde_json::json;
+
+use crate::helpers::TestSystem;
+
+const PLACE: &str =
+    "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amount currency } } }";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browse_order_read_back_and_cancel() {
+    let system = TestSystem::start().await;
+    let admin = system.admin_token().await;
+    let (category, products) = system
+        .catalog(&admin, "garden", &[("GA-1", 1500, 10), ("GA-2", 500, 3), ("GA-3", 9900, 0), ("GA-4", 2500, 8)])
+        .await;
+
+    let (token, user_id) = system.customer("ada").await;
+    let login = system
+        .graphql(
+            None,
+            "mutation { login(email: \"nobody@e2e.test\", password: \"wrong-password-1\") { accessToken } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(crate::helpers::code(&login), "UNAUTHENTICATED");
+
+    let browse = "query($f: ProductFilter, $after: String) {
+        products(filter: $f, sort: PRICE_ASC, first: 2, after: $after) {
+          totalCount pageInfo { hasNextPage endCursor } nodes { id sku price { amount } } } }";
+    let filter = json!({ "categoryId": category, "inStock": true });
+    let page = system.ok(Some(&token), browse, json!({ "f": filter })).await;
+    let skus = |page: &serde_json::Value| -> Vec<String> {
+        page["products"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| n["sku"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(skus(&page), ["GA-2", "GA-1"]);
+    assert_eq!(page["products"]["totalCount"], json!(3));
+    let next = system
+        .ok(Some(&token), browse, json!({ "f": filter, "after": page["products"]["pageInfo"]["endCursor"] }))
+        .await;
+    assert_eq!(skus(&next), ["GA-4"]);
+    assert_eq!(next["products"]["pageInfo"]["hasNextPage"], json!(false));
+
+    let placed = system
+        .ok(
+            Some(&token),
+            PLACE,
+            json!({ "input": { "idempotencyKey": "ada-1", "items": [
+                { "productId": products[0], "quantity": 2 }, { "productId": products[1], "quantity": 1 } ],
+                "shippingAddress": { "name": "Ada", "line1": "1 Analytical Way", "city": "London", "postalCode": "N1", "country": "GB" } } }),
+        )
+        .await;
+    let order_id = placed["placeOrder"]["id"].as_str().expect("order id").to_owned();
+    assert_eq!(placed["placeOrder"]["total"], json!({ "amount": 3500, "currency": "USD" }));
+    assert_eq!((system.stock(&products[0]).await, system.stock(&products[1]).await), (8, 2));
+
+    let read_back = system
+        .ok(
+            Some(&token),
+            "query($id: ID!) { order(id: $id) { status total { amount } shippingAddress { city country }
+                user { id email name } items { sku quantity unitPrice { amount } lineTotal { amount }
+                product { name category { slug } } } } }",
+            json!({ "id": order_id }),
+        )
+        .await;
+    assert_eq!(read_back["order"]["user"]["id"], json!(user_id));
+    assert_json_snapshot!(read_back, { ".order.user.id" => "[id]", ".order.user.email" => "[email]" }, @r#"
+    {
+      "order": {
+        "items": [
+          {
+            "lineTotal": {
+              "amount": 3000
+            },
+            "product": {
+              "category": {
+                "slug": "garden"
+              },
+              "name": "Item GA-1"
+            },
+            "quantity": 2,
+            "sku": "GA-1",
+            "unitPrice": {
+              "amount": 1500
+            }
+          },
+          {
+            "lineTotal": {
+              "amount": 500
+            },
+            "product": {
+              "category": {
+                "slug": "garden"
+              },
+              "name": "Item GA-2"
+            },
+            "quantity": 1,
+            "sku": "GA-2",
+            "unitPrice": {
+              "amount": 500
+            }
+          }
+        ],
+        "shippingAddress": {
+          "city": "London",
+          "country": "GB"
+        },
+        "status": "PENDING",
+        "total": {
+          "amount": 3500
+        },
+        "user": {
+          "email": "[email]",
+          "id": "[id]",
+          "name": "ada"
+        }
+      }
+    }
+    "#);
+
+    let mine =
+        system.ok(Some(&token), "{ me { orders { totalCount nodes { id total { amount } } } } }", json!({})).await;
+    assert_eq!(mine["me"]["orders"]["nodes"], json!([{ "id": order_id, "total": { "amount": 3500 } }]));
+
+    let retried = system
+        .ok(
+            Some(&token),
+            PLACE,
+            json!({ "input": { "idempotencyKey": "ada-1", "items": [
+                { "productId": products[0], "quantity": 2 }, { "productId": products[1], "quantity": 1 } ],
+                "shippingAddress": { "name": "Ada", "line1": "1 Analytical Way", "city": "London", "postalCode": "N1", "country": "GB" } } }),
+        )
+        .await;
+    assert_eq!(retried["placeOrder"]["id"], json!(order_id));
+    assert_eq!(system.stock(&products[0]).await, 8);
+
+    let cancelled = system
+        .ok(Some(&token), "mutation($id: ID!) { cancelOrder(id: $id) { status } }", json!({ "id": order_id }))
+        .await;
+    assert_eq!(cancelled["cancelOrder"]["status"], json!("CANCELLED"));
+    assert_eq!((system.stock(&products[0]).await, system.stock(&products[1]).await), (10, 3));
+    let again = system
+        .graphql(Some(&token), "mutation($id: ID!) { cancelOrder(id: $id) { status } }", json!({ "id": order_id }))
+        .await;
+    assert_eq!(crate::helpers::code(&again), "INVALID_STATE");
+    assert_eq!(system.stock(&products[0]).await, 10);
+}
