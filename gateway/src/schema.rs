@@ -64,6 +64,9 @@ pub struct SchemaIndex {
     pub mutation_type: Option<String>,
     /// The subscription root type name, when the schema has one.
     pub subscription_type: Option<String>,
+    /// Interfaces some subgraph serves as `@interfaceObject`: that subgraph answers with the
+    /// interface's own name as `__typename`, which is then a valid runtime type.
+    pub interface_objects: HashSet<String>,
 }
 
 const BUILTIN_SCALARS: [&str; 5] = ["String", "Int", "Float", "Boolean", "ID"];
@@ -119,7 +122,7 @@ impl SchemaIndex {
             .subscription_type_name()
             .cloned()
             .or_else(|| types.contains_key("Subscription").then(|| "Subscription".to_owned()));
-        Self { document, types, query_type, mutation_type, subscription_type }
+        Self { document, types, query_type, mutation_type, subscription_type, interface_objects: HashSet::new() }
     }
 
     /// The type of `type_name.field_name`, if both exist.

@@ -46,7 +46,9 @@ impl Supergraph {
             std::panic::catch_unwind(|| Planner::new_from_supergraph(&document, QueryPlannerOptions::default()))
                 .map_err(|_| GatewayError::Planner("the planner rejected the supergraph".to_owned()))?
                 .map_err(|e| GatewayError::Planner(e.to_string()))?;
-        let schema = Arc::new(SchemaIndex::new(planner.consumer_schema.document.as_ref().clone()));
+        let mut schema = SchemaIndex::new(planner.consumer_schema.document.as_ref().clone());
+        schema.interface_objects = planner.supergraph.interface_object_types_in_subgraphs.keys().cloned().collect();
+        let schema = Arc::new(schema);
         Ok(Self { planner, schema, subgraphs })
     }
 }

@@ -261,8 +261,11 @@ impl<'a> Projector<'a> {
             return Some(declared);
         }
         match object.get("__typename").and_then(Value::as_str) {
-            Some(name) => (self.schema.kind(name) == Some(TypeKind::Object) && self.schema.satisfies(name, declared))
-                .then_some(name),
+            Some(name) if self.schema.kind(name) == Some(TypeKind::Object) && self.schema.satisfies(name, declared) => {
+                Some(name)
+            }
+            Some(name) if self.schema.interface_objects.contains(name) => Some(declared),
+            Some(_) => None,
             None => Some(declared),
         }
     }
