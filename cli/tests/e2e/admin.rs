@@ -50,4 +50,27 @@ async fn admin_manages_catalog_stock_and_order_lifecycle() {
     let too_late = system.graphql(Some(&admin), set, json!({ "id": id, "s": "CANCELLED" })).await;
     assert_eq!(code(&too_late), "INVALID_STATE");
     assert_eq!(system.stock(&products[0]).await, 3);
+
+    // Retiring the product keeps past orders readable and refuses new ones, naming the line.
+    let retire = "mutation($id: ID!) { updateProduct(id: $id, input: { active: false }) { active } }";
+    system.ok(Some(&admin), retire, json!({ "id": products[0] })).await;
+    let past = system
+        .ok(
+            Some(&customer),
+            "query($id: ID!) { order(id: $id) { items { name product { name active } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(past["order"]["items"], json!([{ "name": "Hammer", "product": { "name": "Hammer", "active": false } }]));
+    let refused = system
+        .graphql(
+            Some(&customer),
+            "mutation($p: ID!) { placeOrder(input: { idempotencyKey: \"bob-2\", items: [{ productId: $p, quantity: 1 }] }) { id } }",
+            json!({ "p": products[0] }),
+        )
+        .await;
+    assert_eq!(
+        (code(&refused), &refused["errors"][0]["extensions"]["field"]),
+        ("BAD_USER_INPUT", &json!("items[0].productId"))
+    );
 }
