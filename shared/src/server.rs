@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The address is taken or not ours.
-    #[error("cannot listen on {addr}: {source} (is another process using the port? set {hint} to change it)")]
+    #[error("cannot listen on {addr} (is another process using the port? set {hint} to change it)")]
     Bind {
         /// The address.
         addr: SocketAddr,
@@ -109,8 +109,9 @@ where
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(service, error = %error, "could not start");
-            eprintln!("{service}: {error}");
+            let reason = crate::error::cause_chain(&error);
+            tracing::error!(service, error = %reason, "could not start");
+            eprintln!("{service}: {reason}");
             std::process::ExitCode::FAILURE
         }
     }
