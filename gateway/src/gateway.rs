@@ -89,7 +89,7 @@ impl Gateway {
     /// Loads a supergraph SDL: parses it, builds the planner and one client per subgraph.
     pub fn from_supergraph_sdl(sdl: &str, config: GatewayConfig) -> Result<Self, GatewayError> {
         // Metrics recorded before the recorder exists would be lost.
-        crate::telemetry::metrics_handle();
+        quickmart_shared::telemetry::metrics_handle();
         let supergraph = Supergraph::parse(sdl, &|graph_id| config.subgraph_url(graph_id))?;
         let clients = supergraph
             .subgraphs

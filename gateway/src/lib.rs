@@ -23,8 +23,6 @@ mod limits;
 mod plan;
 mod response;
 mod schema;
-pub mod server;
-pub mod telemetry;
 mod variables;
 
 pub use config::GatewayConfig;

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use quickmart_gateway::{Gateway, GatewayConfig, server, telemetry};
+use quickmart_gateway::{Gateway, GatewayConfig};
+use quickmart_shared::{server, telemetry};
 
 const USAGE: &str = "usage: quickmart-gateway --supergraph FILE [--listen 127.0.0.1:4000]
   env: SUPERGRAPH_PATH, GATEWAY_LISTEN_ADDR, GATEWAY_SUBGRAPH_<NAME>_URL, GATEWAY_MAX_*";

@@ -143,6 +143,14 @@ async fn observe(service: &'static str, mut request: Request, next: Next) -> Res
         method = %method,
         route = %route,
     );
+    // Handlers that forward headers (the gateway) then pass on the id and trace context even when the client
+    // sent none.
+    if let Ok(value) = HeaderValue::from_str(&meta.request_id) {
+        request.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&meta.traceparent) {
+        request.headers_mut().insert(TRACEPARENT_HEADER, value);
+    }
     request.extensions_mut().insert(meta.clone());
     let started = Instant::now();
     let request_id = meta.request_id.clone();

@@ -37,7 +37,7 @@ impl Gateway {
             .route("/graphql", get(get_graphql).post(post_graphql))
             .layer(DefaultBodyLimit::max(limit))
             .with_state(self.clone());
-        graphql.merge(ops::routes())
+        quickmart_shared::telemetry::instrument(graphql.merge(ops::routes()), "gateway")
     }
 }
 
