@@ -47,15 +47,10 @@ async fn browse_order_read_back_and_cancel() {
     assert_eq!(skus(&next), ["GA-4"]);
     assert_eq!(next["products"]["pageInfo"]["hasNextPage"], json!(false));
 
-    let placed = system
-        .ok(
-            Some(&token),
-            PLACE,
-            json!({ "input": { "idempotencyKey": "ada-1", "items": [
-                { "productId": products[0], "quantity": 2 }, { "productId": products[1], "quantity": 1 } ],
-                "shippingAddress": { "name": "Ada", "line1": "1 Analytical Way", "city": "London", "postalCode": "N1", "country": "GB" } } }),
-        )
-        .await;
+    let order_input = json!({ "input": { "idempotencyKey": "ada-1", "items": [
+        { "productId": products[0], "quantity": 2 }, { "productId": products[1], "quantity": 1 } ],
+        "shippingAddress": { "name": "Ada", "line1": "1 Analytical Way", "city": "London", "postalCode": "N1", "country": "GB" } } });
+    let placed = system.ok(Some(&token), PLACE, order_input.clone()).await;
     let order_id = placed["placeOrder"]["id"].as_str().expect("order id").to_owned();
     assert_eq!(placed["placeOrder"]["total"], json!({ "amount": 3500, "currency": "USD" }));
     assert_eq!((system.stock(&products[0]).await, system.stock(&products[1]).await), (8, 2));
@@ -128,15 +123,7 @@ async fn browse_order_read_back_and_cancel() {
         system.ok(Some(&token), "{ me { orders { totalCount nodes { id total { amount } } } } }", json!({})).await;
     assert_eq!(mine["me"]["orders"]["nodes"], json!([{ "id": order_id, "total": { "amount": 3500 } }]));
 
-    let retried = system
-        .ok(
-            Some(&token),
-            PLACE,
-            json!({ "input": { "idempotencyKey": "ada-1", "items": [
-                { "productId": products[0], "quantity": 2 }, { "productId": products[1], "quantity": 1 } ],
-                "shippingAddress": { "name": "Ada", "line1": "1 Analytical Way", "city": "London", "postalCode": "N1", "country": "GB" } } }),
-        )
-        .await;
+    let retried = system.ok(Some(&token), PLACE, order_input).await;
     assert_eq!(retried["placeOrder"]["id"], json!(order_id));
     assert_eq!(system.stock(&products[0]).await, 8);
 
