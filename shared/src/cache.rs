@@ -162,21 +162,6 @@ impl Cache {
         format!("{}{key}", self.namespace)
     }
 
-    /// Whether Redis answers a PING now (for `quickmart up`'s choice of backend).
-    pub async fn ping(&self) -> bool {
-        match &self.backend {
-            Backend::Redis(pool) => {
-                let ping = async {
-                    let mut conn = pool.get().await.ok()?;
-                    redis::cmd("PING").query_async::<String>(&mut *conn).await.ok()
-                };
-                matches!(tokio::time::timeout(Duration::from_secs(1), ping).await, Ok(Some(_)))
-            }
-            Backend::Memory(_) => true,
-            Backend::Disabled => false,
-        }
-    }
-
     /// Reads one JSON value; `None` on a miss, on an undecodable entry, or when the cache fails.
     pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
         self.get_many_json(&[key.to_owned()]).await.into_iter().next().flatten()

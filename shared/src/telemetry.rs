@@ -72,11 +72,6 @@ pub fn current_request() -> Option<RequestMeta> {
     CURRENT_REQUEST.try_with(Clone::clone).ok()
 }
 
-/// Runs `future` with `meta` as the current request (for work spawned outside the HTTP middleware).
-pub async fn with_request<F: Future>(meta: RequestMeta, future: F) -> F::Output {
-    CURRENT_REQUEST.scope(meta, future).await
-}
-
 /// Installs the global log subscriber (JSON, or human-readable with `LOG_FORMAT=pretty`; filtered by
 /// `RUST_LOG`, default `info`) and the Prometheus recorder. Calling it again does nothing.
 pub fn init() {
