@@ -114,6 +114,8 @@ end
 LUA
 } >"$WORK/order.lua"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/order.lua" "$GATEWAY" >"$WORK/orders.txt"
+# Requests still in flight when wrk stops finish on their own; let them land before counting.
+sleep 2
 PLACED=$(awk '/^placed/ { print $2 }' "$WORK/orders.txt")
 FAILED=$(awk '/^placed/ { print $4 }' "$WORK/orders.txt")
 REMAINING=0
@@ -122,6 +124,7 @@ for id in "${PRODUCTS[@]}"; do
 done
 TAKEN=$((20 * 1000000 - REMAINING))
 ORDERS_IN_DB=$(psql -h 127.0.0.1 -U postgres -d "${DBS[2]}" -tAc "SELECT count(*) FROM orders WHERE status <> 'PLACING'")
+STILL_PLACING=$(psql -h 127.0.0.1 -U postgres -d "${DBS[2]}" -tAc "SELECT count(*) FROM orders WHERE status = 'PLACING'")
 stop_stack
 
 # 1b. The same reads with the cache off.
@@ -140,5 +143,5 @@ python3 -c "print(f'ratio           {$CACHED / $UNCACHED:10.2f}x  (target >= 3x)
 echo
 echo "== ordering: placeOrder through the gateway, $CONNECTIONS connections, ${DURATION}s =="
 python3 -c "print(f'placed          {$PLACED / $DURATION:10.1f} orders/s  ({$PLACED} placed, {$FAILED} failed; target >= 200/s)')"
-echo "orders in db    $ORDERS_IN_DB"
+echo "orders in db    $ORDERS_IN_DB  (still placing: $STILL_PLACING)"
 echo "units taken     $TAKEN  (units taken minus orders: $((TAKEN - ORDERS_IN_DB)); target 0: no unit lost or oversold)"

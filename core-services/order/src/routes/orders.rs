@@ -10,6 +10,7 @@ use quickmart_shared::error::Problem;
 use quickmart_shared::extract::{ApiJson, ApiPath, ApiQuery};
 use quickmart_shared::internal::{ACTOR_ID_HEADER, ActorHeaders};
 use quickmart_shared::pagination::PageSize;
+use tracing::Instrument;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -69,7 +70,11 @@ pub async fn place_order(
     let key = IdempotencyKey::parse(key, "idempotency_key")?;
     let order = NewOrder::parse(input)?;
     let ctx = CallContext::for_actor(Some(actor));
-    let placed = placement::place(&state, &ctx, actor.id, &key, &order).await?;
+    // A caller that hangs up must not cut a placement between reserving stock and writing the order: the
+    // placement runs to completion on its own task (the reservation TTL and the reconciler remain the net for a
+    // process that dies).
+    let placement = async move { placement::place(&state, &ctx, actor.id, &key, &order).await };
+    let placed = tokio::spawn(placement.instrument(tracing::Span::current())).await.map_err(AppError::internal)??;
     let status = if placed.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(placed.order)))
 }
