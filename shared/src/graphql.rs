@@ -206,6 +206,7 @@ struct SubgraphState<Q, M, S> {
     schema: Schema<Q, M, S>,
     verifier: Arc<JwtVerifier>,
     per_request: PerRequest,
+    parsed: Arc<ParsedQueries>,
 }
 
 impl<Q, M, S> Clone for SubgraphState<Q, M, S> {
@@ -214,6 +215,42 @@ impl<Q, M, S> Clone for SubgraphState<Q, M, S> {
             schema: self.schema.clone(),
             verifier: Arc::clone(&self.verifier),
             per_request: Arc::clone(&self.per_request),
+            parsed: Arc::clone(&self.parsed),
+        }
+    }
+}
+
+/// Parsed operations by their text. The gateway sends the same few operation texts over and over, and parsing
+/// is a large share of a cached read, so each text is parsed once.
+struct ParsedQueries(std::sync::Mutex<lru::LruCache<String, async_graphql::parser::types::ExecutableDocument>>);
+
+/// Operation texts kept parsed per subgraph.
+const PARSED_QUERY_CAPACITY: usize = 512;
+/// Longer operation texts are parsed every time rather than kept.
+const MAX_CACHED_QUERY_BYTES: usize = 16 * 1024;
+
+impl ParsedQueries {
+    fn new() -> Self {
+        let capacity = std::num::NonZeroUsize::new(PARSED_QUERY_CAPACITY).unwrap_or(std::num::NonZeroUsize::MIN);
+        Self(std::sync::Mutex::new(lru::LruCache::new(capacity)))
+    }
+
+    /// Attaches the parsed form of `request`'s text, parsing and keeping it on first sight. A text that does not
+    /// parse is left for execution to report.
+    fn attach(&self, request: &mut async_graphql::Request) {
+        if request.query.len() > MAX_CACHED_QUERY_BYTES {
+            return;
+        }
+        let cached = self.0.lock().ok().and_then(|mut cache| cache.get(&request.query).cloned());
+        if let Some(document) = cached {
+            request.set_parsed_query(document);
+            return;
+        }
+        if let Ok(document) = async_graphql::parser::parse_query(&request.query) {
+            if let Ok(mut cache) = self.0.lock() {
+                cache.put(request.query.clone(), document.clone());
+            }
+            request.set_parsed_query(document);
         }
     }
 }
@@ -226,10 +263,12 @@ where
     M: ObjectType + 'static,
     S: SubscriptionType + 'static,
 {
+    let parsed = Arc::new(ParsedQueries::new());
     Router::new().route("/graphql", post(execute::<Q, M, S>)).with_state(SubgraphState {
         schema,
         verifier,
         per_request,
+        parsed,
     })
 }
 
@@ -257,6 +296,7 @@ where
         .filter(|ip| !ip.is_empty())
         .or_else(|| extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()));
     let context = RequestContext { caller, meta, client_ip };
-    let request = (state.per_request)(request.into_inner(), &context).data(context);
+    let mut request = (state.per_request)(request.into_inner(), &context).data(context);
+    state.parsed.attach(&mut request);
     state.schema.execute(request).await.into()
 }

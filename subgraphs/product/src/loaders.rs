@@ -44,6 +44,12 @@ impl RequestData {
         Self { products: DataLoader::new(loader, tokio::spawn), categories: OnceCell::new(), core, ctx }
     }
 
+    /// One product, without the batching round (a root field names one id; batching it would only add a
+    /// task hand-off and a timer to every read).
+    pub async fn product(&self, id: Uuid) -> Result<Option<ProductDto>, AppError> {
+        Ok(self.core.products_by_ids(&self.ctx, &[id]).await?.remove(&id))
+    }
+
     /// The category list, read at most once per request.
     pub async fn categories(&self) -> Result<Arc<Vec<CategoryDto>>, AppError> {
         self.categories.get_or_try_init(|| async { self.core.categories(&self.ctx).await.map(Arc::new) }).await.cloned()

@@ -25,9 +25,9 @@ pub struct Query;
 #[Object]
 impl Query {
     /// One product, active or not (so past orders still resolve).
-    async fn product(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Product>> {
+    async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>, AppError> {
         let id = parse_id(&id, "id")?;
-        Ok(request_data(ctx)?.products.load_one(id).await?.map(Product))
+        Ok(request_data(ctx)?.product(id).await?.map(Product))
     }
 
     /// A page of products: active ones only, unless an admin sets `filter.includeInactive`.
