@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::config::GatewayConfig;
 use crate::error::GatewayError;
-use crate::execute::{ExecutionOutput, Executor, SubgraphClient};
+use crate::execute::{self, ExecutionOutput, Executor, SubgraphClient};
 use crate::introspection::{self, Introspection};
 use crate::plan::{self, PlanCache, PreparedOperation, Supergraph};
 use crate::response::error::{GraphQLError, codes};
@@ -198,11 +198,24 @@ impl Gateway {
             Err(errors) => return GatewayResponse::request_error(StatusCode::BAD_REQUEST, &errors),
         };
 
+        let schema = &self.inner.supergraph.schema;
+        let executor = &self.inner.executor;
         let ExecutionOutput { data, mut errors } = match &prepared.plan {
-            Some(plan) => self.inner.executor.execute(plan, &variables, forwarded).await,
+            Some(plan) => match (execute::single_root_fetch(plan), &prepared.fast_path) {
+                (Some(fetch), Some(fast_path)) => {
+                    let answer = executor.fetch_root_raw(fetch, &variables, forwarded).await;
+                    if let Ok((status, bytes)) = &answer
+                        && status.is_success()
+                        && let Some(body) = fast_path.project_response(bytes)
+                    {
+                        return GatewayResponse { status: StatusCode::OK, body };
+                    }
+                    executor.root_output(fetch, answer)
+                }
+                _ => executor.execute(plan, &variables, forwarded).await,
+            },
             None => ExecutionOutput { data: Value::Object(Map::new()), errors: Vec::new() },
         };
-        let schema = &self.inner.supergraph.schema;
         let introspection = Introspection::new(schema, &variables, &self.inner.builtin_directives);
         let projected = Projector::new(schema, &variables, &introspection, &mut errors).project(
             &prepared.operation,

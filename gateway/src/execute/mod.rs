@@ -4,19 +4,22 @@
 mod entities;
 mod fetch;
 mod merge;
+mod pool;
 mod rewrites;
 
 pub use fetch::SubgraphClient;
+use fetch::SubgraphResponse;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use futures::future::{BoxFuture, join_all};
 use hive_router_query_planner::ast::selection_set::SelectionSet;
 use hive_router_query_planner::planner::plan_nodes::{
     BatchFetchNode, FetchNode, FetchRewrite, FlattenNode, FlattenNodePath, PlanNode, QueryPlan,
 };
-use http::HeaderMap;
+use http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value};
 
 use crate::response::error::{GraphQLError, PathSegment, codes};
@@ -92,6 +95,45 @@ impl Executor {
     }
 }
 
+/// The plan's only node when it is one root fetch whose answer needs no rewriting: then the
+/// subgraph's response can be projected straight from its bytes.
+pub fn single_root_fetch(plan: &QueryPlan) -> Option<&FetchNode> {
+    match plan.node.as_ref()? {
+        PlanNode::Fetch(fetch) if fetch.output_rewrites.as_ref().is_none_or(Vec::is_empty) => Some(fetch),
+        _ => None,
+    }
+}
+
+impl Executor {
+    /// Sends a root fetch and returns the subgraph's unparsed answer.
+    pub async fn fetch_root_raw(
+        &self,
+        fetch: &FetchNode,
+        variables: &Map<String, Value>,
+        headers: &HeaderMap,
+    ) -> Result<(StatusCode, Bytes), GraphQLError> {
+        let Some(client) = self.clients.get(&fetch.service_name) else {
+            return Err(GraphQLError::with_code(
+                format!("The plan refers to unknown subgraph '{}'", fetch.service_name),
+                codes::INTERNAL,
+            ));
+        };
+        client.send_raw(root_fetch_body(fetch, variables), headers).await
+    }
+
+    /// What [`Executor::execute`] would have produced for a plan that is only `fetch`, from the
+    /// answer [`Executor::fetch_root_raw`] got.
+    pub fn root_output(&self, fetch: &FetchNode, answer: Result<(StatusCode, Bytes), GraphQLError>) -> ExecutionOutput {
+        let mut output = ExecutionOutput { data: Value::Object(Map::new()), errors: Vec::new() };
+        let response = answer.and_then(|(status, bytes)| match self.clients.get(&fetch.service_name) {
+            Some(client) => client.parse(status, &bytes),
+            None => Err(GraphQLError::with_code("unknown subgraph", codes::INTERNAL)),
+        });
+        merge_root_response(&self.schema, fetch, response, &mut output);
+        output
+    }
+}
+
 fn run_node<'a>(run: &'a Run<'a>, node: &'a PlanNode) -> BoxFuture<'a, ()> {
     Box::pin(async move {
         match node {
@@ -147,45 +189,13 @@ impl Run<'_> {
         client
     }
 
-    /// Writes `"name":value` for each variable the fetch uses.
-    fn write_used_variables(&self, usages: Option<&BTreeSet<String>>, body: &mut Vec<u8>, mut first: bool) {
-        for name in usages.into_iter().flatten() {
-            if let Some(value) = self.variables.get(name) {
-                if !first {
-                    body.push(b',');
-                }
-                first = false;
-                write_json(body, name);
-                body.push(b':');
-                write_json(body, value);
-            }
-        }
-    }
-
     async fn root_fetch(&self, fetch: &FetchNode) {
         let Some(client) = self.client(&fetch.service_name) else {
             return;
         };
-        let mut body = Vec::with_capacity(fetch.operation.document_str.len() + 64);
-        body.extend_from_slice(b"{\"query\":");
-        write_json(&mut body, &fetch.operation.document_str);
-        body.extend_from_slice(b",\"variables\":{");
-        self.write_used_variables(fetch.variable_usages.as_ref(), &mut body, true);
-        body.extend_from_slice(b"}}");
-        let response = client.send(body, self.headers).await;
+        let response = client.send(root_fetch_body(fetch, self.variables), self.headers).await;
         let mut state = self.lock();
-        match response {
-            Err(error) => state.errors.push(error),
-            Ok(response) => {
-                if let Some(mut data) = response.data {
-                    rewrites::apply_all(fetch.output_rewrites.as_ref(), &self.executor.schema, &mut data);
-                    merge::deep_merge(&mut state.data, data);
-                }
-                for raw in response.errors.unwrap_or_default() {
-                    state.errors.push(GraphQLError::from_subgraph(&raw));
-                }
-            }
-        }
+        merge_root_response(&self.executor.schema, fetch, response, &mut state);
     }
 
     async fn flatten(&self, flatten: &FlattenNode) {
@@ -303,7 +313,7 @@ impl Run<'_> {
             body.push(b':');
             body.extend_from_slice(&collected.representations);
         }
-        self.write_used_variables(usages, &mut body, groups.is_empty());
+        write_used_variables(self.variables, usages, &mut body, groups.is_empty());
         body.extend_from_slice(b"}}");
 
         let response = client.send(body, self.headers).await;
@@ -365,6 +375,58 @@ fn repath(path: &[PathSegment], groups: &[EntityGroup<'_>], collected: &[Collect
     let mut repathed = location.clone();
     repathed.extend_from_slice(&path[2..]);
     Some(repathed)
+}
+
+/// The body of a root fetch: its operation and the variables it uses.
+fn root_fetch_body(fetch: &FetchNode, variables: &Map<String, Value>) -> Vec<u8> {
+    let mut body = Vec::with_capacity(fetch.operation.document_str.len() + 64);
+    body.extend_from_slice(b"{\"query\":");
+    write_json(&mut body, &fetch.operation.document_str);
+    body.extend_from_slice(b",\"variables\":{");
+    write_used_variables(variables, fetch.variable_usages.as_ref(), &mut body, true);
+    body.extend_from_slice(b"}}");
+    body
+}
+
+/// Merges a root fetch's answer (or its failure) into the response under construction.
+fn merge_root_response(
+    schema: &SchemaIndex,
+    fetch: &FetchNode,
+    response: Result<SubgraphResponse, GraphQLError>,
+    state: &mut ExecutionOutput,
+) {
+    match response {
+        Err(error) => state.errors.push(error),
+        Ok(response) => {
+            if let Some(mut data) = response.data {
+                rewrites::apply_all(fetch.output_rewrites.as_ref(), schema, &mut data);
+                merge::deep_merge(&mut state.data, data);
+            }
+            for raw in response.errors.unwrap_or_default() {
+                state.errors.push(GraphQLError::from_subgraph(&raw));
+            }
+        }
+    }
+}
+
+/// Writes `"name":value` for each variable the fetch uses.
+fn write_used_variables(
+    variables: &Map<String, Value>,
+    usages: Option<&BTreeSet<String>>,
+    body: &mut Vec<u8>,
+    mut first: bool,
+) {
+    for name in usages.into_iter().flatten() {
+        if let Some(value) = variables.get(name) {
+            if !first {
+                body.push(b',');
+            }
+            first = false;
+            write_json(body, name);
+            body.push(b':');
+            write_json(body, value);
+        }
+    }
 }
 
 fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {

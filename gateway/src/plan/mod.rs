@@ -20,6 +20,7 @@ use hive_router_query_planner::utils::cancellation::CancellationToken;
 
 use crate::limits::{self, OperationLimits};
 use crate::response::error::{GraphQLError, codes};
+use crate::response::stream::FastPath;
 
 /// An operation ready to execute: the normalized client operation (what to project) and its
 /// plan (what to fetch). Shared by every request with the same document and operation name.
@@ -33,6 +34,8 @@ pub struct PreparedOperation {
     pub plan: Option<QueryPlan>,
     /// The root type of the operation in the API schema.
     pub root_type: String,
+    /// Set when the plan is one root fetch whose answer can be projected while it is parsed.
+    pub fast_path: Option<FastPath>,
 }
 
 /// Why an operation could not be prepared; each maps to one client error code.
@@ -130,7 +133,11 @@ pub fn prepare(
             .map_err(|e| PrepareError::Plan(format!("Failed to plan the operation: {e}")))?;
         Some(plan)
     };
-    Ok(PreparedOperation { kind, operation, plan, root_type })
+    let fast_path = plan
+        .as_ref()
+        .and_then(crate::execute::single_root_fetch)
+        .and_then(|_| FastPath::compile(&supergraph.schema, &operation.selection_set.items, &root_type));
+    Ok(PreparedOperation { kind, operation, plan, root_type, fast_path })
 }
 
 /// The validation rules every operation is checked against.

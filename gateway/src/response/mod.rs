@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod projection;
+pub mod stream;
 
 use error::GraphQLError;
 

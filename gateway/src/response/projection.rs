@@ -62,44 +62,6 @@ impl<'a> Projector<'a> {
         self.out
     }
 
-    fn included(&self, skip_if: Option<&String>, include_if: Option<&String>) -> bool {
-        let var = |name: &String| self.variables.get(name).and_then(Value::as_bool).unwrap_or(false);
-        !skip_if.is_some_and(var) && include_if.is_none_or(var)
-    }
-
-    /// Groups the fields that apply to an object of type `type_name` by response key, in
-    /// first-seen order, merging the sub-selections of repeated keys (the spec's
-    /// CollectFields): `{ a { x } ... on T { a { y } } }` yields one `a` with `x` and `y`.
-    fn collect_fields(
-        &self,
-        type_name: &str,
-        items: &'a [SelectionItem],
-        out: &mut Vec<(&'a str, Vec<&'a FieldSelection>)>,
-    ) {
-        for item in items {
-            match item {
-                SelectionItem::Field(field) => {
-                    if field.omit_from_response || !self.included(field.skip_if.as_ref(), field.include_if.as_ref()) {
-                        continue;
-                    }
-                    let key = field.selection_identifier();
-                    match out.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, fields)) => fields.push(field),
-                        None => out.push((key, vec![field])),
-                    }
-                }
-                SelectionItem::InlineFragment(fragment) => {
-                    if self.included(fragment.skip_if.as_ref(), fragment.include_if.as_ref())
-                        && self.schema.satisfies(type_name, &fragment.type_condition)
-                    {
-                        self.collect_fields(type_name, &fragment.selections.items, out);
-                    }
-                }
-                SelectionItem::FragmentSpread(_) => {}
-            }
-        }
-    }
-
     fn selection_set(
         &mut self,
         type_name: &'a str,
@@ -109,7 +71,7 @@ impl<'a> Projector<'a> {
     ) -> Result<(), Bubble> {
         let mut fields = Vec::new();
         for items in selection_sets {
-            self.collect_fields(type_name, items, &mut fields);
+            collect_fields(self.schema, self.variables, type_name, items, &mut fields);
         }
         for (index, (key, selections)) in fields.iter().enumerate() {
             if index > 0 {
@@ -306,7 +268,46 @@ impl<'a> Projector<'a> {
     }
 }
 
-fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+fn included(variables: &Map<String, Value>, skip_if: Option<&String>, include_if: Option<&String>) -> bool {
+    let var = |name: &String| variables.get(name).and_then(Value::as_bool).unwrap_or(false);
+    !skip_if.is_some_and(var) && include_if.is_none_or(var)
+}
+
+/// Groups the fields that apply to an object of type `type_name` by response key, in
+/// first-seen order, merging the sub-selections of repeated keys (the spec's CollectFields):
+/// `{ a { x } ... on T { a { y } } }` yields one `a` with `x` and `y`.
+pub(crate) fn collect_fields<'a>(
+    schema: &SchemaIndex,
+    variables: &Map<String, Value>,
+    type_name: &str,
+    items: &'a [SelectionItem],
+    out: &mut Vec<(&'a str, Vec<&'a FieldSelection>)>,
+) {
+    for item in items {
+        match item {
+            SelectionItem::Field(field) => {
+                if field.omit_from_response || !included(variables, field.skip_if.as_ref(), field.include_if.as_ref()) {
+                    continue;
+                }
+                let key = field.selection_identifier();
+                match out.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, fields)) => fields.push(field),
+                    None => out.push((key, vec![field])),
+                }
+            }
+            SelectionItem::InlineFragment(fragment) => {
+                if included(variables, fragment.skip_if.as_ref(), fragment.include_if.as_ref())
+                    && schema.satisfies(type_name, &fragment.type_condition)
+                {
+                    collect_fields(schema, variables, type_name, &fragment.selections.items, out);
+                }
+            }
+            SelectionItem::FragmentSpread(_) => {}
+        }
+    }
+}
+
+pub(crate) fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     // Serializing a string or serde_json::Value into a Vec cannot fail.
     let _ = serde_json::to_writer(out, value);
 }
