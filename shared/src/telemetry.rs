@@ -114,10 +114,20 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
             .unwrap_or_else(|_| PrometheusBuilder::new());
         // Another recorder may already be installed (a test harness); then render from a detached one.
-        match builder.install_recorder() {
+        let handle = match builder.install_recorder() {
             Ok(handle) => handle,
             Err(_) => PrometheusBuilder::new().build_recorder().handle(),
-        }
+        };
+        // Histograms keep every sample until upkeep drains them into buckets; `install_recorder` starts no
+        // upkeep task, so without this thread memory grew with each request between two scrapes.
+        let upkeep = handle.clone();
+        let _ = std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(5));
+                upkeep.run_upkeep();
+            }
+        });
+        handle
     })
 }
 
@@ -129,41 +139,43 @@ pub fn instrument(router: Router, service: &'static str) -> Router {
 
 async fn observe(service: &'static str, mut request: Request, next: Next) -> Response {
     let meta = RequestMeta::from_headers(request.headers());
-    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
+    // MatchedPath and Method clone without allocating (an Arc and, for standard methods, a tag).
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let route_str = route.as_ref().map_or("unmatched", MatchedPath::as_str);
     let method = request.method().clone();
     let span = tracing::info_span!(
         "request",
         service,
         request_id = %meta.request_id,
         method = %method,
-        route = %route,
+        route = %route_str,
     );
     // Handlers that forward headers (the gateway) then pass on the id and trace context even when the client
-    // sent none.
-    if let Ok(value) = HeaderValue::from_str(&meta.request_id) {
-        request.headers_mut().insert(REQUEST_ID_HEADER, value);
+    // sent none. Headers already carrying the accepted values are left as they are.
+    let request_id = HeaderValue::from_str(&meta.request_id).ok();
+    let headers = request.headers_mut();
+    if let Some(value) = &request_id
+        && headers.get(REQUEST_ID_HEADER) != Some(value)
+    {
+        headers.insert(REQUEST_ID_HEADER, value.clone());
     }
-    if let Ok(value) = HeaderValue::from_str(&meta.traceparent) {
-        request.headers_mut().insert(TRACEPARENT_HEADER, value);
+    if headers.get(TRACEPARENT_HEADER).is_none_or(|v| v.as_bytes() != meta.traceparent.as_bytes())
+        && let Ok(value) = HeaderValue::from_str(&meta.traceparent)
+    {
+        headers.insert(TRACEPARENT_HEADER, value);
     }
     request.extensions_mut().insert(meta.clone());
     let started = Instant::now();
-    let request_id = meta.request_id.clone();
     let mut response = CURRENT_REQUEST.scope(meta, next.run(request)).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    let labels = [
-        ("service", service.to_owned()),
-        ("method", method.to_string()),
-        ("route", route.clone()),
-        ("status", status.to_string()),
-    ];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
+    let (requests, duration) = http_metrics(service, &method, route_str, status);
+    requests.increment(1);
+    duration.record(elapsed.as_secs_f64());
+    if let Some(value) = request_id {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
-    let quiet = matches!(route.as_str(), "/healthz" | "/readyz" | "/metrics");
+    let quiet = matches!(route_str, "/healthz" | "/readyz" | "/metrics");
     span.in_scope(|| {
         let millis = elapsed.as_secs_f64() * 1000.0;
         if quiet {
@@ -173,6 +185,61 @@ async fn observe(service: &'static str, mut request: Request, next: Next) -> Res
         }
     });
     response
+}
+
+/// The `http_requests_total` counter and `http_request_duration_seconds` histogram of one label set.
+///
+/// Registered once per label set and then reused: registering on every request hashed four labels and
+/// allocated a String for each, a measurable share of a gateway request. A service has a handful of label
+/// sets (routes × methods × statuses); past [`MAX_CACHED_LABEL_SETS`] (odd methods a client made up) the
+/// handles are looked up afresh each time rather than cached without bound.
+fn http_metrics(
+    service: &'static str,
+    method: &http::Method,
+    route: &str,
+    status: u16,
+) -> (metrics::Counter, metrics::Histogram) {
+    struct Cached {
+        service: &'static str,
+        method: http::Method,
+        route: Box<str>,
+        status: u16,
+        requests: metrics::Counter,
+        duration: metrics::Histogram,
+    }
+    const MAX_CACHED_LABEL_SETS: usize = 256;
+    static CACHE: std::sync::RwLock<Vec<Cached>> = std::sync::RwLock::new(Vec::new());
+    let find = |cache: &[Cached]| {
+        cache
+            .iter()
+            .find(|c| c.status == status && c.service == service && c.method == *method && &*c.route == route)
+            .map(|c| (c.requests.clone(), c.duration.clone()))
+    };
+    if let Some(found) = find(&CACHE.read().unwrap_or_else(std::sync::PoisonError::into_inner)) {
+        return found;
+    }
+    // A handle registered before the recorder exists would stay a no-op forever once cached.
+    metrics_handle();
+    let labels = [
+        ("service", service.to_owned()),
+        ("method", method.to_string()),
+        ("route", route.to_owned()),
+        ("status", status.to_string()),
+    ];
+    let requests = metrics::counter!("http_requests_total", &labels);
+    let duration = metrics::histogram!("http_request_duration_seconds", &labels);
+    let mut cache = CACHE.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if cache.len() < MAX_CACHED_LABEL_SETS && find(&cache).is_none() {
+        cache.push(Cached {
+            service,
+            method: method.clone(),
+            route: route.into(),
+            status,
+            requests: requests.clone(),
+            duration: duration.clone(),
+        });
+    }
+    (requests, duration)
 }
 
 #[cfg(test)]
