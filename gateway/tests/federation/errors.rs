@@ -1,8 +1,11 @@
 //! Partial failures, null propagation and error paths.
 
-use insta::assert_json_snapshot;
+use std::time::{Duration, Instant};
 
-use crate::harness::TestGraph;
+use insta::assert_json_snapshot;
+use quickmart_gateway::GatewayConfig;
+
+use crate::harness::{Faults, TestGraph};
 
 #[tokio::test]
 async fn a_subgraph_down_nulls_only_its_fields() {
@@ -144,6 +147,41 @@ async fn entity_errors_reach_the_client() {
                 }
               ],
               "message": "restock date unavailable"
+            }
+          ]
+        }
+    "#);
+}
+
+#[tokio::test]
+async fn a_subgraph_slower_than_the_timeout_nulls_only_its_fields() {
+    let timeout = GatewayConfig::from_vars([("GATEWAY_SUBGRAPH_TIMEOUT_MS".to_owned(), "200".to_owned())])
+        .expect("config")
+        .subgraph_timeout;
+    let slow = [("users", Duration::from_secs(3))];
+    let graph =
+        TestGraph::start_faulty(|c| c.subgraph_timeout = timeout, Faults { slow: &slow, ..Faults::default() }).await;
+    let started = Instant::now();
+    let body = graph.query("{ me { name } orders(first: 1) { id } }").await;
+    // The gateway gave up at its timeout rather than waiting for the subgraph.
+    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "me": null,
+            "orders": [
+              {
+                "id": "o1"
+              }
+            ]
+          },
+          "errors": [
+            {
+              "extensions": {
+                "code": "SUBREQUEST_TIMEOUT",
+                "serviceName": "users"
+              },
+              "message": "Request to subgraph 'users' timed out"
             }
           ]
         }

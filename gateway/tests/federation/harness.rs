@@ -2,8 +2,11 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http::HeaderMap;
 
 use quickmart_gateway::{Gateway, GatewayConfig};
 use serde_json::Value;
@@ -20,7 +23,17 @@ pub struct TestGraph {
     /// The gateway's base URL.
     pub base: String,
     hits: HashMap<&'static str, Arc<AtomicUsize>>,
+    received: Arc<Mutex<Vec<(&'static str, HeaderMap)>>>,
     client: reqwest::Client,
+}
+
+/// How the test subgraphs misbehave.
+#[derive(Default)]
+pub struct Faults<'a> {
+    /// Subgraphs given a URL where nothing listens.
+    pub down: &'a [&'a str],
+    /// Subgraphs that wait this long before answering.
+    pub slow: &'a [(&'a str, Duration)],
 }
 
 async fn spawn(router: axum::Router) -> SocketAddr {
@@ -38,6 +51,13 @@ impl TestGraph {
 
     /// Subgraphs named in `down` are given a URL where nothing listens.
     pub async fn start_with(configure: impl FnOnce(&mut GatewayConfig), down: &[&str]) -> Self {
+        Self::start_faulty(configure, Faults { down, ..Faults::default() }).await
+    }
+
+    /// Subgraphs fail as `faults` says.
+    pub async fn start_faulty(configure: impl FnOnce(&mut GatewayConfig), faults: Faults<'_>) -> Self {
+        let Faults { down, slow } = faults;
+        let received = Arc::new(Mutex::new(Vec::new()));
         let seq = subgraphs::Sequence::default();
         let mut hits = HashMap::new();
         let mut config = GatewayConfig::default();
@@ -55,6 +75,8 @@ impl TestGraph {
             ]
         };
         for (name, router) in routers {
+            let delay = slow.iter().find(|(n, _)| *n == name).map(|(_, d)| *d);
+            let router = record_headers(router, name, received.clone(), delay);
             let url = if down.contains(&name) {
                 // A port that was just free: connection refused.
                 let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -78,8 +100,17 @@ impl TestGraph {
             url: format!("http://{addr}/graphql"),
             base: format!("http://{addr}"),
             hits,
+            received,
             client: reqwest::Client::new(),
         }
+    }
+
+    /// The headers of every request `subgraph` has received so far, oldest first; cleared.
+    pub fn take_received_headers(&self, subgraph: &str) -> Vec<HeaderMap> {
+        let mut received = self.received.lock().expect("lock");
+        let (taken, kept) = received.drain(..).partition(|(name, _)| *name == subgraph);
+        *received = kept;
+        taken.into_iter().map(|(_, headers)| headers).collect()
     }
 
     /// POSTs a query with variables; returns the status and JSON body.
@@ -123,4 +154,22 @@ impl TestGraph {
             .filter(|(_, n)| *n > 0)
             .collect()
     }
+}
+
+/// Records each request's headers before the subgraph serves it, after `delay` when given.
+fn record_headers(
+    router: axum::Router,
+    name: &'static str,
+    received: Arc<Mutex<Vec<(&'static str, HeaderMap)>>>,
+    delay: Option<Duration>,
+) -> axum::Router {
+    router.layer(axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| {
+        received.lock().expect("lock").push((name, request.headers().clone()));
+        async move {
+            if let Some(delay) = delay {
+                tokio::time::sleep(delay).await;
+            }
+            next.run(request).await
+        }
+    }))
 }

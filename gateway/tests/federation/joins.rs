@@ -188,3 +188,48 @@ async fn duplicate_entities_are_sent_once() {
         }
     "#);
 }
+
+#[tokio::test]
+async fn a_single_fetch_answer_keeps_exactly_the_client_selection() {
+    // One root fetch: the answer is projected while parsed, and must still honour aliases,
+    // repeated keys and __typename, and leave out what the client did not ask for.
+    let graph = TestGraph::start().await;
+    let body = graph
+        .query("{ __typename top: topProducts(first: 2) { __typename id: upc name ... on Product { name price } } }")
+        .await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "__typename": "Query",
+            "top": [
+              {
+                "__typename": "Product",
+                "id": "p1",
+                "name": "Product 1",
+                "price": 101
+              },
+              {
+                "__typename": "Product",
+                "id": "p2",
+                "name": "Product 2",
+                "price": 102
+              }
+            ]
+          }
+        }
+    "#);
+    assert_eq!(graph.take_hits(), [("products", 1)].into_iter().collect());
+    // The snapshot compares JSON values; the response must also keep the selection's order.
+    let text = graph
+        .client()
+        .post(&graph.url)
+        .header("content-type", "application/json")
+        .body(r#"{"query":"{ top: topProducts(first: 1) { name __typename id: upc } }"}"#)
+        .send()
+        .await
+        .expect("gateway answers")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(text, r#"{"data":{"top":[{"name":"Product 1","__typename":"Product","id":"p1"}]}}"#);
+}

@@ -16,6 +16,7 @@ mod harness;
 
 mod directives;
 mod errors;
+mod headers;
 mod http_surface;
 mod joins;
 mod limits;
