@@ -6,6 +6,11 @@ use anyhow::{Context, bail};
 use quickmart_gateway::{Gateway, GatewayConfig};
 use quickmart_shared::{server, telemetry};
 
+// A request allocates many small, short-lived buffers (headers, bodies, futures) on whichever
+// worker runs it; glibc malloc's arenas were ~9% of the gateway's CPU under load (perf).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "usage: quickmart-gateway --supergraph FILE [--listen 127.0.0.1:4000]
   env: SUPERGRAPH_PATH, GATEWAY_LISTEN_ADDR, GATEWAY_SUBGRAPH_<NAME>_URL, GATEWAY_MAX_*";
 
