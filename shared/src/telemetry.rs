@@ -35,7 +35,7 @@ impl RequestMeta {
             .get(REQUEST_ID_HEADER)
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-            .map_or_else(|| uuid::Uuid::now_v7().simple().to_string(), str::to_owned);
+            .map_or_else(new_request_id, str::to_owned);
         let traceparent = headers
             .get(TRACEPARENT_HEADER)
             .and_then(|v| v.to_str().ok())
@@ -59,8 +59,32 @@ fn is_valid_traceparent(value: &str) -> bool {
             && trace.bytes().any(|b| b != b'0') && parent.bytes().any(|b| b != b'0'))
 }
 
+// Both generated on every request the edge serves, so they avoid `format!` and a getrandom system call per
+// request (what `Uuid::now_v7` makes); the thread-local `rand` generator is seeded from the OS.
+fn new_request_id() -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX));
+    let id = uuid::Builder::from_unix_timestamp_millis(millis, &rand::random::<[u8; 10]>()).into_uuid();
+    id.simple().encode_lower(&mut uuid::Uuid::encode_buffer()).to_owned()
+}
+
 fn new_traceparent() -> String {
-    format!("00-{:032x}-{:016x}-01", rand::random::<u128>() | 1, rand::random::<u64>() | 1)
+    let mut out = String::with_capacity(55);
+    out.push_str("00-");
+    push_hex(&mut out, &(rand::random::<u128>() | 1).to_be_bytes());
+    out.push('-');
+    push_hex(&mut out, &(rand::random::<u64>() | 1).to_be_bytes());
+    out.push_str("-01");
+    out
+}
+
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
 }
 
 tokio::task_local! {
@@ -253,6 +277,16 @@ mod tests {
         assert_eq!(RequestMeta::from_headers(&headers).request_id, "abc-123");
         headers.insert(REQUEST_ID_HEADER, HeaderValue::from_static("has space"));
         assert_ne!(RequestMeta::from_headers(&headers).request_id, "has space");
+    }
+
+    #[test]
+    fn generates_a_uuid_v7_request_id_and_a_valid_traceparent() {
+        let meta = RequestMeta::from_headers(&HeaderMap::new());
+        let id = uuid::Uuid::parse_str(&meta.request_id).expect("a uuid");
+        assert_eq!(id.get_version_num(), 7);
+        assert_eq!(meta.request_id.len(), 32);
+        assert!(is_valid_traceparent(&meta.traceparent), "{}", meta.traceparent);
+        assert_ne!(RequestMeta::from_headers(&HeaderMap::new()), meta);
     }
 
     #[test]
