@@ -77,6 +77,14 @@ pub(crate) struct Inner {
     plans: PlanCache,
     validation: ValidationPlan,
     builtin_directives: Vec<DirectiveDefinition>,
+    metrics: RequestMetrics,
+}
+
+/// Handles registered once: a labelled lookup on every request hashed the name and labels.
+struct RequestMetrics {
+    ok: metrics::Counter,
+    rejected: metrics::Counter,
+    duration: metrics::Histogram,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -108,6 +116,11 @@ impl Gateway {
                 supergraph,
                 validation: plan::validation_plan(),
                 builtin_directives: introspection::builtin_directives(),
+                metrics: RequestMetrics {
+                    ok: metrics::counter!("gateway_graphql_requests_total", "outcome" => "ok"),
+                    rejected: metrics::counter!("gateway_graphql_requests_total", "outcome" => "rejected"),
+                    duration: metrics::histogram!("gateway_graphql_request_duration_seconds"),
+                },
             }),
         })
     }
@@ -154,9 +167,9 @@ impl Gateway {
     ) -> GatewayResponse {
         let started = Instant::now();
         let response = self.execute_inner(request, transport, forwarded).await;
-        let outcome = if response.status.is_success() { "ok" } else { "rejected" };
-        metrics::counter!("gateway_graphql_requests_total", "outcome" => outcome).increment(1);
-        metrics::histogram!("gateway_graphql_request_duration_seconds").record(started.elapsed().as_secs_f64());
+        let metrics = &self.inner.metrics;
+        if response.status.is_success() { &metrics.ok } else { &metrics.rejected }.increment(1);
+        metrics.duration.record(started.elapsed().as_secs_f64());
         response
     }
 

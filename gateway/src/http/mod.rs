@@ -29,6 +29,19 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
+/// The headers subgraphs receive for this request (see [`headers::forwarded`]), built from the
+/// request's own header map rather than from a cloned copy of it.
+pub struct Forwarded(pub HeaderMap);
+
+impl<S: Send + Sync> FromRequestParts<S> for Forwarded {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ClientAddr(client) = ClientAddr::from_request_parts(parts, state).await?;
+        Ok(Self(headers::forwarded(&parts.headers, client)))
+    }
+}
+
 impl Gateway {
     /// The gateway's routes: `/graphql`, `/healthz`, `/readyz`, `/metrics`.
     pub fn router(&self) -> Router {
@@ -43,8 +56,7 @@ impl Gateway {
 
 async fn post_graphql(
     State(gateway): State<Gateway>,
-    ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
+    Forwarded(forwarded): Forwarded,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let body = match body {
@@ -64,7 +76,6 @@ async fn post_graphql(
         Ok(request) => request,
         Err(_) => return bad_request("The request body is not a JSON GraphQL request"),
     };
-    let forwarded = headers::forwarded(&headers, client);
     json_response(gateway.execute(request, Transport::Post, &forwarded).await)
 }
 
