@@ -14,13 +14,19 @@ pub struct GatewayConfig {
     pub listen_addr: SocketAddr,
     /// Largest accepted request body (`GATEWAY_MAX_BODY_BYTES`, default 1 MiB).
     pub max_body_bytes: usize,
-    /// Depth, alias and root-field limits (`GATEWAY_MAX_DEPTH`, `GATEWAY_MAX_ALIASES`,
-    /// `GATEWAY_MAX_ROOT_FIELDS`; defaults 12, 30, 20).
+    /// Operation limits (`GATEWAY_MAX_TOKENS`, `GATEWAY_MAX_NESTING`, `GATEWAY_MAX_FRAGMENTS`,
+    /// `GATEWAY_MAX_SPREAD_DEPTH`, `GATEWAY_MAX_SELECTIONS`, `GATEWAY_MAX_DEPTH`,
+    /// `GATEWAY_MAX_INTROSPECTION_DEPTH`, `GATEWAY_MAX_ALIASES`, `GATEWAY_MAX_ROOT_FIELDS`).
     pub limits: OperationLimits,
     /// Per-fetch timeout (`GATEWAY_SUBGRAPH_TIMEOUT_MS`, default 10 000).
     pub subgraph_timeout: Duration,
     /// Prepared operations kept (`GATEWAY_PLAN_CACHE_SIZE`, default 1 000).
     pub plan_cache_size: usize,
+    /// Estimated bytes the plan cache may hold (`GATEWAY_PLAN_CACHE_BYTES`, default 64 MiB).
+    pub plan_cache_bytes: usize,
+    /// Documents longer than this are prepared every time, never cached
+    /// (`GATEWAY_PLAN_CACHE_MAX_DOCUMENT_BYTES`, default 64 KiB).
+    pub plan_cache_max_document_bytes: usize,
     /// Idle keep-alive connections kept per subgraph (`GATEWAY_POOL_IDLE_PER_HOST`, default 256).
     pub pool_idle_per_host: usize,
     /// Subgraph URL overrides by `join__Graph` value, uppercased
@@ -36,6 +42,8 @@ impl Default for GatewayConfig {
             limits: OperationLimits::default(),
             subgraph_timeout: Duration::from_secs(10),
             plan_cache_size: 1000,
+            plan_cache_bytes: 64 * 1024 * 1024,
+            plan_cache_max_document_bytes: 64 * 1024,
             pool_idle_per_host: 256,
             subgraph_urls: HashMap::new(),
         }
@@ -58,20 +66,33 @@ impl GatewayConfig {
         if let Some(v) = vars.get("GATEWAY_MAX_BODY_BYTES") {
             config.max_body_bytes = parse("GATEWAY_MAX_BODY_BYTES", v)?;
         }
-        if let Some(v) = vars.get("GATEWAY_MAX_DEPTH") {
-            config.limits.max_depth = parse("GATEWAY_MAX_DEPTH", v)?;
-        }
-        if let Some(v) = vars.get("GATEWAY_MAX_ALIASES") {
-            config.limits.max_aliases = parse("GATEWAY_MAX_ALIASES", v)?;
-        }
-        if let Some(v) = vars.get("GATEWAY_MAX_ROOT_FIELDS") {
-            config.limits.max_root_fields = parse("GATEWAY_MAX_ROOT_FIELDS", v)?;
+        let limits = &mut config.limits;
+        for (name, slot) in [
+            ("GATEWAY_MAX_TOKENS", &mut limits.max_tokens),
+            ("GATEWAY_MAX_NESTING", &mut limits.max_nesting),
+            ("GATEWAY_MAX_FRAGMENTS", &mut limits.max_fragments),
+            ("GATEWAY_MAX_SPREAD_DEPTH", &mut limits.max_spread_depth),
+            ("GATEWAY_MAX_SELECTIONS", &mut limits.max_selections),
+            ("GATEWAY_MAX_DEPTH", &mut limits.max_depth),
+            ("GATEWAY_MAX_INTROSPECTION_DEPTH", &mut limits.max_introspection_depth),
+            ("GATEWAY_MAX_ALIASES", &mut limits.max_aliases),
+            ("GATEWAY_MAX_ROOT_FIELDS", &mut limits.max_root_fields),
+        ] {
+            if let Some(v) = vars.get(name) {
+                *slot = parse(name, v)?;
+            }
         }
         if let Some(v) = vars.get("GATEWAY_SUBGRAPH_TIMEOUT_MS") {
             config.subgraph_timeout = Duration::from_millis(parse("GATEWAY_SUBGRAPH_TIMEOUT_MS", v)?);
         }
         if let Some(v) = vars.get("GATEWAY_PLAN_CACHE_SIZE") {
             config.plan_cache_size = parse("GATEWAY_PLAN_CACHE_SIZE", v)?;
+        }
+        if let Some(v) = vars.get("GATEWAY_PLAN_CACHE_BYTES") {
+            config.plan_cache_bytes = parse("GATEWAY_PLAN_CACHE_BYTES", v)?;
+        }
+        if let Some(v) = vars.get("GATEWAY_PLAN_CACHE_MAX_DOCUMENT_BYTES") {
+            config.plan_cache_max_document_bytes = parse("GATEWAY_PLAN_CACHE_MAX_DOCUMENT_BYTES", v)?;
         }
         if let Some(v) = vars.get("GATEWAY_POOL_IDLE_PER_HOST") {
             config.pool_idle_per_host = parse("GATEWAY_POOL_IDLE_PER_HOST", v)?;

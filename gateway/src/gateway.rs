@@ -16,7 +16,7 @@ use crate::config::GatewayConfig;
 use crate::error::GatewayError;
 use crate::execute::{self, ExecutionOutput, Executor, SubgraphClient};
 use crate::introspection::{self, Introspection};
-use crate::plan::{self, PlanCache, PreparedOperation, Supergraph};
+use crate::plan::{self, PlanCache, PlanCacheLimits, PreparedOperation, Supergraph};
 use crate::response::error::{GraphQLError, codes};
 use crate::response::{self, projection::Projector};
 use crate::variables;
@@ -110,7 +110,11 @@ impl Gateway {
         let executor = Executor::new(clients, supergraph.schema.clone());
         Ok(Self {
             inner: Arc::new(Inner {
-                plans: PlanCache::new(config.plan_cache_size),
+                plans: PlanCache::new(PlanCacheLimits {
+                    entries: config.plan_cache_size,
+                    bytes: config.plan_cache_bytes,
+                    max_document_bytes: config.plan_cache_max_document_bytes,
+                }),
                 config,
                 executor,
                 supergraph,
@@ -144,18 +148,52 @@ impl Gateway {
         self.inner.supergraph.subgraphs.values().map(|s| (s.name.clone(), s.url.clone())).collect()
     }
 
-    fn prepared(&self, query: &str, operation_name: Option<&str>) -> Result<Arc<PreparedOperation>, Vec<GraphQLError>> {
+    /// Entries in the plan cache and the bytes they are estimated to hold.
+    pub fn plan_cache_usage(&self) -> (usize, usize) {
+        self.inner.plans.usage()
+    }
+
+    /// Prepares a document as a request would (limits, validation, planning) without caching or running it;
+    /// `Err` holds the errors a client would receive.
+    pub fn check_document(&self, query: &str, operation_name: Option<&str>) -> Result<(), Vec<GraphQLError>> {
         let inner = &self.inner;
-        if let Some(prepared) = inner.plans.get(query, operation_name) {
+        plan::prepare(&inner.supergraph, &inner.validation, &inner.config.limits, query, operation_name)
+            .map(drop)
+            .map_err(plan::PrepareError::into_graphql_errors)
+    }
+
+    async fn prepared(
+        &self,
+        query: &str,
+        operation_name: Option<&str>,
+    ) -> Result<Arc<PreparedOperation>, Vec<GraphQLError>> {
+        if let Some(prepared) = self.inner.plans.get(query, operation_name) {
             metrics::counter!("gateway_plan_cache_hits_total").increment(1);
             return Ok(prepared);
         }
         metrics::counter!("gateway_plan_cache_misses_total").increment(1);
-        let prepared = plan::prepare(&inner.supergraph, &inner.validation, &inner.config.limits, query, operation_name)
+        // Preparation is CPU work bounded by the limits, up to milliseconds for the largest admitted
+        // document: it runs on the blocking pool so an async worker never stalls on it.
+        let gateway = self.clone();
+        let (query, operation_name) = (query.to_owned(), operation_name.map(str::to_owned));
+        let prepared = tokio::task::spawn_blocking(move || {
+            let inner = &gateway.inner;
+            let prepared = plan::prepare(
+                &inner.supergraph,
+                &inner.validation,
+                &inner.config.limits,
+                &query,
+                operation_name.as_deref(),
+            )
             .map_err(plan::PrepareError::into_graphql_errors)?;
-        let prepared = Arc::new(prepared);
-        inner.plans.insert(query, operation_name, prepared.clone());
-        Ok(prepared)
+            let prepared = Arc::new(prepared);
+            inner.plans.insert(&query, operation_name.as_deref(), prepared.clone());
+            Ok(prepared)
+        })
+        .await;
+        prepared.unwrap_or_else(|_| {
+            Err(vec![GraphQLError::with_code("The operation could not be prepared", codes::INTERNAL)])
+        })
     }
 
     /// Runs one GraphQL request end to end; `forwarded` are the headers subgraphs receive.
@@ -186,7 +224,7 @@ impl Gateway {
             );
         };
         let operation_name = request.operation_name.as_deref().filter(|n| !n.is_empty());
-        let prepared = match self.prepared(query, operation_name) {
+        let prepared = match self.prepared(query, operation_name).await {
             Ok(prepared) => prepared,
             Err(errors) => return GatewayResponse::request_error(StatusCode::BAD_REQUEST, &errors),
         };

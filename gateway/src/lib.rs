@@ -29,3 +29,4 @@ pub use config::GatewayConfig;
 pub use error::GatewayError;
 pub use gateway::{Gateway, GatewayResponse, GraphQLRequest, Transport};
 pub use limits::OperationLimits;
+pub use response::error::GraphQLError;

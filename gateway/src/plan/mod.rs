@@ -2,9 +2,10 @@
 //! query planning, and the bounded cache that lets repeated operations skip all of it.
 
 mod cache;
+mod field_merge;
 mod supergraph;
 
-pub use cache::PlanCache;
+pub use cache::{PlanCache, PlanCacheLimits};
 pub use supergraph::Supergraph;
 
 use graphql_tools::parser::query::{Definition, OperationDefinition as ClientOperation};
@@ -18,7 +19,7 @@ use hive_router_query_planner::planner::plan_nodes::QueryPlan;
 use hive_router_query_planner::state::supergraph_state::OperationKind;
 use hive_router_query_planner::utils::cancellation::CancellationToken;
 
-use crate::limits::{self, OperationLimits};
+use crate::limits::{self, LimitExceeded, OperationLimits, Shape};
 use crate::response::error::{GraphQLError, codes};
 use crate::response::stream::FastPath;
 
@@ -36,6 +37,8 @@ pub struct PreparedOperation {
     pub root_type: String,
     /// Set when the plan is one root fetch whose answer can be projected while it is parsed.
     pub fast_path: Option<FastPath>,
+    /// What the client operation expands to (its size bounds what this entry holds).
+    pub shape: Shape,
 }
 
 /// Why an operation could not be prepared; each maps to one client error code.
@@ -45,13 +48,14 @@ pub enum PrepareError {
     #[error("{0}")]
     Parse(String),
     /// A limit is exceeded.
-    #[error("{0}")]
-    Limit(String),
+    #[error(transparent)]
+    Limit(#[from] LimitExceeded),
     /// The document is invalid against the API schema.
     #[error("validation failed")]
     Validation(Vec<GraphQLError>),
-    /// The planner could not plan a valid operation (a gateway bug or unsupported feature).
-    #[error("{0}")]
+    /// The planner could not plan a valid operation (a gateway bug or unsupported feature); the cause is
+    /// logged, never sent.
+    #[error("the query planner failed: {0}")]
     Plan(String),
 }
 
@@ -60,14 +64,18 @@ impl PrepareError {
     pub fn into_graphql_errors(self) -> Vec<GraphQLError> {
         match self {
             Self::Parse(message) => vec![GraphQLError::with_code(message, codes::PARSE_FAILED)],
-            Self::Limit(message) => vec![GraphQLError::with_code(message, codes::LIMIT_EXCEEDED)],
+            Self::Limit(limit) => vec![limit.into_graphql_error()],
             Self::Validation(errors) => errors,
-            Self::Plan(message) => vec![GraphQLError::with_code(message, codes::INTERNAL)],
+            Self::Plan(cause) => {
+                tracing::error!(%cause, "the query planner could not plan a valid operation");
+                vec![GraphQLError::with_code("The operation could not be planned", codes::INTERNAL)]
+            }
         }
     }
 }
 
-/// Runs the whole preparation pipeline for one document.
+/// Runs the whole preparation pipeline for one document. Every pass after the token scan and the shape
+/// measurement sees a document those have bounded, so its cost is bounded by the limits, not the input.
 pub fn prepare(
     supergraph: &Supergraph,
     validation: &ValidationPlan,
@@ -75,11 +83,21 @@ pub fn prepare(
     query: &str,
     operation_name: Option<&str>,
 ) -> Result<PreparedOperation, PrepareError> {
+    let tokens = limits::scan(query);
+    LimitExceeded::check("tokens", tokens.tokens, limits.max_tokens)?;
+    LimitExceeded::check("nesting", tokens.nesting, limits.max_nesting)?;
     let document: ClientDocument = graphql_tools::parser::parse_query::<String>(query)
         .map_err(|e| PrepareError::Parse(e.to_string().trim().to_owned()))?
         .into_static();
     let operation = select_operation(&document, operation_name)?;
-    limits::check(&document, operation, limits).map_err(PrepareError::Limit)?;
+    let selection_set = operation_selection_set(operation);
+    let shape = limits::measure(&document, selection_set, limits).map_err(|e| match e {
+        limits::MeasureError::Limit(limit) => PrepareError::Limit(limit),
+        cycle @ limits::MeasureError::Cycle(_) => {
+            PrepareError::Validation(vec![GraphQLError::with_code(cycle.to_string(), codes::VALIDATION_FAILED)])
+        }
+    })?;
+    shape.check(limits)?;
 
     let validation_errors =
         graphql_tools::validation::validate::validate(&supergraph.schema.document, &document, validation);
@@ -96,6 +114,19 @@ pub fn prepare(
                 })
                 .collect(),
         ));
+    }
+    let operation_root = match operation {
+        ClientOperation::Mutation(_) => supergraph.schema.mutation_type.as_deref(),
+        ClientOperation::Subscription(_) => supergraph.schema.subscription_type.as_deref(),
+        ClientOperation::Query(_) | ClientOperation::SelectionSet(_) => Some(supergraph.schema.query_type.as_str()),
+    };
+    if let Some(operation_root) = operation_root {
+        // Abstract-type fields are revisited once per concrete parent; a few times the expansion is plenty.
+        let max_work = limits.max_selections.saturating_mul(8);
+        let conflicts = field_merge::check(&supergraph.schema, &document, selection_set, operation_root, max_work)?;
+        if !conflicts.is_empty() {
+            return Err(PrepareError::Validation(conflicts));
+        }
     }
 
     let normalized = normalize_operation(&supergraph.planner.supergraph, &document, operation_name).map_err(|e| {
@@ -137,12 +168,27 @@ pub fn prepare(
         .as_ref()
         .and_then(crate::execute::single_root_fetch)
         .and_then(|_| FastPath::compile(&supergraph.schema, &operation.selection_set.items, &root_type));
-    Ok(PreparedOperation { kind, operation, plan, root_type, fast_path })
+    Ok(PreparedOperation { kind, operation, plan, root_type, fast_path, shape })
 }
 
-/// The validation rules every operation is checked against.
+/// The validation rules every operation is checked against: the spec's rules as graphql-tools implements
+/// them, except `OverlappingFieldsCanBeMerged`, whose pairwise comparison is quadratic in repeated fields
+/// (and reports one error per pair); [`field_merge`] checks the same rule in linear time instead.
 pub fn validation_plan() -> ValidationPlan {
-    default_rules_validation_plan()
+    let mut plan = default_rules_validation_plan();
+    plan.rules.retain(|rule| rule.error_code() != "OverlappingFieldsCanBeMerged");
+    plan
+}
+
+fn operation_selection_set(
+    operation: &graphql_tools::static_graphql::query::OperationDefinition,
+) -> &graphql_tools::static_graphql::query::SelectionSet {
+    match operation {
+        ClientOperation::SelectionSet(s) => s,
+        ClientOperation::Query(q) => &q.selection_set,
+        ClientOperation::Mutation(m) => &m.selection_set,
+        ClientOperation::Subscription(s) => &s.selection_set,
+    }
 }
 
 fn select_operation<'d>(

@@ -22,6 +22,8 @@ pub struct TestGraph {
     pub url: String,
     /// The gateway's base URL.
     pub base: String,
+    /// The gateway itself, for what HTTP does not show (its plan cache).
+    pub gateway: Gateway,
     hits: HashMap<&'static str, Arc<AtomicUsize>>,
     received: Arc<Mutex<Vec<(&'static str, HeaderMap)>>>,
     client: reqwest::Client,
@@ -93,12 +95,14 @@ impl TestGraph {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = gateway.router();
+        let served = gateway.clone();
         tokio::spawn(
             async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await },
         );
         Self {
             url: format!("http://{addr}/graphql"),
             base: format!("http://{addr}"),
+            gateway: served,
             hits,
             received,
             client: reqwest::Client::new(),

@@ -33,7 +33,10 @@ async fn depth_limit() {
           "errors": [
             {
               "extensions": {
-                "code": "OPERATION_LIMIT_EXCEEDED"
+                "code": "OPERATION_LIMIT_EXCEEDED",
+                "limit": "depth",
+                "max": 12,
+                "value": 13
               },
               "message": "Operation is 13 levels deep, more than the limit of 12"
             }
@@ -43,7 +46,7 @@ async fn depth_limit() {
 }
 
 #[tokio::test]
-async fn introspection_is_exempt_from_depth() {
+async fn introspection_is_exempt_from_the_field_depth_limit() {
     let graph = TestGraph::start().await;
     // 14 levels, all under `__schema`.
     let inner = (0..10).fold(String::from("name"), |inner, _| format!("ofType {{ {inner} }}"));
@@ -64,7 +67,10 @@ async fn alias_limit() {
           "errors": [
             {
               "extensions": {
-                "code": "OPERATION_LIMIT_EXCEEDED"
+                "code": "OPERATION_LIMIT_EXCEEDED",
+                "limit": "aliases",
+                "max": 30,
+                "value": 31
               },
               "message": "Operation uses 31 aliases, more than the limit of 30"
             }

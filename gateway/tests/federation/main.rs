@@ -14,6 +14,7 @@ mod subgraphs;
 
 mod harness;
 
+mod adversarial;
 mod directives;
 mod errors;
 mod headers;

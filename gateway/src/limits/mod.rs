@@ -1,0 +1,123 @@
+//! Operation limits, checked before any pass whose cost is recursive or super-linear.
+//!
+//! The order matters (see `docs/ARCHITECTURE.md`, "Operation limits"): the raw text is scanned once for its
+//! token count and bracket nesting ([`tokens`]), so the recursive parser only ever sees a bounded document;
+//! the parsed document is then measured per *expanded* occurrence with one memoized pass over its
+//! fragments ([`shape`]), so validation, normalization and planning only ever see an operation whose
+//! fully expanded size is bounded. Each refusal names the limit, the measured value and the maximum.
+
+mod shape;
+mod tokens;
+
+pub use shape::{MeasureError, Shape, measure};
+pub use tokens::scan;
+
+use serde_json::json;
+
+use crate::response::error::{GraphQLError, codes};
+
+/// Limits on the size and shape of an operation; each is a `GATEWAY_MAX_*` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperationLimits {
+    /// Lexical tokens in the document (`GATEWAY_MAX_TOKENS`).
+    pub max_tokens: usize,
+    /// Brackets (`{`, `[`, `(`) open at once, and selection sets nested once fragments are
+    /// expanded (`GATEWAY_MAX_NESTING`): what bounds every recursive pass's stack.
+    pub max_nesting: usize,
+    /// Fragment definitions in the document (`GATEWAY_MAX_FRAGMENTS`).
+    pub max_fragments: usize,
+    /// Longest chain of fragment spreads, each spreading the next (`GATEWAY_MAX_SPREAD_DEPTH`).
+    pub max_spread_depth: usize,
+    /// Selections (fields, inline fragments, spreads) once every fragment is expanded where it is
+    /// spread (`GATEWAY_MAX_SELECTIONS`).
+    pub max_selections: usize,
+    /// Deepest field nesting outside introspection (`GATEWAY_MAX_DEPTH`).
+    pub max_depth: usize,
+    /// Deepest field nesting of a path through `__schema` or `__type` (`GATEWAY_MAX_INTROSPECTION_DEPTH`).
+    pub max_introspection_depth: usize,
+    /// Aliased fields, counted per expanded occurrence (`GATEWAY_MAX_ALIASES`).
+    pub max_aliases: usize,
+    /// Fields selected on the root type (`GATEWAY_MAX_ROOT_FIELDS`).
+    pub max_root_fields: usize,
+}
+
+impl Default for OperationLimits {
+    fn default() -> Self {
+        Self {
+            max_tokens: 15_000,
+            max_nesting: 48,
+            max_fragments: 500,
+            max_spread_depth: 20,
+            max_selections: 5_000,
+            max_depth: 12,
+            max_introspection_depth: 15,
+            max_aliases: 30,
+            max_root_fields: 20,
+        }
+    }
+}
+
+/// A limit an operation exceeds: which one, by how much.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct LimitExceeded {
+    /// The limit's name as clients see it in `extensions.limit` (`tokens`, `depth`, …).
+    pub limit: &'static str,
+    /// What the operation measured.
+    pub value: usize,
+    /// The configured maximum.
+    pub max: usize,
+    message: String,
+}
+
+impl LimitExceeded {
+    /// A refusal with its client message.
+    pub fn new(limit: &'static str, value: usize, max: usize) -> Self {
+        let message = match limit {
+            "depth" => format!("Operation is {value} levels deep, more than the limit of {max}"),
+            "introspectionDepth" => {
+                format!("Introspection is {value} levels deep, more than the limit of {max}")
+            }
+            "aliases" => format!("Operation uses {value} aliases, more than the limit of {max}"),
+            "rootFields" => format!("Operation has {value} root fields, more than the limit of {max}"),
+            "tokens" => format!("Document has {value} tokens, more than the limit of {max}"),
+            "nesting" => format!("Document nests {value} levels of brackets, more than the limit of {max}"),
+            "fragments" => format!("Document defines {value} fragments, more than the limit of {max}"),
+            "spreadDepth" => {
+                format!("Fragment spreads are chained {value} deep, more than the limit of {max}")
+            }
+            "selections" => {
+                format!("Operation expands to {value} selections, more than the limit of {max}")
+            }
+            "cost" => format!("Operation costs {value}, more than the limit of {max}"),
+            other => format!("Operation exceeds the {other} limit ({value} > {max})"),
+        };
+        Self { limit, value, max, message }
+    }
+
+    /// Refuses when `value` is over `max`.
+    pub fn check(limit: &'static str, value: usize, max: usize) -> Result<(), Self> {
+        if value > max { Err(Self::new(limit, value, max)) } else { Ok(()) }
+    }
+
+    /// The client error: `OPERATION_LIMIT_EXCEEDED` with `limit`, `value` and `max`.
+    pub fn into_graphql_error(self) -> GraphQLError {
+        GraphQLError::with_code(self.message, codes::LIMIT_EXCEEDED)
+            .extension("limit", json!(self.limit))
+            .extension("value", json!(self.value))
+            .extension("max", json!(self.max))
+    }
+}
+
+impl Shape {
+    /// Refuses the first limit the measured operation exceeds.
+    pub fn check(&self, limits: &OperationLimits) -> Result<(), LimitExceeded> {
+        LimitExceeded::check("nesting", self.nesting, limits.max_nesting)?;
+        LimitExceeded::check("selections", self.selections, limits.max_selections)?;
+        LimitExceeded::check("rootFields", self.root_fields, limits.max_root_fields)?;
+        LimitExceeded::check("depth", self.depth, limits.max_depth)?;
+        LimitExceeded::check("introspectionDepth", self.introspection_depth, limits.max_introspection_depth)?;
+        LimitExceeded::check("aliases", self.aliases, limits.max_aliases)?;
+        Ok(())
+    }
+}
