@@ -16,7 +16,8 @@ pub struct GatewayConfig {
     pub max_body_bytes: usize,
     /// Operation limits (`GATEWAY_MAX_TOKENS`, `GATEWAY_MAX_NESTING`, `GATEWAY_MAX_FRAGMENTS`,
     /// `GATEWAY_MAX_SPREAD_DEPTH`, `GATEWAY_MAX_SELECTIONS`, `GATEWAY_MAX_DEPTH`,
-    /// `GATEWAY_MAX_INTROSPECTION_DEPTH`, `GATEWAY_MAX_ALIASES`, `GATEWAY_MAX_ROOT_FIELDS`).
+    /// `GATEWAY_MAX_INTROSPECTION_DEPTH`, `GATEWAY_MAX_ALIASES`, `GATEWAY_MAX_ROOT_FIELDS`, `GATEWAY_MAX_COST`,
+    /// `GATEWAY_COST_LIST_SIZE`).
     pub limits: OperationLimits,
     /// Per-fetch timeout (`GATEWAY_SUBGRAPH_TIMEOUT_MS`, default 10 000).
     pub subgraph_timeout: Duration,
@@ -77,6 +78,8 @@ impl GatewayConfig {
             ("GATEWAY_MAX_INTROSPECTION_DEPTH", &mut limits.max_introspection_depth),
             ("GATEWAY_MAX_ALIASES", &mut limits.max_aliases),
             ("GATEWAY_MAX_ROOT_FIELDS", &mut limits.max_root_fields),
+            ("GATEWAY_MAX_COST", &mut limits.max_cost),
+            ("GATEWAY_COST_LIST_SIZE", &mut limits.default_list_size),
         ] {
             if let Some(v) = vars.get(name) {
                 *slot = parse(name, v)?;

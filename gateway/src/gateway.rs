@@ -248,6 +248,19 @@ impl Gateway {
             Ok(variables) => variables,
             Err(errors) => return GatewayResponse::request_error(StatusCode::BAD_REQUEST, &errors),
         };
+        let limits = &self.inner.config.limits;
+        if prepared.cost.uses_variables {
+            let cost = crate::limits::cost::estimate(
+                &self.inner.supergraph.schema,
+                &prepared.operation.selection_set,
+                &prepared.root_type,
+                &variables,
+                limits.default_list_size,
+            );
+            if let Err(limit) = crate::limits::LimitExceeded::check("cost", cost.cost, limits.max_cost) {
+                return GatewayResponse::request_error(StatusCode::BAD_REQUEST, &[limit.into_graphql_error()]);
+            }
+        }
 
         let schema = &self.inner.supergraph.schema;
         let executor = &self.inner.executor;

@@ -49,6 +49,9 @@ pub struct NamedType {
     pub possible_types: HashSet<String>,
     /// Enum values visible in the API schema.
     pub enum_values: HashSet<String>,
+    /// Fields sized by a `first`, `last` or `limit` argument, with that argument's default when it has one
+    /// (the cost estimate reads them).
+    pub sized_fields: HashMap<String, Option<i64>>,
 }
 
 /// The API schema, indexed.
@@ -70,6 +73,9 @@ pub struct SchemaIndex {
 }
 
 const BUILTIN_SCALARS: [&str; 5] = ["String", "Int", "Float", "Boolean", "ID"];
+
+/// Arguments that bound how many items a list field (or the connection it returns) holds.
+pub const SIZE_ARGUMENTS: [&str; 3] = ["first", "last", "limit"];
 
 impl SchemaIndex {
     /// Indexes an API schema document.
@@ -167,12 +173,27 @@ impl SchemaIndex {
 
 impl NamedType {
     fn leaf(kind: TypeKind) -> Self {
-        Self { kind, fields: HashMap::new(), possible_types: HashSet::new(), enum_values: HashSet::new() }
+        Self {
+            kind,
+            fields: HashMap::new(),
+            possible_types: HashSet::new(),
+            enum_values: HashSet::new(),
+            sized_fields: HashMap::new(),
+        }
     }
 
     fn composite(kind: TypeKind, fields: &[Field]) -> Self {
         let mut named = Self::leaf(kind);
         named.fields = fields.iter().map(|f| (f.name.clone(), f.field_type.clone())).collect();
+        for field in fields {
+            if let Some(size) = field.arguments.iter().find(|a| SIZE_ARGUMENTS.contains(&a.name.as_str())) {
+                let default = match size.default_value {
+                    Some(graphql_tools::static_graphql::query::Value::Int(ref n)) => n.as_i64(),
+                    _ => None,
+                };
+                named.sized_fields.insert(field.name.clone(), default);
+            }
+        }
         named
     }
 }

@@ -4,8 +4,10 @@
 //! token count and bracket nesting ([`tokens`]), so the recursive parser only ever sees a bounded document;
 //! the parsed document is then measured per *expanded* occurrence with one memoized pass over its
 //! fragments ([`shape`]), so validation, normalization and planning only ever see an operation whose
-//! fully expanded size is bounded. Each refusal names the limit, the measured value and the maximum.
+//! fully expanded size is bounded; the normalized operation's estimated [`cost`] is then checked against a
+//! budget. Each refusal names the limit, the measured value and the maximum.
 
+pub mod cost;
 mod shape;
 mod tokens;
 
@@ -39,6 +41,10 @@ pub struct OperationLimits {
     pub max_aliases: usize,
     /// Fields selected on the root type (`GATEWAY_MAX_ROOT_FIELDS`).
     pub max_root_fields: usize,
+    /// Estimated objects an operation may produce ([`cost`]; `GATEWAY_MAX_COST`).
+    pub max_cost: usize,
+    /// Items assumed in a list nothing sizes (`GATEWAY_COST_LIST_SIZE`).
+    pub default_list_size: usize,
 }
 
 impl Default for OperationLimits {
@@ -53,6 +59,8 @@ impl Default for OperationLimits {
             max_introspection_depth: 15,
             max_aliases: 30,
             max_root_fields: 20,
+            max_cost: 50_000,
+            default_list_size: 10,
         }
     }
 }

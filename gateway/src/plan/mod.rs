@@ -39,6 +39,8 @@ pub struct PreparedOperation {
     pub fast_path: Option<FastPath>,
     /// What the client operation expands to (its size bounds what this entry holds).
     pub shape: Shape,
+    /// The estimated cost; when a variable sizes a list it is estimated again per request.
+    pub cost: limits::cost::Estimate,
 }
 
 /// Why an operation could not be prepared; each maps to one client error code.
@@ -152,6 +154,17 @@ pub fn prepare(
         )]));
     }
 
+    let cost = limits::cost::estimate(
+        &supergraph.schema,
+        &operation.selection_set,
+        &root_type,
+        &serde_json::Map::new(),
+        limits.default_list_size,
+    );
+    if !cost.uses_variables {
+        LimitExceeded::check("cost", cost.cost, limits.max_cost)?;
+    }
+
     // Introspection is answered locally; the planner only sees fields a subgraph serves.
     let mut plannable = operation.clone();
     plannable.selection_set.items.retain(|item| !matches!(item, SelectionItem::Field(f) if f.name.starts_with("__")));
@@ -168,7 +181,7 @@ pub fn prepare(
         .as_ref()
         .and_then(crate::execute::single_root_fetch)
         .and_then(|_| FastPath::compile(&supergraph.schema, &operation.selection_set.items, &root_type));
-    Ok(PreparedOperation { kind, operation, plan, root_type, fast_path, shape })
+    Ok(PreparedOperation { kind, operation, plan, root_type, fast_path, shape, cost })
 }
 
 /// The validation rules every operation is checked against: the spec's rules as graphql-tools implements

@@ -249,3 +249,33 @@ async fn random_and_adversarial_documents_never_crash_the_gateway() {
     }
     assert_eq!(graph.query("{ __typename }").await["data"]["__typename"], "Query");
 }
+
+#[tokio::test]
+async fn the_cost_budget_multiplies_list_sizes_down_the_tree() {
+    let graph = TestGraph::start().await;
+    // orders(first: n) × (order + items 10 × (item + product) + user + user.orders 10 × (order + items 10 × 2)).
+    let query = |first: &str| {
+        format!(
+            "{{ orders(first: {first}) {{ id items {{ product {{ name }} }} user {{ orders {{ items {{ product {{ name }} }} }} }} }} }}"
+        )
+    };
+    let body = graph.query(&query("100")).await;
+    assert!(body["errors"].is_null(), "{body}");
+    let (status, body) = graph.post(&query("1000"), json!(null)).await;
+    assert_limit(status, &body, "cost");
+    assert_eq!(body["errors"][0]["extensions"]["value"], 1000 * 232, "{body}");
+
+    // A variable size is estimated per request, so one cached document is admitted or refused by its variables.
+    let document = "query Orders($n: Int!) { orders(first: $n) { items { product { name } } user { orders { items { product { name } } } } } }";
+    let (status, body) = graph.post(document, json!({ "n": 1000 })).await;
+    assert_limit(status, &body, "cost");
+    let (status, body) = graph.post(document, json!({ "n": 5 })).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = graph.post(document, json!({ "n": 1000 })).await;
+    assert_limit(status, &body, "cost");
+
+    // Introspection is exempt from cost: only its depth bounds it.
+    let graph = TestGraph::start_with(|c| c.limits.max_cost = 1, &[]).await;
+    let body = graph.query(INTROSPECTION).await;
+    assert!(body["errors"].is_null(), "{body}");
+}
