@@ -163,6 +163,11 @@ impl AppError {
         Self::Internal(cause.into())
     }
 
+    /// Turns a DataLoader's shared error (loaders' errors must be `Clone`) back into an owned one.
+    pub fn unshare(error: std::sync::Arc<Self>) -> Self {
+        std::sync::Arc::try_unwrap(error).unwrap_or_else(|shared| Self::from_problem(shared.to_problem()))
+    }
+
     /// Renames the fields this error names (a core's `min_price` becomes a subgraph's `filter.minPrice`).
     pub fn map_fields(self, rename: impl Fn(&str) -> String) -> Self {
         match self {

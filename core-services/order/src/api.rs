@@ -174,6 +174,41 @@ pub struct OrderList {
     pub items: Vec<OrderDto>,
 }
 
+/// Body of `POST /v1/orders/by-users`: one page of orders for each of several buyers.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrdersByUsers {
+    /// 1–100 buyers (a customer actor gets pages only for themself; other buyers' pages are empty).
+    #[schema(min_items = 1, max_items = 100)]
+    pub user_ids: Vec<Uuid>,
+    /// Only orders in this status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrderStatus>,
+    /// Page size per buyer, 1–100 (default 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// Cursor of the last item of the previous page; the same position applies to every buyer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// Answer of `POST /v1/orders/by-users`: a page for every requested buyer, in request order.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserOrderPages {
+    /// One page per buyer.
+    pub pages: Vec<UserOrderPage>,
+}
+
+/// One buyer's page of orders.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserOrderPage {
+    /// The buyer.
+    pub user_id: Uuid,
+    /// Their orders, newest first.
+    #[serde(flatten)]
+    pub page: OrderPage,
+}
+
 /// Query of `GET /v1/orders`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

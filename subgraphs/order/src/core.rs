@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use order_core::api::{
     ChangeStatus, IDEMPOTENCY_KEY_HEADER, LookupOrders, OrderDto, OrderList, OrderPage, OrderQuery, OrderStatus,
-    PlaceOrder,
+    OrdersByUsers, PlaceOrder, UserOrderPages,
 };
 use quickmart_shared::AppError;
 use quickmart_shared::client::{CallContext, InternalClient};
@@ -43,6 +43,11 @@ impl OrderCore {
     /// A page of orders.
     pub async fn list(&self, ctx: &CallContext, query: &OrderQuery) -> Result<OrderPage, AppError> {
         self.client.get("/v1/orders").query(query)?.send(ctx).await
+    }
+
+    /// One page of orders per buyer, from one call.
+    pub async fn pages_by_users(&self, ctx: &CallContext, query: &OrdersByUsers) -> Result<UserOrderPages, AppError> {
+        self.client.post("/v1/orders/by-users").idempotent().json(query)?.send(ctx).await
     }
 
     /// Cancels an order (a customer actor reaches only their own).

@@ -1,11 +1,11 @@
 //! Per-request batching: every order asked for while resolving one request (entity references) becomes one
-//! lookup.
+//! lookup, and every `User.orders` page asked for at one level of a request becomes one `by-users` call.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use order_core::api::OrderDto;
+use order_core::api::{OrderDto, OrderPage, OrdersByUsers};
 use quickmart_shared::AppError;
 use quickmart_shared::client::CallContext;
 use uuid::Uuid;
@@ -27,10 +27,61 @@ impl Loader<Uuid> for OrderLoader {
     }
 }
 
+/// One buyer's page of `User.orders`, as the field's arguments ask for it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UserOrdersKey {
+    /// The buyer.
+    pub user_id: Uuid,
+    /// Page size.
+    pub limit: i64,
+    /// Cursor to continue after.
+    pub after: Option<String>,
+}
+
+/// Loads `User.orders` pages for one request: one order-core call per distinct page shape (normally one).
+pub struct UserOrdersLoader {
+    core: OrderCore,
+    ctx: CallContext,
+}
+
+/// Most buyers order-core takes in one `by-users` call.
+const USERS_PER_CALL: usize = 100;
+
+impl Loader<UserOrdersKey> for UserOrdersLoader {
+    type Value = OrderPage;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[UserOrdersKey]) -> Result<HashMap<UserOrdersKey, OrderPage>, Self::Error> {
+        let mut shapes: HashMap<(i64, Option<&str>), Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            shapes.entry((key.limit, key.after.as_deref())).or_default().push(key.user_id);
+        }
+        let mut pages = HashMap::with_capacity(keys.len());
+        for ((limit, after), user_ids) in shapes {
+            for chunk in user_ids.chunks(USERS_PER_CALL) {
+                let query = OrdersByUsers {
+                    user_ids: chunk.to_vec(),
+                    status: None,
+                    limit: Some(limit),
+                    after: after.map(str::to_owned),
+                };
+                let found = self.core.pages_by_users(&self.ctx, &query).await.map_err(Arc::new)?;
+                for page in found.pages {
+                    let key = UserOrdersKey { user_id: page.user_id, limit, after: after.map(str::to_owned) };
+                    pages.insert(key, page.page);
+                }
+            }
+        }
+        Ok(pages)
+    }
+}
+
 /// What one request shares between its resolvers.
 pub struct RequestData {
     /// Batches order reads.
     pub orders: DataLoader<OrderLoader>,
+    /// Batches `User.orders` pages.
+    pub user_orders: DataLoader<UserOrdersLoader>,
     /// order-core.
     pub core: OrderCore,
 }
@@ -38,6 +89,10 @@ pub struct RequestData {
 impl RequestData {
     /// Fresh per-request data.
     pub fn new(core: OrderCore, ctx: CallContext) -> Self {
-        Self { orders: DataLoader::new(OrderLoader { core: core.clone(), ctx }, tokio::spawn), core }
+        Self {
+            orders: DataLoader::new(OrderLoader { core: core.clone(), ctx: ctx.clone() }, tokio::spawn),
+            user_orders: DataLoader::new(UserOrdersLoader { core: core.clone(), ctx }, tokio::spawn),
+            core,
+        }
     }
 }

@@ -2,14 +2,14 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use order_core::api::{AddressDto, OrderDto, OrderItemDto, OrderQuery, OrderStatus as CoreStatus};
+use order_core::api::{AddressDto, OrderDto, OrderItemDto, OrderPage, OrderQuery, OrderStatus as CoreStatus};
 use quickmart_shared::AppError;
 use quickmart_shared::auth::Caller;
 use quickmart_shared::graphql::{Money, PageInfo, camel_case, request_context};
 use quickmart_shared::pagination::PageSize;
 use uuid::Uuid;
 
-use crate::loaders::RequestData;
+use crate::loaders::{RequestData, UserOrdersKey};
 
 /// The per-request data of a resolver.
 pub(crate) fn request_data<'a>(ctx: &Context<'a>) -> Result<&'a RequestData, AppError> {
@@ -153,8 +153,14 @@ impl User {
         if !allowed {
             return Ok(OrderConnection::default());
         }
-        list(ctx, OrderQuery { user_id: Some(self.id), status: None, limit: Some(i64::from(page_size.get())), after })
+        let key = UserOrdersKey { user_id: self.id, limit: i64::from(page_size.get()), after };
+        let page = request_data(ctx)?
+            .user_orders
+            .load_one(key)
             .await
+            .map_err(|e| AppError::unshare(e).map_fields(list_field))?
+            .unwrap_or_else(|| OrderPage { items: Vec::new(), has_more: false, total_count: 0 });
+        Ok(connection(page))
     }
 }
 
@@ -162,14 +168,19 @@ impl User {
 pub(crate) async fn list(ctx: &Context<'_>, query: OrderQuery) -> Result<OrderConnection, AppError> {
     let call = request_context(ctx)?.call_context();
     let page = request_data(ctx)?.core.list(&call, &query).await.map_err(|e| e.map_fields(list_field))?;
+    Ok(connection(page))
+}
+
+/// The GraphQL connection of an order-core page.
+fn connection(page: OrderPage) -> OrderConnection {
     let edges: Vec<OrderEdge> =
         page.items.into_iter().map(|edge| OrderEdge { cursor: edge.cursor, node: Order(edge.order) }).collect();
-    Ok(OrderConnection {
+    OrderConnection {
         page_info: PageInfo { has_next_page: page.has_more, end_cursor: edges.last().map(|e| e.cursor.clone()) },
         nodes: edges.iter().map(|e| e.node.clone()).collect(),
         edges,
         total_count: i32::try_from(page.total_count).unwrap_or(i32::MAX),
-    })
+    }
 }
 
 /// An order.

@@ -53,8 +53,3 @@ impl Loader<Uuid> for UserLoader {
         Ok(found)
     }
 }
-
-/// Turns a DataLoader's shared error back into an owned one.
-pub(crate) fn unshare(error: Arc<AppError>) -> AppError {
-    Arc::try_unwrap(error).unwrap_or_else(|shared| AppError::from_problem(shared.to_problem()))
-}

@@ -9,7 +9,7 @@ use quickmart_shared::pagination::PageSize;
 use user_core::api::UserQuery;
 use uuid::Uuid;
 
-use crate::loader::{UserLoader, unshare};
+use crate::loader::UserLoader;
 use crate::types::{User, UserConnection, UserEdge};
 
 /// The root query of the user subgraph.
@@ -77,7 +77,7 @@ async fn load_user(ctx: &Context<'_>, id: Uuid) -> Result<Option<User>, AppError
     let loader = ctx
         .data::<DataLoader<UserLoader>>()
         .map_err(|_| AppError::internal("user loader missing from the GraphQL request"))?;
-    Ok(loader.load_one(id).await.map_err(unshare)?.map(User))
+    Ok(loader.load_one(id).await.map_err(AppError::unshare)?.map(User))
 }
 
 /// The process-wide services.

@@ -332,6 +332,65 @@ pub async fn page(conn: &mut AsyncPgConnection, filter: &ListFilter) -> Result<(
     Ok((with_items(conn, rows).await?, total))
 }
 
+/// One page per buyer, newest first, from one ranking query: `limit` rows per buyer after `after`, and how
+/// many of each buyer's orders match the filter in all. Buyers with no orders are absent.
+pub async fn pages_by_users(
+    conn: &mut AsyncPgConnection,
+    user_ids: &[Uuid],
+    status: Option<OrderStatus>,
+    after: Option<OrderCursor>,
+    limit: i64,
+) -> Result<HashMap<Uuid, (Vec<OrderDto>, i64)>, AppError> {
+    #[derive(QueryableByName)]
+    struct Ranked {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        user_id: Uuid,
+        /// `None` for a buyer with matches but none after the cursor.
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
+        id: Option<Uuid>,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        total_count: i64,
+    }
+    // The count runs over the filter alone, the ranking over what follows the cursor; both per buyer, on the
+    // (user_id, created_at DESC, id DESC) index.
+    let ranked: Vec<Ranked> = diesel::sql_query(
+        "WITH matching AS ( \
+           SELECT id, user_id, created_at FROM orders \
+           WHERE user_id = ANY($1) AND status <> $2 AND ($3::text IS NULL OR status = $3) \
+         ), totals AS ( \
+           SELECT user_id, count(*) AS total_count FROM matching GROUP BY user_id \
+         ), ranked AS ( \
+           SELECT id, user_id, row_number() OVER (PARTITION BY user_id ORDER BY created_at DESC, id DESC) AS position \
+           FROM matching WHERE $4::timestamptz IS NULL OR (created_at, id) < ($4, $5) \
+         ) \
+         SELECT t.user_id, r.id, t.total_count FROM totals t \
+         LEFT JOIN ranked r ON r.user_id = t.user_id AND r.position <= $6",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(user_ids)
+    .bind::<diesel::sql_types::Text, _>(PLACING)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(status.map(OrderStatus::as_str))
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>, _>(after.map(|a| a.c))
+    .bind::<diesel::sql_types::Uuid, _>(after.map_or(Uuid::nil(), |a| a.i))
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)
+    .await?;
+    let ids: Vec<Uuid> = ranked.iter().filter_map(|r| r.id).collect();
+    let rows = orders::table
+        .filter(orders::id.eq_any(&ids))
+        .order((orders::created_at.desc(), orders::id.desc()))
+        .select(OrderRow::as_select())
+        .load(conn)
+        .await?;
+    let mut pages: HashMap<Uuid, (Vec<OrderDto>, i64)> =
+        ranked.iter().map(|r| (r.user_id, (Vec::new(), r.total_count))).collect();
+    for order in with_items(conn, rows).await? {
+        if let Some(page) = pages.get_mut(&order.user_id) {
+            page.0.push(order);
+        }
+    }
+    Ok(pages)
+}
+
 /// The outcome of a status change.
 #[derive(Debug)]
 pub struct Transition {

@@ -34,6 +34,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(orders::list_orders, orders::place_order))
         .routes(routes!(orders::lookup_orders))
+        .routes(routes!(orders::orders_by_users))
         .routes(routes!(orders::get_order))
         .routes(routes!(orders::order_history))
         .routes(routes!(orders::cancel_order))

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::api::{
     ChangeStatus, IDEMPOTENCY_KEY_HEADER, LookupOrders, OrderCursor, OrderDto, OrderEdge, OrderList, OrderPage,
-    OrderQuery, OrderStatus, PlaceOrder, StatusChangeDto,
+    OrderQuery, OrderStatus, OrdersByUsers, PlaceOrder, StatusChangeDto, UserOrderPage, UserOrderPages,
 };
 use crate::db::orders::{self as db, ListFilter};
 use crate::domain::{IdempotencyKey, NewOrder};
@@ -25,6 +25,8 @@ use crate::{lifecycle, placement};
 
 /// Most ids one lookup may ask for.
 const MAX_LOOKUP: usize = 1000;
+/// Most buyers one `by-users` call may ask for (a GraphQL batch of `User.orders`).
+const MAX_USERS_PER_BATCH: usize = 100;
 
 /// The acting user, as the subgraph passes it.
 #[derive(IntoParams)]
@@ -106,6 +108,49 @@ pub async fn list_orders(
     orders.truncate(page_size.get() as usize);
     let items = orders.into_iter().map(|order| OrderEdge { cursor: OrderCursor::of(&order).encode(), order }).collect();
     Ok(Json(OrderPage { items, has_more, total_count }))
+}
+
+/// One page of orders per buyer, newest first, from one query (for batched `User.orders`). A customer actor
+/// gets pages only for themself; other buyers' pages are empty, as `GET /v1/orders` answers them.
+#[utoipa::path(post, path = "/v1/orders/by-users", tag = "orders", request_body = OrdersByUsers, params(ActorParams),
+    responses(
+        (status = 200, body = UserOrderPages),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "no buyers or more than 100, bad limit or cursor", body = Problem, content_type = "application/problem+json")
+    ))]
+#[tracing::instrument(skip_all, fields(users = input.user_ids.len()))]
+pub async fn orders_by_users(
+    State(state): State<AppState>,
+    ActorHeaders(actor): ActorHeaders,
+    ApiJson(input): ApiJson<OrdersByUsers>,
+) -> Result<Json<UserOrderPages>, AppError> {
+    if input.user_ids.is_empty() || input.user_ids.len() > MAX_USERS_PER_BATCH {
+        return Err(AppError::invalid("user_ids", format!("1 to {MAX_USERS_PER_BATCH} buyers per call")));
+    }
+    let page_size = PageSize::new(input.limit, "limit")?;
+    let after = input.after.as_deref().map(|c| OrderCursor::decode(c, "after")).transpose()?;
+    let visible: Vec<Uuid> = match owner_scope(actor) {
+        Some(me) => input.user_ids.iter().copied().filter(|id| *id == me).collect(),
+        None => input.user_ids.clone(),
+    };
+    let found = if visible.is_empty() {
+        Default::default()
+    } else {
+        db::pages_by_users(&mut *state.conn().await?, &visible, input.status, after, page_size.limit_plus_one()).await?
+    };
+    let pages = input
+        .user_ids
+        .iter()
+        .map(|user_id| {
+            let (mut orders, total_count) = found.get(user_id).cloned().unwrap_or_default();
+            let has_more = orders.len() > page_size.get() as usize;
+            orders.truncate(page_size.get() as usize);
+            let items =
+                orders.into_iter().map(|order| OrderEdge { cursor: OrderCursor::of(&order).encode(), order }).collect();
+            UserOrderPage { user_id: *user_id, page: OrderPage { items, has_more, total_count } }
+        })
+        .collect();
+    Ok(Json(UserOrderPages { pages }))
 }
 
 /// The orders with the given ids (for batched entity resolution); unknown ones, and for a customer other

@@ -63,3 +63,66 @@ async fn pages_walk_every_order_once_newest_first() {
     let (status, _) = app.call(Method::GET, "/v1/orders?status=PLACING", Some(ann), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "PLACING is not a status clients can ask for");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_by_users_walk_each_buyer_with_one_call() {
+    let app = TestApp::spawn().await;
+    let product = app.create_product("L-3", 100, 100).await;
+    let (ann, bob, cy) = (customer(), customer(), customer());
+    let mut anns = Vec::new();
+    for _ in 0..3 {
+        anns.push(app.placed(ann, &[(&product, 1)]).await["id"].clone());
+    }
+    app.placed(bob, &[(&product, 1)]).await;
+    anns.reverse();
+    let boss = admin();
+    let ids = json!([ann.id, bob.id, cy.id, ann.id]);
+
+    let (status, body) =
+        app.call(Method::POST, "/v1/orders/by-users", Some(boss), Some(json!({ "user_ids": ids, "limit": 2 }))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let pages = body["pages"].as_array().expect("pages");
+    let summary: Vec<_> = pages
+        .iter()
+        .map(|p| {
+            (p["user_id"].clone(), p["items"].as_array().map(Vec::len), p["has_more"].clone(), p["total_count"].clone())
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (json!(ann.id), Some(2), json!(true), json!(3)),
+            (json!(bob.id), Some(1), json!(false), json!(1)),
+            (json!(cy.id), Some(0), json!(false), json!(0)),
+            (json!(ann.id), Some(2), json!(true), json!(3)),
+        ],
+        "a page per requested buyer, in request order"
+    );
+    let after = pages[0]["items"][1]["cursor"].as_str().expect("cursor");
+    let (_, next) = app
+        .call(
+            Method::POST,
+            "/v1/orders/by-users",
+            Some(boss),
+            Some(json!({ "user_ids": [ann.id], "limit": 2, "after": after })),
+        )
+        .await;
+    let rest: Vec<_> =
+        next["pages"][0]["items"].as_array().expect("items").iter().map(|e| e["order"]["id"].clone()).collect();
+    assert_eq!(rest, vec![anns[2].clone()]);
+    assert_eq!(next["pages"][0]["total_count"], json!(3), "the count ignores the cursor, as GET /v1/orders does");
+
+    // A customer gets only their own page; others come back empty.
+    let (_, mine) =
+        app.call(Method::POST, "/v1/orders/by-users", Some(bob), Some(json!({ "user_ids": [ann.id, bob.id] }))).await;
+    assert_eq!(mine["pages"][0]["total_count"], json!(0));
+    assert_eq!(mine["pages"][1]["total_count"], json!(1));
+
+    // At most 100 buyers, at least one, and the usual page-size rule.
+    let many: Vec<_> = (0..101).map(|_| uuid::Uuid::new_v4()).collect();
+    for body in [json!({ "user_ids": many }), json!({ "user_ids": [] }), json!({ "user_ids": [ann.id], "limit": 0 })] {
+        let (status, problem) = app.call(Method::POST, "/v1/orders/by-users", Some(boss), Some(body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert!(["user_ids", "limit"].contains(&problem_field(&problem)), "{problem}");
+    }
+}

@@ -2,6 +2,7 @@
 //! tokens for any user.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::QueryableByName;
@@ -28,6 +29,8 @@ pub struct User {
 
 pub struct TestStack {
     pub product_core: String,
+    /// `METHOD path` of every request order-core has served, oldest first.
+    pub order_core_calls: Arc<Mutex<Vec<String>>>,
     pub subgraph: String,
     pub http: reqwest::Client,
     signer: JwtSigner,
@@ -83,7 +86,15 @@ impl TestStack {
             reservation_ttl: Duration::from_secs(900),
             reconcile_interval: Duration::from_secs(3600),
         };
-        let order_core = spawn_router(order_core::build(&order_config).await.expect("order-core")).await;
+        let order_core_calls = Arc::new(Mutex::new(Vec::new()));
+        let recorded = order_core_calls.clone();
+        let order_router = order_core::build(&order_config).await.expect("order-core").layer(
+            axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| {
+                recorded.lock().expect("lock").push(format!("{} {}", request.method(), request.uri().path()));
+                next.run(request)
+            }),
+        );
+        let order_core = spawn_router(order_router).await;
 
         let (private, public) = generate_key_pair().expect("keys");
         let signer = JwtSigner::from_pem(&private, DEFAULT_ISSUER, ACCESS_TOKEN_TTL).expect("signer");
@@ -96,7 +107,17 @@ impl TestStack {
             keys: keys.clone(),
         };
         let subgraph = spawn_router(order_subgraph::build(&config).await.expect("order-subgraph")).await;
-        Self { product_core, subgraph, http: reqwest::Client::new(), signer, keys, cache, product_db, order_db }
+        Self {
+            product_core,
+            order_core_calls,
+            subgraph,
+            http: reqwest::Client::new(),
+            signer,
+            keys,
+            cache,
+            product_db,
+            order_db,
+        }
     }
 
     /// A new user with `role`, signed in.

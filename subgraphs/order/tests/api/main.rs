@@ -1,5 +1,6 @@
 //! The order subgraph over a real order-core and product-core (each over its own fresh database) and Redis.
 
+mod batching;
 mod federation;
 mod helpers;
 mod lifecycle;
