@@ -82,7 +82,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let env = Env::from_pairs(std::env::vars())?;
             let addr = env.listen_addr(service.env_prefix(), service.default_port())?;
             let router = services::build(service, &vars).await?;
-            quickmart_shared::server::run(service.name(), addr, &service.listen_variable(), router).await?;
+            let limits = services::server_limits(service, &vars)?;
+            quickmart_shared::server::run(service.name(), addr, &service.listen_variable(), router, limits).await?;
             Ok(())
         }
         Command::Migrate { service } => quickmart::migrate::migrate(&Env::from_process()?, service).await,

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use axum::Router;
 use quickmart_shared::config::Env;
-use quickmart_shared::server::StartError;
+use quickmart_shared::server::{ServerLimits, StartError};
 
 /// The supergraph composed by `quickmart compose`, built into the binary so `quickmart up` works anywhere.
 pub const SUPERGRAPH: &str = include_str!("../../schema/supergraph.graphql");
@@ -102,6 +102,17 @@ pub async fn build(service: Service, vars: &HashMap<String, String>) -> Result<R
         Service::OrderSubgraph => order_subgraph::build(&order_subgraph::Config::from_env(&env)?).await,
         Service::Gateway => build_gateway(vars),
     }
+}
+
+/// The connection limits `service` is served under: the `HTTP_*` settings, with the gateway's own body limit.
+pub fn server_limits(service: Service, vars: &HashMap<String, String>) -> Result<ServerLimits, StartError> {
+    let mut limits = ServerLimits::from_env(&Env::from_pairs(vars.clone())?)?;
+    if service == Service::Gateway {
+        let config = quickmart_gateway::GatewayConfig::from_vars(vars.clone())
+            .map_err(|e| StartError::Other(format!("gateway configuration: {e}")))?;
+        limits.max_body_bytes = config.max_body_bytes;
+    }
+    Ok(limits)
 }
 
 fn build_gateway(vars: &HashMap<String, String>) -> Result<Router, StartError> {

@@ -52,13 +52,14 @@ impl Stack {
         let mut tasks = JoinSet::new();
         for service in Service::ALL {
             let router = services::build(service, &vars).await?;
+            let limits = services::server_limits(service, &vars)?;
             let Some(listener) = listeners.remove(&service) else { continue };
             let mut signal = signal.clone();
             tasks.spawn(async move {
                 let stopped = async move {
                     let _ = signal.wait_for(|stop| *stop).await;
                 };
-                (service, serve(listener, router, stopped).await)
+                (service, serve(listener, router, limits, stopped).await)
             });
         }
         Ok(Self { addrs, shutdown, tasks })

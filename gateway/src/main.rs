@@ -42,6 +42,8 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {} (set GATEWAY_LISTEN_ADDR or --listen)", config.listen_addr))?;
     tracing::info!(addr = %config.listen_addr, subgraphs = ?gateway.subgraph_urls(), "gateway listening");
-    server::serve(listener, gateway.router(), server::shutdown_signal()).await?;
+    let mut limits = server::ServerLimits::from_env(&quickmart_shared::config::Env::from_process()?)?;
+    limits.max_body_bytes = config.max_body_bytes;
+    server::serve(listener, gateway.router(), limits, server::shutdown_signal()).await?;
     Ok(())
 }

@@ -56,6 +56,28 @@ pub fn parse_id(id: &async_graphql::ID, field: &str) -> Result<uuid::Uuid, AppEr
     uuid::Uuid::parse_str(id.as_str()).map_err(|_| AppError::invalid(field, "is not a valid id"))
 }
 
+/// Deepest operation a subgraph runs. The gateway admits 12 levels (15 through introspection) and wraps an
+/// entity fetch in `_entities`; anything deeper did not come through the gateway.
+pub const SUBGRAPH_MAX_DEPTH: usize = 20;
+/// Most fields one operation may select at a subgraph (async-graphql counts one per field, once however many
+/// representations an `_entities` batch carries): above the gateway's 5 000 expanded selections.
+pub const SUBGRAPH_MAX_COMPLEXITY: usize = 10_000;
+
+/// The schema builder every subgraph starts from: federation, error codes, and depth and complexity limits as
+/// defence in depth behind the gateway's.
+pub fn subgraph_schema<Q, M, S>(query: Q, mutation: M, subscription: S) -> async_graphql::SchemaBuilder<Q, M, S>
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    Schema::build(query, mutation, subscription)
+        .enable_federation()
+        .extension(ErrorCodes)
+        .limit_depth(SUBGRAPH_MAX_DEPTH)
+        .limit_complexity(SUBGRAPH_MAX_COMPLEXITY)
+}
+
 /// The GraphQL spelling of a field a core names in snake case (`category_id` → `categoryId`), for errors.
 pub fn camel_case(field: &str) -> String {
     let mut out = String::with_capacity(field.len());

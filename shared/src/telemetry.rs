@@ -166,12 +166,12 @@ async fn observe(service: &'static str, mut request: Request, next: Next) -> Res
     // MatchedPath and Method clone without allocating (an Arc and, for standard methods, a tag).
     let route = request.extensions().get::<MatchedPath>().cloned();
     let route_str = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    let method = request.method().clone();
+    let method = method_label(request.method());
     let span = tracing::info_span!(
         "request",
         service,
         request_id = %meta.request_id,
-        method = %method,
+        method,
         route = %route_str,
     );
     // Handlers that forward headers (the gateway) then pass on the id and trace context even when the client
@@ -193,7 +193,7 @@ async fn observe(service: &'static str, mut request: Request, next: Next) -> Res
     let mut response = CURRENT_REQUEST.scope(meta, next.run(request)).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    let (requests, duration) = http_metrics(service, &method, route_str, status);
+    let (requests, duration) = http_metrics(service, method, route_str, status);
     requests.increment(1);
     duration.record(elapsed.as_secs_f64());
     if let Some(value) = request_id {
@@ -211,21 +211,38 @@ async fn observe(service: &'static str, mut request: Request, next: Next) -> Res
     response
 }
 
+/// The `method` label of a request: a standard method's name, `other` for any method a client made up (each
+/// would otherwise create a label set of its own, without bound and without authentication).
+fn method_label(method: &http::Method) -> &'static str {
+    match *method {
+        http::Method::GET => "GET",
+        http::Method::POST => "POST",
+        http::Method::PUT => "PUT",
+        http::Method::PATCH => "PATCH",
+        http::Method::DELETE => "DELETE",
+        http::Method::HEAD => "HEAD",
+        http::Method::OPTIONS => "OPTIONS",
+        http::Method::CONNECT => "CONNECT",
+        http::Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 /// The `http_requests_total` counter and `http_request_duration_seconds` histogram of one label set.
 ///
 /// Registered once per label set and then reused: registering on every request hashed four labels and
 /// allocated a String for each, a measurable share of a gateway request. A service has a handful of label
-/// sets (routes × methods × statuses); past [`MAX_CACHED_LABEL_SETS`] (odd methods a client made up) the
-/// handles are looked up afresh each time rather than cached without bound.
+/// sets (routes × methods × statuses); past [`MAX_CACHED_LABEL_SETS`] the handles are looked up afresh each
+/// time rather than cached without bound.
 fn http_metrics(
     service: &'static str,
-    method: &http::Method,
+    method: &'static str,
     route: &str,
     status: u16,
 ) -> (metrics::Counter, metrics::Histogram) {
     struct Cached {
         service: &'static str,
-        method: http::Method,
+        method: &'static str,
         route: Box<str>,
         status: u16,
         requests: metrics::Counter,
@@ -236,7 +253,7 @@ fn http_metrics(
     let find = |cache: &[Cached]| {
         cache
             .iter()
-            .find(|c| c.status == status && c.service == service && c.method == *method && &*c.route == route)
+            .find(|c| c.status == status && c.service == service && c.method == method && &*c.route == route)
             .map(|c| (c.requests.clone(), c.duration.clone()))
     };
     if let Some(found) = find(&CACHE.read().unwrap_or_else(std::sync::PoisonError::into_inner)) {
@@ -246,7 +263,7 @@ fn http_metrics(
     metrics_handle();
     let labels = [
         ("service", service.to_owned()),
-        ("method", method.to_string()),
+        ("method", method.to_owned()),
         ("route", route.to_owned()),
         ("status", status.to_string()),
     ];
@@ -256,7 +273,7 @@ fn http_metrics(
     if cache.len() < MAX_CACHED_LABEL_SETS && find(&cache).is_none() {
         cache.push(Cached {
             service,
-            method: method.clone(),
+            method,
             route: route.into(),
             status,
             requests: requests.clone(),
@@ -269,6 +286,28 @@ fn http_metrics(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn invented_methods_share_one_metrics_label() {
+        // Row 13 of the hardening issue: every invented method used to create a label set of its own.
+        use tower::ServiceExt;
+        let router = instrument(Router::new().route("/healthz", axum::routing::get(|| async { "ok" })), "method-probe");
+        for i in 0..50 {
+            let request = http::Request::builder()
+                .method(http::Method::from_bytes(format!("QM{i}XYZ").as_bytes()).expect("a method token"))
+                .uri("/healthz")
+                .body(axum::body::Body::empty())
+                .expect("request");
+            router.clone().oneshot(request).await.expect("response");
+        }
+        let rendered = metrics_handle().render();
+        let probe: Vec<&str> = rendered
+            .lines()
+            .filter(|l| l.starts_with("http_requests_total") && l.contains("service=\"method-probe\""))
+            .collect();
+        assert!(probe.iter().all(|l| !l.contains("QM")), "{probe:?}");
+        assert!(probe.iter().any(|l| l.contains("method=\"other\"")), "{probe:?}");
+    }
 
     #[test]
     fn keeps_a_sane_request_id_and_replaces_a_hostile_one() {

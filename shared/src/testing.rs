@@ -56,7 +56,12 @@ impl Drop for TestDatabase {
 pub async fn spawn_router(router: Router) -> String {
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind port 0");
     let addr = listener.local_addr().expect("local address");
-    tokio::spawn(crate::server::serve(listener, router, std::future::pending()));
+    tokio::spawn(crate::server::serve(
+        listener,
+        router,
+        crate::server::ServerLimits::default(),
+        std::future::pending(),
+    ));
     format!("http://{addr}")
 }
 

@@ -1,12 +1,10 @@
-//! The user-core binary: configuration from the environment, then serve until SIGTERM.
-
-use quickmart_shared::config::Env;
-use quickmart_shared::server::{StartError, run};
+//! Runs the user-core alone (`quickmart up` runs it with the others).
 
 #[tokio::main]
-async fn main() -> Result<(), StartError> {
-    quickmart_shared::telemetry::init();
-    let config = user_core::Config::from_env(&Env::from_process()?)?;
-    let router = user_core::build(&config).await?;
-    run(user_core::SERVICE, config.listen_addr, user_core::LISTEN_VARIABLE, router).await
+async fn main() -> std::process::ExitCode {
+    quickmart_shared::server::main(user_core::SERVICE, user_core::LISTEN_VARIABLE, async |env| {
+        let config = user_core::Config::from_env(&env)?;
+        Ok((config.listen_addr, user_core::build(&config).await?))
+    })
+    .await
 }

@@ -98,3 +98,26 @@ fn encode(text: &str) -> String {
         .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
         .collect()
 }
+
+#[tokio::test]
+async fn a_connection_that_stops_halfway_through_its_headers_is_closed() {
+    // Row 7 of the hardening issue: plain `axum::serve` held such a connection open indefinitely.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let gateway = quickmart_gateway::Gateway::from_supergraph_sdl(
+        crate::harness::SUPERGRAPH,
+        quickmart_gateway::GatewayConfig::default(),
+    )
+    .expect("gateway");
+    let limits = quickmart_shared::server::ServerLimits {
+        header_read_timeout: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(quickmart_shared::server::serve(listener, gateway.router(), limits, std::future::pending()));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(b"POST /graphql HTTP/1.1\r\nHost: quickmart\r\nContent-Ty").await.expect("write");
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "the gateway kept a half-sent request open");
+}

@@ -3,7 +3,7 @@
 use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
 use order_core::api::{OrderQuery, PlaceOrder, PlaceOrderItem};
 use quickmart_shared::AppError;
-use quickmart_shared::graphql::{AdminOnly, ErrorCodes, SignedIn, camel_case, parse_id, request_context};
+use quickmart_shared::graphql::{AdminOnly, SignedIn, camel_case, parse_id, request_context};
 use quickmart_shared::pagination::PageSize;
 
 use crate::types::{
@@ -15,7 +15,7 @@ pub type OrderSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema (no data attached: per-request data comes with each request).
 pub fn build_schema() -> OrderSchema {
-    Schema::build(Query, Mutation, EmptySubscription).extension(ErrorCodes).enable_federation().finish()
+    quickmart_shared::graphql::subgraph_schema(Query, Mutation, EmptySubscription).finish()
 }
 
 /// Root queries.

@@ -3,7 +3,7 @@
 use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
 use product_core::api::{CreateCategory, CreateProduct, ProductQuery, UpdateProduct};
 use quickmart_shared::AppError;
-use quickmart_shared::graphql::{AdminOnly, ErrorCodes, PageInfo, camel_case, parse_id, request_context};
+use quickmart_shared::graphql::{AdminOnly, PageInfo, camel_case, parse_id, request_context};
 use quickmart_shared::pagination::PageSize;
 
 use crate::types::{
@@ -16,7 +16,7 @@ pub type ProductSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema (no data attached: per-request data comes with each request).
 pub fn build_schema() -> ProductSchema {
-    Schema::build(Query, Mutation, EmptySubscription).extension(ErrorCodes).enable_federation().finish()
+    quickmart_shared::graphql::subgraph_schema(Query, Mutation, EmptySubscription).finish()
 }
 
 /// Root queries.

@@ -19,7 +19,7 @@ use quickmart_shared::auth::{JwtSigner, KeyMaterial};
 use quickmart_shared::cache::{Cache, CacheSettings};
 use quickmart_shared::client::InternalClient;
 use quickmart_shared::config::{ConfigError, Env};
-use quickmart_shared::graphql::{ErrorCodes, PerRequest, RequestContext, subgraph_routes};
+use quickmart_shared::graphql::{PerRequest, RequestContext, subgraph_routes};
 use quickmart_shared::server::StartError;
 use quickmart_shared::{health, telemetry};
 use secrecy::SecretString;
@@ -81,7 +81,7 @@ pub(crate) struct Services {
 
 /// The schema with its process-wide services (none when only the SDL is wanted).
 fn schema(services: Option<Arc<Services>>) -> UserSchema {
-    let builder = Schema::build(Query, Mutation, EmptySubscription).enable_federation().extension(ErrorCodes);
+    let builder = quickmart_shared::graphql::subgraph_schema(Query, Mutation, EmptySubscription);
     match services {
         Some(services) => builder.data(services).finish(),
         None => builder.finish(),

@@ -5,6 +5,7 @@ mod attacks;
 mod auth_flow;
 mod authorization;
 mod helpers;
+mod limits;
 mod rotation;
 mod schema;
 mod secrets;
