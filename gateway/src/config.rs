@@ -2,7 +2,13 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use ipnet::IpNet;
+use quickmart_shared::auth::{JwtVerifier, KeyMaterial};
+use quickmart_shared::config::Env;
+use secrecy::SecretString;
 
 use crate::error::GatewayError;
 use crate::limits::OperationLimits;
@@ -33,6 +39,14 @@ pub struct GatewayConfig {
     /// Subgraph URL overrides by `join__Graph` value, uppercased
     /// (`GATEWAY_SUBGRAPH_<NAME>_URL`).
     pub subgraph_urls: HashMap<String, String>,
+    /// Proxies whose `X-Forwarded-For` entries are believed (`GATEWAY_TRUSTED_PROXIES`, comma-separated CIDRs
+    /// or addresses; empty: the TCP peer is the client).
+    pub trusted_proxies: Vec<IpNet>,
+    /// Sent to subgraphs with the client address, so they believe it (`INTERNAL_API_TOKEN`).
+    pub internal_token: Option<SecretString>,
+    /// Verifies tokens on operations the gateway answers without a subgraph (`JWT_PUBLIC_KEYS`, `JWT_ISSUER`);
+    /// `None` checks nothing.
+    pub jwt_verifier: Option<Arc<JwtVerifier>>,
 }
 
 impl Default for GatewayConfig {
@@ -47,6 +61,9 @@ impl Default for GatewayConfig {
             plan_cache_max_document_bytes: 64 * 1024,
             pool_idle_per_host: 256,
             subgraph_urls: HashMap::new(),
+            trusted_proxies: Vec::new(),
+            internal_token: None,
+            jwt_verifier: None,
         }
     }
 }
@@ -61,6 +78,13 @@ impl GatewayConfig {
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, GatewayError> {
         let vars: HashMap<String, String> = vars.into_iter().collect();
         let mut config = Self::default();
+        // The settings every service shares come through the shared reader, with its production rules.
+        let env = Env::from_pairs(vars.clone())?;
+        config.internal_token = Some(env.internal_token()?);
+        config.jwt_verifier = Some(Arc::new(KeyMaterial::from_env(&env)?.verifier()?));
+        if let Some(v) = vars.get("GATEWAY_TRUSTED_PROXIES") {
+            config.trusted_proxies = parse_networks(v)?;
+        }
         if let Some(v) = vars.get("GATEWAY_LISTEN_ADDR") {
             config.listen_addr = parse("GATEWAY_LISTEN_ADDR", v)?;
         }
@@ -114,6 +138,23 @@ impl GatewayConfig {
     pub fn subgraph_url(&self, graph_id: &str) -> Option<String> {
         self.subgraph_urls.get(&graph_id.to_uppercase()).cloned()
     }
+}
+
+/// `10.0.0.0/8, 192.168.1.7`: networks, or single addresses as /32 (/128).
+fn parse_networks(value: &str) -> Result<Vec<IpNet>, GatewayError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            v.parse::<IpNet>().or_else(|_| v.parse::<std::net::IpAddr>().map(IpNet::from)).map_err(|_| {
+                GatewayError::Config {
+                    name: "GATEWAY_TRUSTED_PROXIES",
+                    reason: format!("{v:?} is not a CIDR or address"),
+                }
+            })
+        })
+        .collect()
 }
 
 fn parse<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T, GatewayError>

@@ -23,6 +23,12 @@ pub enum GatewayError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A shared setting (internal token, JWT keys) is missing or malformed.
+    #[error(transparent)]
+    Settings(#[from] quickmart_shared::config::ConfigError),
+    /// The JWT public keys do not parse.
+    #[error(transparent)]
+    Keys(#[from] quickmart_shared::auth::KeyError),
     /// The HTTP client for subgraphs could not be built.
     #[error("could not build the subgraph HTTP client: {0}")]
     HttpClient(String),

@@ -228,6 +228,17 @@ impl Gateway {
             Ok(prepared) => prepared,
             Err(errors) => return GatewayResponse::request_error(StatusCode::BAD_REQUEST, &errors),
         };
+        // A subgraph verifies the token of every operation it serves; an operation no subgraph serves
+        // (`__typename`, introspection) is verified here, so a bad token is refused whatever is asked.
+        if prepared.plan.is_none()
+            && let Some(verifier) = &self.inner.config.jwt_verifier
+            && let Err(error) = verifier.authenticate(forwarded)
+        {
+            return GatewayResponse::request_error(
+                StatusCode::OK,
+                &[GraphQLError::with_code(error.public_message(), error.code().as_str())],
+            );
+        }
         if transport == Transport::Get && prepared.kind != OperationKind::Query {
             return GatewayResponse::request_error(
                 StatusCode::METHOD_NOT_ALLOWED,

@@ -11,6 +11,7 @@ use axum::Router;
 use axum::extract::{ConnectInfo, State};
 use axum::routing::post;
 use http::{Extensions, HeaderMap};
+use secrecy::SecretString;
 
 use crate::auth::{Actor, Caller, JwtVerifier};
 use crate::client::CallContext;
@@ -24,7 +25,8 @@ pub struct RequestContext {
     pub caller: Caller,
     /// The request id and trace context.
     pub meta: RequestMeta,
-    /// The end client's address: the last `x-forwarded-for` entry (appended by the gateway), else the peer.
+    /// The end client's address: what the gateway derived (`x-quickmart-client-ip`, believed only with the
+    /// internal token), else the TCP peer. `X-Forwarded-For` is never read: any client can write it.
     pub client_ip: Option<String>,
 }
 
@@ -227,6 +229,7 @@ pub type PerRequest = Arc<dyn Fn(async_graphql::Request, &RequestContext) -> asy
 struct SubgraphState<Q, M, S> {
     schema: Schema<Q, M, S>,
     verifier: Arc<JwtVerifier>,
+    internal_token: SecretString,
     per_request: PerRequest,
     parsed: Arc<ParsedQueries>,
 }
@@ -236,6 +239,7 @@ impl<Q, M, S> Clone for SubgraphState<Q, M, S> {
         Self {
             schema: self.schema.clone(),
             verifier: Arc::clone(&self.verifier),
+            internal_token: self.internal_token.clone(),
             per_request: Arc::clone(&self.per_request),
             parsed: Arc::clone(&self.parsed),
         }
@@ -279,7 +283,13 @@ impl ParsedQueries {
 
 /// The `POST /graphql` route of a subgraph: authenticates the caller (an invalid token is `UNAUTHENTICATED`
 /// even on public fields), builds the [`RequestContext`], lets `per_request` add its data, and executes.
-pub fn subgraph_routes<Q, M, S>(schema: Schema<Q, M, S>, verifier: Arc<JwtVerifier>, per_request: PerRequest) -> Router
+/// `internal_token` is what the gateway presents with the client address it derived.
+pub fn subgraph_routes<Q, M, S>(
+    schema: Schema<Q, M, S>,
+    verifier: Arc<JwtVerifier>,
+    internal_token: SecretString,
+    per_request: PerRequest,
+) -> Router
 where
     Q: ObjectType + 'static,
     M: ObjectType + 'static,
@@ -289,9 +299,19 @@ where
     Router::new().route("/graphql", post(execute::<Q, M, S>)).with_state(SubgraphState {
         schema,
         verifier,
+        internal_token,
         per_request,
         parsed,
     })
+}
+
+/// The client address the gateway derived, when the request carries it with the internal token.
+fn gateway_client_ip(headers: &HeaderMap, internal_token: &SecretString) -> Option<std::net::IpAddr> {
+    let presented = headers.get(crate::internal::INTERNAL_TOKEN_HEADER)?;
+    if !crate::internal::token_matches(presented.as_bytes(), internal_token) {
+        return None;
+    }
+    headers.get(crate::internal::CLIENT_IP_HEADER)?.to_str().ok()?.trim().parse().ok()
 }
 
 async fn execute<Q, M, S>(
@@ -310,15 +330,37 @@ where
         Err(error) => return error_response(&error).into(),
     };
     let meta = extensions.get::<RequestMeta>().cloned().unwrap_or_else(|| RequestMeta::from_headers(&headers));
-    let client_ip = headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
-        .map(|ip| ip.trim().to_owned())
-        .filter(|ip| !ip.is_empty())
-        .or_else(|| extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()));
+    let client_ip = gateway_client_ip(&headers, &state.internal_token)
+        .or_else(|| extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+        .map(|ip| ip.to_string());
     let context = RequestContext { caller, meta, client_ip };
     let mut request = (state.per_request)(request.into_inner(), &context).data(context);
     state.parsed.attach(&mut request);
     state.schema.execute(request).await.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_address_is_believed_only_from_the_gateway() {
+        let token = SecretString::from("internal");
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, http::HeaderValue::from_static(value));
+            }
+            map
+        };
+        let from_gateway = headers(&[("x-internal-token", "internal"), ("x-quickmart-client-ip", "203.0.113.9")]);
+        assert_eq!(gateway_client_ip(&from_gateway, &token), "203.0.113.9".parse().ok());
+        let forged = headers(&[("x-internal-token", "guess"), ("x-quickmart-client-ip", "203.0.113.9")]);
+        assert_eq!(gateway_client_ip(&forged, &token), None);
+        // Row 10 of the hardening issue: `X-Forwarded-For` used to be believed from anyone.
+        let forwarded = headers(&[("x-forwarded-for", "203.0.113.9")]);
+        assert_eq!(gateway_client_ip(&forwarded, &token), None);
+        let garbage = headers(&[("x-internal-token", "internal"), ("x-quickmart-client-ip", "not-an-ip")]);
+        assert_eq!(gateway_client_ip(&garbage, &token), None);
+    }
 }

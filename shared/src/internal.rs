@@ -18,6 +18,8 @@ pub const INTERNAL_TOKEN_HEADER: &str = "x-internal-token";
 pub const ACTOR_ID_HEADER: &str = "x-actor-id";
 /// Header carrying the acting user's role.
 pub const ACTOR_ROLE_HEADER: &str = "x-actor-role";
+/// Header carrying the end client's address, as the gateway derived it; believed only with the internal token.
+pub const CLIENT_IP_HEADER: &str = "x-quickmart-client-ip";
 
 /// Requires `x-internal-token` on every route of `router` (add health, metrics and docs after this).
 pub fn require_internal_token(router: Router, token: SecretString) -> Router {
@@ -26,9 +28,7 @@ pub fn require_internal_token(router: Router, token: SecretString) -> Router {
         async move {
             let presented = request.headers().get(INTERNAL_TOKEN_HEADER).map(|v| v.as_bytes());
             match presented {
-                Some(presented) if constant_time_eq(presented, token.expose_secret().as_bytes()) => {
-                    next.run(request).await
-                }
+                Some(presented) if token_matches(presented, &token) => next.run(request).await,
                 Some(_) => AppError::Unauthenticated("the internal token is wrong".to_owned()).into_response(),
                 None => AppError::Unauthenticated(format!("the `{INTERNAL_TOKEN_HEADER}` header is required"))
                     .into_response(),
@@ -37,8 +37,9 @@ pub fn require_internal_token(router: Router, token: SecretString) -> Router {
     }))
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Whether `presented` is the internal token, compared in constant time.
+pub fn token_matches(presented: &[u8], token: &SecretString) -> bool {
+    subtle::ConstantTimeEq::ct_eq(presented, token.expose_secret().as_bytes()).into()
 }
 
 /// The acting user a subgraph passed along, if any; malformed headers are a 400.

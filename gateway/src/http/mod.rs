@@ -33,12 +33,20 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 /// request's own header map rather than from a cloned copy of it.
 pub struct Forwarded(pub HeaderMap);
 
-impl<S: Send + Sync> FromRequestParts<S> for Forwarded {
+impl FromRequestParts<Gateway> for Forwarded {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let ClientAddr(client) = ClientAddr::from_request_parts(parts, state).await?;
-        Ok(Self(headers::forwarded(&parts.headers, client)))
+    async fn from_request_parts(parts: &mut Parts, gateway: &Gateway) -> Result<Self, Self::Rejection> {
+        let ClientAddr(client) = ClientAddr::from_request_parts(parts, gateway).await?;
+        Ok(Self(gateway.forwarded_headers(&parts.headers, client)))
+    }
+}
+
+impl Gateway {
+    /// The headers subgraphs receive for a request with these headers from `client`.
+    fn forwarded_headers(&self, incoming: &HeaderMap, client: Option<SocketAddr>) -> HeaderMap {
+        let config = self.config();
+        headers::forwarded(incoming, client, &config.trusted_proxies, config.internal_token.as_ref())
     }
 }
 
@@ -54,11 +62,41 @@ impl Gateway {
     }
 }
 
+/// Whether a POST declares a JSON body. Anything else (`text/plain`, a form, no type at all) is refused
+/// before the body is read: those are what a browser sends cross-site without a CORS preflight, so a page on
+/// any origin could otherwise make its visitors run mutations (the CSRF prevention of Apollo Router and Hive
+/// Router).
+pub struct JsonBody(bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for JsonBody {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let essence = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::trim);
+        Ok(Self(essence.is_some_and(|media| {
+            media.eq_ignore_ascii_case("application/json")
+                || media.eq_ignore_ascii_case("application/graphql-response+json")
+        })))
+    }
+}
+
 async fn post_graphql(
     State(gateway): State<Gateway>,
+    JsonBody(json): JsonBody,
     Forwarded(forwarded): Forwarded,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    if !json {
+        return json_response(GatewayResponse::request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &[GraphQLError::with_code("POST bodies must be `Content-Type: application/json`", codes::BAD_REQUEST)],
+        ));
+    }
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -105,7 +143,7 @@ async fn get_graphql(
         },
     };
     let request = GraphQLRequest { query, operation_name: param("operationName"), variables, extensions: None };
-    let forwarded = headers::forwarded(&headers, client);
+    let forwarded = gateway.forwarded_headers(&headers, client);
     json_response(gateway.execute(request, Transport::Get, &forwarded).await)
 }
 

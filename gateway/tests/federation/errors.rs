@@ -155,9 +155,13 @@ async fn entity_errors_reach_the_client() {
 
 #[tokio::test]
 async fn a_subgraph_slower_than_the_timeout_nulls_only_its_fields() {
-    let timeout = GatewayConfig::from_vars([("GATEWAY_SUBGRAPH_TIMEOUT_MS".to_owned(), "200".to_owned())])
-        .expect("config")
-        .subgraph_timeout;
+    let state_dir = std::env::temp_dir().join(format!("quickmart-gateway-test-{}", std::process::id()));
+    let timeout = GatewayConfig::from_vars([
+        ("GATEWAY_SUBGRAPH_TIMEOUT_MS".to_owned(), "200".to_owned()),
+        ("QUICKMART_STATE_DIR".to_owned(), state_dir.display().to_string()),
+    ])
+    .expect("config")
+    .subgraph_timeout;
     let slow = [("users", Duration::from_secs(3))];
     let graph =
         TestGraph::start_faulty(|c| c.subgraph_timeout = timeout, Faults { slow: &slow, ..Faults::default() }).await;

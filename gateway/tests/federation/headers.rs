@@ -24,7 +24,14 @@ fn received(headers: &HeaderMap) -> BTreeMap<String, String> {
 
 #[tokio::test]
 async fn subgraphs_receive_the_allowed_headers_only() {
-    let graph = TestGraph::start().await;
+    let graph = TestGraph::start_with(
+        |c| {
+            c.internal_token = Some("test-internal-token".into());
+            c.trusted_proxies = vec!["127.0.0.1/32".parse().expect("cidr")];
+        },
+        &[],
+    )
+    .await;
     let response = graph
         .client()
         .post(&graph.url)
@@ -44,7 +51,8 @@ async fn subgraphs_receive_the_allowed_headers_only() {
     assert_eq!(response.status(), 200);
     let requests = graph.take_received_headers("users");
     assert_eq!(requests.len(), 1);
-    // The client's address (loopback here) is appended to the chain it sent.
+    // The peer (loopback) is a trusted proxy here, so the entry it appended names the client; the chain itself
+    // never reaches a subgraph, only the address derived from it, with the internal token that vouches for it.
     assert_json_snapshot!(received(&requests[0]), @r#"
         {
           "accept": "application/json",
@@ -53,10 +61,33 @@ async fn subgraphs_receive_the_allowed_headers_only() {
           "content-type": "application/json",
           "host": "[port varies]",
           "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-          "x-forwarded-for": "203.0.113.7, 127.0.0.1",
+          "x-internal-token": "test-internal-token",
+          "x-quickmart-client-ip": "203.0.113.7",
           "x-request-id": "req-42"
         }
     "#);
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_the_client_is_the_tcp_peer() {
+    // Row 9 of the hardening issue, in part: a client must not choose its own rate-limit bucket.
+    let graph = TestGraph::start_with(|c| c.internal_token = Some("test-internal-token".into()), &[]).await;
+    let response = graph
+        .client()
+        .post(&graph.url)
+        .header("content-type", "application/json")
+        .header("x-forwarded-for", "203.0.113.7")
+        .header("x-quickmart-client-ip", "198.51.100.1")
+        .header("x-internal-token", "guessed")
+        .body(r#"{"query":"{ me { name } }"}"#)
+        .send()
+        .await
+        .expect("gateway answers");
+    assert_eq!(response.status(), 200);
+    let requests = graph.take_received_headers("users");
+    assert_eq!(requests[0].get("x-quickmart-client-ip").map(|v| v.as_bytes()), Some(&b"127.0.0.1"[..]));
+    assert_eq!(requests[0].get("x-internal-token").map(|v| v.as_bytes()), Some(&b"test-internal-token"[..]));
+    assert!(requests[0].get("x-forwarded-for").is_none());
 }
 
 #[tokio::test]

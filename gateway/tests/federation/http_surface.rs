@@ -121,3 +121,63 @@ async fn a_connection_that_stops_halfway_through_its_headers_is_closed() {
     let closed = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut rest)).await;
     assert!(closed.is_ok(), "the gateway kept a half-sent request open");
 }
+
+#[tokio::test]
+async fn posts_that_are_not_json_are_refused_before_anything_runs() {
+    // Row 15 of the hardening issue: a `text/plain` POST is a CORS "simple" request any page can make.
+    let graph = TestGraph::start().await;
+    let mutation = r#"{"query":"mutation { createUser(name: \"csrf\") { name } }"}"#;
+    for content_type in
+        [Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("multipart/form-data"), None]
+    {
+        let mut request = graph.client().post(&graph.url).body(mutation);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.send().await.expect("gateway answers");
+        assert_eq!(response.status(), 415, "{content_type:?}");
+    }
+    assert!(graph.take_hits().is_empty(), "nothing reached a subgraph");
+    for content_type in ["application/json; charset=utf-8", "application/graphql-response+json"] {
+        let response = graph
+            .client()
+            .post(&graph.url)
+            .header("content-type", content_type)
+            .body(mutation)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(response.status(), 200, "{content_type}");
+    }
+}
+
+#[tokio::test]
+async fn operations_the_gateway_answers_itself_still_refuse_a_bad_token() {
+    // Row 16 of the hardening issue: `{ __typename }` never reached a subgraph, so no token was checked.
+    let (private, public) = quickmart_shared::auth::generate_key_pair().expect("keys");
+    let verifier = quickmart_shared::auth::JwtVerifier::from_pems(&public, "quickmart").expect("verifier");
+    let graph = TestGraph::start_with(|c| c.jwt_verifier = Some(std::sync::Arc::new(verifier)), &[]).await;
+    let signer = quickmart_shared::auth::JwtSigner::from_pem(&private, "quickmart", std::time::Duration::from_secs(60))
+        .expect("signer");
+    let good = signer
+        .sign(quickmart_shared::auth::Actor { id: uuid::Uuid::now_v7(), role: quickmart_shared::auth::Role::Customer })
+        .expect("token");
+    let ask = |query: &'static str, token: Option<String>| {
+        let mut request = graph.client().post(&graph.url).header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", token);
+        }
+        let body = json!({ "query": query }).to_string();
+        async move { request.body(body).send().await.expect("answer").json::<Value>().await.expect("json") }
+    };
+    let refused = ask("{ __typename }", Some("Bearer abc.def.ghi".into())).await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{refused}");
+    assert!(refused.get("data").is_none(), "{refused}");
+    let introspection = ask("{ __schema { queryType { name } } }", Some("Bearer abc.def.ghi".into())).await;
+    assert_eq!(introspection["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{introspection}");
+    assert_eq!(
+        ask("{ __typename }", Some(format!("Bearer {good}"))).await,
+        json!({ "data": { "__typename": "Query" } })
+    );
+    assert_eq!(ask("{ __typename }", None).await, json!({ "data": { "__typename": "Query" } }));
+}

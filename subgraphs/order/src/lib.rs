@@ -66,8 +66,13 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
     let per_request: PerRequest = Arc::new(move |request, context: &RequestContext| {
         request.data(loaders::RequestData::new(core.clone(), context.call_context()))
     });
-    let router = quickmart_shared::graphql::subgraph_routes(build_schema(), verifier, per_request)
-        .merge(quickmart_shared::health::routes(quickmart_shared::health::always_ready()));
+    let router = quickmart_shared::graphql::subgraph_routes(
+        build_schema(),
+        verifier,
+        config.internal_token.clone(),
+        per_request,
+    )
+    .merge(quickmart_shared::health::routes(quickmart_shared::health::always_ready()));
     Ok(quickmart_shared::telemetry::instrument(router, SERVICE))
 }
 

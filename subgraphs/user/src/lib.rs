@@ -108,7 +108,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         let loader = UserLoader::new(Arc::clone(&per_request_services), context.call_context());
         request.data(DataLoader::new(loader, tokio::spawn))
     });
-    let router =
-        subgraph_routes(schema(Some(services)), verifier, per_request).merge(health::routes(health::always_ready()));
+    let router = subgraph_routes(schema(Some(services)), verifier, config.internal_token.clone(), per_request)
+        .merge(health::routes(health::always_ready()));
     Ok(telemetry::instrument(router, SERVICE))
 }

@@ -106,7 +106,9 @@ impl TestApp {
         let mut request = self
             .client
             .post(format!("{}/graphql", self.url))
-            .header("x-forwarded-for", format!("203.0.113.9, {}", self.client_ip))
+            // As the gateway sends it: the derived client address, vouched for by the internal token.
+            .header("x-quickmart-client-ip", &self.client_ip)
+            .header("x-internal-token", TOKEN)
             .json(&json!({"query": query, "variables": variables}));
         if let Some(token) = token {
             request = request.bearer_auth(token);
