@@ -30,14 +30,6 @@ pub mod keys {
     pub fn user(id: Uuid) -> String {
         format!("qm:v1:user:{id}")
     }
-    /// Failed logins for one e-mail address in the current window.
-    pub fn login_failures_by_email(email: &str) -> String {
-        format!("qm:v1:ratelimit:login:email:{}", email.to_lowercase())
-    }
-    /// Failed logins from one client address in the current window.
-    pub fn login_failures_by_ip(ip: &str) -> String {
-        format!("qm:v1:ratelimit:login:ip:{ip}")
-    }
 }
 
 /// Time-to-live of each kind of entry.
@@ -321,6 +313,65 @@ impl Cache {
         }
     }
 
+    /// Paces events on `key`, first come, first served: each caller's turn comes `interval` after the previous
+    /// caller's. `Ok(wait)` is how long to wait for the turn taken; `Err(retry_after)` means the turn would be
+    /// more than `max_wait` away and none was taken. `None` when the cache is unavailable (callers fail open).
+    /// The clock is Redis's, so every replica paces against the same one.
+    pub async fn take_turn(
+        &self,
+        key: &str,
+        interval: Duration,
+        max_wait: Duration,
+    ) -> Option<Result<Duration, Duration>> {
+        let key = &self.key(key);
+        match &self.backend {
+            Backend::Disabled => None,
+            Backend::Memory(map) => {
+                let now = Instant::now();
+                let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                // The entry's expiry is the next free turn: once it has passed, the next caller goes at once.
+                let turn = map.get(key).map_or(now, |(next_free, _)| (*next_free).max(now));
+                let wait = turn - now;
+                if wait > max_wait {
+                    return Some(Err(wait - max_wait));
+                }
+                map.insert(key.to_owned(), (turn + interval, String::new()));
+                Some(Ok(wait))
+            }
+            Backend::Redis(pool) => {
+                const TAKE_TURN: &str = "local t = redis.call('TIME') \
+                    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) \
+                    local turn = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0')) \
+                    local wait = turn - now \
+                    if wait > tonumber(ARGV[2]) then return -(wait - tonumber(ARGV[2])) - 1 end \
+                    redis.call('SET', KEYS[1], turn + tonumber(ARGV[1]), 'PX', wait + tonumber(ARGV[1])) \
+                    return wait";
+                let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+                let result = self
+                    .guarded(async {
+                        let mut conn = pool.get().await?;
+                        let answer: i64 = redis::cmd("EVAL")
+                            .arg(TAKE_TURN)
+                            .arg(1)
+                            .arg(key)
+                            .arg(millis(interval))
+                            .arg(millis(max_wait))
+                            .query_async(&mut *conn)
+                            .await?;
+                        Ok(answer)
+                    })
+                    .await;
+                self.observe_failure("take_turn", result).map(|answer| {
+                    if answer >= 0 {
+                        Ok(Duration::from_millis(answer.unsigned_abs()))
+                    } else {
+                        Err(Duration::from_millis((answer + 1).unsigned_abs()))
+                    }
+                })
+            }
+        }
+    }
+
     /// Runs a Redis call within the timeout, unless a recent failure says to skip it.
     async fn guarded<T>(&self, call: impl Future<Output = Result<T, CacheError>>) -> Result<T, CacheError> {
         if now_ms() < self.skip_until_ms.load(Ordering::Relaxed) {
@@ -394,6 +445,26 @@ mod tests {
         a.set_json("qm:v1:categories", &1, Duration::from_secs(5)).await;
         assert_eq!(a.get_json::<i32>("qm:v1:categories").await, Some(1));
         assert_eq!(b.get_json::<i32>("qm:v1:categories").await, None);
+    }
+
+    #[tokio::test]
+    async fn turns_are_paced_first_come_first_served() {
+        let redis = CacheSettings::isolated("redis://127.0.0.1:6379").connect().expect("the local Redis");
+        for cache in [Cache::in_memory(), redis] {
+            let (interval, max_wait) = (Duration::from_secs(10), Duration::from_secs(25));
+            let key = format!("pace-{}", uuid::Uuid::new_v4());
+            let turns: Vec<_> =
+                futures::future::join_all((0..5).map(|_| cache.take_turn(&key, interval, max_wait))).await;
+            let mut waits: Vec<u64> = turns
+                .iter()
+                .filter_map(|t| t.and_then(Result::ok))
+                .map(|w| (w.as_millis() as u64 + 500) / 1000)
+                .collect();
+            waits.sort_unstable();
+            // Three turns fit within 25 s (now, +10 s, +20 s); the other two are refused without taking one.
+            assert_eq!(waits, vec![0, 10, 20], "{turns:?}");
+            assert_eq!(turns.iter().filter(|t| matches!(t, Some(Err(_)))).count(), 2);
+        }
     }
 
     #[tokio::test]

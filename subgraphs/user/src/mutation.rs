@@ -10,25 +10,31 @@ use user_core::api::{CreateUser, IssuedRefreshToken, PresentRefreshToken, Update
 
 use crate::Services;
 use crate::query::{parse_id, services};
-use crate::rate_limit::LoginLimits;
+use crate::rate_limit::{LoginLimits, reserve_registration};
 use crate::types::{AuthPayload, RegisterInput, UpdateMeInput, User};
+
+/// Longest e-mail address (RFC 5321's path limit); a longer one is refused before anything is counted.
+const MAX_EMAIL_LENGTH: usize = 254;
 
 /// The root mutation of the user subgraph.
 pub struct Mutation;
 
 #[Object]
 impl Mutation {
-    /// Creates a customer account and signs it in.
+    /// Creates a customer account and signs it in. Twenty registrations an hour per client address.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload, AppError> {
-        let (services, call) = (services(ctx)?, request_context(ctx)?.call_context());
+        let (services, context) = (services(ctx)?, request_context(ctx)?);
+        reserve_registration(&services.cache, context.client_ip.as_deref()).await?;
+        let call = context.call_context();
         let body = CreateUser { email: input.email, password: SecretString::from(input.password), name: input.name };
         let user = services.core.create_user(&call, &body).await?;
         let issued = services.core.issue_refresh_token(&call, user.id).await?;
         sign_in(services, issued)
     }
 
-    /// Signs in with e-mail and password. Five failures per e-mail (or thirty per client address) within 15
-    /// minutes make further attempts `RATE_LIMITED` until the window ends.
+    /// Signs in with e-mail and password. Five attempts per e-mail from one client address (twenty from all)
+    /// within 15 minutes, then `RATE_LIMITED` until the window ends; after thirty failures from one address its
+    /// attempts are slowed to one every ten seconds.
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -37,8 +43,14 @@ impl Mutation {
     ) -> Result<AuthPayload, AppError> {
         let (services, context) = (services(ctx)?, request_context(ctx)?);
         let call = context.call_context();
+        if email.chars().count() > MAX_EMAIL_LENGTH {
+            return Err(AppError::invalid("email", format!("must be at most {MAX_EMAIL_LENGTH} characters")));
+        }
         let limits = LoginLimits::new(&services.cache, &email, context.client_ip.as_deref());
-        limits.check().await?;
+        if let Err(refused) = limits.reserve().await {
+            limits.record_failure().await;
+            return Err(refused);
+        }
         let body = VerifyCredentials { email, password: SecretString::from(password) };
         let user = match services.core.verify_credentials(&call, &body).await {
             Ok(user) => user,

@@ -39,8 +39,12 @@ pub(crate) async fn create_user(
     let (Some(email), Some(password), Some(name)) = (email, password, name) else {
         return Err(AppError::Invalid(errors));
     };
-    let hash = state.hasher.hash(&password).await?;
     let mut conn = state.pool.get().await?;
+    // Cheap checks before the costly hash; the unique index still settles a race between two sign-ups.
+    if users::find_by_email(&mut conn, email.as_str()).await?.is_some() {
+        return Err(taken());
+    }
+    let hash = state.hasher.hash(&password).await?;
     let new = NewUser {
         id: Uuid::now_v7(),
         email: email.as_str(),
@@ -48,13 +52,9 @@ pub(crate) async fn create_user(
         password_hash: &hash,
         role: quickmart_shared::auth::Role::Customer.as_str(),
     };
-    let row = users::insert(&mut conn, &new).await.map_err(|error| {
-        if is_unique_violation(&error, EMAIL_UNIQUE) {
-            AppError::conflict("email", "an account with this e-mail address already exists")
-        } else {
-            error.into()
-        }
-    })?;
+    let row = users::insert(&mut conn, &new)
+        .await
+        .map_err(|error| if is_unique_violation(&error, EMAIL_UNIQUE) { taken() } else { error.into() })?;
     tracing::info!(user_id = %row.id, "account created");
     Ok((StatusCode::CREATED, Json(row.to_dto()?)))
 }
@@ -70,9 +70,14 @@ pub(crate) async fn verify_credentials(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<VerifyCredentials>,
 ) -> Result<Json<UserDto>, AppError> {
+    // No account has an address that is not one (too long, control characters): answered without a lookup
+    // or a hash, which tells nothing a caller did not know.
+    let Ok(email) = Email::parse(&body.email) else {
+        return Err(wrong_credentials());
+    };
     let row = {
         let mut conn = state.pool.get().await?;
-        users::find_by_email(&mut conn, &Email::normalize(&body.email)).await?
+        users::find_by_email(&mut conn, email.as_str()).await?
     };
     let hash = row.as_ref().map(|r| r.password_hash.as_str());
     match row.as_ref() {
@@ -83,6 +88,10 @@ pub(crate) async fn verify_credentials(
             Err(wrong_credentials())
         }
     }
+}
+
+fn taken() -> AppError {
+    AppError::conflict("email", "an account with this e-mail address already exists")
 }
 
 fn wrong_credentials() -> AppError {
