@@ -26,12 +26,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| AppError::malformed(None, rejection.body_text()))?;
-        let deserializer = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(deserializer).map(ApiJson).map_err(|error| {
-            let path = error.path().to_string();
-            let field = (path != ".").then_some(path);
-            AppError::Malformed { field, message: format!("invalid JSON body: {}", error.inner()) }
-        })
+        let malformed = |path: String, message: String| {
+            let field = (path != "." && !path.is_empty()).then_some(path);
+            AppError::Malformed { field, message }
+        };
+        // Parsed once to a value, so every string is checked for control characters before any handler sees it.
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|error| malformed(String::new(), format!("invalid JSON body: {error}")))?;
+        if let Some(path) = crate::text::first_refused(&value) {
+            return Err(AppError::invalid(
+                if path.is_empty() { "body".to_owned() } else { path },
+                crate::text::CONTROL_CHARACTERS,
+            ));
+        }
+        serde_path_to_error::deserialize(value)
+            .map(ApiJson)
+            .map_err(|error| malformed(error.path().to_string(), format!("invalid JSON body: {}", error.inner())))
     }
 }
 
@@ -67,6 +77,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            if crate::text::multi_line(&key).is_err() || crate::text::multi_line(&value).is_err() {
+                return Err(AppError::invalid(key.into_owned(), crate::text::CONTROL_CHARACTERS));
+            }
+        }
         let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer).map(ApiQuery).map_err(|error| {
             let path = error.path().to_string();

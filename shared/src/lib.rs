@@ -18,5 +18,6 @@ pub mod server;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod text;
 
 pub use error::{AppError, ErrorCode, FieldError, FieldErrors};

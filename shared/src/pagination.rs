@@ -47,7 +47,10 @@ pub fn decode_cursor<T: DeserializeOwned>(cursor: &str, field: &str) -> Result<T
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        // A forged cursor could carry NUL into a keyset comparison.
+        .filter(|value| crate::text::first_refused(value).is_none())
+        .and_then(|value| serde_json::from_value(value).ok())
         .ok_or_else(|| AppError::invalid(field, "is not a cursor returned by this API"))
 }
 
@@ -61,6 +64,8 @@ mod tests {
         assert_eq!(decode_cursor::<(i64, String)>(&cursor, "after").ok(), Some((42, "abc".to_owned())));
         let error = decode_cursor::<(i64, String)>("not a cursor", "after").expect_err("garbage");
         assert_eq!(error.field_errors()[0].field, "after");
+        let forged = encode_cursor(&(42_i64, "a\u{0}b"));
+        assert!(decode_cursor::<(i64, String)>(&forged, "after").is_err(), "NUL inside a cursor");
     }
 
     #[test]

@@ -50,6 +50,8 @@ impl ShippingAddress {
             let value = value.trim().to_owned();
             if value.is_empty() || value.chars().count() > max {
                 problems.add(format!("{prefix}.{field}"), format!("must hold 1 to {max} characters"));
+            } else if let Err(reason) = quickmart_shared::text::single_line(&value) {
+                problems.add(format!("{prefix}.{field}"), reason);
             }
             value
         };
@@ -60,6 +62,8 @@ impl ShippingAddress {
         let line2 = input.line2.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
         if line2.as_ref().is_some_and(|l| l.chars().count() > 200) {
             problems.add(format!("{prefix}.line2"), "must hold at most 200 characters");
+        } else if let Some(Err(reason)) = line2.as_deref().map(quickmart_shared::text::single_line) {
+            problems.add(format!("{prefix}.line2"), reason);
         }
         let country = input.country.trim().to_ascii_uppercase();
         if !is_country_code(&country) {

@@ -251,3 +251,22 @@ async fn product_core_unreachable_places_nothing() {
     assert_eq!(app.stock_of(&product).await, 10);
     assert!(app.reservations().await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn control_characters_in_an_address_are_bad_input_naming_the_field() {
+    // Row 12 of the hardening issue: a NUL in a shipping address reached PostgreSQL as a 500.
+    let app = TestApp::spawn().await;
+    let product = app.create_product("NUL-1", 100, 10).await;
+    for (line1, field) in [("1 Main\u{0} St", "shipping_address.line1"), ("1 Main\nSt", "shipping_address.line1")] {
+        let address = json!({ "name": "Ann", "line1": line1, "city": "Leeds", "postal_code": "LS1", "country": "GB" });
+        let (status, problem) = app
+            .place_body(
+                customer(),
+                &uuid::Uuid::new_v4().to_string(),
+                json!({ "items": [{ "product_id": product, "quantity": 1 }], "shipping_address": address }),
+            )
+            .await;
+        assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, field), "{problem}");
+    }
+    assert_eq!(app.stock_of(&product).await, 10, "nothing was reserved");
+}

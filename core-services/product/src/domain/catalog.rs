@@ -155,6 +155,8 @@ fn check_name(problems: &mut Problems, field: &str, name: &str, max: usize) {
         problems.add(field, "must not be empty");
     } else if length > max {
         problems.add(field, format!("must be at most {max} characters"));
+    } else if let Err(reason) = quickmart_shared::text::single_line(name) {
+        problems.add(field, reason);
     }
 }
 

@@ -224,3 +224,29 @@ async fn listing_filters_sorts_and_pages() {
     let (status, problem) = app.get(&format!("/v1/products?sort=price_asc&after={cursor}")).await;
     assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "after"));
 }
+
+#[tokio::test]
+async fn control_characters_are_bad_input_naming_the_field_never_a_500() {
+    // Row 12 of the hardening issue: PostgreSQL refuses NUL in text, which surfaced as INTERNAL_SERVER_ERROR.
+    let app = TestApp::spawn().await;
+    let product = |name: &str, description: &str| json!({ "sku": format!("NUL-{}", uuid::Uuid::new_v4().simple()), "name": name, "description": description, "price": 100, "stock": 1 });
+    for (body, field) in [
+        (product("Tea\u{0}", "fine"), "name"),
+        (product("Tea\nPot", "fine"), "name"),
+        (product("Tea", "bad \u{0} byte"), "description"),
+        (product("Tea", "C1 \u{85} too"), "description"),
+    ] {
+        let (status, problem) = app.post("/v1/products", body).await;
+        assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, field), "{problem}");
+        assert_eq!(problem["code"], "BAD_USER_INPUT");
+    }
+    // A multi-line description keeps its TABs and line breaks.
+    let (status, _) = app.post("/v1/products", product("Teapot", "line one\n\tline two\r\n")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, problem) = app.get("/v1/products?search=te%00a").await;
+    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "search"), "{problem}");
+    let forged =
+        quickmart_shared::pagination::encode_cursor(&json!({ "a": { "n": "x\u{0}", "i": uuid::Uuid::nil() } }));
+    let (status, problem) = app.get(&format!("/v1/products?sort=name_asc&after={forged}")).await;
+    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "after"), "{problem}");
+}

@@ -227,3 +227,19 @@ async fn the_api_needs_the_internal_token_but_health_and_docs_do_not() {
     assert!(document["paths"]["/v1/refresh-tokens/rotate"]["post"].is_object());
     assert!(document["components"]["securitySchemes"]["internal_token"].is_object());
 }
+
+#[tokio::test]
+async fn control_characters_are_bad_input_naming_the_field_never_a_500() {
+    // Row 12 of the hardening issue: a NUL in a login e-mail reached PostgreSQL.
+    let core = TestCore::spawn().await;
+    let (status, problem) = status_and_json(
+        core.post("/v1/users/verify-credentials", json!({ "email": "ann\u{0}@example.com", "password": "x" })).await,
+    )
+    .await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("email")), "{problem}");
+    let (status, problem) = status_and_json(
+        core.post("/v1/users", json!({ "email": "bob@example.com", "password": PASSWORD, "name": "Bob\u{7}" })).await,
+    )
+    .await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("name")), "{problem}");
+}
