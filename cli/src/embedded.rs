@@ -50,13 +50,20 @@ impl EmbeddedServers {
         std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
         if as_postgres_user {
             // initdb and pg_ctl refuse to run as root: the cluster belongs to the postgres system user.
-            let status = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&root).status().await?;
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&root)
+                .status()
+                .await?;
             if !status.success() {
                 bail!("could not hand {} to the postgres user", root.display());
             }
         }
         if !data_dir.join("PG_VERSION").exists() {
-            println!("Creating a private PostgreSQL cluster in {}", data_dir.display());
+            println!(
+                "Creating a private PostgreSQL cluster in {}",
+                data_dir.display()
+            );
             let status = postgres_command(&bin.join("initdb"), as_postgres_user)
                 .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "-D"])
                 .arg(&data_dir)
@@ -68,7 +75,10 @@ impl EmbeddedServers {
             }
         }
         let port = free_port()?;
-        let options = format!("-p {port} -c listen_addresses=127.0.0.1 -k {}", root.display());
+        let options = format!(
+            "-p {port} -c listen_addresses=127.0.0.1 -k {}",
+            root.display()
+        );
         let status = postgres_command(&bin.join("pg_ctl"), as_postgres_user)
             .args(["start", "-w", "-t", "30", "-o", &options, "-l"])
             .arg(root.join("postgres.log"))
@@ -78,18 +88,36 @@ impl EmbeddedServers {
             .status()
             .await?;
         if !status.success() {
-            bail!("the private PostgreSQL did not start; see {}", root.join("postgres.log").display());
+            bail!(
+                "the private PostgreSQL did not start; see {}",
+                root.join("postgres.log").display()
+            );
         }
-        self.postgres = Some(PrivatePostgres { pg_ctl: bin.join("pg_ctl"), data_dir, as_postgres_user });
+        self.postgres = Some(PrivatePostgres {
+            pg_ctl: bin.join("pg_ctl"),
+            data_dir,
+            as_postgres_user,
+        });
         Ok(format!("postgres://postgres@127.0.0.1:{port}"))
     }
 
     /// Starts a private `redis-server` on a free port when one is installed; returns its URL.
     pub async fn start_redis(&mut self) -> anyhow::Result<Option<String>> {
-        let Some(binary) = which("redis-server") else { return Ok(None) };
+        let Some(binary) = which("redis-server") else {
+            return Ok(None);
+        };
         let port = free_port()?;
         let child = Command::new(binary)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -113,7 +141,9 @@ pub fn answers(host_port: &str) -> bool {
         .to_socket_addrs()
         .ok()
         .and_then(|mut addrs| addrs.next())
-        .is_some_and(|addr: SocketAddr| TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok())
+        .is_some_and(|addr: SocketAddr| {
+            TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
+        })
 }
 
 fn postgres_command(binary: &Path, as_postgres_user: bool) -> Command {
@@ -136,14 +166,21 @@ fn postgres_bin_dir() -> Option<PathBuf> {
         .filter(|bin| bin.join("initdb").exists())
         .collect();
     versions.sort_by_key(|bin| {
-        bin.parent().and_then(|v| v.file_name()).and_then(|v| v.to_str()).and_then(|v| v.parse::<u32>().ok())
+        bin.parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.parse::<u32>().ok())
     });
     versions.pop()
 }
 
 fn which(binary: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).map(|dir| dir.join(binary)).collect::<Vec<_>>())
+        .map(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(binary))
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default()
         .into_iter()
         .find(|candidate| candidate.is_file())
@@ -161,5 +198,9 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
-    Ok(if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir()?.join(path) })
+    Ok(if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(path)
+    })
 }

@@ -10,7 +10,11 @@ use quickmart_shared::client::InternalClient;
 use quickmart_shared::config::Env;
 
 #[derive(Parser)]
-#[command(name = "quickmart", version, about = "QuickMart: an e-commerce backend (GraphQL federation over REST cores)")]
+#[command(
+    name = "quickmart",
+    version,
+    about = "QuickMart: an e-commerce backend (GraphQL federation over REST cores)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,21 +80,40 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Up { no_seed } => quickmart::up::up(quickmart::up::UpOptions { seed: !no_seed }).await,
+        Command::Up { no_seed } => {
+            quickmart::up::up(quickmart::up::UpOptions { seed: !no_seed }).await
+        }
         Command::Serve { service } => {
             let vars = std::env::vars().collect();
             let env = Env::from_pairs(std::env::vars())?;
             let addr = env.listen_addr(service.env_prefix(), service.default_port())?;
             let router = services::build(service, &vars).await?;
             let limits = services::server_limits(service, &vars)?;
-            quickmart_shared::server::run(service.name(), addr, &service.listen_variable(), router, limits).await?;
+            quickmart_shared::server::run(
+                service.name(),
+                addr,
+                &service.listen_variable(),
+                router,
+                limits,
+            )
+            .await?;
             Ok(())
         }
-        Command::Migrate { service } => quickmart::migrate::migrate(&Env::from_process()?, service).await,
+        Command::Migrate { service } => {
+            quickmart::migrate::migrate(&Env::from_process()?, service).await
+        }
         Command::Seed => {
             let env = Env::from_process()?;
-            let url = env.raw("PRODUCT_CORE_URL").unwrap_or("http://127.0.0.1:8082").to_owned();
-            let client = InternalClient::new("product-core", &url, env.internal_token()?, Duration::from_secs(10))?;
+            let url = env
+                .raw("PRODUCT_CORE_URL")
+                .unwrap_or("http://127.0.0.1:8082")
+                .to_owned();
+            let client = InternalClient::new(
+                "product-core",
+                &url,
+                env.internal_token()?,
+                Duration::from_secs(10),
+            )?;
             let report = quickmart::seed::seed(&client).await?;
             println!(
                 "categories created: {}, products created: {}, already there: {}",

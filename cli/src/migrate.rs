@@ -10,14 +10,32 @@ use crate::services::Service;
 /// Migrates the database of `only`, or of every core.
 pub async fn migrate(env: &Env, only: Option<Service>) -> anyhow::Result<()> {
     let cores = [
-        (Service::UserCore, "USER", "quickmart_user", user_core::MIGRATIONS),
-        (Service::ProductCore, "PRODUCT", "quickmart_product", product_core::MIGRATIONS),
-        (Service::OrderCore, "ORDER", "quickmart_order", order_core::MIGRATIONS),
+        (
+            Service::UserCore,
+            "USER",
+            "quickmart_user",
+            user_core::MIGRATIONS,
+        ),
+        (
+            Service::ProductCore,
+            "PRODUCT",
+            "quickmart_product",
+            product_core::MIGRATIONS,
+        ),
+        (
+            Service::OrderCore,
+            "ORDER",
+            "quickmart_order",
+            order_core::MIGRATIONS,
+        ),
     ];
     if let Some(service) = only
         && !service.is_core()
     {
-        anyhow::bail!("{} has no database; choose user-core, product-core or order-core", service.name());
+        anyhow::bail!(
+            "{} has no database; choose user-core, product-core or order-core",
+            service.name()
+        );
     }
     for (service, prefix, database, migrations) in cores {
         if only.is_some_and(|o| o != service) {

@@ -15,9 +15,21 @@ pub fn default_root() -> PathBuf {
 /// (name, default URL, SDL) of every subgraph.
 fn subgraphs() -> [(&'static str, &'static str, String); 3] {
     [
-        ("user", "http://127.0.0.1:4001/graphql", user_subgraph::schema_sdl()),
-        ("product", "http://127.0.0.1:4002/graphql", product_subgraph::schema_sdl()),
-        ("order", "http://127.0.0.1:4003/graphql", order_subgraph::schema_sdl()),
+        (
+            "user",
+            "http://127.0.0.1:4001/graphql",
+            user_subgraph::schema_sdl(),
+        ),
+        (
+            "product",
+            "http://127.0.0.1:4002/graphql",
+            product_subgraph::schema_sdl(),
+        ),
+        (
+            "order",
+            "http://127.0.0.1:4003/graphql",
+            order_subgraph::schema_sdl(),
+        ),
     ]
 }
 
@@ -25,7 +37,10 @@ fn subgraphs() -> [(&'static str, &'static str, String); 3] {
 /// supergraph's copy under `k8s/base/`.
 pub fn compose(root: &Path, check: bool) -> anyhow::Result<()> {
     let schema_dir = root.join("schema");
-    let scratch = std::env::temp_dir().join(format!("quickmart-compose-{}", uuid::Uuid::new_v4().simple()));
+    let scratch = std::env::temp_dir().join(format!(
+        "quickmart-compose-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     std::fs::create_dir_all(&scratch)?;
     let result = (|| {
         let mut outputs = Vec::new();
@@ -46,7 +61,10 @@ pub fn compose(root: &Path, check: bool) -> anyhow::Result<()> {
 }
 
 fn run_composition(schema_dir: &Path, out: &Path, args: &[String]) -> anyhow::Result<String> {
-    if !schema_dir.join("node_modules/@theguild/federation-composition").exists() {
+    if !schema_dir
+        .join("node_modules/@theguild/federation-composition")
+        .exists()
+    {
         let status = std::process::Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
             .current_dir(schema_dir)
@@ -80,7 +98,10 @@ pub fn openapi(root: &Path, check: bool) -> anyhow::Result<()> {
     ];
     let mut outputs = Vec::new();
     for (name, document) in documents {
-        let json = document.to_pretty_json().context("serialising an OpenAPI document")? + "\n";
+        let json = document
+            .to_pretty_json()
+            .context("serialising an OpenAPI document")?
+            + "\n";
         outputs.push((dir.join(format!("{name}.json")), json));
     }
     write_or_check(&outputs, check, "cargo run -p quickmart -- openapi")
@@ -104,7 +125,10 @@ fn write_or_check(outputs: &[(PathBuf, String)], check: bool, fix: &str) -> anyh
         }
     }
     if !stale.is_empty() {
-        bail!("these files differ from what the code produces: {}; regenerate them with `{fix}`", stale.join(", "));
+        bail!(
+            "these files differ from what the code produces: {}; regenerate them with `{fix}`",
+            stale.join(", ")
+        );
     }
     Ok(())
 }

@@ -97,15 +97,24 @@ pub async fn build(service: Service, vars: &HashMap<String, String>) -> Result<R
         Service::UserCore => user_core::build(&user_core::Config::from_env(&env)?).await,
         Service::ProductCore => product_core::build(&product_core::Config::from_env(&env)?).await,
         Service::OrderCore => order_core::build(&order_core::Config::from_env(&env)?).await,
-        Service::UserSubgraph => user_subgraph::build(&user_subgraph::Config::from_env(&env)?).await,
-        Service::ProductSubgraph => product_subgraph::build(&product_subgraph::Config::from_env(&env)?).await,
-        Service::OrderSubgraph => order_subgraph::build(&order_subgraph::Config::from_env(&env)?).await,
+        Service::UserSubgraph => {
+            user_subgraph::build(&user_subgraph::Config::from_env(&env)?).await
+        }
+        Service::ProductSubgraph => {
+            product_subgraph::build(&product_subgraph::Config::from_env(&env)?).await
+        }
+        Service::OrderSubgraph => {
+            order_subgraph::build(&order_subgraph::Config::from_env(&env)?).await
+        }
         Service::Gateway => build_gateway(vars),
     }
 }
 
 /// The connection limits `service` is served under: the `HTTP_*` settings, with the gateway's own body limit.
-pub fn server_limits(service: Service, vars: &HashMap<String, String>) -> Result<ServerLimits, StartError> {
+pub fn server_limits(
+    service: Service,
+    vars: &HashMap<String, String>,
+) -> Result<ServerLimits, StartError> {
     let mut limits = ServerLimits::from_env(&Env::from_pairs(vars.clone())?)?;
     if service == Service::Gateway {
         let config = quickmart_gateway::GatewayConfig::from_vars(vars.clone())

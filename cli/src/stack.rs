@@ -37,23 +37,39 @@ impl Stack {
         }
         let mut addrs = BTreeMap::new();
         for (service, listener) in &listeners {
-            addrs.insert(*service, listener.local_addr().map_err(quickmart_shared::server::ServeError::Io)?);
+            addrs.insert(
+                *service,
+                listener
+                    .local_addr()
+                    .map_err(quickmart_shared::server::ServeError::Io)?,
+            );
         }
         // In one process the services always talk to each other, whatever URLs the environment names.
         let url = |service: Service| format!("http://{}", addrs[&service]);
         vars.insert("USER_CORE_URL".into(), url(Service::UserCore));
         vars.insert("PRODUCT_CORE_URL".into(), url(Service::ProductCore));
         vars.insert("ORDER_CORE_URL".into(), url(Service::OrderCore));
-        vars.insert("GATEWAY_SUBGRAPH_USER_URL".into(), format!("{}/graphql", url(Service::UserSubgraph)));
-        vars.insert("GATEWAY_SUBGRAPH_PRODUCT_URL".into(), format!("{}/graphql", url(Service::ProductSubgraph)));
-        vars.insert("GATEWAY_SUBGRAPH_ORDER_URL".into(), format!("{}/graphql", url(Service::OrderSubgraph)));
+        vars.insert(
+            "GATEWAY_SUBGRAPH_USER_URL".into(),
+            format!("{}/graphql", url(Service::UserSubgraph)),
+        );
+        vars.insert(
+            "GATEWAY_SUBGRAPH_PRODUCT_URL".into(),
+            format!("{}/graphql", url(Service::ProductSubgraph)),
+        );
+        vars.insert(
+            "GATEWAY_SUBGRAPH_ORDER_URL".into(),
+            format!("{}/graphql", url(Service::OrderSubgraph)),
+        );
 
         let (shutdown, signal) = watch::channel(false);
         let mut tasks = JoinSet::new();
         for service in Service::ALL {
             let router = services::build(service, &vars).await?;
             let limits = services::server_limits(service, &vars)?;
-            let Some(listener) = listeners.remove(&service) else { continue };
+            let Some(listener) = listeners.remove(&service) else {
+                continue;
+            };
             let mut signal = signal.clone();
             tasks.spawn(async move {
                 let stopped = async move {
@@ -62,7 +78,11 @@ impl Stack {
                 (service, serve(listener, router, limits, stopped).await)
             });
         }
-        Ok(Self { addrs, shutdown, tasks })
+        Ok(Self {
+            addrs,
+            shutdown,
+            tasks,
+        })
     }
 
     /// The base URL of a service.
@@ -77,11 +97,19 @@ impl Stack {
         for service in Service::ALL {
             let url = format!("{}/readyz", self.url(service));
             loop {
-                if client.get(&url).send().await.is_ok_and(|r| r.status().is_success()) {
+                if client
+                    .get(&url)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+                {
                     break;
                 }
                 if tokio::time::Instant::now() > deadline {
-                    return Err(StartError::Other(format!("{} did not become ready at {url}", service.name())));
+                    return Err(StartError::Other(format!(
+                        "{} did not become ready at {url}",
+                        service.name()
+                    )));
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }

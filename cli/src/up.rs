@@ -23,10 +23,16 @@ pub struct UpOptions {
 /// Runs every service until Ctrl-C or SIGTERM.
 pub async fn up(options: UpOptions) -> anyhow::Result<()> {
     let mut vars: HashMap<String, String> = std::env::vars().collect();
-    let production = vars.get("QUICKMART_ENV").is_some_and(|v| v.eq_ignore_ascii_case("production"));
+    let production = vars
+        .get("QUICKMART_ENV")
+        .is_some_and(|v| v.eq_ignore_ascii_case("production"));
     let mut embedded = EmbeddedServers::default();
     if !production {
-        let state_dir = PathBuf::from(vars.get("QUICKMART_STATE_DIR").cloned().unwrap_or_else(|| ".quickmart".into()));
+        let state_dir = PathBuf::from(
+            vars.get("QUICKMART_STATE_DIR")
+                .cloned()
+                .unwrap_or_else(|| ".quickmart".into()),
+        );
         prepare_postgres(&mut vars, &mut embedded, &state_dir).await?;
         prepare_redis(&mut vars, &mut embedded).await?;
     }
@@ -39,13 +45,25 @@ async fn run(vars: HashMap<String, String>, options: UpOptions) -> anyhow::Resul
     let mut stack = Stack::start(vars.clone()).await?;
     stack.wait_until_ready(Duration::from_secs(60)).await?;
     if options.seed {
-        let token =
-            SecretString::from(vars.get("INTERNAL_API_TOKEN").cloned().unwrap_or_else(|| DEV_INTERNAL_TOKEN.into()));
-        let client =
-            InternalClient::new("product-core", &stack.url(Service::ProductCore), token, Duration::from_secs(10))?;
-        let report = crate::seed::seed(&client).await.context("seeding the demo catalog")?;
+        let token = SecretString::from(
+            vars.get("INTERNAL_API_TOKEN")
+                .cloned()
+                .unwrap_or_else(|| DEV_INTERNAL_TOKEN.into()),
+        );
+        let client = InternalClient::new(
+            "product-core",
+            &stack.url(Service::ProductCore),
+            token,
+            Duration::from_secs(10),
+        )?;
+        let report = crate::seed::seed(&client)
+            .await
+            .context("seeding the demo catalog")?;
         if report.products_created > 0 {
-            println!("Seeded {} categories and {} products.", report.categories_created, report.products_created);
+            println!(
+                "Seeded {} categories and {} products.",
+                report.categories_created, report.products_created
+            );
         }
     }
     print_banner(&stack, &vars);
@@ -63,15 +81,22 @@ async fn run(vars: HashMap<String, String>, options: UpOptions) -> anyhow::Resul
 }
 
 fn print_banner(stack: &Stack, vars: &HashMap<String, String>) {
-    let admin_email = vars.get("QUICKMART_ADMIN_EMAIL").map_or("admin@quickmart.local", String::as_str);
+    let admin_email = vars
+        .get("QUICKMART_ADMIN_EMAIL")
+        .map_or("admin@quickmart.local", String::as_str);
     let default_password = !vars.contains_key("QUICKMART_ADMIN_PASSWORD");
     println!();
     println!("QuickMart is running.");
     println!();
-    println!("  GraphiQL (the one endpoint)  {}/graphql", stack.url(Service::Gateway));
-    for (service, name) in
-        [(Service::UserCore, "user-core"), (Service::ProductCore, "product-core"), (Service::OrderCore, "order-core")]
-    {
+    println!(
+        "  GraphiQL (the one endpoint)  {}/graphql",
+        stack.url(Service::Gateway)
+    );
+    for (service, name) in [
+        (Service::UserCore, "user-core"),
+        (Service::ProductCore, "product-core"),
+        (Service::OrderCore, "order-core"),
+    ] {
         println!("  {name:<13} Swagger UI    {}/docs", stack.url(service));
     }
     println!(
@@ -101,7 +126,10 @@ async fn prepare_postgres(
     embedded: &mut EmbeddedServers,
     state_dir: &std::path::Path,
 ) -> anyhow::Result<()> {
-    if DATABASE_VARIABLES.iter().any(|(name, _)| vars.contains_key(*name)) {
+    if DATABASE_VARIABLES
+        .iter()
+        .any(|(name, _)| vars.contains_key(*name))
+    {
         return Ok(());
     }
     let probe = tokio::time::timeout(
@@ -121,7 +149,10 @@ async fn prepare_postgres(
 }
 
 /// Uses `REDIS_URL`, else the local server, else a private `redis-server`, else an in-process cache.
-async fn prepare_redis(vars: &mut HashMap<String, String>, embedded: &mut EmbeddedServers) -> anyhow::Result<()> {
+async fn prepare_redis(
+    vars: &mut HashMap<String, String>,
+    embedded: &mut EmbeddedServers,
+) -> anyhow::Result<()> {
     if vars.contains_key("REDIS_URL") || answers("127.0.0.1:6379") {
         return Ok(());
     }
@@ -131,7 +162,9 @@ async fn prepare_redis(vars: &mut HashMap<String, String>, embedded: &mut Embedd
             vars.insert("REDIS_URL".into(), url);
         }
         None => {
-            println!("No Redis answers at 127.0.0.1:6379 and none is installed: using an in-process cache.");
+            println!(
+                "No Redis answers at 127.0.0.1:6379 and none is installed: using an in-process cache."
+            );
             vars.insert("REDIS_URL".into(), "memory://".into());
         }
     }

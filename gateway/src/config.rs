@@ -75,7 +75,9 @@ impl GatewayConfig {
     }
 
     /// Reads the configuration from a list of variables (testable `from_env`).
-    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, GatewayError> {
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, GatewayError> {
         let vars: HashMap<String, String> = vars.into_iter().collect();
         let mut config = Self::default();
         // The settings every service shares come through the shared reader, with its production rules.
@@ -99,7 +101,10 @@ impl GatewayConfig {
             ("GATEWAY_MAX_SPREAD_DEPTH", &mut limits.max_spread_depth),
             ("GATEWAY_MAX_SELECTIONS", &mut limits.max_selections),
             ("GATEWAY_MAX_DEPTH", &mut limits.max_depth),
-            ("GATEWAY_MAX_INTROSPECTION_DEPTH", &mut limits.max_introspection_depth),
+            (
+                "GATEWAY_MAX_INTROSPECTION_DEPTH",
+                &mut limits.max_introspection_depth,
+            ),
             ("GATEWAY_MAX_ALIASES", &mut limits.max_aliases),
             ("GATEWAY_MAX_ROOT_FIELDS", &mut limits.max_root_fields),
             ("GATEWAY_MAX_COST", &mut limits.max_cost),
@@ -110,7 +115,8 @@ impl GatewayConfig {
             }
         }
         if let Some(v) = vars.get("GATEWAY_SUBGRAPH_TIMEOUT_MS") {
-            config.subgraph_timeout = Duration::from_millis(parse("GATEWAY_SUBGRAPH_TIMEOUT_MS", v)?);
+            config.subgraph_timeout =
+                Duration::from_millis(parse("GATEWAY_SUBGRAPH_TIMEOUT_MS", v)?);
         }
         if let Some(v) = vars.get("GATEWAY_PLAN_CACHE_SIZE") {
             config.plan_cache_size = parse("GATEWAY_PLAN_CACHE_SIZE", v)?;
@@ -119,13 +125,16 @@ impl GatewayConfig {
             config.plan_cache_bytes = parse("GATEWAY_PLAN_CACHE_BYTES", v)?;
         }
         if let Some(v) = vars.get("GATEWAY_PLAN_CACHE_MAX_DOCUMENT_BYTES") {
-            config.plan_cache_max_document_bytes = parse("GATEWAY_PLAN_CACHE_MAX_DOCUMENT_BYTES", v)?;
+            config.plan_cache_max_document_bytes =
+                parse("GATEWAY_PLAN_CACHE_MAX_DOCUMENT_BYTES", v)?;
         }
         if let Some(v) = vars.get("GATEWAY_POOL_IDLE_PER_HOST") {
             config.pool_idle_per_host = parse("GATEWAY_POOL_IDLE_PER_HOST", v)?;
         }
         for (name, value) in &vars {
-            if let Some(graph) = name.strip_prefix("GATEWAY_SUBGRAPH_").and_then(|rest| rest.strip_suffix("_URL"))
+            if let Some(graph) = name
+                .strip_prefix("GATEWAY_SUBGRAPH_")
+                .and_then(|rest| rest.strip_suffix("_URL"))
                 && !graph.is_empty()
             {
                 config.subgraph_urls.insert(graph.to_owned(), value.clone());
@@ -147,12 +156,12 @@ fn parse_networks(value: &str) -> Result<Vec<IpNet>, GatewayError> {
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(|v| {
-            v.parse::<IpNet>().or_else(|_| v.parse::<std::net::IpAddr>().map(IpNet::from)).map_err(|_| {
-                GatewayError::Config {
+            v.parse::<IpNet>()
+                .or_else(|_| v.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| GatewayError::Config {
                     name: "GATEWAY_TRUSTED_PROXIES",
                     reason: format!("{v:?} is not a CIDR or address"),
-                }
-            })
+                })
         })
         .collect()
 }
@@ -161,5 +170,11 @@ fn parse<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T, Gat
 where
     T::Err: std::fmt::Display,
 {
-    value.trim().parse().map_err(|e: T::Err| GatewayError::Config { name, reason: e.to_string() })
+    value
+        .trim()
+        .parse()
+        .map_err(|e: T::Err| GatewayError::Config {
+            name,
+            reason: e.to_string(),
+        })
 }

@@ -60,7 +60,10 @@ pub struct GatewayResponse {
 impl GatewayResponse {
     /// A response with errors only (a request error: no `data`).
     pub fn request_error(status: StatusCode, errors: &[GraphQLError]) -> Self {
-        Self { status, body: response::body(None, errors) }
+        Self {
+            status,
+            body: response::body(None, errors),
+        }
     }
 }
 
@@ -89,7 +92,9 @@ struct RequestMetrics {
 
 impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gateway").field("supergraph", &self.inner.supergraph).finish_non_exhaustive()
+        f.debug_struct("Gateway")
+            .field("supergraph", &self.inner.supergraph)
+            .finish_non_exhaustive()
     }
 }
 
@@ -103,8 +108,13 @@ impl Gateway {
             .subgraphs
             .values()
             .map(|s| {
-                SubgraphClient::new(&s.name, &s.url, config.subgraph_timeout, config.pool_idle_per_host)
-                    .map(|client| (s.name.clone(), client))
+                SubgraphClient::new(
+                    &s.name,
+                    &s.url,
+                    config.subgraph_timeout,
+                    config.pool_idle_per_host,
+                )
+                .map(|client| (s.name.clone(), client))
             })
             .collect::<Result<HashMap<_, _>, _>>()?;
         let executor = Executor::new(clients, supergraph.schema.clone());
@@ -130,7 +140,10 @@ impl Gateway {
     }
 
     /// Loads a supergraph from a file.
-    pub fn from_supergraph_file(path: &std::path::Path, config: GatewayConfig) -> Result<Self, GatewayError> {
+    pub fn from_supergraph_file(
+        path: &std::path::Path,
+        config: GatewayConfig,
+    ) -> Result<Self, GatewayError> {
         let sdl = std::fs::read_to_string(path).map_err(|source| GatewayError::Io {
             context: format!("reading the supergraph {}", path.display()),
             source,
@@ -145,7 +158,12 @@ impl Gateway {
 
     /// Subgraph names and the URLs fetches go to.
     pub fn subgraph_urls(&self) -> HashMap<String, String> {
-        self.inner.supergraph.subgraphs.values().map(|s| (s.name.clone(), s.url.clone())).collect()
+        self.inner
+            .supergraph
+            .subgraphs
+            .values()
+            .map(|s| (s.name.clone(), s.url.clone()))
+            .collect()
     }
 
     /// Entries in the plan cache and the bytes they are estimated to hold.
@@ -155,11 +173,21 @@ impl Gateway {
 
     /// Prepares a document as a request would (limits, validation, planning) without caching or running it;
     /// `Err` holds the errors a client would receive.
-    pub fn check_document(&self, query: &str, operation_name: Option<&str>) -> Result<(), Vec<GraphQLError>> {
+    pub fn check_document(
+        &self,
+        query: &str,
+        operation_name: Option<&str>,
+    ) -> Result<(), Vec<GraphQLError>> {
         let inner = &self.inner;
-        plan::prepare(&inner.supergraph, &inner.validation, &inner.config.limits, query, operation_name)
-            .map(drop)
-            .map_err(plan::PrepareError::into_graphql_errors)
+        plan::prepare(
+            &inner.supergraph,
+            &inner.validation,
+            &inner.config.limits,
+            query,
+            operation_name,
+        )
+        .map(drop)
+        .map_err(plan::PrepareError::into_graphql_errors)
     }
 
     async fn prepared(
@@ -187,12 +215,17 @@ impl Gateway {
             )
             .map_err(plan::PrepareError::into_graphql_errors)?;
             let prepared = Arc::new(prepared);
-            inner.plans.insert(&query, operation_name.as_deref(), prepared.clone());
+            inner
+                .plans
+                .insert(&query, operation_name.as_deref(), prepared.clone());
             Ok(prepared)
         })
         .await;
         prepared.unwrap_or_else(|_| {
-            Err(vec![GraphQLError::with_code("The operation could not be prepared", codes::INTERNAL)])
+            Err(vec![GraphQLError::with_code(
+                "The operation could not be prepared",
+                codes::INTERNAL,
+            )])
         })
     }
 
@@ -206,7 +239,12 @@ impl Gateway {
         let started = Instant::now();
         let response = self.execute_inner(request, transport, forwarded).await;
         let metrics = &self.inner.metrics;
-        if response.status.is_success() { &metrics.ok } else { &metrics.rejected }.increment(1);
+        if response.status.is_success() {
+            &metrics.ok
+        } else {
+            &metrics.rejected
+        }
+        .increment(1);
         metrics.duration.record(started.elapsed().as_secs_f64());
         response
     }
@@ -220,7 +258,10 @@ impl Gateway {
         let Some(query) = request.query.as_deref().filter(|q| !q.trim().is_empty()) else {
             return GatewayResponse::request_error(
                 StatusCode::BAD_REQUEST,
-                &[GraphQLError::with_code("Must provide query string.", codes::BAD_REQUEST)],
+                &[GraphQLError::with_code(
+                    "Must provide query string.",
+                    codes::BAD_REQUEST,
+                )],
             );
         };
         let operation_name = request.operation_name.as_deref().filter(|n| !n.is_empty());
@@ -236,13 +277,19 @@ impl Gateway {
         {
             return GatewayResponse::request_error(
                 StatusCode::OK,
-                &[GraphQLError::with_code(error.public_message(), error.code().as_str())],
+                &[GraphQLError::with_code(
+                    error.public_message(),
+                    error.code().as_str(),
+                )],
             );
         }
         if transport == Transport::Get && prepared.kind != OperationKind::Query {
             return GatewayResponse::request_error(
                 StatusCode::METHOD_NOT_ALLOWED,
-                &[GraphQLError::with_code("Mutations cannot be sent over GET; use POST", codes::METHOD_NOT_ALLOWED)],
+                &[GraphQLError::with_code(
+                    "Mutations cannot be sent over GET; use POST",
+                    codes::METHOD_NOT_ALLOWED,
+                )],
             );
         }
         let provided = match request.variables {
@@ -251,7 +298,10 @@ impl Gateway {
             Some(_) => {
                 return GatewayResponse::request_error(
                     StatusCode::BAD_REQUEST,
-                    &[GraphQLError::with_code("Variables must be an object", codes::BAD_REQUEST)],
+                    &[GraphQLError::with_code(
+                        "Variables must be an object",
+                        codes::BAD_REQUEST,
+                    )],
                 );
             }
         };
@@ -268,8 +318,13 @@ impl Gateway {
                 &variables,
                 limits.default_list_size,
             );
-            if let Err(limit) = crate::limits::LimitExceeded::check("cost", cost.cost, limits.max_cost) {
-                return GatewayResponse::request_error(StatusCode::BAD_REQUEST, &[limit.into_graphql_error()]);
+            if let Err(limit) =
+                crate::limits::LimitExceeded::check("cost", cost.cost, limits.max_cost)
+            {
+                return GatewayResponse::request_error(
+                    StatusCode::BAD_REQUEST,
+                    &[limit.into_graphql_error()],
+                );
             }
         }
 
@@ -283,13 +338,19 @@ impl Gateway {
                         && status.is_success()
                         && let Some(body) = fast_path.project_response(bytes)
                     {
-                        return GatewayResponse { status: StatusCode::OK, body };
+                        return GatewayResponse {
+                            status: StatusCode::OK,
+                            body,
+                        };
                     }
                     executor.root_output(fetch, answer)
                 }
                 _ => executor.execute(plan, &variables, forwarded).await,
             },
-            None => ExecutionOutput { data: Value::Object(Map::new()), errors: Vec::new() },
+            None => ExecutionOutput {
+                data: Value::Object(Map::new()),
+                errors: Vec::new(),
+            },
         };
         let introspection = Introspection::new(schema, &variables, &self.inner.builtin_directives);
         let projected = Projector::new(schema, &variables, &introspection, &mut errors).project(
@@ -297,6 +358,9 @@ impl Gateway {
             &prepared.root_type,
             &data,
         );
-        GatewayResponse { status: StatusCode::OK, body: response::body(Some(&projected), &errors) }
+        GatewayResponse {
+            status: StatusCode::OK,
+            body: response::body(Some(&projected), &errors),
+        }
     }
 }

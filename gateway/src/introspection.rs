@@ -55,7 +55,9 @@ pub fn builtin_directives() -> Vec<DirectiveDefinition> {
                 .definitions
                 .into_iter()
                 .filter_map(|d| match d {
-                    graphql_tools::static_graphql::schema::Definition::DirectiveDefinition(d) => Some(d),
+                    graphql_tools::static_graphql::schema::Definition::DirectiveDefinition(d) => {
+                        Some(d)
+                    }
                     _ => None,
                 })
                 .collect()
@@ -70,7 +72,11 @@ impl<'s> Introspection<'s> {
         variables: &'s Map<String, Value>,
         builtin_directives: &'s [DirectiveDefinition],
     ) -> Self {
-        Self { schema, variables, builtin_directives }
+        Self {
+            schema,
+            variables,
+            builtin_directives,
+        }
     }
 
     /// Writes the value of a root `__schema` or `__type` field.
@@ -94,7 +100,10 @@ impl<'s> Introspection<'s> {
     }
 
     fn stored_type_name(&self, name: &str) -> &'s str {
-        self.schema.types.get_key_value(name).map_or("", |(k, _)| k.as_str())
+        self.schema
+            .types
+            .get_key_value(name)
+            .map_or("", |(k, _)| k.as_str())
     }
 
     fn string_argument(&self, field: &FieldSelection, name: &str) -> Option<String> {
@@ -108,13 +117,22 @@ impl<'s> Introspection<'s> {
     fn bool_argument(&self, field: &FieldSelection, name: &str) -> bool {
         match field.arguments.as_ref().and_then(|a| a.get_argument(name)) {
             Some(AstValue::Boolean(b)) => *b,
-            Some(AstValue::Variable(v)) => self.variables.get(v).and_then(Value::as_bool).unwrap_or(false),
+            Some(AstValue::Variable(v)) => self
+                .variables
+                .get(v)
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             _ => false,
         }
     }
 
     fn included(&self, skip_if: Option<&String>, include_if: Option<&String>) -> bool {
-        let var = |name: &String| self.variables.get(name).and_then(Value::as_bool).unwrap_or(false);
+        let var = |name: &String| {
+            self.variables
+                .get(name)
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+        };
         !skip_if.is_some_and(var) && include_if.is_none_or(var)
     }
 
@@ -173,7 +191,12 @@ impl<'s> Introspection<'s> {
         }
     }
 
-    fn write_list(&self, nodes: impl Iterator<Item = Node<'s>>, field: &'s FieldSelection, out: &mut Vec<u8>) {
+    fn write_list(
+        &self,
+        nodes: impl Iterator<Item = Node<'s>>,
+        field: &'s FieldSelection,
+        out: &mut Vec<u8>,
+    ) {
         out.push(b'[');
         for (index, node) in nodes.enumerate() {
             if index > 0 {
@@ -273,10 +296,16 @@ impl<'s> Introspection<'s> {
             "description" => out.extend_from_slice(b"null"),
             "types" => {
                 let declared = schema.type_definitions().map(type_definition_name);
-                let builtins = BUILTIN_SCALARS.into_iter().filter(|s| schema.definition(s).is_none());
+                let builtins = BUILTIN_SCALARS
+                    .into_iter()
+                    .filter(|s| schema.definition(s).is_none());
                 self.write_list(declared.chain(builtins).map(Node::Named), field, out);
             }
-            "queryType" => self.write_object(Node::Named(&schema.query_type), &field.selections.items, out),
+            "queryType" => self.write_object(
+                Node::Named(&schema.query_type),
+                &field.selections.items,
+                out,
+            ),
             "mutationType" => match &schema.mutation_type {
                 Some(t) => self.write_object(Node::Named(t), &field.selections.items, out),
                 None => out.extend_from_slice(b"null"),
@@ -287,14 +316,31 @@ impl<'s> Introspection<'s> {
             },
             "directives" => {
                 let declared: Vec<&DirectiveDefinition> = schema.directive_definitions().collect();
-                let builtins = self.builtin_directives.iter().filter(|b| !declared.iter().any(|d| d.name == b.name));
-                self.write_list(declared.iter().copied().chain(builtins).map(Node::Directive), field, out);
+                let builtins = self
+                    .builtin_directives
+                    .iter()
+                    .filter(|b| !declared.iter().any(|d| d.name == b.name));
+                self.write_list(
+                    declared
+                        .iter()
+                        .copied()
+                        .chain(builtins)
+                        .map(Node::Directive),
+                    field,
+                    out,
+                );
             }
             _ => out.extend_from_slice(b"null"),
         }
     }
 
-    fn write_named_type_field(&self, type_name: &'s str, name: &str, field: &'s FieldSelection, out: &mut Vec<u8>) {
+    fn write_named_type_field(
+        &self,
+        type_name: &'s str,
+        name: &str,
+        field: &'s FieldSelection,
+        out: &mut Vec<u8>,
+    ) {
         let definition = self.schema.definition(type_name);
         let kind = self.schema.kind(type_name);
         match name {
@@ -303,9 +349,11 @@ impl<'s> Introspection<'s> {
             "description" => write_opt(out, definition.and_then(description)),
             "specifiedByURL" => {
                 let url = match definition {
-                    Some(TypeDefinition::Scalar(s)) => {
-                        s.directives.iter().find(|d| d.name == "specifiedBy").and_then(|d| string_arg(d, "url"))
-                    }
+                    Some(TypeDefinition::Scalar(s)) => s
+                        .directives
+                        .iter()
+                        .find(|d| d.name == "specifiedBy")
+                        .and_then(|d| string_arg(d, "url")),
                     _ => None,
                 };
                 write_opt(out, url);
@@ -345,7 +393,9 @@ impl<'s> Introspection<'s> {
                     _ => None,
                 };
                 match interfaces {
-                    Some(names) => self.write_list(names.iter().map(|n| Node::Named(n.as_str())), field, out),
+                    Some(names) => {
+                        self.write_list(names.iter().map(|n| Node::Named(n.as_str())), field, out)
+                    }
                     None => out.extend_from_slice(b"null"),
                 }
             }
@@ -357,7 +407,9 @@ impl<'s> Introspection<'s> {
                     // Document order keeps the answer stable between runs.
                     let possible = self.schema.types.get(type_name).map(|t| &t.possible_types);
                     let implementations = self.schema.type_definitions().filter_map(|t| match t {
-                        TypeDefinition::Object(o) if possible.is_some_and(|p| p.contains(&o.name)) => {
+                        TypeDefinition::Object(o)
+                            if possible.is_some_and(|p| p.contains(&o.name)) =>
+                        {
                             Some(Node::Named(o.name.as_str()))
                         }
                         _ => None,

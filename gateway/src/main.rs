@@ -40,10 +40,22 @@ async fn main() -> anyhow::Result<()> {
     let gateway = Gateway::from_supergraph_file(&supergraph, config.clone())?;
     let listener = tokio::net::TcpListener::bind(config.listen_addr)
         .await
-        .with_context(|| format!("cannot listen on {} (set GATEWAY_LISTEN_ADDR or --listen)", config.listen_addr))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (set GATEWAY_LISTEN_ADDR or --listen)",
+                config.listen_addr
+            )
+        })?;
     tracing::info!(addr = %config.listen_addr, subgraphs = ?gateway.subgraph_urls(), "gateway listening");
-    let mut limits = server::ServerLimits::from_env(&quickmart_shared::config::Env::from_process()?)?;
+    let mut limits =
+        server::ServerLimits::from_env(&quickmart_shared::config::Env::from_process()?)?;
     limits.max_body_bytes = config.max_body_bytes;
-    server::serve(listener, gateway.router(), limits, server::shutdown_signal()).await?;
+    server::serve(
+        listener,
+        gateway.router(),
+        limits,
+        server::shutdown_signal(),
+    )
+    .await?;
     Ok(())
 }

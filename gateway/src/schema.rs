@@ -5,7 +5,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use graphql_tools::static_graphql::schema::{Definition, DirectiveDefinition, Document, Field, Type, TypeDefinition};
+use graphql_tools::static_graphql::schema::{
+    Definition, DirectiveDefinition, Document, Field, Type, TypeDefinition,
+};
 
 /// The kind of a named type, as introspection reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +101,10 @@ impl SchemaIndex {
                     named.possible_types.insert(o.name.clone());
                     (&o.name, named)
                 }
-                TypeDefinition::Interface(i) => (&i.name, NamedType::composite(TypeKind::Interface, &i.fields)),
+                TypeDefinition::Interface(i) => (
+                    &i.name,
+                    NamedType::composite(TypeKind::Interface, &i.fields),
+                ),
                 TypeDefinition::Union(u) => {
                     let mut named = NamedType::leaf(TypeKind::Union);
                     named.possible_types.extend(u.types.iter().cloned());
@@ -107,7 +112,9 @@ impl SchemaIndex {
                 }
                 TypeDefinition::Enum(e) => {
                     let mut named = NamedType::leaf(TypeKind::Enum);
-                    named.enum_values.extend(e.values.iter().map(|v| v.name.clone()));
+                    named
+                        .enum_values
+                        .extend(e.values.iter().map(|v| v.name.clone()));
                     (&e.name, named)
                 }
                 TypeDefinition::InputObject(i) => (&i.name, NamedType::leaf(TypeKind::InputObject)),
@@ -119,16 +126,28 @@ impl SchemaIndex {
                 named.possible_types.insert(object);
             }
         }
-        let query_type = document.query_type_name().cloned().unwrap_or_else(|| "Query".to_owned());
-        let mutation_type = document
-            .mutation_type_name()
+        let query_type = document
+            .query_type_name()
             .cloned()
-            .or_else(|| types.contains_key("Mutation").then(|| "Mutation".to_owned()));
-        let subscription_type = document
-            .subscription_type_name()
-            .cloned()
-            .or_else(|| types.contains_key("Subscription").then(|| "Subscription".to_owned()));
-        Self { document, types, query_type, mutation_type, subscription_type, interface_objects: HashSet::new() }
+            .unwrap_or_else(|| "Query".to_owned());
+        let mutation_type = document.mutation_type_name().cloned().or_else(|| {
+            types
+                .contains_key("Mutation")
+                .then(|| "Mutation".to_owned())
+        });
+        let subscription_type = document.subscription_type_name().cloned().or_else(|| {
+            types
+                .contains_key("Subscription")
+                .then(|| "Subscription".to_owned())
+        });
+        Self {
+            document,
+            types,
+            query_type,
+            mutation_type,
+            subscription_type,
+            interface_objects: HashSet::new(),
+        }
     }
 
     /// The type of `type_name.field_name`, if both exist.
@@ -143,7 +162,11 @@ impl SchemaIndex {
 
     /// Whether an object of concrete type `object_type` satisfies a `... on condition`.
     pub fn satisfies(&self, object_type: &str, condition: &str) -> bool {
-        object_type == condition || self.types.get(condition).is_some_and(|t| t.possible_types.contains(object_type))
+        object_type == condition
+            || self
+                .types
+                .get(condition)
+                .is_some_and(|t| t.possible_types.contains(object_type))
     }
 
     /// The type definition AST node for a name (introspection).
@@ -184,9 +207,16 @@ impl NamedType {
 
     fn composite(kind: TypeKind, fields: &[Field]) -> Self {
         let mut named = Self::leaf(kind);
-        named.fields = fields.iter().map(|f| (f.name.clone(), f.field_type.clone())).collect();
+        named.fields = fields
+            .iter()
+            .map(|f| (f.name.clone(), f.field_type.clone()))
+            .collect();
         for field in fields {
-            if let Some(size) = field.arguments.iter().find(|a| SIZE_ARGUMENTS.contains(&a.name.as_str())) {
+            if let Some(size) = field
+                .arguments
+                .iter()
+                .find(|a| SIZE_ARGUMENTS.contains(&a.name.as_str()))
+            {
                 let default = match size.default_value {
                     Some(graphql_tools::static_graphql::query::Value::Int(ref n)) => n.as_i64(),
                     _ => None,

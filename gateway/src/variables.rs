@@ -32,7 +32,11 @@ pub fn coerce(
             ));
         }
     }
-    if errors.is_empty() { Ok(provided) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(provided)
+    } else {
+        Err(errors)
+    }
 }
 
 /// A literal of the operation as JSON (default values).
@@ -44,6 +48,11 @@ pub fn to_json(value: &AstValue) -> Value {
         AstValue::String(s) | AstValue::Enum(s) => Value::String(s.clone()),
         AstValue::Boolean(b) => Value::Bool(*b),
         AstValue::List(items) => Value::Array(items.iter().map(to_json).collect()),
-        AstValue::Object(fields) => Value::Object(fields.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+        AstValue::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), to_json(v)))
+                .collect(),
+        ),
     }
 }

@@ -22,7 +22,18 @@ pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
 const LEEWAY_SECS: u64 = 30;
 
 /// A user's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
 pub enum Role {
@@ -48,7 +59,9 @@ impl std::str::FromStr for Role {
         match s {
             "CUSTOMER" => Ok(Self::Customer),
             "ADMIN" => Ok(Self::Admin),
-            other => Err(format!("unknown role `{other}` (expected CUSTOMER or ADMIN)")),
+            other => Err(format!(
+                "unknown role `{other}` (expected CUSTOMER or ADMIN)"
+            )),
         }
     }
 }
@@ -130,7 +143,11 @@ pub enum KeyError {
 
 /// The key id of a public key: the first 8 bytes of its SHA-256, in hex.
 pub fn key_id(key: &VerifyingKey) -> String {
-    Sha256::digest(key.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Verifies access tokens against a set of public keys (several during a rotation).
@@ -142,7 +159,9 @@ pub struct JwtVerifier {
 
 impl std::fmt::Debug for JwtVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JwtVerifier").field("kids", &self.keys.keys().collect::<Vec<_>>()).finish()
+        f.debug_struct("JwtVerifier")
+            .field("kids", &self.keys.keys().collect::<Vec<_>>())
+            .finish()
     }
 }
 
@@ -156,11 +175,12 @@ impl JwtVerifier {
                 kind: "public",
                 reason: e.to_string(),
             })?;
-            let decoding = DecodingKey::from_ed_pem(block.as_bytes()).map_err(|e| KeyError::Invalid {
-                variable: "JWT_PUBLIC_KEYS",
-                kind: "public",
-                reason: e.to_string(),
-            })?;
+            let decoding =
+                DecodingKey::from_ed_pem(block.as_bytes()).map_err(|e| KeyError::Invalid {
+                    variable: "JWT_PUBLIC_KEYS",
+                    kind: "public",
+                    reason: e.to_string(),
+                })?;
             keys.insert(key_id(&key), decoding);
         }
         if keys.is_empty() {
@@ -177,13 +197,20 @@ impl JwtVerifier {
     /// Verifies a token: EdDSA only, a known `kid`, a valid signature, not expired, not issued in the
     /// future, the right issuer. Every failure is `UNAUTHENTICATED`.
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
-        let invalid = || AppError::Unauthenticated("the access token is invalid or expired".to_owned());
+        let invalid =
+            || AppError::Unauthenticated("the access token is invalid or expired".to_owned());
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
         if header.alg != Algorithm::EdDSA {
             return Err(invalid());
         }
-        let key = header.kid.as_deref().and_then(|kid| self.keys.get(kid)).ok_or_else(invalid)?;
-        let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|_| invalid())?.claims;
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.keys.get(kid))
+            .ok_or_else(invalid)?;
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
+            .map_err(|_| invalid())?
+            .claims;
         if claims.iat > unix_now() + LEEWAY_SECS {
             return Err(invalid());
         }
@@ -198,12 +225,20 @@ impl JwtVerifier {
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| AppError::Unauthenticated("expected `Authorization: Bearer <token>`".to_owned()))?;
+            .ok_or_else(|| {
+                AppError::Unauthenticated("expected `Authorization: Bearer <token>`".to_owned())
+            })?;
         let claims = self.verify(token)?;
-        Ok(Caller::User(Actor { id: claims.sub, role: claims.role }))
+        Ok(Caller::User(Actor {
+            id: claims.sub,
+            role: claims.role,
+        }))
     }
 }
 
@@ -218,10 +253,21 @@ pub struct JwtSigner {
 impl JwtSigner {
     /// Loads the private key PEM (`JWT_PRIVATE_KEY`).
     pub fn from_pem(pem: &SecretString, issuer: &str, ttl: Duration) -> Result<Self, KeyError> {
-        let invalid = |reason: String| KeyError::Invalid { variable: "JWT_PRIVATE_KEY", kind: "private", reason };
-        let signing = SigningKey::from_pkcs8_pem(pem.expose_secret()).map_err(|e| invalid(e.to_string()))?;
-        let key = EncodingKey::from_ed_pem(pem.expose_secret().as_bytes()).map_err(|e| invalid(e.to_string()))?;
-        Ok(Self { key, kid: key_id(&signing.verifying_key()), issuer: issuer.to_owned(), ttl })
+        let invalid = |reason: String| KeyError::Invalid {
+            variable: "JWT_PRIVATE_KEY",
+            kind: "private",
+            reason,
+        };
+        let signing =
+            SigningKey::from_pkcs8_pem(pem.expose_secret()).map_err(|e| invalid(e.to_string()))?;
+        let key = EncodingKey::from_ed_pem(pem.expose_secret().as_bytes())
+            .map_err(|e| invalid(e.to_string()))?;
+        Ok(Self {
+            key,
+            kid: key_id(&signing.verifying_key()),
+            issuer: issuer.to_owned(),
+            ttl,
+        })
     }
 
     /// The key id this signer puts in token headers.
@@ -253,18 +299,35 @@ impl JwtSigner {
 
 /// A freshly generated Ed25519 key pair as PEMs: (private PKCS#8, public SPKI).
 pub fn generate_key_pair() -> Result<(SecretString, String), KeyError> {
-    let invalid = |reason: String| KeyError::Invalid { variable: "generated key", kind: "private", reason };
+    let invalid = |reason: String| KeyError::Invalid {
+        variable: "generated key",
+        kind: "private",
+        reason,
+    };
     let signing = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
-    let private = signing.to_pkcs8_pem(LineEnding::LF).map_err(|e| invalid(e.to_string()))?;
-    let public = signing.verifying_key().to_public_key_pem(LineEnding::LF).map_err(|e| invalid(e.to_string()))?;
+    let private = signing
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| invalid(e.to_string()))?;
+    let public = signing
+        .verifying_key()
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|e| invalid(e.to_string()))?;
     Ok((SecretString::from(private.to_string()), public))
 }
 
 /// The public key PEM matching a private key PEM.
 pub fn public_pem_of(private_pem: &SecretString) -> Result<String, KeyError> {
-    let invalid = |reason: String| KeyError::Invalid { variable: "JWT_PRIVATE_KEY", kind: "private", reason };
-    let signing = SigningKey::from_pkcs8_pem(private_pem.expose_secret()).map_err(|e| invalid(e.to_string()))?;
-    signing.verifying_key().to_public_key_pem(LineEnding::LF).map_err(|e| invalid(e.to_string()))
+    let invalid = |reason: String| KeyError::Invalid {
+        variable: "JWT_PRIVATE_KEY",
+        kind: "private",
+        reason,
+    };
+    let signing = SigningKey::from_pkcs8_pem(private_pem.expose_secret())
+        .map_err(|e| invalid(e.to_string()))?;
+    signing
+        .verifying_key()
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|e| invalid(e.to_string()))
 }
 
 /// Where development keys live under the state folder (`QUICKMART_STATE_DIR`, default `.quickmart`).
@@ -297,22 +360,40 @@ impl KeyMaterial {
     /// failure names the variable to fix (`QUICKMART_STATE_DIR` when the development keys cannot be stored).
     pub fn from_env(env: &crate::config::Env) -> Result<Self, crate::config::ConfigError> {
         let issuer = env.raw("JWT_ISSUER").unwrap_or(DEFAULT_ISSUER).to_owned();
-        let private_pem = env.raw("JWT_PRIVATE_KEY").map(|pem| SecretString::from(unescape_newlines(pem)));
+        let private_pem = env
+            .raw("JWT_PRIVATE_KEY")
+            .map(|pem| SecretString::from(unescape_newlines(pem)));
         let public_pems = env.raw("JWT_PUBLIC_KEYS").map(unescape_newlines);
         let material = match (private_pem, public_pems) {
-            (private_pem, Some(public_pems)) => Self { private_pem, public_pems, issuer, generated: false },
+            (private_pem, Some(public_pems)) => Self {
+                private_pem,
+                public_pems,
+                issuer,
+                generated: false,
+            },
             (Some(private), None) => {
                 let public_pems = public_pem_of(&private).map_err(config_error)?;
-                Self { private_pem: Some(private), public_pems, issuer, generated: false }
+                Self {
+                    private_pem: Some(private),
+                    public_pems,
+                    issuer,
+                    generated: false,
+                }
             }
             (None, None) if env.is_production() => {
-                return Err(crate::config::ConfigError::Missing { name: "JWT_PUBLIC_KEYS".into() });
+                return Err(crate::config::ConfigError::Missing {
+                    name: "JWT_PUBLIC_KEYS".into(),
+                });
             }
             (None, None) => {
                 let folder =
-                    std::path::Path::new(env.raw("QUICKMART_STATE_DIR").unwrap_or(".quickmart")).join(DEV_KEY_FOLDER);
+                    std::path::Path::new(env.raw("QUICKMART_STATE_DIR").unwrap_or(".quickmart"))
+                        .join(DEV_KEY_FOLDER);
                 let private = load_or_generate_dev_key(&folder).map_err(|reason| {
-                    crate::config::ConfigError::Malformed { name: "QUICKMART_STATE_DIR".into(), reason }
+                    crate::config::ConfigError::Malformed {
+                        name: "QUICKMART_STATE_DIR".into(),
+                        reason,
+                    }
                 })?;
                 tracing::warn!(
                     folder = %folder.display(),
@@ -320,7 +401,12 @@ impl KeyMaterial {
                      (never in production)"
                 );
                 let public_pems = public_pem_of(&private).map_err(config_error)?;
-                Self { public_pems, private_pem: Some(private), issuer, generated: true }
+                Self {
+                    public_pems,
+                    private_pem: Some(private),
+                    issuer,
+                    generated: true,
+                }
             }
         };
         material.check().map_err(config_error)?;
@@ -334,7 +420,10 @@ impl KeyMaterial {
 
     /// The signer of access tokens (15 minutes); an error when no private key is configured.
     pub fn signer(&self) -> Result<JwtSigner, KeyError> {
-        let private = self.private_pem.as_ref().ok_or(KeyError::Empty("JWT_PRIVATE_KEY"))?;
+        let private = self
+            .private_pem
+            .as_ref()
+            .ok_or(KeyError::Empty("JWT_PRIVATE_KEY"))?;
         JwtSigner::from_pem(private, &self.issuer, ACCESS_TOKEN_TTL)
     }
 
@@ -348,7 +437,10 @@ impl KeyMaterial {
                 return Err(KeyError::Invalid {
                     variable: "JWT_PUBLIC_KEYS",
                     kind: "public",
-                    reason: format!("the key set lacks the public key of JWT_PRIVATE_KEY (kid {})", signer.kid()),
+                    reason: format!(
+                        "the key set lacks the public key of JWT_PRIVATE_KEY (kid {})",
+                        signer.kid()
+                    ),
                 });
             }
         }
@@ -361,12 +453,19 @@ fn config_error(error: KeyError) -> crate::config::ConfigError {
     let name = match &error {
         KeyError::Invalid { variable, .. } | KeyError::Empty(variable) => (*variable).to_owned(),
     };
-    crate::config::ConfigError::Malformed { name, reason: error.to_string() }
+    crate::config::ConfigError::Malformed {
+        name,
+        reason: error.to_string(),
+    }
 }
 
 /// Lets a PEM travel in a one-line variable with `\n` escapes (some secret stores flatten newlines).
 fn unescape_newlines(value: &str) -> String {
-    if value.contains('\n') { value.to_owned() } else { value.replace("\\n", "\n") }
+    if value.contains('\n') {
+        value.to_owned()
+    } else {
+        value.replace("\\n", "\n")
+    }
 }
 
 /// Reads the development private key in `folder`, generating it first when absent. Services starting together
@@ -376,10 +475,15 @@ fn load_or_generate_dev_key(folder: &std::path::Path) -> Result<SecretString, St
     let io = |what: &str, error: std::io::Error| format!("{what} {}: {error}", folder.display());
     let path = folder.join(DEV_PRIVATE_KEY_FILE);
     if !path.exists() {
-        std::fs::create_dir_all(folder).map_err(|e| io("cannot create the development key folder", e))?;
+        std::fs::create_dir_all(folder)
+            .map_err(|e| io("cannot create the development key folder", e))?;
         let (private, public) = generate_key_pair().map_err(|e| e.to_string())?;
-        let temporary = folder.join(format!(".{DEV_PRIVATE_KEY_FILE}.{}", Uuid::new_v4().simple()));
-        write_private(&temporary, private.expose_secret()).map_err(|e| io("cannot write a key into", e))?;
+        let temporary = folder.join(format!(
+            ".{DEV_PRIVATE_KEY_FILE}.{}",
+            Uuid::new_v4().simple()
+        ));
+        write_private(&temporary, private.expose_secret())
+            .map_err(|e| io("cannot write a key into", e))?;
         match std::fs::hard_link(&temporary, &path) {
             Ok(()) => {
                 // Only for a developer who wants to configure another process by hand; never read back.
@@ -393,7 +497,8 @@ fn load_or_generate_dev_key(folder: &std::path::Path) -> Result<SecretString, St
         }
         let _ = std::fs::remove_file(&temporary);
     }
-    let pem = std::fs::read_to_string(&path).map_err(|e| io("cannot read the development key in", e))?;
+    let pem =
+        std::fs::read_to_string(&path).map_err(|e| io("cannot read the development key in", e))?;
     Ok(SecretString::from(pem))
 }
 
@@ -427,7 +532,9 @@ fn pem_blocks(text: &str) -> Vec<String> {
 }
 
 fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]
@@ -436,15 +543,23 @@ mod tests {
 
     fn signer_and_public() -> (JwtSigner, String) {
         let (private, public) = generate_key_pair().expect("keys");
-        (JwtSigner::from_pem(&private, DEFAULT_ISSUER, ACCESS_TOKEN_TTL).expect("signer"), public)
+        (
+            JwtSigner::from_pem(&private, DEFAULT_ISSUER, ACCESS_TOKEN_TTL).expect("signer"),
+            public,
+        )
     }
 
     #[test]
     fn a_signed_token_verifies_and_names_the_actor() {
         let (signer, public) = signer_and_public();
         let verifier = JwtVerifier::from_pems(&public, DEFAULT_ISSUER).expect("verifier");
-        let actor = Actor { id: Uuid::now_v7(), role: Role::Admin };
-        let claims = verifier.verify(&signer.sign(actor).expect("token")).expect("valid");
+        let actor = Actor {
+            id: Uuid::now_v7(),
+            role: Role::Admin,
+        };
+        let claims = verifier
+            .verify(&signer.sign(actor).expect("token"))
+            .expect("valid");
         assert_eq!((claims.sub, claims.role), (actor.id, actor.role));
     }
 
@@ -453,20 +568,37 @@ mod tests {
         let (old, old_public) = signer_and_public();
         let (new, new_public) = signer_and_public();
         let (stranger, _) = signer_and_public();
-        let verifier = JwtVerifier::from_pems(&format!("{new_public}\n{old_public}"), DEFAULT_ISSUER).expect("set");
-        let actor = Actor { id: Uuid::now_v7(), role: Role::Customer };
+        let verifier =
+            JwtVerifier::from_pems(&format!("{new_public}\n{old_public}"), DEFAULT_ISSUER)
+                .expect("set");
+        let actor = Actor {
+            id: Uuid::now_v7(),
+            role: Role::Customer,
+        };
         assert!(verifier.verify(&old.sign(actor).expect("token")).is_ok());
         assert!(verifier.verify(&new.sign(actor).expect("token")).is_ok());
-        assert!(verifier.verify(&stranger.sign(actor).expect("token")).is_err());
+        assert!(
+            verifier
+                .verify(&stranger.sign(actor).expect("token"))
+                .is_err()
+        );
     }
 
     #[test]
     fn wrong_issuer_is_refused() {
         let (private, public) = generate_key_pair().expect("keys");
-        let signer = JwtSigner::from_pem(&private, "someone-else", ACCESS_TOKEN_TTL).expect("signer");
+        let signer =
+            JwtSigner::from_pem(&private, "someone-else", ACCESS_TOKEN_TTL).expect("signer");
         let verifier = JwtVerifier::from_pems(&public, DEFAULT_ISSUER).expect("verifier");
-        let actor = Actor { id: Uuid::now_v7(), role: Role::Customer };
-        assert!(verifier.verify(&signer.sign(actor).expect("token")).is_err());
+        let actor = Actor {
+            id: Uuid::now_v7(),
+            role: Role::Customer,
+        };
+        assert!(
+            verifier
+                .verify(&signer.sign(actor).expect("token"))
+                .is_err()
+        );
     }
     fn scratch_folder() -> std::path::PathBuf {
         std::env::temp_dir().join(format!("quickmart-keys-test-{}", Uuid::new_v4().simple()))
@@ -476,13 +608,23 @@ mod tests {
     fn development_keys_are_generated_once_and_shared() {
         let state = scratch_folder();
         let state_dir = state.to_string_lossy().into_owned();
-        let env = crate::config::Env::from_pairs([("QUICKMART_STATE_DIR", state_dir.as_str())]).expect("env");
+        let env = crate::config::Env::from_pairs([("QUICKMART_STATE_DIR", state_dir.as_str())])
+            .expect("env");
         let first = KeyMaterial::from_env(&env).expect("generated");
         let second = KeyMaterial::from_env(&env).expect("reused");
         assert!(first.generated);
         assert_eq!(first.public_pems, second.public_pems);
-        let token = first.signer().expect("signer").sign(Actor { id: Uuid::now_v7(), role: Role::Customer });
-        assert!(second.verifier().expect("verifier").verify(&token.expect("token")).is_ok());
+        let token = first.signer().expect("signer").sign(Actor {
+            id: Uuid::now_v7(),
+            role: Role::Customer,
+        });
+        assert!(
+            second
+                .verifier()
+                .expect("verifier")
+                .verify(&token.expect("token"))
+                .is_ok()
+        );
         let _ = std::fs::remove_dir_all(state);
     }
 
@@ -506,10 +648,14 @@ mod tests {
         assert!(KeyMaterial::from_env(&env).is_err());
         let verify_only = crate::config::Env::from_pairs([
             ("QUICKMART_ENV", "production"),
-            ("JWT_PUBLIC_KEYS", other_public.replace('\n', "\\n").as_str()),
+            (
+                "JWT_PUBLIC_KEYS",
+                other_public.replace('\n', "\\n").as_str(),
+            ),
         ])
         .expect("env");
-        let material = KeyMaterial::from_env(&verify_only).expect("a verifier needs only public keys");
+        let material =
+            KeyMaterial::from_env(&verify_only).expect("a verifier needs only public keys");
         assert!(material.signer().is_err());
         assert!(material.verifier().is_ok());
     }

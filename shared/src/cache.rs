@@ -56,19 +56,27 @@ pub struct CacheSettings {
 impl CacheSettings {
     /// Reads `REDIS_URL` and `CACHE_NAMESPACE`.
     pub fn from_env(env: &crate::config::Env) -> Result<Self, crate::config::ConfigError> {
-        Ok(Self { url: env.redis_url()?, namespace: env.raw("CACHE_NAMESPACE").unwrap_or_default().to_owned() })
+        Ok(Self {
+            url: env.redis_url()?,
+            namespace: env.raw("CACHE_NAMESPACE").unwrap_or_default().to_owned(),
+        })
     }
 
     /// Settings for a test: the local Redis, in a namespace of its own.
     pub fn isolated(url: &str) -> Self {
-        Self { url: SecretString::from(url.to_owned()), namespace: format!("test-{}:", uuid::Uuid::new_v4().simple()) }
+        Self {
+            url: SecretString::from(url.to_owned()),
+            namespace: format!("test-{}:", uuid::Uuid::new_v4().simple()),
+        }
     }
 
     /// The cache client these settings describe.
     pub fn connect(&self) -> Result<Cache, crate::server::StartError> {
         Cache::from_url(&self.url)
             .map(|cache| cache.with_namespace(&self.namespace))
-            .map_err(|e| crate::server::StartError::Other(format!("REDIS_URL is not a valid Redis URL: {e}")))
+            .map_err(|e| {
+                crate::server::StartError::Other(format!("REDIS_URL is not a valid Redis URL: {e}"))
+            })
     }
 }
 
@@ -141,7 +149,12 @@ impl Cache {
     }
 
     fn with_backend(backend: Backend, timeout: Duration) -> Self {
-        Self { backend, timeout, skip_until_ms: Arc::new(AtomicU64::new(0)), namespace: Arc::from("") }
+        Self {
+            backend,
+            timeout,
+            skip_until_ms: Arc::new(AtomicU64::new(0)),
+            namespace: Arc::from(""),
+        }
     }
 
     /// The same cache with every key prefixed by `namespace` (`CACHE_NAMESPACE`; empty by default).
@@ -156,7 +169,11 @@ impl Cache {
 
     /// Reads one JSON value; `None` on a miss, on an undecodable entry, or when the cache fails.
     pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
-        self.get_many_json(&[key.to_owned()]).await.into_iter().next().flatten()
+        self.get_many_json(&[key.to_owned()])
+            .await
+            .into_iter()
+            .next()
+            .flatten()
     }
 
     /// Reads many JSON values in one round trip, in the order of `keys`.
@@ -170,8 +187,16 @@ impl Cache {
             Backend::Disabled => vec![None; keys.len()],
             Backend::Memory(map) => {
                 let now = Instant::now();
-                let map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                keys.iter().map(|k| map.get(k).filter(|(exp, _)| *exp > now).map(|(_, v)| v.clone())).collect()
+                let map = map
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                keys.iter()
+                    .map(|k| {
+                        map.get(k)
+                            .filter(|(exp, _)| *exp > now)
+                            .map(|(_, v)| v.clone())
+                    })
+                    .collect()
             }
             Backend::Redis(pool) => {
                 let result = self
@@ -182,7 +207,8 @@ impl Cache {
                         Ok(cmd.query_async::<Vec<Option<String>>>(&mut *conn).await?)
                     })
                     .await;
-                self.observe_failure("mget", result).unwrap_or_else(|| vec![None; keys.len()])
+                self.observe_failure("mget", result)
+                    .unwrap_or_else(|| vec![None; keys.len()])
             }
         };
         raw.into_iter()
@@ -206,7 +232,11 @@ impl Cache {
     pub async fn set_many_json<T: Serialize>(&self, entries: &[(String, T)], ttl: Duration) {
         let encoded: Vec<(String, String)> = entries
             .iter()
-            .filter_map(|(key, value)| serde_json::to_string(value).ok().map(|json| (self.key(key), json)))
+            .filter_map(|(key, value)| {
+                serde_json::to_string(value)
+                    .ok()
+                    .map(|json| (self.key(key), json))
+            })
             .collect();
         if encoded.is_empty() {
             return;
@@ -215,7 +245,9 @@ impl Cache {
             Backend::Disabled => {}
             Backend::Memory(map) => {
                 let expires = Instant::now() + ttl;
-                let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut map = map
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if map.len() > 50_000 {
                     let now = Instant::now();
                     map.retain(|_, (exp, _)| *exp > now);
@@ -230,7 +262,12 @@ impl Cache {
                         let mut conn = pool.get().await?;
                         let mut pipe = redis::pipe();
                         for (key, json) in &encoded {
-                            pipe.cmd("SET").arg(key).arg(json).arg("PX").arg(ttl.as_millis() as u64).ignore();
+                            pipe.cmd("SET")
+                                .arg(key)
+                                .arg(json)
+                                .arg("PX")
+                                .arg(ttl.as_millis() as u64)
+                                .ignore();
                         }
                         pipe.query_async::<()>(&mut *conn).await?;
                         Ok(())
@@ -251,7 +288,9 @@ impl Cache {
         match &self.backend {
             Backend::Disabled => {}
             Backend::Memory(map) => {
-                let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut map = map
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 for key in keys {
                     map.remove(key);
                 }
@@ -279,14 +318,21 @@ impl Cache {
             Backend::Disabled => None,
             Backend::Memory(map) => {
                 let now = Instant::now();
-                let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                let entry = map.entry(key.to_owned()).or_insert_with(|| (now + window, "0".to_owned()));
+                let mut map = map
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let entry = map
+                    .entry(key.to_owned())
+                    .or_insert_with(|| (now + window, "0".to_owned()));
                 if entry.0 <= now {
                     *entry = (now + window, "0".to_owned());
                 }
                 let count = entry.1.parse::<u64>().unwrap_or(0) + 1;
                 entry.1 = count.to_string();
-                Some((count, entry.0.saturating_duration_since(now).as_secs().max(1)))
+                Some((
+                    count,
+                    entry.0.saturating_duration_since(now).as_secs().max(1),
+                ))
             }
             Backend::Redis(pool) => {
                 let result = self
@@ -328,9 +374,13 @@ impl Cache {
             Backend::Disabled => None,
             Backend::Memory(map) => {
                 let now = Instant::now();
-                let mut map = map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut map = map
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 // The entry's expiry is the next free turn: once it has passed, the next caller goes at once.
-                let turn = map.get(key).map_or(now, |(next_free, _)| (*next_free).max(now));
+                let turn = map
+                    .get(key)
+                    .map_or(now, |(next_free, _)| (*next_free).max(now));
                 let wait = turn - now;
                 if wait > max_wait {
                     return Some(Err(wait - max_wait));
@@ -373,7 +423,10 @@ impl Cache {
     }
 
     /// Runs a Redis call within the timeout, unless a recent failure says to skip it.
-    async fn guarded<T>(&self, call: impl Future<Output = Result<T, CacheError>>) -> Result<T, CacheError> {
+    async fn guarded<T>(
+        &self,
+        call: impl Future<Output = Result<T, CacheError>>,
+    ) -> Result<T, CacheError> {
         if now_ms() < self.skip_until_ms.load(Ordering::Relaxed) {
             return Err(CacheError::BackingOff);
         }
@@ -383,7 +436,11 @@ impl Cache {
         }
     }
 
-    fn observe_failure<T>(&self, operation: &'static str, result: Result<T, CacheError>) -> Option<T> {
+    fn observe_failure<T>(
+        &self,
+        operation: &'static str,
+        result: Result<T, CacheError>,
+    ) -> Option<T> {
         match result {
             Ok(value) => Some(value),
             Err(CacheError::BackingOff) => {
@@ -391,8 +448,10 @@ impl Cache {
                 None
             }
             Err(error) => {
-                let was_healthy =
-                    self.skip_until_ms.swap(now_ms() + BACKOFF.as_millis() as u64, Ordering::Relaxed) == 0;
+                let was_healthy = self
+                    .skip_until_ms
+                    .swap(now_ms() + BACKOFF.as_millis() as u64, Ordering::Relaxed)
+                    == 0;
                 metrics::counter!("cache_errors_total", "operation" => operation, "kind" => "failed").increment(1);
                 if was_healthy {
                     tracing::warn!(operation, error = %error, "cache unavailable; serving without it");
@@ -406,11 +465,17 @@ impl Cache {
 }
 
 fn keyspace(key: &str) -> String {
-    key.split(':').skip_while(|part| *part != "v1").nth(1).unwrap_or("other").to_owned()
+    key.split(':')
+        .skip_while(|part| *part != "v1")
+        .nth(1)
+        .unwrap_or("other")
+        .to_owned()
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 #[cfg(test)]
@@ -420,41 +485,64 @@ mod tests {
     #[tokio::test]
     async fn in_memory_round_trip_and_delete() {
         let cache = Cache::in_memory();
-        cache.set_json("qm:v1:product:1", &vec![1, 2, 3], Duration::from_secs(5)).await;
-        assert_eq!(cache.get_json::<Vec<i32>>("qm:v1:product:1").await, Some(vec![1, 2, 3]));
+        cache
+            .set_json("qm:v1:product:1", &vec![1, 2, 3], Duration::from_secs(5))
+            .await;
+        assert_eq!(
+            cache.get_json::<Vec<i32>>("qm:v1:product:1").await,
+            Some(vec![1, 2, 3])
+        );
         cache.delete(&["qm:v1:product:1".to_owned()]).await;
         assert_eq!(cache.get_json::<Vec<i32>>("qm:v1:product:1").await, None);
     }
 
     #[tokio::test]
     async fn a_dead_redis_is_a_fast_miss() {
-        let cache = Cache::redis(&SecretString::from("redis://127.0.0.1:1"), DEFAULT_TIMEOUT).expect("url");
+        let cache =
+            Cache::redis(&SecretString::from("redis://127.0.0.1:1"), DEFAULT_TIMEOUT).expect("url");
         let started = Instant::now();
         for _ in 0..5 {
             assert_eq!(cache.get_json::<String>("qm:v1:product:x").await, None);
-            cache.set_json("qm:v1:product:x", &"v", Duration::from_secs(1)).await;
+            cache
+                .set_json("qm:v1:product:x", &"v", Duration::from_secs(1))
+                .await;
         }
-        assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
-        assert_eq!(cache.count_in_window("k", Duration::from_secs(60)).await, None);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            cache.count_in_window("k", Duration::from_secs(60)).await,
+            None
+        );
     }
 
     #[tokio::test]
     async fn namespaces_keep_entries_apart() {
         let shared = Cache::in_memory();
-        let (a, b) = (shared.clone().with_namespace("a:"), shared.with_namespace("b:"));
-        a.set_json("qm:v1:categories", &1, Duration::from_secs(5)).await;
+        let (a, b) = (
+            shared.clone().with_namespace("a:"),
+            shared.with_namespace("b:"),
+        );
+        a.set_json("qm:v1:categories", &1, Duration::from_secs(5))
+            .await;
         assert_eq!(a.get_json::<i32>("qm:v1:categories").await, Some(1));
         assert_eq!(b.get_json::<i32>("qm:v1:categories").await, None);
     }
 
     #[tokio::test]
     async fn turns_are_paced_first_come_first_served() {
-        let redis = CacheSettings::isolated("redis://127.0.0.1:6379").connect().expect("the local Redis");
+        let redis = CacheSettings::isolated("redis://127.0.0.1:6379")
+            .connect()
+            .expect("the local Redis");
         for cache in [Cache::in_memory(), redis] {
             let (interval, max_wait) = (Duration::from_secs(10), Duration::from_secs(25));
             let key = format!("pace-{}", uuid::Uuid::new_v4());
-            let turns: Vec<_> =
-                futures::future::join_all((0..5).map(|_| cache.take_turn(&key, interval, max_wait))).await;
+            let turns: Vec<_> = futures::future::join_all(
+                (0..5).map(|_| cache.take_turn(&key, interval, max_wait)),
+            )
+            .await;
             let mut waits: Vec<u64> = turns
                 .iter()
                 .filter_map(|t| t.and_then(Result::ok))
@@ -463,14 +551,29 @@ mod tests {
             waits.sort_unstable();
             // Three turns fit within 25 s (now, +10 s, +20 s); the other two are refused without taking one.
             assert_eq!(waits, vec![0, 10, 20], "{turns:?}");
-            assert_eq!(turns.iter().filter(|t| matches!(t, Some(Err(_)))).count(), 2);
+            assert_eq!(
+                turns.iter().filter(|t| matches!(t, Some(Err(_)))).count(),
+                2
+            );
         }
     }
 
     #[tokio::test]
     async fn windows_count_events() {
         let cache = Cache::in_memory();
-        assert_eq!(cache.count_in_window("k", Duration::from_secs(60)).await.map(|c| c.0), Some(1));
-        assert_eq!(cache.count_in_window("k", Duration::from_secs(60)).await.map(|c| c.0), Some(2));
+        assert_eq!(
+            cache
+                .count_in_window("k", Duration::from_secs(60))
+                .await
+                .map(|c| c.0),
+            Some(1)
+        );
+        assert_eq!(
+            cache
+                .count_in_window("k", Duration::from_secs(60))
+                .await
+                .map(|c| c.0),
+            Some(2)
+        );
     }
 }

@@ -29,7 +29,10 @@ pub struct CallContext {
 impl CallContext {
     /// A call on behalf of `actor` within the current request.
     pub fn for_actor(actor: Option<Actor>) -> Self {
-        Self { actor, meta: crate::telemetry::current_request() }
+        Self {
+            actor,
+            meta: crate::telemetry::current_request(),
+        }
     }
 }
 
@@ -44,7 +47,10 @@ pub struct InternalClient {
 
 impl std::fmt::Debug for InternalClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InternalClient").field("service", &self.service).field("base_url", &self.base_url).finish()
+        f.debug_struct("InternalClient")
+            .field("service", &self.service)
+            .field("base_url", &self.base_url)
+            .finish()
     }
 }
 
@@ -63,7 +69,12 @@ impl InternalClient {
             .tcp_nodelay(true)
             .build()
             .map_err(AppError::internal)?;
-        Ok(Self { http, base_url: base_url.trim_end_matches('/').to_owned(), token, service })
+        Ok(Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            token,
+            service,
+        })
     }
 
     /// Starts a GET (idempotent, retried).
@@ -83,7 +94,14 @@ impl InternalClient {
 
     /// Starts a call with any method.
     pub fn call(&self, method: Method, path: &str) -> Call<'_> {
-        Call { client: self, method, path: path.to_owned(), body: None, headers: Vec::new(), idempotent: false }
+        Call {
+            client: self,
+            method,
+            path: path.to_owned(),
+            body: None,
+            headers: Vec::new(),
+            idempotent: false,
+        }
     }
 }
 
@@ -102,7 +120,8 @@ impl Call<'_> {
     pub fn query<Q: Serialize>(mut self, query: &Q) -> Result<Self, AppError> {
         let encoded = serde_urlencoded::to_string(query).map_err(AppError::internal)?;
         if !encoded.is_empty() {
-            self.path.push(if self.path.contains('?') { '&' } else { '?' });
+            self.path
+                .push(if self.path.contains('?') { '&' } else { '?' });
             self.path.push_str(&encoded);
         }
         Ok(self)
@@ -131,8 +150,9 @@ impl Call<'_> {
     pub async fn send<T: DeserializeOwned>(self, ctx: &CallContext) -> Result<T, AppError> {
         let service = self.client.service;
         let bytes = self.send_raw(ctx).await?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| AppError::internal(format!("{service} answered with unexpected JSON: {e}")))
+        serde_json::from_slice(&bytes).map_err(|e| {
+            AppError::internal(format!("{service} answered with unexpected JSON: {e}"))
+        })
     }
 
     /// Sends the call and ignores the body of a successful answer.
@@ -169,7 +189,9 @@ impl Call<'_> {
                 request = request.header(name.clone(), value.clone());
             }
             if let Some(body) = &self.body {
-                request = request.header(http::header::CONTENT_TYPE, "application/json").body(body.clone());
+                request = request
+                    .header(http::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone());
             }
             let started = std::time::Instant::now();
             let outcome = request.send().await;
@@ -178,7 +200,10 @@ impl Call<'_> {
             match outcome {
                 Err(error) => {
                     tracing::warn!(service = client.service, %url, attempt, error = %error, "internal call failed");
-                    last_error = Some(AppError::ServiceUnavailable(format!("{} is unavailable", client.service)));
+                    last_error = Some(AppError::ServiceUnavailable(format!(
+                        "{} is unavailable",
+                        client.service
+                    )));
                 }
                 Ok(response) => {
                     let status = response.status();
@@ -191,8 +216,10 @@ impl Call<'_> {
                         Ok(body) => body,
                         Err(error) => {
                             tracing::warn!(service = client.service, %url, error = %error, "reading an internal answer failed");
-                            last_error =
-                                Some(AppError::ServiceUnavailable(format!("{} is unavailable", client.service)));
+                            last_error = Some(AppError::ServiceUnavailable(format!(
+                                "{} is unavailable",
+                                client.service
+                            )));
                             continue;
                         }
                     };
@@ -200,14 +227,19 @@ impl Call<'_> {
                         return Ok(body.to_vec());
                     }
                     let error = if is_problem {
-                        serde_json::from_slice::<Problem>(&body).map(AppError::from_problem).unwrap_or_else(|e| {
-                            AppError::internal(format!(
-                                "{} answered {status} with a broken problem: {e}",
-                                client.service
-                            ))
-                        })
+                        serde_json::from_slice::<Problem>(&body)
+                            .map(AppError::from_problem)
+                            .unwrap_or_else(|e| {
+                                AppError::internal(format!(
+                                    "{} answered {status} with a broken problem: {e}",
+                                    client.service
+                                ))
+                            })
                     } else {
-                        AppError::internal(format!("{} answered {status} without a problem document", client.service))
+                        AppError::internal(format!(
+                            "{} answered {status} without a problem document",
+                            client.service
+                        ))
                     };
                     let retryable = matches!(status.as_u16(), 502..=504);
                     if !retryable {
@@ -217,6 +249,8 @@ impl Call<'_> {
                 }
             }
         }
-        Err(last_error.unwrap_or_else(|| AppError::ServiceUnavailable(format!("{} is unavailable", client.service))))
+        Err(last_error.unwrap_or_else(|| {
+            AppError::ServiceUnavailable(format!("{} is unavailable", client.service))
+        }))
     }
 }

@@ -35,7 +35,9 @@ pub enum ConfigError {
         name: String,
     },
     /// A secret still holds its development default in production.
-    #[error("environment variable {name} still holds its development default; set a real secret for production")]
+    #[error(
+        "environment variable {name} still holds its development default; set a real secret for production"
+    )]
     DevDefault {
         /// The variable.
         name: String,
@@ -68,8 +70,15 @@ impl Env {
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Result<Self, ConfigError> {
-        let vars: HashMap<String, String> = pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-        let environment = match vars.get("QUICKMART_ENV").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        let vars: HashMap<String, String> = pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        let environment = match vars
+            .get("QUICKMART_ENV")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
             None | Some("" | "development" | "dev" | "test") => Environment::Development,
             Some("production" | "prod") => Environment::Production,
             Some(other) => {
@@ -94,7 +103,10 @@ impl Env {
 
     /// The raw value of a variable, if set and not empty.
     pub fn raw(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+        self.vars
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
     }
 
     /// A parsed variable, or `None` when unset.
@@ -104,7 +116,10 @@ impl Env {
     {
         self.raw(name)
             .map(|value| {
-                value.parse::<T>().map_err(|e| ConfigError::Malformed { name: name.to_owned(), reason: e.to_string() })
+                value.parse::<T>().map_err(|e| ConfigError::Malformed {
+                    name: name.to_owned(),
+                    reason: e.to_string(),
+                })
             })
             .transpose()
     }
@@ -135,10 +150,14 @@ impl Env {
     pub fn secret(&self, name: &str, dev_default: &str) -> Result<SecretString, ConfigError> {
         match (self.raw(name), self.environment) {
             (Some(value), Environment::Production) if value == dev_default => {
-                Err(ConfigError::DevDefault { name: name.to_owned() })
+                Err(ConfigError::DevDefault {
+                    name: name.to_owned(),
+                })
             }
             (Some(value), _) => Ok(SecretString::from(value.to_owned())),
-            (None, Environment::Production) => Err(ConfigError::Missing { name: name.to_owned() }),
+            (None, Environment::Production) => Err(ConfigError::Missing {
+                name: name.to_owned(),
+            }),
             (None, Environment::Development) => Ok(SecretString::from(dev_default.to_owned())),
         }
     }
@@ -147,14 +166,19 @@ impl Env {
     pub fn optional_secret(&self, name: &str) -> Result<Option<SecretString>, ConfigError> {
         match (self.raw(name), self.environment) {
             (Some(value), _) => Ok(Some(SecretString::from(value.to_owned()))),
-            (None, Environment::Production) => Err(ConfigError::Missing { name: name.to_owned() }),
+            (None, Environment::Production) => Err(ConfigError::Missing {
+                name: name.to_owned(),
+            }),
             (None, Environment::Development) => Ok(None),
         }
     }
 
     /// The database URL of one core: `<PREFIX>_DATABASE_URL`, or the development server with `database`.
     pub fn database_url(&self, prefix: &str, database: &str) -> Result<SecretString, ConfigError> {
-        self.secret(&format!("{prefix}_DATABASE_URL"), &format!("{DEV_POSTGRES_URL}/{database}"))
+        self.secret(
+            &format!("{prefix}_DATABASE_URL"),
+            &format!("{DEV_POSTGRES_URL}/{database}"),
+        )
     }
 
     /// The Redis URL (`REDIS_URL`).
@@ -175,8 +199,15 @@ impl Env {
     }
 
     /// The address a service listens on: `<PREFIX>_LISTEN_ADDR`, or loopback on its default port.
-    pub fn listen_addr(&self, prefix: &str, default_port: u16) -> Result<std::net::SocketAddr, ConfigError> {
-        self.parse_or(&format!("{prefix}_LISTEN_ADDR"), std::net::SocketAddr::from(([127, 0, 0, 1], default_port)))
+    pub fn listen_addr(
+        &self,
+        prefix: &str,
+        default_port: u16,
+    ) -> Result<std::net::SocketAddr, ConfigError> {
+        self.parse_or(
+            &format!("{prefix}_LISTEN_ADDR"),
+            std::net::SocketAddr::from(([127, 0, 0, 1], default_port)),
+        )
     }
 
     /// The store's one currency (`QUICKMART_CURRENCY`, default USD): three upper-case letters.
@@ -210,23 +241,36 @@ mod tests {
     #[test]
     fn production_refuses_missing_and_default_secrets() {
         let missing = env(&[("QUICKMART_ENV", "production")]).internal_token();
-        assert!(matches!(missing, Err(ConfigError::Missing { name }) if name == "INTERNAL_API_TOKEN"));
-        let default =
-            env(&[("QUICKMART_ENV", "production"), ("INTERNAL_API_TOKEN", DEV_INTERNAL_TOKEN)]).internal_token();
+        assert!(
+            matches!(missing, Err(ConfigError::Missing { name }) if name == "INTERNAL_API_TOKEN")
+        );
+        let default = env(&[
+            ("QUICKMART_ENV", "production"),
+            ("INTERNAL_API_TOKEN", DEV_INTERNAL_TOKEN),
+        ])
+        .internal_token();
         assert!(matches!(default, Err(ConfigError::DevDefault { .. })));
     }
 
     #[test]
     fn malformed_values_name_the_variable() {
-        let error = env(&[("PRODUCT_CORE_LISTEN_ADDR", "not-an-address")]).listen_addr("PRODUCT_CORE", 8082);
-        assert!(error.expect_err("malformed").to_string().contains("PRODUCT_CORE_LISTEN_ADDR"));
+        let error = env(&[("PRODUCT_CORE_LISTEN_ADDR", "not-an-address")])
+            .listen_addr("PRODUCT_CORE", 8082);
+        assert!(
+            error
+                .expect_err("malformed")
+                .to_string()
+                .contains("PRODUCT_CORE_LISTEN_ADDR")
+        );
         assert!(Env::from_pairs([("QUICKMART_ENV", "staging")]).is_err());
         assert!(env(&[("QUICKMART_CURRENCY", "usd")]).currency().is_err());
     }
 
     #[test]
     fn secrets_do_not_print() {
-        let token = env(&[("INTERNAL_API_TOKEN", "very-secret-value")]).internal_token().expect("set");
+        let token = env(&[("INTERNAL_API_TOKEN", "very-secret-value")])
+            .internal_token()
+            .expect("set");
         assert!(!format!("{token:?}").contains("very-secret-value"));
     }
 }

@@ -75,7 +75,10 @@ pub enum DbError {
 }
 
 /// Prepares the database (created if missing and allowed, migrated if enabled) and opens the pool.
-pub async fn connect(settings: &DbSettings, migrations: EmbeddedMigrations) -> Result<DbPool, DbError> {
+pub async fn connect(
+    settings: &DbSettings,
+    migrations: EmbeddedMigrations,
+) -> Result<DbPool, DbError> {
     let url = settings.url.expose_secret().to_owned();
     if settings.create_if_missing {
         ensure_database(&url).await?;
@@ -99,7 +102,11 @@ pub fn pool(url: &str, max_connections: u32) -> DbPool {
 fn maintenance_url(url: &str) -> Result<(String, String), DbError> {
     let mut parsed = url::Url::parse(url).map_err(|e| DbError::InvalidUrl(e.to_string()))?;
     let database = parsed.path().trim_start_matches('/').to_owned();
-    if database.is_empty() || !database.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+    if database.is_empty()
+        || !database
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
         return Err(DbError::InvalidUrl(format!(
             "expected a database name of letters, digits, `_` or `-`, got `{database}`"
         )));
@@ -113,19 +120,27 @@ pub async fn ensure_database(url: &str) -> Result<(), DbError> {
     let (admin_url, database) = maintenance_url(url)?;
     let mut conn = AsyncPgConnection::establish(&admin_url)
         .await
-        .map_err(|source| DbError::Connect { database: "postgres".into(), source })?;
-    let exists: Option<i32> = diesel::sql_query("SELECT 1 AS one FROM pg_database WHERE datname = $1")
-        .bind::<diesel::sql_types::Text, _>(&database)
-        .get_result::<One>(&mut conn)
-        .await
-        .optional()?
-        .map(|row| row.one);
+        .map_err(|source| DbError::Connect {
+            database: "postgres".into(),
+            source,
+        })?;
+    let exists: Option<i32> =
+        diesel::sql_query("SELECT 1 AS one FROM pg_database WHERE datname = $1")
+            .bind::<diesel::sql_types::Text, _>(&database)
+            .get_result::<One>(&mut conn)
+            .await
+            .optional()?
+            .map(|row| row.one);
     if exists.is_none() {
-        match diesel::sql_query(format!("CREATE DATABASE \"{database}\"")).execute(&mut conn).await {
+        match diesel::sql_query(format!("CREATE DATABASE \"{database}\""))
+            .execute(&mut conn)
+            .await
+        {
             Ok(_) => tracing::info!(%database, "created database"),
             // Another replica or test created it between our check and our CREATE.
             Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
-            Err(DieselError::DatabaseError(_, info)) if info.message().contains("already exists") => {}
+            Err(DieselError::DatabaseError(_, info))
+                if info.message().contains("already exists") => {}
             Err(other) => return Err(other.into()),
         }
     }
@@ -137,8 +152,15 @@ pub async fn drop_database(url: &str) -> Result<(), DbError> {
     let (admin_url, database) = maintenance_url(url)?;
     let mut conn = AsyncPgConnection::establish(&admin_url)
         .await
-        .map_err(|source| DbError::Connect { database: "postgres".into(), source })?;
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)")).execute(&mut conn).await?;
+        .map_err(|source| DbError::Connect {
+            database: "postgres".into(),
+            source,
+        })?;
+    diesel::sql_query(format!(
+        "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+    ))
+    .execute(&mut conn)
+    .await?;
     Ok(())
 }
 
@@ -153,15 +175,21 @@ pub async fn run_migrations(url: &str, migrations: EmbeddedMigrations) -> Result
     let url = url.to_owned();
     let database = maintenance_url(&url)?.1;
     tokio::task::spawn_blocking(move || -> Result<(), DbError> {
-        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
-            .map_err(|source| DbError::Connect { database: database.clone(), source })?;
-        let lock =
-            diesel::sql_query("SELECT pg_advisory_lock($1)").bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK_KEY);
+        let mut conn =
+            <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
+                .map_err(|source| DbError::Connect {
+                    database: database.clone(),
+                    source,
+                })?;
+        let lock = diesel::sql_query("SELECT pg_advisory_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK_KEY);
         diesel::RunQueryDsl::execute(lock, &mut conn)?;
-        let applied =
-            conn.run_pending_migrations(migrations).map(|v| v.len()).map_err(|e| DbError::Migration(e.to_string()));
-        let unlock =
-            diesel::sql_query("SELECT pg_advisory_unlock($1)").bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK_KEY);
+        let applied = conn
+            .run_pending_migrations(migrations)
+            .map(|v| v.len())
+            .map_err(|e| DbError::Migration(e.to_string()));
+        let unlock = diesel::sql_query("SELECT pg_advisory_unlock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK_KEY);
         let unlocked = diesel::RunQueryDsl::execute(unlock, &mut conn);
         let applied = applied?;
         unlocked?;
@@ -181,9 +209,15 @@ pub fn readiness(pool: DbPool) -> ReadinessCheck {
         Box::pin(async move {
             let probe = async {
                 let mut conn = pool.get().await.ok()?;
-                diesel::sql_query("SELECT 1 AS one").get_result::<One>(&mut *conn).await.ok()
+                diesel::sql_query("SELECT 1 AS one")
+                    .get_result::<One>(&mut *conn)
+                    .await
+                    .ok()
             };
-            matches!(tokio::time::timeout(Duration::from_secs(2), probe).await, Ok(Some(_)))
+            matches!(
+                tokio::time::timeout(Duration::from_secs(2), probe).await,
+                Ok(Some(_))
+            )
         })
     })
 }
@@ -206,7 +240,9 @@ mod tests {
 
     #[test]
     fn maintenance_url_swaps_the_database() {
-        let (admin, name) = maintenance_url("postgres://u:p@db:5432/quickmart_product?sslmode=disable").expect("valid");
+        let (admin, name) =
+            maintenance_url("postgres://u:p@db:5432/quickmart_product?sslmode=disable")
+                .expect("valid");
         assert_eq!(name, "quickmart_product");
         assert_eq!(admin, "postgres://u:p@db:5432/postgres?sslmode=disable");
         assert!(maintenance_url("postgres://db:5432/").is_err());

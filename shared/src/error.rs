@@ -60,7 +60,10 @@ pub struct FieldErrors(Vec<FieldError>);
 impl FieldErrors {
     /// Records that `field` is invalid.
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), message: message.into() });
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
     }
 
     /// Records the field errors `error` carries.
@@ -70,7 +73,11 @@ impl FieldErrors {
 
     /// `Ok(value)` when nothing was recorded, `BAD_USER_INPUT` with every recorded field otherwise.
     pub fn finish<T>(self, value: T) -> Result<T, AppError> {
-        if self.0.is_empty() { Ok(value) } else { Err(AppError::Invalid(self.0)) }
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(AppError::Invalid(self.0))
+        }
     }
 }
 
@@ -138,24 +145,38 @@ fn summarize(errors: &[FieldError]) -> String {
     match errors {
         [] => "invalid input".to_owned(),
         [one] => format!("{}: {}", one.field, one.message),
-        [first, rest @ ..] => format!("{}: {} (and {} more)", first.field, first.message, rest.len()),
+        [first, rest @ ..] => format!(
+            "{}: {} (and {} more)",
+            first.field,
+            first.message,
+            rest.len()
+        ),
     }
 }
 
 impl AppError {
     /// A validation failure of one field (HTTP 422, `BAD_USER_INPUT`).
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Invalid(vec![FieldError { field: field.into(), message: message.into() }])
+        Self::Invalid(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
     }
 
     /// A request that could not be parsed (HTTP 400, `BAD_USER_INPUT`).
     pub fn malformed(field: Option<&str>, message: impl Into<String>) -> Self {
-        Self::Malformed { field: field.map(str::to_owned), message: message.into() }
+        Self::Malformed {
+            field: field.map(str::to_owned),
+            message: message.into(),
+        }
     }
 
     /// A conflict on one field (HTTP 409).
     pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Conflict { field: Some(field.into()), message: message.into() }
+        Self::Conflict {
+            field: Some(field.into()),
+            message: message.into(),
+        }
     }
 
     /// An internal error with its cause.
@@ -165,16 +186,29 @@ impl AppError {
 
     /// Turns a DataLoader's shared error (loaders' errors must be `Clone`) back into an owned one.
     pub fn unshare(error: std::sync::Arc<Self>) -> Self {
-        std::sync::Arc::try_unwrap(error).unwrap_or_else(|shared| Self::from_problem(shared.to_problem()))
+        std::sync::Arc::try_unwrap(error)
+            .unwrap_or_else(|shared| Self::from_problem(shared.to_problem()))
     }
 
     /// Renames the fields this error names (a core's `min_price` becomes a subgraph's `filter.minPrice`).
     pub fn map_fields(self, rename: impl Fn(&str) -> String) -> Self {
         match self {
-            Self::Malformed { field, message } => Self::Malformed { field: field.map(|f| rename(&f)), message },
-            Self::Conflict { field, message } => Self::Conflict { field: field.map(|f| rename(&f)), message },
+            Self::Malformed { field, message } => Self::Malformed {
+                field: field.map(|f| rename(&f)),
+                message,
+            },
+            Self::Conflict { field, message } => Self::Conflict {
+                field: field.map(|f| rename(&f)),
+                message,
+            },
             Self::Invalid(errors) => Self::Invalid(
-                errors.into_iter().map(|e| FieldError { field: rename(&e.field), message: e.message }).collect(),
+                errors
+                    .into_iter()
+                    .map(|e| FieldError {
+                        field: rename(&e.field),
+                        message: e.message,
+                    })
+                    .collect(),
             ),
             other => other,
         }
@@ -204,7 +238,9 @@ impl AppError {
             Self::Malformed { .. } => StatusCode::BAD_REQUEST,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } | Self::InvalidState(_) | Self::OutOfStock { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::InvalidState(_) | Self::OutOfStock { .. } => {
+                StatusCode::CONFLICT
+            }
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -215,8 +251,18 @@ impl AppError {
     pub fn field_errors(&self) -> Vec<FieldError> {
         match self {
             Self::Invalid(errors) => errors.clone(),
-            Self::Malformed { field: Some(field), message } | Self::Conflict { field: Some(field), message } => {
-                vec![FieldError { field: field.clone(), message: message.clone() }]
+            Self::Malformed {
+                field: Some(field),
+                message,
+            }
+            | Self::Conflict {
+                field: Some(field),
+                message,
+            } => {
+                vec![FieldError {
+                    field: field.clone(),
+                    message: message.clone(),
+                }]
             }
             _ => Vec::new(),
         }
@@ -225,7 +271,9 @@ impl AppError {
     /// The message a client may see: the error's own words, or an opaque one for internal errors.
     pub fn public_message(&self) -> String {
         match self {
-            Self::Internal(_) => "An internal error occurred; quote the request id when reporting it.".to_owned(),
+            Self::Internal(_) => {
+                "An internal error occurred; quote the request id when reporting it.".to_owned()
+            }
             other => other.to_string(),
         }
     }
@@ -234,9 +282,13 @@ impl AppError {
     /// dependencies as warnings, client errors at debug level.
     pub fn log(&self) {
         match self {
-            Self::Internal(cause) => tracing::error!(error = %cause_chain(cause.as_ref()), "internal error"),
+            Self::Internal(cause) => {
+                tracing::error!(error = %cause_chain(cause.as_ref()), "internal error")
+            }
             Self::ServiceUnavailable(message) => tracing::warn!(%message, "dependency unavailable"),
-            other => tracing::debug!(code = other.code().as_str(), message = %other, "client error"),
+            other => {
+                tracing::debug!(code = other.code().as_str(), message = %other, "client error")
+            }
         }
     }
 
@@ -246,23 +298,38 @@ impl AppError {
         match problem.code {
             ErrorCode::Unauthenticated => Self::Unauthenticated(problem.detail),
             ErrorCode::Forbidden => Self::Forbidden(problem.detail),
-            ErrorCode::BadUserInput if problem.status == 400 => Self::Malformed { field, message: problem.detail },
+            ErrorCode::BadUserInput if problem.status == 400 => Self::Malformed {
+                field,
+                message: problem.detail,
+            },
             ErrorCode::BadUserInput if problem.errors.is_empty() => {
-                Self::Invalid(vec![FieldError { field: "input".to_owned(), message: problem.detail }])
+                Self::Invalid(vec![FieldError {
+                    field: "input".to_owned(),
+                    message: problem.detail,
+                }])
             }
             ErrorCode::BadUserInput => Self::Invalid(problem.errors),
             ErrorCode::NotFound => Self::NotFound(problem.detail),
-            ErrorCode::Conflict => Self::Conflict { field, message: problem.detail },
+            ErrorCode::Conflict => Self::Conflict {
+                field,
+                message: problem.detail,
+            },
             ErrorCode::OutOfStock => match problem.product_id {
                 Some(product_id) => Self::OutOfStock { product_id },
-                None => Self::internal(format!("OUT_OF_STOCK problem without productId: {}", problem.detail)),
+                None => Self::internal(format!(
+                    "OUT_OF_STOCK problem without productId: {}",
+                    problem.detail
+                )),
             },
             ErrorCode::InvalidState => Self::InvalidState(problem.detail),
-            ErrorCode::RateLimited => Self::RateLimited { retry_after_secs: problem.retry_after.unwrap_or(60) },
+            ErrorCode::RateLimited => Self::RateLimited {
+                retry_after_secs: problem.retry_after.unwrap_or(60),
+            },
             ErrorCode::ServiceUnavailable => Self::ServiceUnavailable(problem.detail),
-            ErrorCode::InternalServerError => {
-                Self::internal(format!("upstream internal error (request {})", problem.request_id.unwrap_or_default()))
-            }
+            ErrorCode::InternalServerError => Self::internal(format!(
+                "upstream internal error (request {})",
+                problem.request_id.unwrap_or_default()
+            )),
         }
     }
 
@@ -271,7 +338,10 @@ impl AppError {
         let status = self.status();
         let code = self.code();
         Problem {
-            type_uri: format!("urn:quickmart:problem:{}", code.as_str().to_ascii_lowercase().replace('_', "-")),
+            type_uri: format!(
+                "urn:quickmart:problem:{}",
+                code.as_str().to_ascii_lowercase().replace('_', "-")
+            ),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: self.public_message(),
@@ -323,7 +393,11 @@ pub struct Problem {
     #[serde(rename = "productId", default, skip_serializing_if = "Option::is_none")]
     pub product_id: Option<Uuid>,
     /// Seconds to wait before retrying, for `RATE_LIMITED`.
-    #[serde(rename = "retryAfter", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "retryAfter",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub retry_after: Option<u64>,
     /// The request id to quote when reporting the problem.
     #[serde(rename = "requestId", default, skip_serializing_if = "Option::is_none")]
@@ -335,9 +409,13 @@ impl IntoResponse for AppError {
         self.log();
         let problem = self.to_problem();
         let mut response = (self.status(), Json(problem)).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if let Self::RateLimited { retry_after_secs } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         response
     }
@@ -362,7 +440,10 @@ mod tests {
 
     #[test]
     fn problem_round_trips_to_the_same_error_code_and_fields() {
-        let original = AppError::Invalid(vec![FieldError { field: "price".into(), message: "must be ≥ 0".into() }]);
+        let original = AppError::Invalid(vec![FieldError {
+            field: "price".into(),
+            message: "must be ≥ 0".into(),
+        }]);
         let problem = original.to_problem();
         assert_eq!(problem.status, 422);
         let rebuilt = AppError::from_problem(problem);
@@ -374,7 +455,11 @@ mod tests {
     fn internal_errors_never_show_their_cause() {
         let error = AppError::internal("password=hunter2 in SQL");
         assert!(!error.public_message().contains("hunter2"));
-        assert!(!serde_json::to_string(&error.to_problem()).unwrap_or_default().contains("hunter2"));
+        assert!(
+            !serde_json::to_string(&error.to_problem())
+                .unwrap_or_default()
+                .contains("hunter2")
+        );
     }
 
     #[test]
@@ -382,6 +467,8 @@ mod tests {
         let id = Uuid::now_v7();
         let problem = AppError::OutOfStock { product_id: id }.to_problem();
         assert_eq!(problem.product_id, Some(id));
-        assert!(matches!(AppError::from_problem(problem), AppError::OutOfStock { product_id } if product_id == id));
+        assert!(
+            matches!(AppError::from_problem(problem), AppError::OutOfStock { product_id } if product_id == id)
+        );
     }
 }

@@ -16,12 +16,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json =
-            request.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-                v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        let is_json = request
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
             });
         if !is_json {
-            return Err(AppError::malformed(None, "expected a JSON body with `Content-Type: application/json`"));
+            return Err(AppError::malformed(
+                None,
+                "expected a JSON body with `Content-Type: application/json`",
+            ));
         }
         let bytes = Bytes::from_request(request, state)
             .await
@@ -35,13 +43,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .map_err(|error| malformed(String::new(), format!("invalid JSON body: {error}")))?;
         if let Some(path) = crate::text::first_refused(&value) {
             return Err(AppError::invalid(
-                if path.is_empty() { "body".to_owned() } else { path },
+                if path.is_empty() {
+                    "body".to_owned()
+                } else {
+                    path
+                },
                 crate::text::CONTROL_CHARACTERS,
             ));
         }
         serde_path_to_error::deserialize(value)
             .map(ApiJson)
-            .map_err(|error| malformed(error.path().to_string(), format!("invalid JSON body: {}", error.inner())))
+            .map_err(|error| {
+                malformed(
+                    error.path().to_string(),
+                    format!("invalid JSON body: {}", error.inner()),
+                )
+            })
     }
 }
 
@@ -58,10 +75,15 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
             Err(PathRejection::FailedToDeserializePathParams(error)) => {
                 let field = match error.kind() {
                     axum::extract::path::ErrorKind::ParseErrorAtKey { key, .. }
-                    | axum::extract::path::ErrorKind::InvalidUtf8InPathParam { key } => Some(key.clone()),
+                    | axum::extract::path::ErrorKind::InvalidUtf8InPathParam { key } => {
+                        Some(key.clone())
+                    }
                     _ => None,
                 };
-                Err(AppError::Malformed { field, message: error.body_text() })
+                Err(AppError::Malformed {
+                    field,
+                    message: error.body_text(),
+                })
             }
             Err(other) => Err(AppError::malformed(None, other.body_text())),
         }
@@ -79,14 +101,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         let query = parts.uri.query().unwrap_or_default();
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
             if crate::text::multi_line(&key).is_err() || crate::text::multi_line(&value).is_err() {
-                return Err(AppError::invalid(key.into_owned(), crate::text::CONTROL_CHARACTERS));
+                return Err(AppError::invalid(
+                    key.into_owned(),
+                    crate::text::CONTROL_CHARACTERS,
+                ));
             }
         }
-        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer).map(ApiQuery).map_err(|error| {
-            let path = error.path().to_string();
-            let field = (path != ".").then_some(path);
-            AppError::Malformed { field, message: format!("invalid query string: {}", error.inner()) }
-        })
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(ApiQuery)
+            .map_err(|error| {
+                let path = error.path().to_string();
+                let field = (path != ".").then_some(path);
+                AppError::Malformed {
+                    field,
+                    message: format!("invalid query string: {}", error.inner()),
+                }
+            })
     }
 }

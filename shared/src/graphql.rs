@@ -5,7 +5,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
-use async_graphql::{Context, Guard, ObjectType, Response, Schema, ServerError, SimpleObject, SubscriptionType, Value};
+use async_graphql::{
+    Context, Guard, ObjectType, Response, Schema, ServerError, SimpleObject, SubscriptionType,
+    Value,
+};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::extract::{ConnectInfo, State};
@@ -33,24 +36,36 @@ pub struct RequestContext {
 impl RequestContext {
     /// The context for calls to a core on behalf of this request.
     pub fn call_context(&self) -> CallContext {
-        CallContext { actor: self.caller.actor(), meta: Some(self.meta.clone()) }
+        CallContext {
+            actor: self.caller.actor(),
+            meta: Some(self.meta.clone()),
+        }
     }
 
     /// The signed-in actor, or `UNAUTHENTICATED`.
     pub fn require_user(&self) -> Result<Actor, AppError> {
-        self.caller.actor().ok_or_else(|| AppError::Unauthenticated("sign in first".to_owned()))
+        self.caller
+            .actor()
+            .ok_or_else(|| AppError::Unauthenticated("sign in first".to_owned()))
     }
 
     /// The signed-in admin, or `UNAUTHENTICATED` / `FORBIDDEN`.
     pub fn require_admin(&self) -> Result<Actor, AppError> {
         let actor = self.require_user()?;
-        if actor.is_admin() { Ok(actor) } else { Err(AppError::Forbidden("this operation is for admins".to_owned())) }
+        if actor.is_admin() {
+            Ok(actor)
+        } else {
+            Err(AppError::Forbidden(
+                "this operation is for admins".to_owned(),
+            ))
+        }
     }
 }
 
 /// The request context of a resolver.
 pub fn request_context<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext, AppError> {
-    ctx.data::<RequestContext>().map_err(|_| AppError::internal("request context missing from the GraphQL request"))
+    ctx.data::<RequestContext>()
+        .map_err(|_| AppError::internal("request context missing from the GraphQL request"))
 }
 
 /// Parses a GraphQL `ID` that must be a UUID, naming `field` when it is not.
@@ -67,7 +82,11 @@ pub const SUBGRAPH_MAX_COMPLEXITY: usize = 10_000;
 
 /// The schema builder every subgraph starts from: federation, error codes, and depth and complexity limits as
 /// defence in depth behind the gateway's.
-pub fn subgraph_schema<Q, M, S>(query: Q, mutation: M, subscription: S) -> async_graphql::SchemaBuilder<Q, M, S>
+pub fn subgraph_schema<Q, M, S>(
+    query: Q,
+    mutation: M,
+    subscription: S,
+) -> async_graphql::SchemaBuilder<Q, M, S>
 where
     Q: ObjectType + 'static,
     M: ObjectType + 'static,
@@ -131,9 +150,13 @@ impl Money {
     /// Money from a database amount; amounts are validated on the way in, so one that does not fit a GraphQL
     /// `Int` here is a bug.
     pub fn from_minor(amount: i64, currency: &str) -> Result<Self, AppError> {
-        let amount = i32::try_from(amount)
-            .map_err(|_| AppError::internal(format!("amount {amount} does not fit a GraphQL Int")))?;
-        Ok(Self { amount, currency: currency.to_owned() })
+        let amount = i32::try_from(amount).map_err(|_| {
+            AppError::internal(format!("amount {amount} does not fit a GraphQL Int"))
+        })?;
+        Ok(Self {
+            amount,
+            currency: currency.to_owned(),
+        })
     }
 }
 
@@ -178,10 +201,11 @@ fn annotate(error: &mut ServerError) {
         return;
     };
     // DataLoader errors must be `Clone`, so they arrive as `Arc<AppError>`.
-    let Some(app_error) = source
-        .downcast_ref::<AppError>()
-        .or_else(|| source.downcast_ref::<Arc<AppError>>().map(|shared| shared.as_ref()))
-    else {
+    let Some(app_error) = source.downcast_ref::<AppError>().or_else(|| {
+        source
+            .downcast_ref::<Arc<AppError>>()
+            .map(|shared| shared.as_ref())
+    }) else {
         return;
     };
     app_error.log();
@@ -197,8 +221,14 @@ fn annotate(error: &mut ServerError) {
             .iter()
             .map(|f| {
                 let mut map = async_graphql::indexmap::IndexMap::new();
-                map.insert(async_graphql::Name::new("field"), Value::from(f.field.clone()));
-                map.insert(async_graphql::Name::new("message"), Value::from(f.message.clone()));
+                map.insert(
+                    async_graphql::Name::new("field"),
+                    Value::from(f.field.clone()),
+                );
+                map.insert(
+                    async_graphql::Name::new("message"),
+                    Value::from(f.message.clone()),
+                );
                 Value::Object(map)
             })
             .collect();
@@ -206,7 +236,9 @@ fn annotate(error: &mut ServerError) {
     }
     match app_error {
         AppError::OutOfStock { product_id } => extensions.set("productId", product_id.to_string()),
-        AppError::RateLimited { retry_after_secs } => extensions.set("retryAfter", *retry_after_secs),
+        AppError::RateLimited { retry_after_secs } => {
+            extensions.set("retryAfter", *retry_after_secs)
+        }
         _ => {}
     }
     error.message = message;
@@ -224,7 +256,8 @@ pub fn error_response(error: &AppError) -> Response {
 }
 
 /// Adds per-request data (DataLoaders, clients) to a GraphQL request.
-pub type PerRequest = Arc<dyn Fn(async_graphql::Request, &RequestContext) -> async_graphql::Request + Send + Sync>;
+pub type PerRequest =
+    Arc<dyn Fn(async_graphql::Request, &RequestContext) -> async_graphql::Request + Send + Sync>;
 
 struct SubgraphState<Q, M, S> {
     schema: Schema<Q, M, S>,
@@ -248,7 +281,9 @@ impl<Q, M, S> Clone for SubgraphState<Q, M, S> {
 
 /// Parsed operations by their text. The gateway sends the same few operation texts over and over, and parsing
 /// is a large share of a cached read, so each text is parsed once.
-struct ParsedQueries(std::sync::Mutex<lru::LruCache<String, async_graphql::parser::types::ExecutableDocument>>);
+struct ParsedQueries(
+    std::sync::Mutex<lru::LruCache<String, async_graphql::parser::types::ExecutableDocument>>,
+);
 
 /// Operation texts kept parsed per subgraph.
 const PARSED_QUERY_CAPACITY: usize = 512;
@@ -257,7 +292,8 @@ const MAX_CACHED_QUERY_BYTES: usize = 16 * 1024;
 
 impl ParsedQueries {
     fn new() -> Self {
-        let capacity = std::num::NonZeroUsize::new(PARSED_QUERY_CAPACITY).unwrap_or(std::num::NonZeroUsize::MIN);
+        let capacity = std::num::NonZeroUsize::new(PARSED_QUERY_CAPACITY)
+            .unwrap_or(std::num::NonZeroUsize::MIN);
         Self(std::sync::Mutex::new(lru::LruCache::new(capacity)))
     }
 
@@ -267,7 +303,11 @@ impl ParsedQueries {
         if request.query.len() > MAX_CACHED_QUERY_BYTES {
             return;
         }
-        let cached = self.0.lock().ok().and_then(|mut cache| cache.get(&request.query).cloned());
+        let cached = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|mut cache| cache.get(&request.query).cloned());
         if let Some(document) = cached {
             request.set_parsed_query(document);
             return;
@@ -296,22 +336,33 @@ where
     S: SubscriptionType + 'static,
 {
     let parsed = Arc::new(ParsedQueries::new());
-    Router::new().route("/graphql", post(execute::<Q, M, S>)).with_state(SubgraphState {
-        schema,
-        verifier,
-        internal_token,
-        per_request,
-        parsed,
-    })
+    Router::new()
+        .route("/graphql", post(execute::<Q, M, S>))
+        .with_state(SubgraphState {
+            schema,
+            verifier,
+            internal_token,
+            per_request,
+            parsed,
+        })
 }
 
 /// The client address the gateway derived, when the request carries it with the internal token.
-fn gateway_client_ip(headers: &HeaderMap, internal_token: &SecretString) -> Option<std::net::IpAddr> {
+fn gateway_client_ip(
+    headers: &HeaderMap,
+    internal_token: &SecretString,
+) -> Option<std::net::IpAddr> {
     let presented = headers.get(crate::internal::INTERNAL_TOKEN_HEADER)?;
     if !crate::internal::token_matches(presented.as_bytes(), internal_token) {
         return None;
     }
-    headers.get(crate::internal::CLIENT_IP_HEADER)?.to_str().ok()?.trim().parse().ok()
+    headers
+        .get(crate::internal::CLIENT_IP_HEADER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 async fn execute<Q, M, S>(
@@ -329,11 +380,22 @@ where
         Ok(caller) => caller,
         Err(error) => return error_response(&error).into(),
     };
-    let meta = extensions.get::<RequestMeta>().cloned().unwrap_or_else(|| RequestMeta::from_headers(&headers));
+    let meta = extensions
+        .get::<RequestMeta>()
+        .cloned()
+        .unwrap_or_else(|| RequestMeta::from_headers(&headers));
     let client_ip = gateway_client_ip(&headers, &state.internal_token)
-        .or_else(|| extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+        .or_else(|| {
+            extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+        })
         .map(|ip| ip.to_string());
-    let context = RequestContext { caller, meta, client_ip };
+    let context = RequestContext {
+        caller,
+        meta,
+        client_ip,
+    };
     let mut request = (state.per_request)(request.into_inner(), &context).data(context);
     state.parsed.attach(&mut request);
     state.schema.execute(request).await.into()
@@ -353,14 +415,26 @@ mod tests {
             }
             map
         };
-        let from_gateway = headers(&[("x-internal-token", "internal"), ("x-quickmart-client-ip", "203.0.113.9")]);
-        assert_eq!(gateway_client_ip(&from_gateway, &token), "203.0.113.9".parse().ok());
-        let forged = headers(&[("x-internal-token", "guess"), ("x-quickmart-client-ip", "203.0.113.9")]);
+        let from_gateway = headers(&[
+            ("x-internal-token", "internal"),
+            ("x-quickmart-client-ip", "203.0.113.9"),
+        ]);
+        assert_eq!(
+            gateway_client_ip(&from_gateway, &token),
+            "203.0.113.9".parse().ok()
+        );
+        let forged = headers(&[
+            ("x-internal-token", "guess"),
+            ("x-quickmart-client-ip", "203.0.113.9"),
+        ]);
         assert_eq!(gateway_client_ip(&forged, &token), None);
         // Row 10 of the hardening issue: `X-Forwarded-For` used to be believed from anyone.
         let forwarded = headers(&[("x-forwarded-for", "203.0.113.9")]);
         assert_eq!(gateway_client_ip(&forwarded, &token), None);
-        let garbage = headers(&[("x-internal-token", "internal"), ("x-quickmart-client-ip", "not-an-ip")]);
+        let garbage = headers(&[
+            ("x-internal-token", "internal"),
+            ("x-quickmart-client-ip", "not-an-ip"),
+        ]);
         assert_eq!(gateway_client_ip(&garbage, &token), None);
     }
 }

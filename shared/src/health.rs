@@ -32,5 +32,8 @@ pub fn routes(check: ReadinessCheck) -> Router {
                 }
             }),
         )
-        .route("/metrics", get(|| async { crate::telemetry::metrics_handle().render() }))
+        .route(
+            "/metrics",
+            get(|| async { crate::telemetry::metrics_handle().render() }),
+        )
 }

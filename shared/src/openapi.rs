@@ -14,7 +14,9 @@ impl Modify for InternalTokenSecurity {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "internal_token",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(crate::internal::INTERNAL_TOKEN_HEADER))),
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(
+                crate::internal::INTERNAL_TOKEN_HEADER,
+            ))),
         );
     }
 }

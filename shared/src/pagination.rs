@@ -22,7 +22,10 @@ impl PageSize {
         match requested {
             None => Ok(Self(DEFAULT_PAGE_SIZE)),
             Some(n) if (1..=i64::from(MAX_PAGE_SIZE)).contains(&n) => Ok(Self(n as u32)),
-            Some(_) => Err(AppError::invalid(field, format!("must be between 1 and {MAX_PAGE_SIZE}"))),
+            Some(_) => Err(AppError::invalid(
+                field,
+                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+            )),
         }
     }
 
@@ -61,18 +64,30 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
         let cursor = encode_cursor(&(42_i64, "abc"));
-        assert_eq!(decode_cursor::<(i64, String)>(&cursor, "after").ok(), Some((42, "abc".to_owned())));
+        assert_eq!(
+            decode_cursor::<(i64, String)>(&cursor, "after").ok(),
+            Some((42, "abc".to_owned()))
+        );
         let error = decode_cursor::<(i64, String)>("not a cursor", "after").expect_err("garbage");
         assert_eq!(error.field_errors()[0].field, "after");
         let forged = encode_cursor(&(42_i64, "a\u{0}b"));
-        assert!(decode_cursor::<(i64, String)>(&forged, "after").is_err(), "NUL inside a cursor");
+        assert!(
+            decode_cursor::<(i64, String)>(&forged, "after").is_err(),
+            "NUL inside a cursor"
+        );
     }
 
     #[test]
     fn page_sizes_are_bounded() {
-        assert_eq!(PageSize::new(None, "first").map(PageSize::get).ok(), Some(20));
+        assert_eq!(
+            PageSize::new(None, "first").map(PageSize::get).ok(),
+            Some(20)
+        );
         assert!(PageSize::new(Some(0), "first").is_err());
         assert!(PageSize::new(Some(101), "first").is_err());
-        assert_eq!(PageSize::new(Some(100), "first").map(PageSize::get).ok(), Some(100));
+        assert_eq!(
+            PageSize::new(Some(100), "first").map(PageSize::get).ok(),
+            Some(100)
+        );
     }
 }

@@ -29,7 +29,13 @@ pub enum ServeError {
 
 /// Binds `addr`, naming the variable that changes it when the port is taken.
 pub async fn bind(addr: SocketAddr, hint: &str) -> Result<TcpListener, ServeError> {
-    TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, hint: hint.to_owned(), source })
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr,
+            hint: hint.to_owned(),
+            source,
+        })
 }
 
 /// What every QuickMart server bounds, so that no client can hold a connection or a worker for free
@@ -65,15 +71,21 @@ impl ServerLimits {
     /// The limits from `HTTP_*` variables, defaults for the rest.
     pub fn from_env(env: &crate::config::Env) -> Result<Self, crate::config::ConfigError> {
         let defaults = Self::default();
-        let millis = |name: &str, default: Duration| -> Result<Duration, crate::config::ConfigError> {
-            let default = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
-            Ok(Duration::from_millis(env.parse_or(name, default)?))
-        };
+        let millis =
+            |name: &str, default: Duration| -> Result<Duration, crate::config::ConfigError> {
+                let default = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
+                Ok(Duration::from_millis(env.parse_or(name, default)?))
+            };
         Ok(Self {
-            header_read_timeout: millis("HTTP_HEADER_READ_TIMEOUT_MS", defaults.header_read_timeout)?,
+            header_read_timeout: millis(
+                "HTTP_HEADER_READ_TIMEOUT_MS",
+                defaults.header_read_timeout,
+            )?,
             body_read_timeout: millis("HTTP_BODY_READ_TIMEOUT_MS", defaults.body_read_timeout)?,
             idle_timeout: millis("HTTP_IDLE_TIMEOUT_MS", defaults.idle_timeout)?,
-            max_connections: env.parse_or("HTTP_MAX_CONNECTIONS", defaults.max_connections)?.max(1),
+            max_connections: env
+                .parse_or("HTTP_MAX_CONNECTIONS", defaults.max_connections)?
+                .max(1),
             max_body_bytes: env.parse_or("HTTP_MAX_BODY_BYTES", defaults.max_body_bytes)?,
         })
     }
@@ -91,15 +103,23 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let app = router
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(limits.max_body_bytes))
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(limits.body_read_timeout));
-    let mut builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            limits.max_body_bytes,
+        ))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            limits.body_read_timeout,
+        ));
+    let mut builder =
+        hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
     builder
         .http1()
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .max_buf_size(64 * 1024);
-    builder.http2().timer(hyper_util::rt::TokioTimer::new()).max_concurrent_streams(256);
+    builder
+        .http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .max_concurrent_streams(256);
     let builder = Arc::new(builder);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let (stop, stopping) = tokio::sync::watch::channel(false);
@@ -128,11 +148,18 @@ pub async fn serve(
         tokio::spawn(async move {
             let _permit = permit;
             let activity = Activity::new();
-            let io = hyper_util::rt::TokioIo::new(Tracked { inner: stream, activity: activity.clone() });
-            let service = hyper::service::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-                tower::ServiceExt::oneshot(app.clone(), request.map(axum::body::Body::new))
+            let io = hyper_util::rt::TokioIo::new(Tracked {
+                inner: stream,
+                activity: activity.clone(),
             });
+            let service = hyper::service::service_fn(
+                move |mut request: http::Request<hyper::body::Incoming>| {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    tower::ServiceExt::oneshot(app.clone(), request.map(axum::body::Body::new))
+                },
+            );
             let connection = builder.serve_connection_with_upgrades(io, service);
             tokio::pin!(connection);
             let idle = activity.idle_for(limits.idle_timeout);
@@ -162,7 +189,10 @@ struct Activity {
 
 impl Activity {
     fn new() -> Self {
-        Self { opened: std::time::Instant::now(), last: Arc::new(AtomicU64::new(0)) }
+        Self {
+            opened: std::time::Instant::now(),
+            last: Arc::new(AtomicU64::new(0)),
+        }
     }
 
     fn touch(&self) {
@@ -345,15 +375,17 @@ mod tests {
     }
 
     fn echo() -> Router {
-        Router::new()
-            .route("/", get(|| async { "ok" }))
-            .route("/echo", post(|body: axum::body::Bytes| async move { body.len().to_string() }))
+        Router::new().route("/", get(|| async { "ok" })).route(
+            "/echo",
+            post(|body: axum::body::Bytes| async move { body.len().to_string() }),
+        )
     }
 
     /// Reads until the server closes the connection; the guard only keeps a broken server from hanging the test.
     async fn read_until_closed(stream: &mut TcpStream) -> String {
         let mut received = Vec::new();
-        let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut received)).await;
+        let read =
+            tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut received)).await;
         assert!(read.is_ok(), "the server never closed the connection");
         String::from_utf8_lossy(&received).into_owned()
     }
@@ -363,7 +395,10 @@ mod tests {
         // Row 7 of the hardening issue: such a connection used to be held open indefinitely.
         let addr = spawn(echo(), short()).await;
         let mut stream = TcpStream::connect(addr).await.expect("connect");
-        stream.write_all(b"GET / HTTP/1.1\r\nHost: quickmart\r\nX-Slow: ").await.expect("write");
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: quickmart\r\nX-Slow: ")
+            .await
+            .expect("write");
         read_until_closed(&mut stream).await;
     }
 
@@ -377,11 +412,17 @@ mod tests {
             .expect("write");
         // The extractor reports the timed-out body as its own 4xx.
         let answer = read_until_closed(&mut stream).await;
-        assert!(answer.starts_with("HTTP/1.1 4") && answer.contains("timeout"), "{answer}");
+        assert!(
+            answer.starts_with("HTTP/1.1 4") && answer.contains("timeout"),
+            "{answer}"
+        );
 
         // A keep-alive connection that has been served and then says nothing is closed.
         let mut stream = TcpStream::connect(addr).await.expect("connect");
-        stream.write_all(b"GET / HTTP/1.1\r\nHost: q\r\n\r\n").await.expect("write");
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: q\r\n\r\n")
+            .await
+            .expect("write");
         let answer = read_until_closed(&mut stream).await;
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     }
@@ -390,9 +431,18 @@ mod tests {
     async fn bodies_over_the_limit_are_413_declared_or_streamed() {
         let addr = spawn(echo(), short()).await;
         let client = reqwest::Client::new();
-        let ok = client.post(format!("http://{addr}/echo")).body(vec![b'x'; 1024]).send().await.expect("send");
+        let ok = client
+            .post(format!("http://{addr}/echo"))
+            .body(vec![b'x'; 1024])
+            .send()
+            .await
+            .expect("send");
         assert_eq!(ok.text().await.expect("body"), "1024");
-        let declared = client.post(format!("http://{addr}/echo")).body(vec![b'x'; 24 << 20]).send().await;
+        let declared = client
+            .post(format!("http://{addr}/echo"))
+            .body(vec![b'x'; 24 << 20])
+            .send()
+            .await;
         assert!(declared.is_err() || declared.is_ok_and(|r| r.status() == 413));
         // Chunked, with no length declared: the limit holds as the body streams in.
         let mut stream = TcpStream::connect(addr).await.expect("connect");
@@ -427,15 +477,25 @@ mod tests {
                 }
             }),
         );
-        let limits = ServerLimits { max_connections: 2, idle_timeout: Duration::from_millis(100), ..short() };
+        let limits = ServerLimits {
+            max_connections: 2,
+            idle_timeout: Duration::from_millis(100),
+            ..short()
+        };
         let addr = spawn(router, limits).await;
         let clients = (0..16).map(|_| async move {
             let mut stream = TcpStream::connect(addr).await.expect("connect");
-            stream.write_all(b"GET / HTTP/1.1\r\nHost: q\r\nConnection: close\r\n\r\n").await.expect("write");
+            stream
+                .write_all(b"GET / HTTP/1.1\r\nHost: q\r\nConnection: close\r\n\r\n")
+                .await
+                .expect("write");
             read_until_closed(&mut stream).await
         });
         let answers = futures::future::join_all(clients).await;
-        assert!(answers.iter().all(|a| a.starts_with("HTTP/1.1 200")), "{answers:?}");
+        assert!(
+            answers.iter().all(|a| a.starts_with("HTTP/1.1 200")),
+            "{answers:?}"
+        );
         assert_eq!(most.load(Ordering::SeqCst), 2);
     }
 }

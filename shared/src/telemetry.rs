@@ -41,12 +41,18 @@ impl RequestMeta {
             .and_then(|v| v.to_str().ok())
             .filter(|v| is_valid_traceparent(v))
             .map_or_else(new_traceparent, str::to_owned);
-        Self { request_id, traceparent }
+        Self {
+            request_id,
+            traceparent,
+        }
     }
 
     /// The `traceparent` to send on an outgoing call: same trace, a new parent span id.
     pub fn child_traceparent(&self) -> String {
-        let trace_id = self.traceparent.get(3..35).unwrap_or("00000000000000000000000000000000");
+        let trace_id = self
+            .traceparent
+            .get(3..35)
+            .unwrap_or("00000000000000000000000000000000");
         format!("00-{trace_id}-{:016x}-01", rand::random::<u64>() | 1)
     }
 }
@@ -64,9 +70,14 @@ fn is_valid_traceparent(value: &str) -> bool {
 fn new_request_id() -> String {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX));
-    let id = uuid::Builder::from_unix_timestamp_millis(millis, &rand::random::<[u8; 10]>()).into_uuid();
-    id.simple().encode_lower(&mut uuid::Uuid::encode_buffer()).to_owned()
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+        });
+    let id =
+        uuid::Builder::from_unix_timestamp_millis(millis, &rand::random::<[u8; 10]>()).into_uuid();
+    id.simple()
+        .encode_lower(&mut uuid::Uuid::encode_buffer())
+        .to_owned()
 }
 
 fn new_traceparent() -> String {
@@ -111,7 +122,8 @@ pub fn init_for_console() {
 fn install(default_filter: &str, pretty_by_default: bool) {
     static INIT: OnceLock<()> = OnceLock::new();
     INIT.get_or_init(|| {
-        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+        let filter =
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
         let pretty = match std::env::var("LOG_FORMAT") {
             Ok(format) => format.eq_ignore_ascii_case("pretty"),
             Err(_) => pretty_by_default,
@@ -119,10 +131,17 @@ fn install(default_filter: &str, pretty_by_default: bool) {
         let registry = tracing_subscriber::registry().with(filter);
         // A test binary may have installed a subscriber already; keeping that one is right.
         let _ = if pretty {
-            registry.with(tracing_subscriber::fmt::layer().compact()).try_init()
+            registry
+                .with(tracing_subscriber::fmt::layer().compact())
+                .try_init()
         } else {
             registry
-                .with(tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true))
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .json()
+                        .flatten_event(true)
+                        .with_current_span(true),
+                )
                 .try_init()
         };
         metrics_handle();
@@ -133,7 +152,9 @@ fn install(default_filter: &str, pretty_by_default: bool) {
 pub fn metrics_handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
-        const LATENCY_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+        const LATENCY_BUCKETS: &[f64] = &[
+            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+        ];
         let builder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
             .unwrap_or_else(|_| PrometheusBuilder::new());
@@ -145,12 +166,14 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
         // Histograms keep every sample until upkeep drains them into buckets; `install_recorder` starts no
         // upkeep task, so without this thread memory grew with each request between two scrapes.
         let upkeep = handle.clone();
-        let _ = std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || {
-            loop {
-                std::thread::sleep(std::time::Duration::from_secs(5));
-                upkeep.run_upkeep();
-            }
-        });
+        let _ = std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                    upkeep.run_upkeep();
+                }
+            });
         handle
     })
 }
@@ -158,7 +181,9 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
 /// Wraps every route of `router` with request ids, trace context, a span per request and HTTP metrics
 /// (`http_requests_total`, `http_request_duration_seconds`, by service, method, route and status).
 pub fn instrument(router: Router, service: &'static str) -> Router {
-    router.layer(axum::middleware::from_fn(move |request: Request, next: Next| observe(service, request, next)))
+    router.layer(axum::middleware::from_fn(
+        move |request: Request, next: Next| observe(service, request, next),
+    ))
 }
 
 async fn observe(service: &'static str, mut request: Request, next: Next) -> Response {
@@ -183,14 +208,19 @@ async fn observe(service: &'static str, mut request: Request, next: Next) -> Res
     {
         headers.insert(REQUEST_ID_HEADER, value.clone());
     }
-    if headers.get(TRACEPARENT_HEADER).is_none_or(|v| v.as_bytes() != meta.traceparent.as_bytes())
+    if headers
+        .get(TRACEPARENT_HEADER)
+        .is_none_or(|v| v.as_bytes() != meta.traceparent.as_bytes())
         && let Ok(value) = HeaderValue::from_str(&meta.traceparent)
     {
         headers.insert(TRACEPARENT_HEADER, value);
     }
     request.extensions_mut().insert(meta.clone());
     let started = Instant::now();
-    let mut response = CURRENT_REQUEST.scope(meta, next.run(request)).instrument(span.clone()).await;
+    let mut response = CURRENT_REQUEST
+        .scope(meta, next.run(request))
+        .instrument(span.clone())
+        .await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     let (requests, duration) = http_metrics(service, method, route_str, status);
@@ -253,10 +283,19 @@ fn http_metrics(
     let find = |cache: &[Cached]| {
         cache
             .iter()
-            .find(|c| c.status == status && c.service == service && c.method == method && &*c.route == route)
+            .find(|c| {
+                c.status == status
+                    && c.service == service
+                    && c.method == method
+                    && &*c.route == route
+            })
             .map(|c| (c.requests.clone(), c.duration.clone()))
     };
-    if let Some(found) = find(&CACHE.read().unwrap_or_else(std::sync::PoisonError::into_inner)) {
+    if let Some(found) = find(
+        &CACHE
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    ) {
         return found;
     }
     // A handle registered before the recorder exists would stay a no-op forever once cached.
@@ -269,7 +308,9 @@ fn http_metrics(
     ];
     let requests = metrics::counter!("http_requests_total", &labels);
     let duration = metrics::histogram!("http_request_duration_seconds", &labels);
-    let mut cache = CACHE.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut cache = CACHE
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if cache.len() < MAX_CACHED_LABEL_SETS && find(&cache).is_none() {
         cache.push(Cached {
             service,
@@ -291,10 +332,16 @@ mod tests {
     async fn invented_methods_share_one_metrics_label() {
         // Row 13 of the hardening issue: every invented method used to create a label set of its own.
         use tower::ServiceExt;
-        let router = instrument(Router::new().route("/healthz", axum::routing::get(|| async { "ok" })), "method-probe");
+        let router = instrument(
+            Router::new().route("/healthz", axum::routing::get(|| async { "ok" })),
+            "method-probe",
+        );
         for i in 0..50 {
             let request = http::Request::builder()
-                .method(http::Method::from_bytes(format!("QM{i}XYZ").as_bytes()).expect("a method token"))
+                .method(
+                    http::Method::from_bytes(format!("QM{i}XYZ").as_bytes())
+                        .expect("a method token"),
+                )
                 .uri("/healthz")
                 .body(axum::body::Body::empty())
                 .expect("request");
@@ -303,10 +350,15 @@ mod tests {
         let rendered = metrics_handle().render();
         let probe: Vec<&str> = rendered
             .lines()
-            .filter(|l| l.starts_with("http_requests_total") && l.contains("service=\"method-probe\""))
+            .filter(|l| {
+                l.starts_with("http_requests_total") && l.contains("service=\"method-probe\"")
+            })
             .collect();
         assert!(probe.iter().all(|l| !l.contains("QM")), "{probe:?}");
-        assert!(probe.iter().any(|l| l.contains("method=\"other\"")), "{probe:?}");
+        assert!(
+            probe.iter().any(|l| l.contains("method=\"other\"")),
+            "{probe:?}"
+        );
     }
 
     #[test]
@@ -324,7 +376,11 @@ mod tests {
         let id = uuid::Uuid::parse_str(&meta.request_id).expect("a uuid");
         assert_eq!(id.get_version_num(), 7);
         assert_eq!(meta.request_id.len(), 32);
-        assert!(is_valid_traceparent(&meta.traceparent), "{}", meta.traceparent);
+        assert!(
+            is_valid_traceparent(&meta.traceparent),
+            "{}",
+            meta.traceparent
+        );
         assert_ne!(RequestMeta::from_headers(&HeaderMap::new()), meta);
     }
 

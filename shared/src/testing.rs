@@ -22,11 +22,16 @@ impl TestDatabase {
     /// Creates and migrates a uniquely named database on the server of `TEST_POSTGRES_URL` (default: the local
     /// development server).
     pub async fn create(prefix: &str, migrations: EmbeddedMigrations) -> Self {
-        let server = std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| DEV_POSTGRES_URL.to_owned());
+        let server =
+            std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| DEV_POSTGRES_URL.to_owned());
         let name = format!("test_{prefix}_{}", uuid::Uuid::new_v4().simple());
         let url = format!("{}/{name}", server.trim_end_matches('/'));
-        db::ensure_database(&url).await.unwrap_or_else(|e| panic!("creating test database {name}: {e}"));
-        db::run_migrations(&url, migrations).await.unwrap_or_else(|e| panic!("migrating test database {name}: {e}"));
+        db::ensure_database(&url)
+            .await
+            .unwrap_or_else(|e| panic!("creating test database {name}: {e}"));
+        db::run_migrations(&url, migrations)
+            .await
+            .unwrap_or_else(|e| panic!("migrating test database {name}: {e}"));
         let pool = db::pool(&url, 10);
         Self { url, pool }
     }
@@ -42,7 +47,10 @@ impl Drop for TestDatabase {
         let url = self.url.clone();
         // Drop runs inside the test's runtime, which cannot block on itself: use a short-lived one.
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(db::drop_database(&url)).ok()
         })
         .join();
@@ -54,7 +62,9 @@ impl Drop for TestDatabase {
 
 /// Serves `router` on a random loopback port; returns its base URL (`http://127.0.0.1:PORT`).
 pub async fn spawn_router(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind port 0");
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("bind port 0");
     let addr = listener.local_addr().expect("local address");
     tokio::spawn(crate::server::serve(
         listener,

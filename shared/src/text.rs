@@ -17,12 +17,20 @@ fn refused_everywhere(c: char) -> bool {
 
 /// `Err` when `text` holds a control character that no field accepts.
 pub fn multi_line(text: &str) -> Result<(), &'static str> {
-    if text.chars().any(refused_everywhere) { Err(CONTROL_CHARACTERS) } else { Ok(()) }
+    if text.chars().any(refused_everywhere) {
+        Err(CONTROL_CHARACTERS)
+    } else {
+        Ok(())
+    }
 }
 
 /// `Err` when `text` holds any control character, TAB, LF and CR included.
 pub fn single_line(text: &str) -> Result<(), &'static str> {
-    if text.chars().any(char::is_control) { Err(LINE_BREAKS) } else { Ok(()) }
+    if text.chars().any(char::is_control) {
+        Err(LINE_BREAKS)
+    } else {
+        Ok(())
+    }
 }
 
 /// The path (as serde_path_to_error writes it: `items[0].name`) of the first string, or object key, in `value`
@@ -34,11 +42,21 @@ pub fn first_refused(value: &serde_json::Value) -> Option<String> {
         match value {
             Value::String(text) if multi_line(text).is_err() => return Some(path),
             Value::Array(items) => {
-                pending.extend(items.iter().enumerate().rev().map(|(i, item)| (format!("{path}[{i}]"), item)));
+                pending.extend(
+                    items
+                        .iter()
+                        .enumerate()
+                        .rev()
+                        .map(|(i, item)| (format!("{path}[{i}]"), item)),
+                );
             }
             Value::Object(map) => {
                 for (key, item) in map.iter().rev() {
-                    let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                    let child = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
                     if multi_line(key).is_err() {
                         return Some(child);
                     }
@@ -61,8 +79,14 @@ mod tests {
     fn nul_and_controls_are_found_with_their_path() {
         let body = json!({ "name": "ok", "items": [{ "sku": "A" }, { "sku": "B\u{0}" }] });
         assert_eq!(first_refused(&body).as_deref(), Some("items[1].sku"));
-        assert_eq!(first_refused(&json!({ "a\u{85}": 1 })).as_deref(), Some("a\u{85}"));
-        assert_eq!(first_refused(&json!({ "description": "two\nlines\tand\r\n" })), None);
+        assert_eq!(
+            first_refused(&json!({ "a\u{85}": 1 })).as_deref(),
+            Some("a\u{85}")
+        );
+        assert_eq!(
+            first_refused(&json!({ "description": "two\nlines\tand\r\n" })),
+            None
+        );
         assert_eq!(first_refused(&json!("\u{1b}[31m")).as_deref(), Some(""));
     }
 

@@ -24,7 +24,10 @@ async fn admin_manages_catalog_stock_and_order_lifecycle() {
             json!({ "id": products[0] }),
         )
         .await;
-    assert_eq!(renamed["updateProduct"], json!({ "name": "Hammer", "price": { "amount": 4500 } }));
+    assert_eq!(
+        renamed["updateProduct"],
+        json!({ "name": "Hammer", "price": { "amount": 4500 } })
+    );
 
     let (customer, _) = system.customer("bob").await;
     let order = system
@@ -37,23 +40,41 @@ async fn admin_manages_catalog_stock_and_order_lifecycle() {
     let id = order["placeOrder"]["id"].as_str().expect("id").to_owned();
     assert_eq!(order["placeOrder"]["total"]["amount"], json!(9000));
 
-    let all = system.ok(Some(&admin), "{ orders(status: PENDING) { nodes { id user { name } } } }", json!({})).await;
-    assert_eq!(all["orders"]["nodes"], json!([{ "id": id, "user": { "name": "bob" } }]));
+    let all = system
+        .ok(
+            Some(&admin),
+            "{ orders(status: PENDING) { nodes { id user { name } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        all["orders"]["nodes"],
+        json!([{ "id": id, "user": { "name": "bob" } }])
+    );
 
     let set = "mutation($id: ID!, $s: OrderStatus!) { updateOrderStatus(id: $id, status: $s) { status } }";
-    let illegal = system.graphql(Some(&admin), set, json!({ "id": id, "s": "DELIVERED" })).await;
+    let illegal = system
+        .graphql(Some(&admin), set, json!({ "id": id, "s": "DELIVERED" }))
+        .await;
     assert_eq!(code(&illegal), "INVALID_STATE");
     for status in ["CONFIRMED", "SHIPPED", "DELIVERED"] {
-        let moved = system.ok(Some(&admin), set, json!({ "id": id, "s": status })).await;
+        let moved = system
+            .ok(Some(&admin), set, json!({ "id": id, "s": status }))
+            .await;
         assert_eq!(moved["updateOrderStatus"]["status"], json!(status));
     }
-    let too_late = system.graphql(Some(&admin), set, json!({ "id": id, "s": "CANCELLED" })).await;
+    let too_late = system
+        .graphql(Some(&admin), set, json!({ "id": id, "s": "CANCELLED" }))
+        .await;
     assert_eq!(code(&too_late), "INVALID_STATE");
     assert_eq!(system.stock(&products[0]).await, 3);
 
     // Retiring the product keeps past orders readable and refuses new ones, naming the line.
-    let retire = "mutation($id: ID!) { updateProduct(id: $id, input: { active: false }) { active } }";
-    system.ok(Some(&admin), retire, json!({ "id": products[0] })).await;
+    let retire =
+        "mutation($id: ID!) { updateProduct(id: $id, input: { active: false }) { active } }";
+    system
+        .ok(Some(&admin), retire, json!({ "id": products[0] }))
+        .await;
     let past = system
         .ok(
             Some(&customer),
@@ -61,7 +82,10 @@ async fn admin_manages_catalog_stock_and_order_lifecycle() {
             json!({ "id": id }),
         )
         .await;
-    assert_eq!(past["order"]["items"], json!([{ "name": "Hammer", "product": { "name": "Hammer", "active": false } }]));
+    assert_eq!(
+        past["order"]["items"],
+        json!([{ "name": "Hammer", "product": { "name": "Hammer", "active": false } }])
+    );
     let refused = system
         .graphql(
             Some(&customer),

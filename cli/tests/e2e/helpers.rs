@@ -32,7 +32,10 @@ impl TestSystem {
             ("PRODUCT_DATABASE_URL".into(), product.url.clone()),
             ("ORDER_DATABASE_URL".into(), order.url.clone()),
             ("REDIS_URL".into(), "redis://127.0.0.1:6379".into()),
-            ("CACHE_NAMESPACE".into(), format!("e2e-{}:", uuid::Uuid::new_v4().simple())),
+            (
+                "CACHE_NAMESPACE".into(),
+                format!("e2e-{}:", uuid::Uuid::new_v4().simple()),
+            ),
             ("INTERNAL_API_TOKEN".into(), "e2e-internal-token".into()),
             ("JWT_PRIVATE_KEY".into(), private.expose_secret().to_owned()),
             ("JWT_PUBLIC_KEYS".into(), public),
@@ -43,7 +46,10 @@ impl TestSystem {
             vars.insert(service.listen_variable(), "127.0.0.1:0".into());
         }
         let stack = Stack::start(vars).await.expect("start the stack");
-        stack.wait_until_ready(Duration::from_secs(30)).await.expect("ready");
+        stack
+            .wait_until_ready(Duration::from_secs(30))
+            .await
+            .expect("ready");
         Self {
             gateway: format!("{}/graphql", stack.url(Service::Gateway)),
             http: reqwest::Client::new(),
@@ -54,7 +60,10 @@ impl TestSystem {
 
     /// Sends an operation to the gateway, with a bearer token when given.
     pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut request = self.http.post(&self.gateway).json(&json!({ "query": query, "variables": variables }));
+        let mut request = self
+            .http
+            .post(&self.gateway)
+            .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -78,7 +87,10 @@ impl TestSystem {
                 json!({ "e": ADMIN_EMAIL, "p": ADMIN_PASSWORD }),
             )
             .await;
-        data["login"]["accessToken"].as_str().expect("token").to_owned()
+        data["login"]["accessToken"]
+            .as_str()
+            .expect("token")
+            .to_owned()
     }
 
     /// Registers a customer; returns (access token, user id).
@@ -92,13 +104,24 @@ impl TestSystem {
             )
             .await;
         (
-            data["register"]["accessToken"].as_str().expect("token").to_owned(),
-            data["register"]["user"]["id"].as_str().expect("id").to_owned(),
+            data["register"]["accessToken"]
+                .as_str()
+                .expect("token")
+                .to_owned(),
+            data["register"]["user"]["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
         )
     }
 
     /// Creates a category and products as the admin; returns (category id, product ids).
-    pub async fn catalog(&self, admin: &str, slug: &str, products: &[(&str, i64, i64)]) -> (String, Vec<String>) {
+    pub async fn catalog(
+        &self,
+        admin: &str,
+        slug: &str,
+        products: &[(&str, i64, i64)],
+    ) -> (String, Vec<String>) {
         let category = self
             .ok(
                 Some(admin),
@@ -119,14 +142,24 @@ impl TestSystem {
                                    "stock": stock, "categoryId": category } }),
                 )
                 .await;
-            ids.push(created["createProduct"]["id"].as_str().expect("product").to_owned());
+            ids.push(
+                created["createProduct"]["id"]
+                    .as_str()
+                    .expect("product")
+                    .to_owned(),
+            );
         }
         (category, ids)
     }
 
     /// A product's current stock, as anyone sees it.
     pub async fn stock(&self, product: &str) -> i64 {
-        self.ok(None, "query($id: ID!) { product(id: $id) { stock } }", json!({ "id": product })).await["product"]["stock"]
+        self.ok(
+            None,
+            "query($id: ID!) { product(id: $id) { stock } }",
+            json!({ "id": product }),
+        )
+        .await["product"]["stock"]
             .as_i64()
             .expect("stock")
     }
@@ -134,5 +167,7 @@ impl TestSystem {
 
 /// The `extensions.code` of the first error.
 pub fn code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"].as_str().unwrap_or_default()
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
 }

@@ -5,15 +5,23 @@ use serde_json::json;
 
 use crate::helpers::TestSystem;
 
-const PLACE: &str =
-    "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amount currency } } }";
+const PLACE: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amount currency } } }";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn browse_order_read_back_and_cancel() {
     let system = TestSystem::start().await;
     let admin = system.admin_token().await;
     let (category, products) = system
-        .catalog(&admin, "garden", &[("GA-1", 1500, 10), ("GA-2", 500, 3), ("GA-3", 9900, 0), ("GA-4", 2500, 8)])
+        .catalog(
+            &admin,
+            "garden",
+            &[
+                ("GA-1", 1500, 10),
+                ("GA-2", 500, 3),
+                ("GA-3", 9900, 0),
+                ("GA-4", 2500, 8),
+            ],
+        )
         .await;
 
     let (token, user_id) = system.customer("ada").await;
@@ -30,7 +38,9 @@ async fn browse_order_read_back_and_cancel() {
         products(filter: $f, sort: PRICE_ASC, first: 2, after: $after) {
           totalCount pageInfo { hasNextPage endCursor } nodes { id sku price { amount } } } }";
     let filter = json!({ "categoryId": category, "inStock": true });
-    let page = system.ok(Some(&token), browse, json!({ "f": filter })).await;
+    let page = system
+        .ok(Some(&token), browse, json!({ "f": filter }))
+        .await;
     let skus = |page: &serde_json::Value| -> Vec<String> {
         page["products"]["nodes"]
             .as_array()
@@ -42,7 +52,11 @@ async fn browse_order_read_back_and_cancel() {
     assert_eq!(skus(&page), ["GA-2", "GA-1"]);
     assert_eq!(page["products"]["totalCount"], json!(3));
     let next = system
-        .ok(Some(&token), browse, json!({ "f": filter, "after": page["products"]["pageInfo"]["endCursor"] }))
+        .ok(
+            Some(&token),
+            browse,
+            json!({ "f": filter, "after": page["products"]["pageInfo"]["endCursor"] }),
+        )
         .await;
     assert_eq!(skus(&next), ["GA-4"]);
     assert_eq!(next["products"]["pageInfo"]["hasNextPage"], json!(false));
@@ -51,9 +65,21 @@ async fn browse_order_read_back_and_cancel() {
         { "productId": products[0], "quantity": 2 }, { "productId": products[1], "quantity": 1 } ],
         "shippingAddress": { "name": "Ada", "line1": "1 Analytical Way", "city": "London", "postalCode": "N1", "country": "GB" } } });
     let placed = system.ok(Some(&token), PLACE, order_input.clone()).await;
-    let order_id = placed["placeOrder"]["id"].as_str().expect("order id").to_owned();
-    assert_eq!(placed["placeOrder"]["total"], json!({ "amount": 3500, "currency": "USD" }));
-    assert_eq!((system.stock(&products[0]).await, system.stock(&products[1]).await), (8, 2));
+    let order_id = placed["placeOrder"]["id"]
+        .as_str()
+        .expect("order id")
+        .to_owned();
+    assert_eq!(
+        placed["placeOrder"]["total"],
+        json!({ "amount": 3500, "currency": "USD" })
+    );
+    assert_eq!(
+        (
+            system.stock(&products[0]).await,
+            system.stock(&products[1]).await
+        ),
+        (8, 2)
+    );
 
     let read_back = system
         .ok(
@@ -119,21 +145,43 @@ async fn browse_order_read_back_and_cancel() {
     }
     "#);
 
-    let mine =
-        system.ok(Some(&token), "{ me { orders { totalCount nodes { id total { amount } } } } }", json!({})).await;
-    assert_eq!(mine["me"]["orders"]["nodes"], json!([{ "id": order_id, "total": { "amount": 3500 } }]));
+    let mine = system
+        .ok(
+            Some(&token),
+            "{ me { orders { totalCount nodes { id total { amount } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        mine["me"]["orders"]["nodes"],
+        json!([{ "id": order_id, "total": { "amount": 3500 } }])
+    );
 
     let retried = system.ok(Some(&token), PLACE, order_input).await;
     assert_eq!(retried["placeOrder"]["id"], json!(order_id));
     assert_eq!(system.stock(&products[0]).await, 8);
 
     let cancelled = system
-        .ok(Some(&token), "mutation($id: ID!) { cancelOrder(id: $id) { status } }", json!({ "id": order_id }))
+        .ok(
+            Some(&token),
+            "mutation($id: ID!) { cancelOrder(id: $id) { status } }",
+            json!({ "id": order_id }),
+        )
         .await;
     assert_eq!(cancelled["cancelOrder"]["status"], json!("CANCELLED"));
-    assert_eq!((system.stock(&products[0]).await, system.stock(&products[1]).await), (10, 3));
+    assert_eq!(
+        (
+            system.stock(&products[0]).await,
+            system.stock(&products[1]).await
+        ),
+        (10, 3)
+    );
     let again = system
-        .graphql(Some(&token), "mutation($id: ID!) { cancelOrder(id: $id) { status } }", json!({ "id": order_id }))
+        .graphql(
+            Some(&token),
+            "mutation($id: ID!) { cancelOrder(id: $id) { status } }",
+            json!({ "id": order_id }),
+        )
         .await;
     assert_eq!(crate::helpers::code(&again), "INVALID_STATE");
     assert_eq!(system.stock(&products[0]).await, 10);

@@ -46,7 +46,9 @@ impl OrderStatus {
             "SHIPPED" => Ok(Self::Shipped),
             "DELIVERED" => Ok(Self::Delivered),
             "CANCELLED" => Ok(Self::Cancelled),
-            other => Err(AppError::internal(format!("order status {other} is not visible"))),
+            other => Err(AppError::internal(format!(
+                "order status {other} is not visible"
+            ))),
         }
     }
 
@@ -259,7 +261,10 @@ pub struct OrderCursor {
 impl OrderCursor {
     /// The position of `order`.
     pub fn of(order: &OrderDto) -> Self {
-        Self { c: order.created_at, i: order.id }
+        Self {
+            c: order.created_at,
+            i: order.id,
+        }
     }
 
     /// Encodes the position as an opaque cursor.

@@ -67,7 +67,10 @@ impl Config {
                 reason: format!("must be between 1 and 3600 seconds, got {ttl}"),
             });
         }
-        let product_core_url = env.raw("PRODUCT_CORE_URL").unwrap_or("http://127.0.0.1:8082").to_owned();
+        let product_core_url = env
+            .raw("PRODUCT_CORE_URL")
+            .unwrap_or("http://127.0.0.1:8082")
+            .to_owned();
         url_of("PRODUCT_CORE_URL", &product_core_url)?;
         Ok(Self {
             listen_addr: env.listen_addr("ORDER_CORE", 8083)?,
@@ -76,7 +79,9 @@ impl Config {
             internal_token: env.internal_token()?,
             currency: env.currency()?,
             reservation_ttl: Duration::from_secs(ttl),
-            reconcile_interval: Duration::from_secs(env.parse_or("ORDER_RECONCILE_INTERVAL_SECS", 30)?.max(1)),
+            reconcile_interval: Duration::from_secs(
+                env.parse_or("ORDER_RECONCILE_INTERVAL_SECS", 30)?.max(1),
+            ),
         })
     }
 }
@@ -84,8 +89,14 @@ impl Config {
 fn url_of(name: &str, value: &str) -> Result<(), ConfigError> {
     match url::Url::parse(value) {
         Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(()),
-        Ok(_) => Err(ConfigError::Malformed { name: name.into(), reason: "expected an http(s) URL".into() }),
-        Err(e) => Err(ConfigError::Malformed { name: name.into(), reason: e.to_string() }),
+        Ok(_) => Err(ConfigError::Malformed {
+            name: name.into(),
+            reason: "expected an http(s) URL".into(),
+        }),
+        Err(e) => Err(ConfigError::Malformed {
+            name: name.into(),
+            reason: e.to_string(),
+        }),
     }
 }
 
@@ -113,9 +124,12 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
     let state = state(config, pool.clone())?;
     tokio::spawn(reconciler::run(state.clone(), config.reconcile_interval));
     let (api, document) = routes::api().with_state(state).split_for_parts();
-    let router = quickmart_shared::internal::require_internal_token(api, config.internal_token.clone())
-        .merge(quickmart_shared::health::routes(quickmart_shared::db::readiness(pool)))
-        .merge(quickmart_shared::openapi::docs_routes(document));
+    let router =
+        quickmart_shared::internal::require_internal_token(api, config.internal_token.clone())
+            .merge(quickmart_shared::health::routes(
+                quickmart_shared::db::readiness(pool),
+            ))
+            .merge(quickmart_shared::openapi::docs_routes(document));
     Ok(quickmart_shared::telemetry::instrument(router, SERVICE))
 }
 

@@ -17,7 +17,9 @@ use quickmart_shared::client::CallContext;
 use uuid::Uuid;
 
 use crate::api::OrderDto;
-use crate::db::orders::{self as db, ClaimOutcome, NewClaim, PLACING, PlacedItem, ReservationState};
+use crate::db::orders::{
+    self as db, ClaimOutcome, NewClaim, PLACING, PlacedItem, ReservationState,
+};
 use crate::domain::{IdempotencyKey, MAX_AMOUNT, NewOrder};
 use crate::state::AppState;
 
@@ -64,24 +66,34 @@ pub async fn place(
                 let placed = run(state, ctx, &claim, order).await;
                 let outcome = if placed.is_ok() { "placed" } else { "failed" };
                 metrics::counter!("orders_placements_total", "outcome" => outcome).increment(1);
-                return placed.map(|order| Placed { order, created: true });
+                return placed.map(|order| Placed {
+                    order,
+                    created: true,
+                });
             }
             // The first request failed and deleted its claim: this one may try.
             ClaimOutcome::Vanished => {}
             ClaimOutcome::Taken(existing) if existing.request_hash != request_hash => {
-                return Err(AppError::conflict("idempotency_key", "this key was already used for a different order"));
+                return Err(AppError::conflict(
+                    "idempotency_key",
+                    "this key was already used for a different order",
+                ));
             }
             ClaimOutcome::Taken(existing) if existing.status != PLACING => {
                 let order = db::find(&mut *state.conn().await?, existing.id, None)
                     .await?
                     .ok_or_else(|| AppError::internal(format!("order {} vanished", existing.id)))?;
-                return Ok(Placed { order, created: false });
+                return Ok(Placed {
+                    order,
+                    created: false,
+                });
             }
             ClaimOutcome::Taken(_) => {
                 if Instant::now() >= deadline {
                     return Err(AppError::Conflict {
                         field: Some("idempotency_key".to_owned()),
-                        message: "an order with this key is still being placed; retry in a moment".to_owned(),
+                        message: "an order with this key is still being placed; retry in a moment"
+                            .to_owned(),
                     });
                 }
                 tokio::time::sleep(pause).await;
@@ -92,20 +104,36 @@ pub async fn place(
 }
 
 /// Steps 2 to 4 for a claim this request holds.
-async fn run(state: &AppState, ctx: &CallContext, claim: &NewClaim, order: &NewOrder) -> Result<OrderDto, AppError> {
-    let reservation =
-        match state.products.reserve(ctx, claim.reservation_id, order.lines(), state.reservation_ttl).await {
-            Ok(reservation) => reservation,
-            Err(error) => {
-                // An unavailable or failing product-core may still have reserved (the answer was lost): release
-                // to be sure. A definite refusal (out of stock, invalid line) reserved nothing.
-                if matches!(error, AppError::ServiceUnavailable(_) | AppError::Internal(_)) {
-                    release_quietly(state, ctx, claim.reservation_id).await;
-                }
-                forget_claim(state, claim.id).await;
-                return Err(error);
+async fn run(
+    state: &AppState,
+    ctx: &CallContext,
+    claim: &NewClaim,
+    order: &NewOrder,
+) -> Result<OrderDto, AppError> {
+    let reservation = match state
+        .products
+        .reserve(
+            ctx,
+            claim.reservation_id,
+            order.lines(),
+            state.reservation_ttl,
+        )
+        .await
+    {
+        Ok(reservation) => reservation,
+        Err(error) => {
+            // An unavailable or failing product-core may still have reserved (the answer was lost): release
+            // to be sure. A definite refusal (out of stock, invalid line) reserved nothing.
+            if matches!(
+                error,
+                AppError::ServiceUnavailable(_) | AppError::Internal(_)
+            ) {
+                release_quietly(state, ctx, claim.reservation_id).await;
             }
-        };
+            forget_claim(state, claim.id).await;
+            return Err(error);
+        }
+    };
     if let Err(error) = write(state, claim, order, &reservation).await {
         release_quietly(state, ctx, claim.reservation_id).await;
         forget_claim(state, claim.id).await;
@@ -114,7 +142,12 @@ async fn run(state: &AppState, ctx: &CallContext, claim: &NewClaim, order: &NewO
     commit(state, ctx, claim.id, claim.reservation_id).await;
     db::find(&mut *state.conn().await?, claim.id, None)
         .await?
-        .ok_or_else(|| AppError::internal(format!("order {} vanished right after it was placed", claim.id)))
+        .ok_or_else(|| {
+            AppError::internal(format!(
+                "order {} vanished right after it was placed",
+                claim.id
+            ))
+        })
 }
 
 /// Step 3: the reserved lines become the order's items; the total must fit a GraphQL `Int`.
@@ -137,7 +170,10 @@ async fn write(
             .zip(order.lines())
             .all(|(r, o)| r.product_id == o.product_id && r.quantity == o.quantity);
     if !matches_request {
-        return Err(AppError::internal(format!("reservation {} does not hold the requested lines", reservation.id)));
+        return Err(AppError::internal(format!(
+            "reservation {} does not hold the requested lines",
+            reservation.id
+        )));
     }
     let items: Vec<PlacedItem> = reservation
         .lines
@@ -152,7 +188,11 @@ async fn write(
         .collect();
     let total = items
         .iter()
-        .try_fold(0_i64, |sum, item| item.unit_price.checked_mul(i64::from(item.quantity))?.checked_add(sum))
+        .try_fold(0_i64, |sum, item| {
+            item.unit_price
+                .checked_mul(i64::from(item.quantity))?
+                .checked_add(sum)
+        })
         .filter(|total| *total <= MAX_AMOUNT)
         .ok_or_else(|| {
             AppError::invalid(
@@ -160,7 +200,14 @@ async fn write(
                 format!("the order total would exceed {MAX_AMOUNT} minor units; split the order"),
             )
         })?;
-    db::complete_placement(&mut *state.conn().await?, claim.id, &items, total, claim.user_id).await
+    db::complete_placement(
+        &mut *state.conn().await?,
+        claim.id,
+        &items,
+        total,
+        claim.user_id,
+    )
+    .await
 }
 
 /// Step 4: commits the reservation. The order stands either way: product-core retries are built into the

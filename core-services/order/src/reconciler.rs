@@ -72,7 +72,16 @@ pub async fn reconcile_once(state: &AppState, grace: Duration) -> Result<Reconci
             // be fulfilled from stock any more, so it is cancelled rather than left pointing at nothing.
             Err(AppError::InvalidState(_)) => {
                 tracing::error!(order_id = %order.id, "the reservation of a placed order expired before it was committed");
-                match lifecycle::change_status(state, &ctx, order.id, None, OrderStatus::Cancelled, None).await {
+                match lifecycle::change_status(
+                    state,
+                    &ctx,
+                    order.id,
+                    None,
+                    OrderStatus::Cancelled,
+                    None,
+                )
+                .await
+                {
                     Ok(_) => done.expired += 1,
                     Err(error) => {
                         // Already shipped: nothing to cancel; stop retrying and leave the error in the log.

@@ -35,24 +35,46 @@ impl ProductCore {
             id: Some(reservation_id),
             lines: lines
                 .iter()
-                .map(|l| ReservationLineRequest { product_id: l.product_id, quantity: i64::from(l.quantity) })
+                .map(|l| ReservationLineRequest {
+                    product_id: l.product_id,
+                    quantity: i64::from(l.quantity),
+                })
                 .collect(),
             ttl_seconds: Some(u32::try_from(ttl.as_secs()).unwrap_or(u32::MAX)),
         };
-        self.client.post("/v1/reservations").json(&request)?.idempotent().send(ctx).await.map_err(items_not_lines)
+        self.client
+            .post("/v1/reservations")
+            .json(&request)?
+            .idempotent()
+            .send(ctx)
+            .await
+            .map_err(items_not_lines)
     }
 
     /// Commits a reservation: the stock stays taken and product-core's sweeper leaves it alone (idempotent).
     #[tracing::instrument(skip(self, ctx))]
-    pub async fn commit(&self, ctx: &CallContext, reservation_id: Uuid) -> Result<ReservationDto, AppError> {
-        self.client.post(&format!("/v1/reservations/{reservation_id}/commit")).idempotent().send(ctx).await
+    pub async fn commit(
+        &self,
+        ctx: &CallContext,
+        reservation_id: Uuid,
+    ) -> Result<ReservationDto, AppError> {
+        self.client
+            .post(&format!("/v1/reservations/{reservation_id}/commit"))
+            .idempotent()
+            .send(ctx)
+            .await
     }
 
     /// Releases a reservation, restocking it exactly once however often this is called. A reservation
     /// product-core never made counts as released.
     #[tracing::instrument(skip(self, ctx))]
     pub async fn release(&self, ctx: &CallContext, reservation_id: Uuid) -> Result<(), AppError> {
-        match self.client.post(&format!("/v1/reservations/{reservation_id}/release")).idempotent().send_empty(ctx).await
+        match self
+            .client
+            .post(&format!("/v1/reservations/{reservation_id}/release"))
+            .idempotent()
+            .send_empty(ctx)
+            .await
         {
             Ok(()) | Err(AppError::NotFound(_)) => Ok(()),
             Err(error) => Err(error),
@@ -63,6 +85,9 @@ impl ProductCore {
 /// product-core names reservation lines `lines[i]`; the order's caller sent them as `items[i]`, in the same
 /// order.
 fn items_not_lines(error: AppError) -> AppError {
-    error
-        .map_fields(|field| field.strip_prefix("lines").map_or_else(|| field.to_owned(), |rest| format!("items{rest}")))
+    error.map_fields(|field| {
+        field
+            .strip_prefix("lines")
+            .map_or_else(|| field.to_owned(), |rest| format!("items{rest}"))
+    })
 }

@@ -146,7 +146,10 @@ impl std::str::FromStr for ProductSort {
             "price_asc" => Ok(Self::PriceAsc),
             "price_desc" => Ok(Self::PriceDesc),
             "name_asc" => Ok(Self::NameAsc),
-            _ => Err(AppError::invalid("sort", "must be one of newest, price_asc, price_desc, name_asc")),
+            _ => Err(AppError::invalid(
+                "sort",
+                "must be one of newest, price_asc, price_desc, name_asc",
+            )),
         }
     }
 }
@@ -250,9 +253,18 @@ impl ProductCursor {
     /// The position of `product` under `sort`.
     pub fn of(sort: ProductSort, product: &ProductDto) -> Self {
         match sort {
-            ProductSort::Newest => Self::Newest { c: product.created_at, i: product.id },
-            ProductSort::PriceAsc | ProductSort::PriceDesc => Self::Price { p: product.price, i: product.id },
-            ProductSort::NameAsc => Self::Name { n: product.name.clone(), i: product.id },
+            ProductSort::Newest => Self::Newest {
+                c: product.created_at,
+                i: product.id,
+            },
+            ProductSort::PriceAsc | ProductSort::PriceDesc => Self::Price {
+                p: product.price,
+                i: product.id,
+            },
+            ProductSort::NameAsc => Self::Name {
+                n: product.name.clone(),
+                i: product.id,
+            },
         }
     }
 
@@ -267,10 +279,17 @@ impl ProductCursor {
         let matches = matches!(
             (&position, sort),
             (Self::Newest { .. }, ProductSort::Newest)
-                | (Self::Price { .. }, ProductSort::PriceAsc | ProductSort::PriceDesc)
+                | (
+                    Self::Price { .. },
+                    ProductSort::PriceAsc | ProductSort::PriceDesc
+                )
                 | (Self::Name { .. }, ProductSort::NameAsc)
         );
-        if matches { Ok(position) } else { Err(AppError::invalid(field, "was made for another sort order")) }
+        if matches {
+            Ok(position)
+        } else {
+            Err(AppError::invalid(field, "was made for another sort order"))
+        }
     }
 }
 
@@ -325,7 +344,9 @@ impl ReservationStatus {
             "HELD" => Ok(Self::Held),
             "COMMITTED" => Ok(Self::Committed),
             "RELEASED" => Ok(Self::Released),
-            other => Err(AppError::internal(format!("unknown reservation status {other}"))),
+            other => Err(AppError::internal(format!(
+                "unknown reservation status {other}"
+            ))),
         }
     }
 }

@@ -59,7 +59,9 @@ impl Config {
             internal_token: env.internal_token()?,
             currency: env.currency()?,
             reservation_ttl: Duration::from_secs(env.parse_or("RESERVATION_TTL_SECS", 900)?),
-            sweep_interval: Duration::from_secs(env.parse_or("RESERVATION_SWEEP_INTERVAL_SECS", 30)?.max(1)),
+            sweep_interval: Duration::from_secs(
+                env.parse_or("RESERVATION_SWEEP_INTERVAL_SECS", 30)?.max(1),
+            ),
         })
     }
 }
@@ -77,9 +79,12 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
     };
     tokio::spawn(sweeper::run(state.clone(), config.sweep_interval));
     let (api, document) = routes::api().with_state(state).split_for_parts();
-    let router = quickmart_shared::internal::require_internal_token(api, config.internal_token.clone())
-        .merge(quickmart_shared::health::routes(quickmart_shared::db::readiness(pool)))
-        .merge(quickmart_shared::openapi::docs_routes(document));
+    let router =
+        quickmart_shared::internal::require_internal_token(api, config.internal_token.clone())
+            .merge(quickmart_shared::health::routes(
+                quickmart_shared::db::readiness(pool),
+            ))
+            .merge(quickmart_shared::openapi::docs_routes(document));
     Ok(quickmart_shared::telemetry::instrument(router, SERVICE))
 }
 

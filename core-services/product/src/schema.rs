@@ -50,4 +50,9 @@ diesel::table! {
 diesel::joinable!(products -> categories (category_id));
 diesel::joinable!(reservation_lines -> reservations (reservation_id));
 diesel::joinable!(reservation_lines -> products (product_id));
-diesel::allow_tables_to_appear_in_same_query!(categories, products, reservations, reservation_lines);
+diesel::allow_tables_to_appear_in_same_query!(
+    categories,
+    products,
+    reservations,
+    reservation_lines
+);

@@ -102,11 +102,19 @@ pub struct UpdateUser {
     pub name: Option<String>,
     /// The current password; required with `new_password`.
     #[schema(value_type = Option<String>, format = Password)]
-    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "expose_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "expose_option"
+    )]
     pub current_password: Option<SecretString>,
     /// New password (same policy as at creation); changing it revokes every refresh token of the user.
     #[schema(value_type = Option<String>, format = Password)]
-    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "expose_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "expose_option"
+    )]
     pub new_password: Option<SecretString>,
 }
 
@@ -159,7 +167,10 @@ fn expose<S: serde::Serializer>(secret: &SecretString, serializer: S) -> Result<
     serializer.serialize_str(secret.expose_secret())
 }
 
-fn expose_option<S: serde::Serializer>(secret: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
+fn expose_option<S: serde::Serializer>(
+    secret: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     match secret {
         Some(secret) => expose(secret, serializer),
         None => serializer.serialize_none(),

@@ -18,12 +18,22 @@ pub(crate) async fn ensure_admin(
     email: &str,
     password: &SecretString,
 ) -> Result<(), StartError> {
-    let malformed =
-        |name: &str, reason: String| StartError::Config(ConfigError::Malformed { name: name.into(), reason });
-    let email = Email::parse(email).map_err(|reason| malformed("QUICKMART_ADMIN_EMAIL", reason.to_owned()))?;
-    let unavailable = |e: &dyn std::fmt::Display| StartError::Other(format!("admin bootstrap: {e}"));
+    let malformed = |name: &str, reason: String| {
+        StartError::Config(ConfigError::Malformed {
+            name: name.into(),
+            reason,
+        })
+    };
+    let email = Email::parse(email)
+        .map_err(|reason| malformed("QUICKMART_ADMIN_EMAIL", reason.to_owned()))?;
+    let unavailable =
+        |e: &dyn std::fmt::Display| StartError::Other(format!("admin bootstrap: {e}"));
     let mut conn = pool.get().await.map_err(|e| unavailable(&e))?;
-    if users::find_by_email(&mut conn, email.as_str()).await.map_err(|e| unavailable(&e))?.is_some() {
+    if users::find_by_email(&mut conn, email.as_str())
+        .await
+        .map_err(|e| unavailable(&e))?
+        .is_some()
+    {
         return Ok(());
     }
     let password = Password::parse(password.clone())
@@ -36,7 +46,10 @@ pub(crate) async fn ensure_admin(
         password_hash: &hash,
         role: Role::Admin.as_str(),
     };
-    if users::insert_if_absent(&mut conn, &admin).await.map_err(|e| unavailable(&e))? {
+    if users::insert_if_absent(&mut conn, &admin)
+        .await
+        .map_err(|e| unavailable(&e))?
+    {
         tracing::info!(email = email.as_str(), "created the admin account");
     }
     Ok(())

@@ -57,7 +57,10 @@ impl Config {
             listen_addr: env.listen_addr("USER_CORE", 8081)?,
             database: DbSettings::from_env(env, "USER", "quickmart_user")?,
             internal_token: env.internal_token()?,
-            admin_email: env.raw("QUICKMART_ADMIN_EMAIL").unwrap_or(DEFAULT_ADMIN_EMAIL).to_owned(),
+            admin_email: env
+                .raw("QUICKMART_ADMIN_EMAIL")
+                .unwrap_or(DEFAULT_ADMIN_EMAIL)
+                .to_owned(),
             admin_password: env.secret("QUICKMART_ADMIN_PASSWORD", DEV_ADMIN_PASSWORD)?,
             refresh_token_ttl: chrono::Duration::days(i64::from(days.max(1))),
         })
@@ -76,11 +79,20 @@ pub(crate) struct AppState {
 /// internal API behind the internal token, health, metrics and docs open.
 pub async fn build(config: &Config) -> Result<Router, StartError> {
     let pool = quickmart_shared::db::connect(&config.database, MIGRATIONS).await?;
-    let hasher = domain::PasswordHasher::new().await.map_err(|e| StartError::Other(e.to_string()))?;
+    let hasher = domain::PasswordHasher::new()
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))?;
     bootstrap::ensure_admin(&pool, &hasher, &config.admin_email, &config.admin_password).await?;
-    let state = AppState { pool: pool.clone(), hasher, refresh_token_ttl: config.refresh_token_ttl };
+    let state = AppState {
+        pool: pool.clone(),
+        hasher,
+        refresh_token_ttl: config.refresh_token_ttl,
+    };
     let (api, document) = routes::router().split_for_parts();
-    let api = internal::require_internal_token(api.with_state(state), config.internal_token.clone());
-    let router = api.merge(health::routes(quickmart_shared::db::readiness(pool))).merge(docs::docs_routes(document));
+    let api =
+        internal::require_internal_token(api.with_state(state), config.internal_token.clone());
+    let router = api
+        .merge(health::routes(quickmart_shared::db::readiness(pool)))
+        .merge(docs::docs_routes(document));
     Ok(telemetry::instrument(router, SERVICE))
 }

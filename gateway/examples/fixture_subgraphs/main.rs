@@ -14,7 +14,12 @@ use anyhow::{Context, bail};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["sdl", dir] => {
             for (name, sdl) in subgraphs::sdls() {
                 let path = std::path::Path::new(dir).join(format!("{name}.graphql"));
@@ -35,7 +40,9 @@ async fn main() -> anyhow::Result<()> {
             let mut tasks = Vec::new();
             for (offset, router) in (0u16..).zip(routers) {
                 let listener = tokio::net::TcpListener::bind(("127.0.0.1", base + offset)).await?;
-                tasks.push(tokio::spawn(async move { axum::serve(listener, router).await }));
+                tasks.push(tokio::spawn(
+                    async move { axum::serve(listener, router).await },
+                ));
             }
             tokio::signal::ctrl_c().await?;
             Ok(())

@@ -14,7 +14,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Interface, Object, Schema, SimpleObject, Union};
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, ID, Interface, Object, Schema, SimpleObject, Union,
+};
 
 /// Orders mutations across subgraphs: each mutation takes the next number.
 #[derive(Clone, Default)]
@@ -79,7 +81,10 @@ struct Created {
 #[Object(name = "Mutation")]
 impl UsersMutation {
     async fn create_user(&self, ctx: &Context<'_>, name: String) -> Created {
-        Created { sequence: sequence(ctx), name }
+        Created {
+            sequence: sequence(ctx),
+            name,
+        }
     }
 }
 
@@ -88,7 +93,10 @@ pub type UsersSchema = Schema<UsersQuery, UsersMutation, EmptySubscription>;
 
 /// Builds the users subgraph.
 pub fn users(seq: Sequence) -> UsersSchema {
-    Schema::build(UsersQuery, UsersMutation, EmptySubscription).enable_federation().data(seq).finish()
+    Schema::build(UsersQuery, UsersMutation, EmptySubscription)
+        .enable_federation()
+        .data(seq)
+        .finish()
 }
 
 // ---------------------------------------------------------------- products
@@ -158,11 +166,21 @@ pub enum SearchResult {
 }
 
 fn book() -> Book {
-    Book { id: ID("b1".into()), title: "Dune".into(), author: UserRef { id: ID("u2".into()) } }
+    Book {
+        id: ID("b1".into()),
+        title: "Dune".into(),
+        author: UserRef {
+            id: ID("u2".into()),
+        },
+    }
 }
 
 fn movie() -> Movie {
-    Movie { id: ID("m1".into()), title: "Alien".into(), director: "Ridley Scott".into() }
+    Movie {
+        id: ID("m1".into()),
+        title: "Alien".into(),
+        director: "Ridley Scott".into(),
+    }
 }
 
 /// Queries of the products subgraph.
@@ -171,7 +189,9 @@ pub struct ProductsQuery;
 #[Object(name = "Query")]
 impl ProductsQuery {
     async fn top_products(&self, #[graphql(default = 3)] first: i32) -> Vec<Product> {
-        (1..=first.clamp(0, 100)).filter_map(|n| product(&format!("p{n}"))).collect()
+        (1..=first.clamp(0, 100))
+            .filter_map(|n| product(&format!("p{n}")))
+            .collect()
     }
     async fn product(&self, upc: String) -> Option<Product> {
         product(&upc)
@@ -200,7 +220,10 @@ struct Added {
 #[Object(name = "Mutation")]
 impl ProductsMutation {
     async fn add_product(&self, ctx: &Context<'_>, upc: String) -> Added {
-        Added { sequence: sequence(ctx), upc }
+        Added {
+            sequence: sequence(ctx),
+            upc,
+        }
     }
 }
 
@@ -209,7 +232,10 @@ pub type ProductsSchema = Schema<ProductsQuery, ProductsMutation, EmptySubscript
 
 /// Builds the products subgraph.
 pub fn products(seq: Sequence) -> ProductsSchema {
-    Schema::build(ProductsQuery, ProductsMutation, EmptySubscription).enable_federation().data(seq).finish()
+    Schema::build(ProductsQuery, ProductsMutation, EmptySubscription)
+        .enable_federation()
+        .data(seq)
+        .finish()
 }
 
 // ---------------------------------------------------------------- inventory
@@ -239,7 +265,11 @@ impl InventoryProduct {
     }
     /// Null with an error for `p2`: an entity field that fails.
     async fn restock_date(&self) -> async_graphql::Result<Option<String>> {
-        if self.upc == "p2" { Err("restock date unavailable".into()) } else { Ok(Some("2030-01-01".into())) }
+        if self.upc == "p2" {
+            Err("restock date unavailable".into())
+        } else {
+            Ok(Some("2030-01-01".into()))
+        }
     }
     /// Free above 1000; otherwise weight × 2. Fails loudly if the gateway did not send
     /// the required fields.
@@ -274,7 +304,9 @@ pub type InventorySchema = Schema<InventoryQuery, EmptyMutation, EmptySubscripti
 
 /// Builds the inventory subgraph.
 pub fn inventory() -> InventorySchema {
-    Schema::build(InventoryQuery, EmptyMutation, EmptySubscription).enable_federation().finish()
+    Schema::build(InventoryQuery, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .finish()
 }
 
 // ---------------------------------------------------------------- orders
@@ -330,11 +362,15 @@ impl Order {
         &self.id
     }
     async fn user(&self) -> OrdersUser {
-        OrdersUser { id: ID(self.user_id.clone()) }
+        OrdersUser {
+            id: ID(self.user_id.clone()),
+        }
     }
     #[graphql(provides = "name")]
     async fn buyer(&self) -> OrdersUser {
-        OrdersUser { id: ID(self.user_id.clone()) }
+        OrdersUser {
+            id: ID(self.user_id.clone()),
+        }
     }
     async fn items(&self) -> &[OrderItem] {
         &self.items
@@ -358,7 +394,9 @@ fn order(n: usize, user_id: &str) -> Order {
         user_id: user_id.to_owned(),
         items: (0..3)
             .map(|i| OrderItem {
-                product: ProductRef { upc: format!("p{}", (n - 1) * 3 + i + 1) },
+                product: ProductRef {
+                    upc: format!("p{}", (n - 1) * 3 + i + 1),
+                },
                 quantity: i32::try_from(i).unwrap_or(0) + 1,
             })
             .collect(),
@@ -371,7 +409,9 @@ pub struct OrdersQuery;
 #[Object(name = "Query")]
 impl OrdersQuery {
     async fn orders(&self, #[graphql(default = 20)] first: i32) -> Vec<Order> {
-        (1..=usize::try_from(first.clamp(0, 100)).unwrap_or(0)).map(|n| order(n, &format!("u{n}"))).collect()
+        (1..=usize::try_from(first.clamp(0, 100)).unwrap_or(0))
+            .map(|n| order(n, &format!("u{n}")))
+            .collect()
     }
     async fn order(&self, id: ID) -> Option<Order> {
         let n: usize = id.strip_prefix('o')?.parse().ok()?;
@@ -388,15 +428,23 @@ pub type OrdersSchema = Schema<OrdersQuery, EmptyMutation, EmptySubscription>;
 
 /// Builds the orders subgraph.
 pub fn orders() -> OrdersSchema {
-    Schema::build(OrdersQuery, EmptyMutation, EmptySubscription).enable_federation().finish()
+    Schema::build(OrdersQuery, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .finish()
 }
 
 /// Each subgraph's federation SDL, by name.
 pub fn sdls() -> Vec<(&'static str, String)> {
     let options = || async_graphql::SDLExportOptions::new().federation();
     vec![
-        ("users", users(Sequence::default()).sdl_with_options(options())),
-        ("products", products(Sequence::default()).sdl_with_options(options())),
+        (
+            "users",
+            users(Sequence::default()).sdl_with_options(options()),
+        ),
+        (
+            "products",
+            products(Sequence::default()).sdl_with_options(options()),
+        ),
         ("inventory", inventory().sdl_with_options(options())),
         ("orders", orders().sdl_with_options(options())),
     ]
@@ -415,7 +463,9 @@ where
             let hits = hits.clone();
             async move {
                 hits.fetch_add(1, Ordering::SeqCst);
-                async_graphql_axum::GraphQLResponse::from(schema.execute(request.into_inner()).await)
+                async_graphql_axum::GraphQLResponse::from(
+                    schema.execute(request.into_inner()).await,
+                )
             }
         }),
     )

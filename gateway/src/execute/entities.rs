@@ -58,12 +58,19 @@ pub fn collect_entity_paths(
 
 /// Projects an entity through the fetch's `requires` selection: the representation sent to
 /// `_entities`. `None` when the entity is null or yields nothing (it is then not fetched).
-pub fn representation(schema: &SchemaIndex, requires: &[SelectionItem], entity: &Value) -> Option<Value> {
+pub fn representation(
+    schema: &SchemaIndex,
+    requires: &[SelectionItem],
+    entity: &Value,
+) -> Option<Value> {
     match entity {
         Value::Null => None,
-        Value::Array(items) => {
-            Some(Value::Array(items.iter().filter_map(|item| representation(schema, requires, item)).collect()))
-        }
+        Value::Array(items) => Some(Value::Array(
+            items
+                .iter()
+                .filter_map(|item| representation(schema, requires, item))
+                .collect(),
+        )),
         Value::Object(object) if !requires.is_empty() => {
             let mut out = Map::new();
             project_object(schema, requires, object, &mut out);
@@ -98,14 +105,20 @@ fn project_object(
                 };
                 if original.is_null() {
                     out.insert(key.to_owned(), Value::Null);
-                } else if let Some(projected) = representation(schema, &field.selections.items, original) {
+                } else if let Some(projected) =
+                    representation(schema, &field.selections.items, original)
+                {
                     out.insert(key.to_owned(), projected);
                 }
             }
             SelectionItem::InlineFragment(fragment) => {
                 let condition = fragment.type_condition.as_str();
-                let type_name = object.get("__typename").and_then(Value::as_str).unwrap_or(condition);
-                if schema.satisfies(type_name, condition) || schema.satisfies(condition, type_name) {
+                let type_name = object
+                    .get("__typename")
+                    .and_then(Value::as_str)
+                    .unwrap_or(condition);
+                if schema.satisfies(type_name, condition) || schema.satisfies(condition, type_name)
+                {
                     project_object(schema, &fragment.selections.items, object, out);
                 }
             }

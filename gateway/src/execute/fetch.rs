@@ -27,7 +27,10 @@ pub struct SubgraphClient {
 #[derive(Debug)]
 enum Transport {
     Plain(Pool),
-    Tls { url: String, client: reqwest::Client },
+    Tls {
+        url: String,
+        client: reqwest::Client,
+    },
 }
 
 /// What a subgraph answered, read leniently: extra members are ignored.
@@ -50,8 +53,15 @@ enum Failure {
 
 impl SubgraphClient {
     /// A client for one subgraph.
-    pub fn new(name: &str, url: &str, timeout: Duration, idle_per_host: usize) -> Result<Self, GatewayError> {
-        let uri: Uri = url.parse().map_err(|e| GatewayError::HttpClient(format!("subgraph {name} URL {url}: {e}")))?;
+    pub fn new(
+        name: &str,
+        url: &str,
+        timeout: Duration,
+        idle_per_host: usize,
+    ) -> Result<Self, GatewayError> {
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| GatewayError::HttpClient(format!("subgraph {name} URL {url}: {e}")))?;
         let transport = match Pool::new(&uri, idle_per_host) {
             Some(pool) => Transport::Plain(pool),
             None => Transport::Tls {
@@ -69,13 +79,19 @@ impl SubgraphClient {
         // of its name and labels plus a String for the label value.
         let label = || ("subgraph", name.to_owned());
         let errors = |code: &'static str| {
-            metrics::counter!("gateway_subgraph_fetch_errors_total", &[label(), ("code", code.to_owned())])
+            metrics::counter!(
+                "gateway_subgraph_fetch_errors_total",
+                &[label(), ("code", code.to_owned())]
+            )
         };
         Ok(Self {
             name: name.to_owned(),
             transport,
             timeout,
-            fetch_duration: metrics::histogram!("gateway_subgraph_fetch_duration_seconds", &[label()]),
+            fetch_duration: metrics::histogram!(
+                "gateway_subgraph_fetch_duration_seconds",
+                &[label()]
+            ),
             timeouts: errors(codes::SUBREQUEST_TIMEOUT),
             failures: errors(codes::SUBREQUEST_FAILED),
         })
@@ -83,13 +99,21 @@ impl SubgraphClient {
 
     /// Posts a request body; any transport or decoding failure becomes one client error
     /// (`SUBREQUEST_TIMEOUT` or `SUBREQUEST_FAILED`) so the caller can null what it affected.
-    pub async fn send(&self, body: Vec<u8>, headers: &HeaderMap) -> Result<SubgraphResponse, GraphQLError> {
+    pub async fn send(
+        &self,
+        body: Vec<u8>,
+        headers: &HeaderMap,
+    ) -> Result<SubgraphResponse, GraphQLError> {
         let (status, bytes) = self.send_raw(body, headers).await?;
         self.parse(status, &bytes)
     }
 
     /// Posts a request body and returns the subgraph's status and unparsed body.
-    pub async fn send_raw(&self, body: Vec<u8>, headers: &HeaderMap) -> Result<(StatusCode, Bytes), GraphQLError> {
+    pub async fn send_raw(
+        &self,
+        body: Vec<u8>,
+        headers: &HeaderMap,
+    ) -> Result<(StatusCode, Bytes), GraphQLError> {
         let started = Instant::now();
         let result = tokio::time::timeout(self.timeout, self.exchange(body, headers)).await;
         self.fetch_duration.record(started.elapsed().as_secs_f64());
@@ -112,13 +136,21 @@ impl SubgraphClient {
         })
     }
 
-    async fn exchange(&self, body: Vec<u8>, headers: &HeaderMap) -> Result<(StatusCode, Bytes), Failure> {
+    async fn exchange(
+        &self,
+        body: Vec<u8>,
+        headers: &HeaderMap,
+    ) -> Result<(StatusCode, Bytes), Failure> {
         match &self.transport {
             Transport::Plain(pool) => match pool.post(headers, Bytes::from(body)).await {
                 Ok(response) => Ok((response.status(), response.into_body())),
                 Err(error) => {
                     tracing::warn!(subgraph = %self.name, %error, "subgraph request failed");
-                    Err(if matches!(error, PoolError::Connect(_)) { Failure::Connect } else { Failure::Other })
+                    Err(if matches!(error, PoolError::Connect(_)) {
+                        Failure::Connect
+                    } else {
+                        Failure::Other
+                    })
                 }
             },
             Transport::Tls { url, client } => {
@@ -132,14 +164,21 @@ impl SubgraphClient {
                     .await;
                 let response = sent.map_err(|e| self.reqwest_failure(&e))?;
                 let status = response.status();
-                let bytes = response.bytes().await.map_err(|e| self.reqwest_failure(&e))?;
+                let bytes = response
+                    .bytes()
+                    .await
+                    .map_err(|e| self.reqwest_failure(&e))?;
                 Ok((status, bytes))
             }
         }
     }
 
     /// Reads a subgraph's answer; a body that is not a GraphQL response is a fetch failure.
-    pub fn parse(&self, status: StatusCode, bytes: &[u8]) -> Result<SubgraphResponse, GraphQLError> {
+    pub fn parse(
+        &self,
+        status: StatusCode,
+        bytes: &[u8],
+    ) -> Result<SubgraphResponse, GraphQLError> {
         match serde_json::from_slice::<SubgraphResponse>(bytes) {
             // A GraphQL-over-HTTP subgraph may answer 4xx/5xx with a well-formed body.
             Ok(parsed) if parsed.data.is_some() || parsed.errors.is_some() => Ok(parsed),
@@ -153,12 +192,19 @@ impl SubgraphClient {
             return Failure::Timeout;
         }
         tracing::warn!(subgraph = %self.name, %error, "subgraph request failed");
-        if error.is_connect() { Failure::Connect } else { Failure::Other }
+        if error.is_connect() {
+            Failure::Connect
+        } else {
+            Failure::Other
+        }
     }
 
     fn failure(&self, reason: &str) -> GraphQLError {
         self.failures.increment(1);
-        GraphQLError::with_code(format!("HTTP fetch failed from '{}': {reason}", self.name), codes::SUBREQUEST_FAILED)
-            .extension("serviceName", Value::String(self.name.clone()))
+        GraphQLError::with_code(
+            format!("HTTP fetch failed from '{}': {reason}", self.name),
+            codes::SUBREQUEST_FAILED,
+        )
+        .extension("serviceName", Value::String(self.name.clone()))
     }
 }

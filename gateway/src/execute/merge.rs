@@ -30,18 +30,20 @@ pub fn deep_merge(target: &mut Value, source: Value) {
 
 /// The value at a response path, for merging an entity back where it came from.
 pub fn value_at_mut<'v>(root: &'v mut Value, path: &[PathSegment]) -> Option<&'v mut Value> {
-    path.iter().try_fold(root, |value, segment| match (segment, value) {
-        (PathSegment::Key(key), Value::Object(map)) => map.get_mut(key),
-        (PathSegment::Index(index), Value::Array(items)) => items.get_mut(*index),
-        _ => None,
-    })
+    path.iter()
+        .try_fold(root, |value, segment| match (segment, value) {
+            (PathSegment::Key(key), Value::Object(map)) => map.get_mut(key),
+            (PathSegment::Index(index), Value::Array(items)) => items.get_mut(*index),
+            _ => None,
+        })
 }
 
 /// The value at a response path.
 pub fn value_at<'v>(root: &'v Value, path: &[PathSegment]) -> Option<&'v Value> {
-    path.iter().try_fold(root, |value, segment| match (segment, value) {
-        (PathSegment::Key(key), Value::Object(map)) => map.get(key),
-        (PathSegment::Index(index), Value::Array(items)) => items.get(*index),
-        _ => None,
-    })
+    path.iter()
+        .try_fold(root, |value, segment| match (segment, value) {
+            (PathSegment::Key(key), Value::Object(map)) => map.get(key),
+            (PathSegment::Index(index), Value::Array(items)) => items.get(*index),
+            _ => None,
+        })
 }

@@ -86,7 +86,10 @@ impl Executor {
             executor: self,
             variables,
             headers,
-            state: Mutex::new(ExecutionOutput { data: Value::Object(Map::new()), errors: Vec::new() }),
+            state: Mutex::new(ExecutionOutput {
+                data: Value::Object(Map::new()),
+                errors: Vec::new(),
+            }),
         };
         if let Some(node) = &plan.node {
             run_node(&run, node).await;
@@ -99,7 +102,9 @@ impl Executor {
 /// subgraph's response can be projected straight from its bytes.
 pub fn single_root_fetch(plan: &QueryPlan) -> Option<&FetchNode> {
     match plan.node.as_ref()? {
-        PlanNode::Fetch(fetch) if fetch.output_rewrites.as_ref().is_none_or(Vec::is_empty) => Some(fetch),
+        PlanNode::Fetch(fetch) if fetch.output_rewrites.as_ref().is_none_or(Vec::is_empty) => {
+            Some(fetch)
+        }
         _ => None,
     }
 }
@@ -114,21 +119,36 @@ impl Executor {
     ) -> Result<(StatusCode, Bytes), GraphQLError> {
         let Some(client) = self.clients.get(&fetch.service_name) else {
             return Err(GraphQLError::with_code(
-                format!("The plan refers to unknown subgraph '{}'", fetch.service_name),
+                format!(
+                    "The plan refers to unknown subgraph '{}'",
+                    fetch.service_name
+                ),
                 codes::INTERNAL,
             ));
         };
-        client.send_raw(root_fetch_body(fetch, variables), headers).await
+        client
+            .send_raw(root_fetch_body(fetch, variables), headers)
+            .await
     }
 
     /// What [`Executor::execute`] would have produced for a plan that is only `fetch`, from the
     /// answer [`Executor::fetch_root_raw`] got.
-    pub fn root_output(&self, fetch: &FetchNode, answer: Result<(StatusCode, Bytes), GraphQLError>) -> ExecutionOutput {
-        let mut output = ExecutionOutput { data: Value::Object(Map::new()), errors: Vec::new() };
-        let response = answer.and_then(|(status, bytes)| match self.clients.get(&fetch.service_name) {
-            Some(client) => client.parse(status, &bytes),
-            None => Err(GraphQLError::with_code("unknown subgraph", codes::INTERNAL)),
-        });
+    pub fn root_output(
+        &self,
+        fetch: &FetchNode,
+        answer: Result<(StatusCode, Bytes), GraphQLError>,
+    ) -> ExecutionOutput {
+        let mut output = ExecutionOutput {
+            data: Value::Object(Map::new()),
+            errors: Vec::new(),
+        };
+        let response =
+            answer.and_then(
+                |(status, bytes)| match self.clients.get(&fetch.service_name) {
+                    Some(client) => client.parse(status, &bytes),
+                    None => Err(GraphQLError::with_code("unknown subgraph", codes::INTERNAL)),
+                },
+            );
         merge_root_response(&self.schema, fetch, response, &mut output);
         output
     }
@@ -159,7 +179,10 @@ fn run_node<'a>(run: &'a Run<'a>, node: &'a PlanNode) -> BoxFuture<'a, ()> {
                 }
             }
             PlanNode::Subscription(_) | PlanNode::Defer(_) => {
-                run.push_error(GraphQLError::with_code("Subscriptions and @defer are not supported", codes::INTERNAL))
+                run.push_error(GraphQLError::with_code(
+                    "Subscriptions and @defer are not supported",
+                    codes::INTERNAL,
+                ))
             }
         }
     })
@@ -175,7 +198,10 @@ impl Run<'_> {
     }
 
     fn bool_variable(&self, name: &str) -> bool {
-        self.variables.get(name).and_then(Value::as_bool).unwrap_or(false)
+        self.variables
+            .get(name)
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
 
     fn client(&self, service: &str) -> Option<&SubgraphClient> {
@@ -193,7 +219,9 @@ impl Run<'_> {
         let Some(client) = self.client(&fetch.service_name) else {
             return;
         };
-        let response = client.send(root_fetch_body(fetch, self.variables), self.headers).await;
+        let response = client
+            .send(root_fetch_body(fetch, self.variables), self.headers)
+            .await;
         let mut state = self.lock();
         merge_root_response(&self.executor.schema, fetch, response, &mut state);
     }
@@ -221,8 +249,13 @@ impl Run<'_> {
             input_rewrites: fetch.input_rewrites.as_ref(),
             output_rewrites: fetch.output_rewrites.as_ref(),
         };
-        self.entity_fetch(&fetch.service_name, &fetch.operation.document_str, fetch.variable_usages.as_ref(), &[group])
-            .await;
+        self.entity_fetch(
+            &fetch.service_name,
+            &fetch.operation.document_str,
+            fetch.variable_usages.as_ref(),
+            &[group],
+        )
+        .await;
     }
 
     async fn batch_fetch(&self, batch: &BatchFetchNode) {
@@ -239,8 +272,13 @@ impl Run<'_> {
                 output_rewrites: alias.output_rewrites.as_ref(),
             })
             .collect();
-        self.entity_fetch(&batch.service_name, &batch.operation.document_str, batch.variable_usages.as_ref(), &groups)
-            .await;
+        self.entity_fetch(
+            &batch.service_name,
+            &batch.operation.document_str,
+            batch.variable_usages.as_ref(),
+            &groups,
+        )
+        .await;
     }
 
     fn collect(&self, group: &EntityGroup<'_>) -> CollectedGroup {
@@ -249,7 +287,13 @@ impl Run<'_> {
         let mut paths = Vec::new();
         let mut current = Vec::new();
         for path in &group.paths {
-            entities::collect_entity_paths(schema, &state.data, path.as_slice(), &mut current, &mut paths);
+            entities::collect_entity_paths(
+                schema,
+                &state.data,
+                path.as_slice(),
+                &mut current,
+                &mut paths,
+            );
         }
         let mut seen: HashMap<Vec<u8>, usize> = HashMap::with_capacity(paths.len());
         let mut collected = CollectedGroup {
@@ -262,7 +306,9 @@ impl Run<'_> {
             let Some(entity) = merge::value_at(&state.data, &path) else {
                 continue;
             };
-            let Some(mut representation) = entities::representation(schema, &group.requires.items, entity) else {
+            let Some(mut representation) =
+                entities::representation(schema, &group.requires.items, entity)
+            else {
                 continue;
             };
             rewrites::apply_all(group.input_rewrites, schema, &mut representation);
@@ -300,8 +346,14 @@ impl Run<'_> {
         let Some(client) = self.client(service) else {
             return;
         };
-        let mut body =
-            Vec::with_capacity(operation.len() + collected.iter().map(|c| c.representations.len()).sum::<usize>() + 64);
+        let mut body = Vec::with_capacity(
+            operation.len()
+                + collected
+                    .iter()
+                    .map(|c| c.representations.len())
+                    .sum::<usize>()
+                + 64,
+        );
         body.extend_from_slice(b"{\"query\":");
         write_json(&mut body, operation);
         body.extend_from_slice(b",\"variables\":{");
@@ -351,7 +403,11 @@ impl Run<'_> {
                     continue;
                 }
                 remaining[*index] -= 1;
-                let entity = if remaining[*index] == 0 { entity.take() } else { entity.clone() };
+                let entity = if remaining[*index] == 0 {
+                    entity.take()
+                } else {
+                    entity.clone()
+                };
                 if let Some(target) = merge::value_at_mut(&mut state.data, path) {
                     merge::deep_merge(target, entity);
                 }
@@ -359,18 +415,28 @@ impl Run<'_> {
         }
         for raw in response.errors.unwrap_or_default() {
             let mut error = GraphQLError::from_subgraph(&raw);
-            error.path = error.path.take().and_then(|path| repath(&path, groups, &collected));
+            error.path = error
+                .path
+                .take()
+                .and_then(|path| repath(&path, groups, &collected));
             state.errors.push(error);
         }
     }
 }
 
 /// Maps `[_entities, i, rest…]` to the client path of the entity behind representation `i`.
-fn repath(path: &[PathSegment], groups: &[EntityGroup<'_>], collected: &[CollectedGroup]) -> Option<Vec<PathSegment>> {
+fn repath(
+    path: &[PathSegment],
+    groups: &[EntityGroup<'_>],
+    collected: &[CollectedGroup],
+) -> Option<Vec<PathSegment>> {
     let (PathSegment::Key(key), PathSegment::Index(index)) = (path.first()?, path.get(1)?) else {
         return None;
     };
-    let (_, group) = groups.iter().zip(collected).find(|(g, _)| g.response_key == key)?;
+    let (_, group) = groups
+        .iter()
+        .zip(collected)
+        .find(|(g, _)| g.response_key == key)?;
     let (location, _) = group.locations.iter().find(|(_, i)| i == index)?;
     let mut repathed = location.clone();
     repathed.extend_from_slice(&path[2..]);

@@ -46,7 +46,10 @@ pub struct Pool {
 
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pool").field("authority", &self.authority).field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Pool")
+            .field("authority", &self.authority)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -58,7 +61,9 @@ impl Pool {
         }
         let authority = uri.authority()?;
         let port = authority.port_u16().unwrap_or(80);
-        let path = uri.path_and_query().map_or("/", http::uri::PathAndQuery::as_str);
+        let path = uri
+            .path_and_query()
+            .map_or("/", http::uri::PathAndQuery::as_str);
         Some(Self {
             authority: format!("{}:{port}", authority.host()),
             host: HeaderValue::from_str(authority.as_str()).ok()?,
@@ -69,13 +74,19 @@ impl Pool {
     }
 
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<SendRequest<Full<Bytes>>>> {
-        self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, PoolError> {
-        let stream = tokio::net::TcpStream::connect(&self.authority).await.map_err(PoolError::Connect)?;
+        let stream = tokio::net::TcpStream::connect(&self.authority)
+            .await
+            .map_err(PoolError::Connect)?;
         stream.set_nodelay(true).map_err(PoolError::Connect)?;
-        let (sender, connection) = http1::handshake(TokioIo::new(stream)).await.map_err(PoolError::Http)?;
+        let (sender, connection) = http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(PoolError::Http)?;
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "subgraph connection closed with an error");
@@ -99,7 +110,11 @@ impl Pool {
     /// A request that a reused connection could not even start (the subgraph closed it while
     /// idle) is retried once on a new connection; a request that may have reached the
     /// subgraph is never retried, since a mutation must not run twice.
-    pub async fn post(&self, headers: &http::HeaderMap, body: Bytes) -> Result<Response<Bytes>, PoolError> {
+    pub async fn post(
+        &self,
+        headers: &http::HeaderMap,
+        body: Bytes,
+    ) -> Result<Response<Bytes>, PoolError> {
         let mut request = Request::new(Full::new(body));
         *request.method_mut() = Method::POST;
         *request.uri_mut() = self.path.clone();
@@ -109,7 +124,10 @@ impl Pool {
             request_headers.append(name, value.clone());
         }
         request_headers.insert(header::HOST, self.host.clone());
-        request_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        request_headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         request_headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
 
         let request = match self.checkout_idle().await {
@@ -123,7 +141,10 @@ impl Pool {
             None => request,
         };
         let mut sender = self.connect().await?;
-        let response = sender.send_request(request).await.map_err(PoolError::Http)?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(PoolError::Http)?;
         self.finish(sender, response).await
     }
 

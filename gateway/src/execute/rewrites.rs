@@ -1,7 +1,9 @@
 //! Plan rewrites: adjusting representations before an entity fetch and entities after it
 //! (`@interfaceObject` typenames, planner-aliased keys).
 
-use hive_router_query_planner::planner::plan_nodes::{FetchNodePathSegment, FetchRewrite, KeyRenamer, ValueSetter};
+use hive_router_query_planner::planner::plan_nodes::{
+    FetchNodePathSegment, FetchRewrite, KeyRenamer, ValueSetter,
+};
 use serde_json::Value;
 
 use crate::schema::SchemaIndex;
@@ -27,7 +29,12 @@ fn typename_matches(
     }
 }
 
-fn set_value(setter: &ValueSetter, path: &[FetchNodePathSegment], schema: &SchemaIndex, value: &mut Value) {
+fn set_value(
+    setter: &ValueSetter,
+    path: &[FetchNodePathSegment],
+    schema: &SchemaIndex,
+    value: &mut Value,
+) {
     let Some((segment, rest)) = path.split_first() else {
         *value = Value::String(setter.set_value_to.clone());
         return;
@@ -54,7 +61,12 @@ fn set_value(setter: &ValueSetter, path: &[FetchNodePathSegment], schema: &Schem
     }
 }
 
-fn rename_key(renamer: &KeyRenamer, path: &[FetchNodePathSegment], schema: &SchemaIndex, value: &mut Value) {
+fn rename_key(
+    renamer: &KeyRenamer,
+    path: &[FetchNodePathSegment],
+    schema: &SchemaIndex,
+    value: &mut Value,
+) {
     let Some((segment, rest)) = path.split_first() else {
         return;
     };

@@ -32,10 +32,13 @@ pub fn forwarded(
         }
     }
     let chain = incoming.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok());
-    if let (Some(client), Some(token)) = (client_address(chain, peer.map(|p| p.ip()), trusted_proxies), internal_token)
-        && let (Ok(client), Ok(token)) =
-            (HeaderValue::from_str(&client.to_string()), HeaderValue::from_str(token.expose_secret()))
-    {
+    if let (Some(client), Some(token)) = (
+        client_address(chain, peer.map(|p| p.ip()), trusted_proxies),
+        internal_token,
+    ) && let (Ok(client), Ok(token)) = (
+        HeaderValue::from_str(&client.to_string()),
+        HeaderValue::from_str(token.expose_secret()),
+    ) {
         out.insert(CLIENT_IP, client);
         let mut token = token;
         token.set_sensitive(true);
@@ -46,7 +49,11 @@ pub fn forwarded(
 
 /// The client's address: the rightmost `X-Forwarded-For` entry not written by a trusted proxy, walking left
 /// only from a trusted peer. With no trusted proxies (the default) it is the TCP peer, whatever the header says.
-pub fn client_address(chain: Option<&str>, peer: Option<IpAddr>, trusted: &[IpNet]) -> Option<IpAddr> {
+pub fn client_address(
+    chain: Option<&str>,
+    peer: Option<IpAddr>,
+    trusted: &[IpNet],
+) -> Option<IpAddr> {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     let mut client = peer?;
     if !is_trusted(&client) {
@@ -54,7 +61,11 @@ pub fn client_address(chain: Option<&str>, peer: Option<IpAddr>, trusted: &[IpNe
     }
     for entry in chain.unwrap_or_default().rsplit(',') {
         let entry = entry.trim();
-        let Some(ip) = entry.parse::<IpAddr>().ok().or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip())) else {
+        let Some(ip) = entry
+            .parse::<IpAddr>()
+            .ok()
+            .or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        else {
             // A malformed entry ends what can be believed; the last address before it stands.
             break;
         };
@@ -80,7 +91,10 @@ mod tests {
 
     #[test]
     fn without_trusted_proxies_the_peer_is_the_client() {
-        assert_eq!(client_address(Some("203.0.113.9"), ip("10.1.2.3"), &[]), ip("10.1.2.3"));
+        assert_eq!(
+            client_address(Some("203.0.113.9"), ip("10.1.2.3"), &[]),
+            ip("10.1.2.3")
+        );
     }
 
     #[test]
@@ -88,13 +102,31 @@ mod tests {
         let ingress = nets(&["10.0.0.0/8"]);
         // A client cannot dodge its bucket by prepending entries: only what the ingress appended counts.
         let chain = "198.51.100.1, 203.0.113.9";
-        assert_eq!(client_address(Some(chain), ip("10.0.0.5"), &ingress), ip("203.0.113.9"));
-        assert_eq!(client_address(Some("203.0.113.9, 10.0.0.7"), ip("10.0.0.5"), &ingress), ip("203.0.113.9"));
+        assert_eq!(
+            client_address(Some(chain), ip("10.0.0.5"), &ingress),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_address(Some("203.0.113.9, 10.0.0.7"), ip("10.0.0.5"), &ingress),
+            ip("203.0.113.9")
+        );
         // An untrusted peer's header is ignored.
-        assert_eq!(client_address(Some("203.0.113.9"), ip("192.0.2.1"), &ingress), ip("192.0.2.1"));
+        assert_eq!(
+            client_address(Some("203.0.113.9"), ip("192.0.2.1"), &ingress),
+            ip("192.0.2.1")
+        );
         // All trusted: the leftmost stands; garbage stops the walk.
-        assert_eq!(client_address(Some("10.0.0.9"), ip("10.0.0.5"), &ingress), ip("10.0.0.9"));
-        assert_eq!(client_address(Some("203.0.113.9, junk"), ip("10.0.0.5"), &ingress), ip("10.0.0.5"));
-        assert_eq!(client_address(Some("[2001:db8::1]:443"), ip("10.0.0.5"), &ingress), ip("2001:db8::1"));
+        assert_eq!(
+            client_address(Some("10.0.0.9"), ip("10.0.0.5"), &ingress),
+            ip("10.0.0.9")
+        );
+        assert_eq!(
+            client_address(Some("203.0.113.9, junk"), ip("10.0.0.5"), &ingress),
+            ip("10.0.0.5")
+        );
+        assert_eq!(
+            client_address(Some("[2001:db8::1]:443"), ip("10.0.0.5"), &ingress),
+            ip("2001:db8::1")
+        );
     }
 }

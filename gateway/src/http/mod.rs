@@ -25,7 +25,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0)))
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0),
+        ))
     }
 }
 
@@ -36,7 +41,10 @@ pub struct Forwarded(pub HeaderMap);
 impl FromRequestParts<Gateway> for Forwarded {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, gateway: &Gateway) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        gateway: &Gateway,
+    ) -> Result<Self, Self::Rejection> {
         let ClientAddr(client) = ClientAddr::from_request_parts(parts, gateway).await?;
         Ok(Self(gateway.forwarded_headers(&parts.headers, client)))
     }
@@ -46,7 +54,12 @@ impl Gateway {
     /// The headers subgraphs receive for a request with these headers from `client`.
     fn forwarded_headers(&self, incoming: &HeaderMap, client: Option<SocketAddr>) -> HeaderMap {
         let config = self.config();
-        headers::forwarded(incoming, client, &config.trusted_proxies, config.internal_token.as_ref())
+        headers::forwarded(
+            incoming,
+            client,
+            &config.trusted_proxies,
+            config.internal_token.as_ref(),
+        )
     }
 }
 
@@ -94,7 +107,10 @@ async fn post_graphql(
     if !json {
         return json_response(GatewayResponse::request_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            &[GraphQLError::with_code("POST bodies must be `Content-Type: application/json`", codes::BAD_REQUEST)],
+            &[GraphQLError::with_code(
+                "POST bodies must be `Content-Type: application/json`",
+                codes::BAD_REQUEST,
+            )],
         ));
     }
     let body = match body {
@@ -103,7 +119,10 @@ async fn post_graphql(
             return json_response(GatewayResponse::request_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &[GraphQLError::with_code(
-                    format!("Request body is larger than {} bytes", gateway.config().max_body_bytes),
+                    format!(
+                        "Request body is larger than {} bytes",
+                        gateway.config().max_body_bytes
+                    ),
                     codes::PAYLOAD_TOO_LARGE,
                 )],
             ));
@@ -128,9 +147,16 @@ async fn get_graphql(
         Some(Err(())) => return bad_request("The query string is malformed"),
         None => Vec::new(),
     };
-    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let wants_html =
-        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
     let query = param("query");
     if query.is_none() && wants_html {
         return Html(graphiql::page("/graphql")).into_response();
@@ -142,7 +168,12 @@ async fn get_graphql(
             Err(_) => return bad_request("`variables` is not valid JSON"),
         },
     };
-    let request = GraphQLRequest { query, operation_name: param("operationName"), variables, extensions: None };
+    let request = GraphQLRequest {
+        query,
+        operation_name: param("operationName"),
+        variables,
+        extensions: None,
+    };
     let forwarded = gateway.forwarded_headers(&headers, client);
     json_response(gateway.execute(request, Transport::Get, &forwarded).await)
 }
@@ -156,7 +187,10 @@ fn bad_request(message: &str) -> Response {
 
 fn json_response(response: GatewayResponse) -> Response {
     let mut http = (response.status, response.body).into_response();
-    http.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    http.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     http
 }
 

@@ -33,9 +33,17 @@ pub fn estimate(
     variables: &Map<String, Value>,
     default_list_size: usize,
 ) -> Estimate {
-    let mut estimator = Estimator { schema, variables, default_list_size, uses_variables: false };
+    let mut estimator = Estimator {
+        schema,
+        variables,
+        default_list_size,
+        uses_variables: false,
+    };
     let cost = estimator.selection_set(selection_set, root_type, None);
-    Estimate { cost, uses_variables: estimator.uses_variables }
+    Estimate {
+        cost,
+        uses_variables: estimator.uses_variables,
+    }
 }
 
 struct Estimator<'a> {
@@ -48,7 +56,12 @@ struct Estimator<'a> {
 impl Estimator<'_> {
     /// The cost of one instance of `parent_type` selecting `set`; `inherited_size` is the size a connection
     /// passes to the lists directly inside it.
-    fn selection_set(&mut self, set: &SelectionSet, parent_type: &str, inherited_size: Option<usize>) -> usize {
+    fn selection_set(
+        &mut self,
+        set: &SelectionSet,
+        parent_type: &str,
+        inherited_size: Option<usize>,
+    ) -> usize {
         let mut direct = 0usize;
         // (type condition, summed cost of the fragments with it)
         let mut alternatives: Vec<(&str, usize)> = Vec::new();
@@ -58,7 +71,9 @@ impl Estimator<'_> {
                     if field.name.starts_with("__") {
                         continue;
                     }
-                    let Some(field_type) = self.schema.field_type(parent_type, &field.name) else { continue };
+                    let Some(field_type) = self.schema.field_type(parent_type, &field.name) else {
+                        continue;
+                    };
                     let named = named_type(field_type);
                     if !matches!(
                         self.schema.kind(named),
@@ -68,16 +83,28 @@ impl Estimator<'_> {
                     }
                     let size = self.size_argument(parent_type, field);
                     let (instances, passed_down) = if is_list(field_type) {
-                        (size.or(inherited_size).unwrap_or(self.default_list_size), None)
+                        (
+                            size.or(inherited_size).unwrap_or(self.default_list_size),
+                            None,
+                        )
                     } else {
                         (1, size)
                     };
-                    let per_instance = self.selection_set(&field.selections, named, passed_down).saturating_add(1);
+                    let per_instance = self
+                        .selection_set(&field.selections, named, passed_down)
+                        .saturating_add(1);
                     direct = direct.saturating_add(instances.saturating_mul(per_instance));
                 }
                 SelectionItem::InlineFragment(fragment) => {
-                    let cost = self.selection_set(&fragment.selections, &fragment.type_condition, inherited_size);
-                    match alternatives.iter_mut().find(|(condition, _)| *condition == fragment.type_condition) {
+                    let cost = self.selection_set(
+                        &fragment.selections,
+                        &fragment.type_condition,
+                        inherited_size,
+                    );
+                    match alternatives
+                        .iter_mut()
+                        .find(|(condition, _)| *condition == fragment.type_condition)
+                    {
                         Some((_, sum)) => *sum = sum.saturating_add(cost),
                         None => alternatives.push((&fragment.type_condition, cost)),
                     }
@@ -86,19 +113,36 @@ impl Estimator<'_> {
                 SelectionItem::FragmentSpread(_) => {}
             }
         }
-        direct.saturating_add(alternatives.iter().map(|(_, cost)| *cost).max().unwrap_or(0))
+        direct.saturating_add(
+            alternatives
+                .iter()
+                .map(|(_, cost)| *cost)
+                .max()
+                .unwrap_or(0),
+        )
     }
 
     /// The size a `first`/`last`/`limit` argument gives, or its schema default; `None` when unsized.
     fn size_argument(&mut self, parent_type: &str, field: &FieldSelection) -> Option<usize> {
-        let default = self.schema.types.get(parent_type)?.sized_fields.get(&field.name)?;
-        let given =
-            field.arguments.as_ref().and_then(|args| SIZE_ARGUMENTS.iter().find_map(|name| args.get_argument(name)));
+        let default = self
+            .schema
+            .types
+            .get(parent_type)?
+            .sized_fields
+            .get(&field.name)?;
+        let given = field.arguments.as_ref().and_then(|args| {
+            SIZE_ARGUMENTS
+                .iter()
+                .find_map(|name| args.get_argument(name))
+        });
         let size = match given {
             Some(AstValue::Int(n)) => Some(*n),
             Some(AstValue::Variable(name)) => {
                 self.uses_variables = true;
-                self.variables.get(name).and_then(Value::as_i64).or(*default)
+                self.variables
+                    .get(name)
+                    .and_then(Value::as_i64)
+                    .or(*default)
             }
             _ => *default,
         };

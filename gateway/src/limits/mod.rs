@@ -87,10 +87,16 @@ impl LimitExceeded {
                 format!("Introspection is {value} levels deep, more than the limit of {max}")
             }
             "aliases" => format!("Operation uses {value} aliases, more than the limit of {max}"),
-            "rootFields" => format!("Operation has {value} root fields, more than the limit of {max}"),
+            "rootFields" => {
+                format!("Operation has {value} root fields, more than the limit of {max}")
+            }
             "tokens" => format!("Document has {value} tokens, more than the limit of {max}"),
-            "nesting" => format!("Document nests {value} levels of brackets, more than the limit of {max}"),
-            "fragments" => format!("Document defines {value} fragments, more than the limit of {max}"),
+            "nesting" => {
+                format!("Document nests {value} levels of brackets, more than the limit of {max}")
+            }
+            "fragments" => {
+                format!("Document defines {value} fragments, more than the limit of {max}")
+            }
             "spreadDepth" => {
                 format!("Fragment spreads are chained {value} deep, more than the limit of {max}")
             }
@@ -100,12 +106,21 @@ impl LimitExceeded {
             "cost" => format!("Operation costs {value}, more than the limit of {max}"),
             other => format!("Operation exceeds the {other} limit ({value} > {max})"),
         };
-        Self { limit, value, max, message }
+        Self {
+            limit,
+            value,
+            max,
+            message,
+        }
     }
 
     /// Refuses when `value` is over `max`.
     pub fn check(limit: &'static str, value: usize, max: usize) -> Result<(), Self> {
-        if value > max { Err(Self::new(limit, value, max)) } else { Ok(()) }
+        if value > max {
+            Err(Self::new(limit, value, max))
+        } else {
+            Ok(())
+        }
     }
 
     /// The client error: `OPERATION_LIMIT_EXCEEDED` with `limit`, `value` and `max`.
@@ -124,7 +139,11 @@ impl Shape {
         LimitExceeded::check("selections", self.selections, limits.max_selections)?;
         LimitExceeded::check("rootFields", self.root_fields, limits.max_root_fields)?;
         LimitExceeded::check("depth", self.depth, limits.max_depth)?;
-        LimitExceeded::check("introspectionDepth", self.introspection_depth, limits.max_introspection_depth)?;
+        LimitExceeded::check(
+            "introspectionDepth",
+            self.introspection_depth,
+            limits.max_introspection_depth,
+        )?;
         LimitExceeded::check("aliases", self.aliases, limits.max_aliases)?;
         Ok(())
     }

@@ -9,7 +9,9 @@
 
 use std::collections::HashMap;
 
-use graphql_tools::static_graphql::query::{Definition, Document, FragmentDefinition, Selection, SelectionSet};
+use graphql_tools::static_graphql::query::{
+    Definition, Document, FragmentDefinition, Selection, SelectionSet,
+};
 
 use super::{LimitExceeded, OperationLimits};
 
@@ -45,7 +47,11 @@ pub enum MeasureError {
 
 /// Measures the operation whose top-level selection set is `operation`, following the fragments
 /// of `document`; refuses too many fragments, spread chains that are too deep, and cycles on the way.
-pub fn measure(document: &Document, operation: &SelectionSet, limits: &OperationLimits) -> Result<Shape, MeasureError> {
+pub fn measure(
+    document: &Document,
+    operation: &SelectionSet,
+    limits: &OperationLimits,
+) -> Result<Shape, MeasureError> {
     let fragments: Vec<&FragmentDefinition> = document
         .definitions
         .iter()
@@ -60,9 +66,16 @@ pub fn measure(document: &Document, operation: &SelectionSet, limits: &Operation
         // A duplicate name is a validation error reported later; the first definition is measured.
         index.entry(fragment.name.as_str()).or_insert(i);
     }
-    let spreads: Vec<Vec<usize>> = fragments.iter().map(|f| spread_targets(&f.selection_set, &index)).collect();
+    let spreads: Vec<Vec<usize>> = fragments
+        .iter()
+        .map(|f| spread_targets(&f.selection_set, &index))
+        .collect();
 
-    let mut measurer = Measurer { index: &index, measured: vec![None; fragments.len()], limits };
+    let mut measurer = Measurer {
+        index: &index,
+        measured: vec![None; fragments.len()],
+        limits,
+    };
     for fragment in dependency_order(&fragments, &spreads)? {
         let shape = measurer.selection_set(&fragments[fragment].selection_set, 1)?;
         LimitExceeded::check("spreadDepth", shape.spread_depth, limits.max_spread_depth)?;
@@ -94,7 +107,10 @@ fn spread_targets(selection_set: &SelectionSet, index: &HashMap<&str, usize>) ->
 }
 
 /// Every fragment after the fragments it spreads (an iterative depth-first search); a cycle is refused.
-fn dependency_order(fragments: &[&FragmentDefinition], spreads: &[Vec<usize>]) -> Result<Vec<usize>, MeasureError> {
+fn dependency_order(
+    fragments: &[&FragmentDefinition],
+    spreads: &[Vec<usize>],
+) -> Result<Vec<usize>, MeasureError> {
     #[derive(Clone, Copy, PartialEq)]
     enum State {
         New,
@@ -119,7 +135,9 @@ fn dependency_order(fragments: &[&FragmentDefinition], spreads: &[Vec<usize>]) -
                         state[target] = State::OnPath;
                         path.push((target, 0));
                     }
-                    State::OnPath => return Err(MeasureError::Cycle(fragments[target].name.clone())),
+                    State::OnPath => {
+                        return Err(MeasureError::Cycle(fragments[target].name.clone()));
+                    }
                     State::Done => {}
                 }
             } else {
@@ -144,7 +162,10 @@ impl Measurer<'_, '_> {
     /// and stops at the nesting limit, so no document can overflow the stack here.
     fn selection_set(&self, set: &SelectionSet, level: usize) -> Result<Shape, MeasureError> {
         LimitExceeded::check("nesting", level, self.limits.max_nesting)?;
-        let mut total = Shape { nesting: 1, ..Shape::default() };
+        let mut total = Shape {
+            nesting: 1,
+            ..Shape::default()
+        };
         for item in &set.items {
             let shape = match item {
                 Selection::Field(field) => {
@@ -157,8 +178,14 @@ impl Measurer<'_, '_> {
                     let introspection_root = field.name == "__schema" || field.name == "__type";
                     Shape {
                         selections: child_shape.selections.saturating_add(1),
-                        aliases: child_shape.aliases.saturating_add(usize::from(field.alias.is_some())),
-                        depth: if introspection_root { 0 } else { child_shape.depth + 1 },
+                        aliases: child_shape
+                            .aliases
+                            .saturating_add(usize::from(field.alias.is_some())),
+                        depth: if introspection_root {
+                            0
+                        } else {
+                            child_shape.depth + 1
+                        },
                         introspection_depth: if introspection_root {
                             child_shape.depth.max(child_shape.introspection_depth) + 1
                         } else if child_shape.introspection_depth > 0 {
@@ -173,10 +200,16 @@ impl Measurer<'_, '_> {
                 }
                 Selection::InlineFragment(inline) => {
                     let child = self.selection_set(&inline.selection_set, level + 1)?;
-                    Shape { selections: child.selections.saturating_add(1), ..child }
+                    Shape {
+                        selections: child.selections.saturating_add(1),
+                        ..child
+                    }
                 }
                 Selection::FragmentSpread(spread) => {
-                    let fragment = self.index.get(spread.fragment_name.as_str()).and_then(|&i| self.measured[i]);
+                    let fragment = self
+                        .index
+                        .get(spread.fragment_name.as_str())
+                        .and_then(|&i| self.measured[i]);
                     // An unknown fragment expands to nothing here; validation reports it.
                     let fragment = fragment.unwrap_or_default();
                     let nesting = fragment.nesting.saturating_add(level);

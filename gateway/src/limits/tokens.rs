@@ -109,18 +109,36 @@ mod tests {
     fn counts_punctuators_names_and_strings() {
         let count = scan(r#"query Q($id: ID! = "a,b") { product(id: $id) { ...F } } # { { {"#);
         // query Q ( $ id : ID ! = "a,b" ) { product ( id : $ id ) { ... F } }
-        assert_eq!(count, TokenCount { tokens: 24, nesting: 2 });
+        assert_eq!(
+            count,
+            TokenCount {
+                tokens: 24,
+                nesting: 2
+            }
+        );
     }
 
     #[test]
     fn block_strings_and_escapes_are_one_token() {
         let count = scan("{ f(a: \"\"\" { \\\"\"\" [ \"\"\", b: \"x\\\"{\") }");
-        assert_eq!(count, TokenCount { tokens: 11, nesting: 2 });
+        assert_eq!(
+            count,
+            TokenCount {
+                tokens: 11,
+                nesting: 2
+            }
+        );
     }
 
     #[test]
     fn deep_brackets_are_measured_without_recursion() {
         let document = "{".repeat(200_000);
-        assert_eq!(scan(&document), TokenCount { tokens: 200_000, nesting: 200_000 });
+        assert_eq!(
+            scan(&document),
+            TokenCount {
+                tokens: 200_000,
+                nesting: 200_000
+            }
+        );
     }
 }

@@ -50,7 +50,10 @@ impl PlanCache {
     /// An empty cache with these bounds.
     pub fn new(limits: PlanCacheLimits) -> Self {
         Self {
-            state: Mutex::new(State { entries: LruCache::unbounded(), bytes: 0 }),
+            state: Mutex::new(State {
+                entries: LruCache::unbounded(),
+                bytes: 0,
+            }),
             limits,
             hasher: std::collections::hash_map::RandomState::new(),
         }
@@ -76,20 +79,34 @@ impl PlanCache {
         let mut state = self.lock();
         let entry = state.entries.get(&key)?;
         // A 64-bit collision is unlikely but would serve a wrong plan: compare the text.
-        (&*entry.query == query && entry.operation_name.as_deref() == operation_name).then(|| entry.prepared.clone())
+        (&*entry.query == query && entry.operation_name.as_deref() == operation_name)
+            .then(|| entry.prepared.clone())
     }
 
     /// Remembers a prepared operation, evicting the least recently used until both bounds hold; a document
     /// over the size cap, or an entry larger than the whole budget, is not kept.
-    pub fn insert(&self, query: &str, operation_name: Option<&str>, prepared: Arc<PreparedOperation>) {
+    pub fn insert(
+        &self,
+        query: &str,
+        operation_name: Option<&str>,
+        prepared: Arc<PreparedOperation>,
+    ) {
         let bytes = query.len()
             + operation_name.map_or(0, str::len)
-            + prepared.shape.selections.saturating_mul(BYTES_PER_SELECTION);
+            + prepared
+                .shape
+                .selections
+                .saturating_mul(BYTES_PER_SELECTION);
         if query.len() > self.limits.max_document_bytes || bytes > self.limits.bytes {
             return;
         }
         let key = self.key(query, operation_name);
-        let entry = Entry { query: query.into(), operation_name: operation_name.map(Into::into), prepared, bytes };
+        let entry = Entry {
+            query: query.into(),
+            operation_name: operation_name.map(Into::into),
+            prepared,
+            bytes,
+        };
         let mut state = self.lock();
         if let Some(replaced) = state.entries.put(key, entry) {
             state.bytes -= replaced.bytes;

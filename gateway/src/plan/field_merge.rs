@@ -51,7 +51,12 @@ pub fn check(
             Definition::Operation(_) => None,
         })
         .collect();
-    let mut checker = Checker { schema, fragments, work: 0, max_work };
+    let mut checker = Checker {
+        schema,
+        fragments,
+        work: 0,
+        max_work,
+    };
     let mut root = Vec::new();
     checker.collect(selection_set, Some(root_type), &mut root)?;
     let mut errors = Vec::new();
@@ -60,15 +65,24 @@ pub fn check(
             Some(conflict) => Some(conflict),
             None => checker.same_response_shape(key, &group)?,
         };
-        if let Some(Conflict { key, reason, locations }) = conflict {
+        if let Some(Conflict {
+            key,
+            reason,
+            locations,
+        }) = conflict
+        {
             let mut error = GraphQLError::with_code(
                 format!(
                     "Fields \"{key}\" conflict because {reason}. Use different aliases on the fields to fetch both if this was intentional."
                 ),
                 codes::VALIDATION_FAILED,
             );
-            error.locations =
-                Some(locations.iter().map(|p| serde_json::json!({ "line": p.line, "column": p.column })).collect());
+            error.locations = Some(
+                locations
+                    .iter()
+                    .map(|p| serde_json::json!({ "line": p.line, "column": p.column }))
+                    .collect(),
+            );
             errors.push(error);
         }
     }
@@ -80,7 +94,11 @@ fn by_response_key(occurrences: Vec<Occurrence<'_>>) -> Vec<(&str, Vec<Occurrenc
     let mut groups: Vec<(&str, Vec<Occurrence<'_>>)> = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
     for occurrence in occurrences {
-        let key = occurrence.field.alias.as_deref().unwrap_or(&occurrence.field.name);
+        let key = occurrence
+            .field
+            .alias
+            .as_deref()
+            .unwrap_or(&occurrence.field.name);
         match index.get(key) {
             Some(&i) => groups[i].1.push(occurrence),
             None => {
@@ -125,7 +143,9 @@ impl<'d> Checker<'d> {
                     self.collect(&inline.selection_set, parent, out)?;
                 }
                 Selection::FragmentSpread(spread) => {
-                    if let Some(fragment) = self.fragments.get(spread.fragment_name.as_str()).copied() {
+                    if let Some(fragment) =
+                        self.fragments.get(spread.fragment_name.as_str()).copied()
+                    {
                         let TypeCondition::On(name) = &fragment.type_condition;
                         self.collect(&fragment.selection_set, Some(name.as_str()), out)?;
                     }
@@ -136,11 +156,15 @@ impl<'d> Checker<'d> {
     }
 
     fn field_type(&self, occurrence: &Occurrence<'d>) -> Option<&'d Type> {
-        self.schema.field_type(occurrence.parent?, &occurrence.field.name)
+        self.schema
+            .field_type(occurrence.parent?, &occurrence.field.name)
     }
 
     /// The merged sub-selections of a group of fields, each on its own field's type.
-    fn merged_children(&mut self, group: &[Occurrence<'d>]) -> Result<Vec<Occurrence<'d>>, LimitExceeded> {
+    fn merged_children(
+        &mut self,
+        group: &[Occurrence<'d>],
+    ) -> Result<Vec<Occurrence<'d>>, LimitExceeded> {
         let mut children = Vec::new();
         for occurrence in group {
             if !occurrence.field.selection_set.items.is_empty() {
@@ -153,7 +177,11 @@ impl<'d> Checker<'d> {
 
     /// Every field of the group produces the same response shape (list/non-null structure and leaf types),
     /// whatever its parent: the spec's `SameResponseShape`.
-    fn same_response_shape(&mut self, key: &str, group: &[Occurrence<'d>]) -> Result<Option<Conflict>, LimitExceeded> {
+    fn same_response_shape(
+        &mut self,
+        key: &str,
+        group: &[Occurrence<'d>],
+    ) -> Result<Option<Conflict>, LimitExceeded> {
         let first = &group[0];
         if let Some(first_type) = self.field_type(first) {
             for other in &group[1..] {
@@ -162,7 +190,9 @@ impl<'d> Checker<'d> {
                 {
                     return Ok(Some(Conflict {
                         key: key.to_owned(),
-                        reason: format!("they return conflicting types \"{first_type}\" and \"{other_type}\""),
+                        reason: format!(
+                            "they return conflicting types \"{first_type}\" and \"{other_type}\""
+                        ),
                         locations: vec![first.field.position, other.field.position],
                     }));
                 }
@@ -188,7 +218,10 @@ impl<'d> Checker<'d> {
             let first = &common[0];
             for other in &common[1..] {
                 let reason = if other.field.name != first.field.name {
-                    Some(format!("\"{}\" and \"{}\" are different fields", first.field.name, other.field.name))
+                    Some(format!(
+                        "\"{}\" and \"{}\" are different fields",
+                        first.field.name, other.field.name
+                    ))
                 } else if !same_arguments(&first.field.arguments, &other.field.arguments) {
                     Some("they have differing arguments".to_owned())
                 } else {
@@ -196,7 +229,11 @@ impl<'d> Checker<'d> {
                 };
                 if let Some(reason) = reason {
                     let locations = vec![first.field.position, other.field.position];
-                    return Ok(Some(Conflict { key: key.to_owned(), reason, locations }));
+                    return Ok(Some(Conflict {
+                        key: key.to_owned(),
+                        reason,
+                        locations,
+                    }));
                 }
             }
             let children = self.merged_children(&common)?;
@@ -215,7 +252,10 @@ impl<'d> Checker<'d> {
         let mut abstract_parents = Vec::new();
         let mut by_object: Vec<(&str, Vec<Occurrence<'d>>)> = Vec::new();
         for occurrence in group {
-            match occurrence.parent.filter(|p| self.schema.kind(p) == Some(TypeKind::Object)) {
+            match occurrence
+                .parent
+                .filter(|p| self.schema.kind(p) == Some(TypeKind::Object))
+            {
                 Some(object) => match by_object.iter_mut().find(|(name, _)| *name == object) {
                     Some((_, members)) => members.push(*occurrence),
                     None => by_object.push((object, vec![*occurrence])),
@@ -238,16 +278,21 @@ impl<'d> Checker<'d> {
     /// Whether two output types could produce differently shaped values.
     fn types_conflict(&self, a: &Type, b: &Type) -> bool {
         match (a, b) {
-            (Type::ListType(a), Type::ListType(b)) | (Type::NonNullType(a), Type::NonNullType(b)) => {
-                self.types_conflict(a, b)
+            (Type::ListType(a), Type::ListType(b))
+            | (Type::NonNullType(a), Type::NonNullType(b)) => self.types_conflict(a, b),
+            (Type::ListType(_) | Type::NonNullType(_), _)
+            | (_, Type::ListType(_) | Type::NonNullType(_)) => true,
+            (Type::NamedType(a), Type::NamedType(b)) => {
+                (self.is_leaf(a) || self.is_leaf(b)) && a != b
             }
-            (Type::ListType(_) | Type::NonNullType(_), _) | (_, Type::ListType(_) | Type::NonNullType(_)) => true,
-            (Type::NamedType(a), Type::NamedType(b)) => (self.is_leaf(a) || self.is_leaf(b)) && a != b,
         }
     }
 
     fn is_leaf(&self, name: &str) -> bool {
-        matches!(self.schema.kind(name), Some(TypeKind::Scalar | TypeKind::Enum))
+        matches!(
+            self.schema.kind(name),
+            Some(TypeKind::Scalar | TypeKind::Enum)
+        )
     }
 }
 
@@ -262,7 +307,10 @@ fn nested(key: &str, inner: Conflict, group: &[Occurrence<'_>]) -> Conflict {
     locations.extend(inner.locations);
     Conflict {
         key: key.to_owned(),
-        reason: format!("subfields \"{}\" conflict because {}", inner.key, inner.reason),
+        reason: format!(
+            "subfields \"{}\" conflict because {}",
+            inner.key, inner.reason
+        ),
         locations,
     }
 }
@@ -276,5 +324,7 @@ fn named_type(field_type: &Type) -> &str {
 
 /// Same arguments, in any order.
 fn same_arguments(a: &[(String, Value)], b: &[(String, Value)]) -> bool {
-    a.len() == b.len() && a.iter().all(|(name, value)| b.iter().any(|(n, v)| n == name && v == value))
+    a.len() == b.len()
+        && a.iter()
+            .all(|(name, value)| b.iter().any(|(n, v)| n == name && v == value))
 }

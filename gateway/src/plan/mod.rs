@@ -70,7 +70,10 @@ impl PrepareError {
             Self::Validation(errors) => errors,
             Self::Plan(cause) => {
                 tracing::error!(%cause, "the query planner could not plan a valid operation");
-                vec![GraphQLError::with_code("The operation could not be planned", codes::INTERNAL)]
+                vec![GraphQLError::with_code(
+                    "The operation could not be planned",
+                    codes::INTERNAL,
+                )]
             }
         }
     }
@@ -96,13 +99,19 @@ pub fn prepare(
     let shape = limits::measure(&document, selection_set, limits).map_err(|e| match e {
         limits::MeasureError::Limit(limit) => PrepareError::Limit(limit),
         cycle @ limits::MeasureError::Cycle(_) => {
-            PrepareError::Validation(vec![GraphQLError::with_code(cycle.to_string(), codes::VALIDATION_FAILED)])
+            PrepareError::Validation(vec![GraphQLError::with_code(
+                cycle.to_string(),
+                codes::VALIDATION_FAILED,
+            )])
         }
     })?;
     shape.check(limits)?;
 
-    let validation_errors =
-        graphql_tools::validation::validate::validate(&supergraph.schema.document, &document, validation);
+    let validation_errors = graphql_tools::validation::validate::validate(
+        &supergraph.schema.document,
+        &document,
+        validation,
+    );
     if !validation_errors.is_empty() {
         return Err(PrepareError::Validation(
             validation_errors
@@ -110,7 +119,10 @@ pub fn prepare(
                 .map(|e| {
                     let mut error = GraphQLError::with_code(e.message, codes::VALIDATION_FAILED);
                     error.locations = Some(
-                        e.locations.iter().map(|l| serde_json::json!({"line": l.line, "column": l.column})).collect(),
+                        e.locations
+                            .iter()
+                            .map(|l| serde_json::json!({"line": l.line, "column": l.column}))
+                            .collect(),
                     );
                     error
                 })
@@ -120,22 +132,37 @@ pub fn prepare(
     let operation_root = match operation {
         ClientOperation::Mutation(_) => supergraph.schema.mutation_type.as_deref(),
         ClientOperation::Subscription(_) => supergraph.schema.subscription_type.as_deref(),
-        ClientOperation::Query(_) | ClientOperation::SelectionSet(_) => Some(supergraph.schema.query_type.as_str()),
+        ClientOperation::Query(_) | ClientOperation::SelectionSet(_) => {
+            Some(supergraph.schema.query_type.as_str())
+        }
     };
     if let Some(operation_root) = operation_root {
         // Abstract-type fields are revisited once per concrete parent; a few times the expansion is plenty.
         let max_work = limits.max_selections.saturating_mul(8);
-        let conflicts = field_merge::check(&supergraph.schema, &document, selection_set, operation_root, max_work)?;
+        let conflicts = field_merge::check(
+            &supergraph.schema,
+            &document,
+            selection_set,
+            operation_root,
+            max_work,
+        )?;
         if !conflicts.is_empty() {
             return Err(PrepareError::Validation(conflicts));
         }
     }
 
-    let normalized = normalize_operation(&supergraph.planner.supergraph, &document, operation_name).map_err(|e| {
-        PrepareError::Validation(vec![GraphQLError::with_code(e.to_string(), codes::VALIDATION_FAILED)])
-    })?;
+    let normalized = normalize_operation(&supergraph.planner.supergraph, &document, operation_name)
+        .map_err(|e| {
+            PrepareError::Validation(vec![GraphQLError::with_code(
+                e.to_string(),
+                codes::VALIDATION_FAILED,
+            )])
+        })?;
     let operation = normalized.operation;
-    let kind = operation.operation_kind.clone().unwrap_or(OperationKind::Query);
+    let kind = operation
+        .operation_kind
+        .clone()
+        .unwrap_or(OperationKind::Query);
     let root_type = match kind {
         OperationKind::Query => Some(supergraph.schema.query_type.clone()),
         OperationKind::Mutation => supergraph.schema.mutation_type.clone(),
@@ -167,21 +194,42 @@ pub fn prepare(
 
     // Introspection is answered locally; the planner only sees fields a subgraph serves.
     let mut plannable = operation.clone();
-    plannable.selection_set.items.retain(|item| !matches!(item, SelectionItem::Field(f) if f.name.starts_with("__")));
+    plannable
+        .selection_set
+        .items
+        .retain(|item| !matches!(item, SelectionItem::Field(f) if f.name.starts_with("__")));
     let plan = if plannable.selection_set.items.is_empty() {
         None
     } else {
         let plan = supergraph
             .planner
-            .plan_from_normalized_operation(&plannable, PlannerOverrideContext::default(), &CancellationToken::new())
+            .plan_from_normalized_operation(
+                &plannable,
+                PlannerOverrideContext::default(),
+                &CancellationToken::new(),
+            )
             .map_err(|e| PrepareError::Plan(format!("Failed to plan the operation: {e}")))?;
         Some(plan)
     };
     let fast_path = plan
         .as_ref()
         .and_then(crate::execute::single_root_fetch)
-        .and_then(|_| FastPath::compile(&supergraph.schema, &operation.selection_set.items, &root_type));
-    Ok(PreparedOperation { kind, operation, plan, root_type, fast_path, shape, cost })
+        .and_then(|_| {
+            FastPath::compile(
+                &supergraph.schema,
+                &operation.selection_set.items,
+                &root_type,
+            )
+        });
+    Ok(PreparedOperation {
+        kind,
+        operation,
+        plan,
+        root_type,
+        fast_path,
+        shape,
+        cost,
+    })
 }
 
 /// The validation rules every operation is checked against: the spec's rules as graphql-tools implements
@@ -189,7 +237,8 @@ pub fn prepare(
 /// (and reports one error per pair); [`field_merge`] checks the same rule in linear time instead.
 pub fn validation_plan() -> ValidationPlan {
     let mut plan = default_rules_validation_plan();
-    plan.rules.retain(|rule| rule.error_code() != "OverlappingFieldsCanBeMerged");
+    plan.rules
+        .retain(|rule| rule.error_code() != "OverlappingFieldsCanBeMerged");
     plan
 }
 
@@ -230,11 +279,16 @@ fn select_operation<'d>(
             Some(name) => format!("Unknown operation named \"{name}\"."),
             None => "The document contains no operation.".to_owned(),
         };
-        PrepareError::Validation(vec![GraphQLError::with_code(message, codes::VALIDATION_FAILED)])
+        PrepareError::Validation(vec![GraphQLError::with_code(
+            message,
+            codes::VALIDATION_FAILED,
+        )])
     })
 }
 
-fn operation_definition_name(op: &graphql_tools::static_graphql::query::OperationDefinition) -> Option<&str> {
+fn operation_definition_name(
+    op: &graphql_tools::static_graphql::query::OperationDefinition,
+) -> Option<&str> {
     match op {
         ClientOperation::Query(q) => q.name.as_deref(),
         ClientOperation::Mutation(m) => m.name.as_deref(),

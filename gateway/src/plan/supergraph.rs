@@ -30,26 +30,41 @@ pub struct Supergraph {
 
 impl std::fmt::Debug for Supergraph {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Supergraph").field("subgraphs", &self.subgraphs).finish_non_exhaustive()
+        f.debug_struct("Supergraph")
+            .field("subgraphs", &self.subgraphs)
+            .finish_non_exhaustive()
     }
 }
 
 impl Supergraph {
     /// Parses a supergraph SDL; `url_override` may replace a subgraph's URL by its graph id.
-    pub fn parse(sdl: &str, url_override: &dyn Fn(&str) -> Option<String>) -> Result<Self, GatewayError> {
+    pub fn parse(
+        sdl: &str,
+        url_override: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, GatewayError> {
         let document: Document = graphql_tools::parser::parse_schema::<String>(sdl)
             .map_err(|e| GatewayError::SupergraphParse(e.to_string()))?
             .into_static();
         let subgraphs = join_graphs(&document, url_override)?;
         // The planner panics on some malformed supergraphs; contain that to a start-up error.
-        let planner =
-            std::panic::catch_unwind(|| Planner::new_from_supergraph(&document, QueryPlannerOptions::default()))
-                .map_err(|_| GatewayError::Planner("the planner rejected the supergraph".to_owned()))?
-                .map_err(|e| GatewayError::Planner(e.to_string()))?;
+        let planner = std::panic::catch_unwind(|| {
+            Planner::new_from_supergraph(&document, QueryPlannerOptions::default())
+        })
+        .map_err(|_| GatewayError::Planner("the planner rejected the supergraph".to_owned()))?
+        .map_err(|e| GatewayError::Planner(e.to_string()))?;
         let mut schema = SchemaIndex::new(planner.consumer_schema.document.as_ref().clone());
-        schema.interface_objects = planner.supergraph.interface_object_types_in_subgraphs.keys().cloned().collect();
+        schema.interface_objects = planner
+            .supergraph
+            .interface_object_types_in_subgraphs
+            .keys()
+            .cloned()
+            .collect();
         let schema = Arc::new(schema);
-        Ok(Self { planner, schema, subgraphs })
+        Ok(Self {
+            planner,
+            schema,
+            subgraphs,
+        })
     }
 }
 
@@ -61,7 +76,9 @@ fn join_graphs(
         .definitions
         .iter()
         .find_map(|d| match d {
-            Definition::TypeDefinition(TypeDefinition::Enum(e)) if e.name == "join__Graph" => Some(e),
+            Definition::TypeDefinition(TypeDefinition::Enum(e)) if e.name == "join__Graph" => {
+                Some(e)
+            }
             _ => None,
         })
         .ok_or(GatewayError::NotASupergraph)?;

@@ -34,7 +34,12 @@ impl GraphQLError {
     pub fn with_code(message: impl Into<String>, code: &str) -> Self {
         let mut extensions = Map::new();
         extensions.insert("code".to_owned(), Value::String(code.to_owned()));
-        Self { message: message.into(), locations: None, path: None, extensions }
+        Self {
+            message: message.into(),
+            locations: None,
+            path: None,
+            extensions,
+        }
     }
 
     /// Sets the response path.
@@ -54,20 +59,36 @@ impl GraphQLError {
     /// Reads an error a subgraph returned, keeping what the spec defines and dropping
     /// anything malformed rather than failing the request.
     pub fn from_subgraph(raw: &Value) -> Self {
-        let message = raw.get("message").and_then(Value::as_str).unwrap_or("Subgraph error").to_owned();
-        let extensions = raw.get("extensions").and_then(Value::as_object).cloned().unwrap_or_default();
+        let message = raw
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("Subgraph error")
+            .to_owned();
+        let extensions = raw
+            .get("extensions")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let path = raw.get("path").and_then(Value::as_array).map(|segments| {
             segments
                 .iter()
                 .filter_map(|s| match s {
                     Value::String(key) => Some(PathSegment::Key(key.clone())),
-                    Value::Number(n) => n.as_u64().and_then(|i| usize::try_from(i).ok()).map(PathSegment::Index),
+                    Value::Number(n) => n
+                        .as_u64()
+                        .and_then(|i| usize::try_from(i).ok())
+                        .map(PathSegment::Index),
                     _ => None,
                 })
                 .collect()
         });
         let locations = raw.get("locations").and_then(Value::as_array).cloned();
-        Self { message, locations, path, extensions }
+        Self {
+            message,
+            locations,
+            path,
+            extensions,
+        }
     }
 }
 

@@ -44,15 +44,33 @@ impl<'a> Projector<'a> {
         errors: &'a mut Vec<GraphQLError>,
     ) -> Self {
         let explained = !errors.is_empty();
-        Self { schema, variables, introspection, errors, explained, out: Vec::with_capacity(1024), path: Vec::new() }
+        Self {
+            schema,
+            variables,
+            introspection,
+            errors,
+            explained,
+            out: Vec::with_capacity(1024),
+            path: Vec::new(),
+        }
     }
 
     /// Writes the `data` value (an object, or `null` when a root non-null field was null).
-    pub fn project(mut self, operation: &'a OperationDefinition, root_type: &'a str, data: &'a Value) -> Vec<u8> {
+    pub fn project(
+        mut self,
+        operation: &'a OperationDefinition,
+        root_type: &'a str,
+        data: &'a Value,
+    ) -> Vec<u8> {
         static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
         let root = data.as_object().unwrap_or(&EMPTY);
         self.out.push(b'{');
-        match self.selection_set(root_type, root, &[operation.selection_set.items.as_slice()], true) {
+        match self.selection_set(
+            root_type,
+            root,
+            &[operation.selection_set.items.as_slice()],
+            true,
+        ) {
             Ok(()) => self.out.push(b'}'),
             Err(Bubble) => {
                 self.out.clear();
@@ -90,8 +108,10 @@ impl<'a> Projector<'a> {
                         self.out.extend_from_slice(b"null");
                         continue;
                     };
-                    let sub_selections: Vec<&'a [SelectionItem]> =
-                        selections.iter().map(|f| f.selections.items.as_slice()).collect();
+                    let sub_selections: Vec<&'a [SelectionItem]> = selections
+                        .iter()
+                        .map(|f| f.selections.items.as_slice())
+                        .collect();
                     self.path.push(PathRef::Key(key));
                     let result = self.complete(field_type, object.get(*key), &sub_selections);
                     self.path.pop();
@@ -218,12 +238,20 @@ impl<'a> Projector<'a> {
         }
     }
 
-    fn concrete_type(&self, declared: &'a str, kind: TypeKind, object: &'a Map<String, Value>) -> Option<&'a str> {
+    fn concrete_type(
+        &self,
+        declared: &'a str,
+        kind: TypeKind,
+        object: &'a Map<String, Value>,
+    ) -> Option<&'a str> {
         if kind == TypeKind::Object {
             return Some(declared);
         }
         match object.get("__typename").and_then(Value::as_str) {
-            Some(name) if self.schema.kind(name) == Some(TypeKind::Object) && self.schema.satisfies(name, declared) => {
+            Some(name)
+                if self.schema.kind(name) == Some(TypeKind::Object)
+                    && self.schema.satisfies(name, declared) =>
+            {
                 Some(name)
             }
             Some(name) if self.schema.interface_objects.contains(name) => Some(declared),
@@ -268,8 +296,17 @@ impl<'a> Projector<'a> {
     }
 }
 
-fn included(variables: &Map<String, Value>, skip_if: Option<&String>, include_if: Option<&String>) -> bool {
-    let var = |name: &String| variables.get(name).and_then(Value::as_bool).unwrap_or(false);
+fn included(
+    variables: &Map<String, Value>,
+    skip_if: Option<&String>,
+    include_if: Option<&String>,
+) -> bool {
+    let var = |name: &String| {
+        variables
+            .get(name)
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    };
     !skip_if.is_some_and(var) && include_if.is_none_or(var)
 }
 
@@ -286,7 +323,9 @@ pub(crate) fn collect_fields<'a>(
     for item in items {
         match item {
             SelectionItem::Field(field) => {
-                if field.omit_from_response || !included(variables, field.skip_if.as_ref(), field.include_if.as_ref()) {
+                if field.omit_from_response
+                    || !included(variables, field.skip_if.as_ref(), field.include_if.as_ref())
+                {
                     continue;
                 }
                 let key = field.selection_identifier();
@@ -296,10 +335,19 @@ pub(crate) fn collect_fields<'a>(
                 }
             }
             SelectionItem::InlineFragment(fragment) => {
-                if included(variables, fragment.skip_if.as_ref(), fragment.include_if.as_ref())
-                    && schema.satisfies(type_name, &fragment.type_condition)
+                if included(
+                    variables,
+                    fragment.skip_if.as_ref(),
+                    fragment.include_if.as_ref(),
+                ) && schema.satisfies(type_name, &fragment.type_condition)
                 {
-                    collect_fields(schema, variables, type_name, &fragment.selections.items, out);
+                    collect_fields(
+                        schema,
+                        variables,
+                        type_name,
+                        &fragment.selections.items,
+                        out,
+                    );
                 }
             }
             SelectionItem::FragmentSpread(_) => {}

@@ -68,8 +68,14 @@ enum ShapeKind {
 impl FastPath {
     /// Compiles `selection` on `root_type`; `None` when the operation can never take the fast
     /// path (abstract types, introspection, `@skip`/`@include`).
-    pub fn compile(schema: &SchemaIndex, selection: &[SelectionItem], root_type: &str) -> Option<Self> {
-        Some(Self { root: compile_object(schema, root_type, &[selection])? })
+    pub fn compile(
+        schema: &SchemaIndex,
+        selection: &[SelectionItem],
+        root_type: &str,
+    ) -> Option<Self> {
+        Some(Self {
+            root: compile_object(schema, root_type, &[selection])?,
+        })
     }
 
     /// The whole client response body (`{"data":…}`) for a subgraph response `body`, or
@@ -78,7 +84,12 @@ impl FastPath {
         let mut out = Vec::with_capacity(body.len() + 16);
         out.extend_from_slice(b"{\"data\":");
         let mut deserializer = serde_json::Deserializer::from_slice(body);
-        ResponseSeed { out: &mut out, root: &self.root }.deserialize(&mut deserializer).ok()?;
+        ResponseSeed {
+            out: &mut out,
+            root: &self.root,
+        }
+        .deserialize(&mut deserializer)
+        .ok()?;
         deserializer.end().ok()?;
         out.push(b'}');
         Some(out)
@@ -89,13 +100,19 @@ fn unconditional(items: &[SelectionItem]) -> bool {
     items.iter().all(|item| match item {
         SelectionItem::Field(field) => field.skip_if.is_none() && field.include_if.is_none(),
         SelectionItem::InlineFragment(fragment) => {
-            fragment.skip_if.is_none() && fragment.include_if.is_none() && unconditional(&fragment.selections.items)
+            fragment.skip_if.is_none()
+                && fragment.include_if.is_none()
+                && unconditional(&fragment.selections.items)
         }
         SelectionItem::FragmentSpread(_) => false,
     })
 }
 
-fn compile_object(schema: &SchemaIndex, type_name: &str, selections: &[&[SelectionItem]]) -> Option<ObjectShape> {
+fn compile_object(
+    schema: &SchemaIndex,
+    type_name: &str,
+    selections: &[&[SelectionItem]],
+) -> Option<ObjectShape> {
     static NO_VARIABLES: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
     if !selections.iter().all(|items| unconditional(items)) {
         return None;
@@ -121,24 +138,40 @@ fn compile_object(schema: &SchemaIndex, type_name: &str, selections: &[&[Selecti
             }
             name if name.starts_with("__") => return None,
             name => {
-                let sub_selections: Vec<&[SelectionItem]> =
-                    same_key.iter().map(|f| f.selections.items.as_slice()).collect();
-                FieldValue::Value(compile_type(schema, schema.field_type(type_name, name)?, &sub_selections)?)
+                let sub_selections: Vec<&[SelectionItem]> = same_key
+                    .iter()
+                    .map(|f| f.selections.items.as_slice())
+                    .collect();
+                FieldValue::Value(compile_type(
+                    schema,
+                    schema.field_type(type_name, name)?,
+                    &sub_selections,
+                )?)
             }
         };
-        fields.push(FieldShape { key: (*key).into(), prefix: prefix.into(), value });
+        fields.push(FieldShape {
+            key: (*key).into(),
+            prefix: prefix.into(),
+            value,
+        });
     }
     Some(ObjectShape { fields })
 }
 
-fn compile_type(schema: &SchemaIndex, field_type: &Type, selections: &[&[SelectionItem]]) -> Option<Shape> {
+fn compile_type(
+    schema: &SchemaIndex,
+    field_type: &Type,
+    selections: &[&[SelectionItem]],
+) -> Option<Shape> {
     let (non_null, field_type) = match field_type {
         Type::NonNullType(inner) => (true, inner.as_ref()),
         other => (false, other),
     };
     let kind = match field_type {
         Type::NonNullType(_) => return None,
-        Type::ListType(inner) => ShapeKind::List(Box::new(compile_type(schema, inner, selections)?)),
+        Type::ListType(inner) => {
+            ShapeKind::List(Box::new(compile_type(schema, inner, selections)?))
+        }
         Type::NamedType(name) => match schema.types.get(name) {
             None => ShapeKind::Leaf,
             Some(named) => match named.kind {
@@ -201,7 +234,10 @@ impl<'de> Visitor<'de> for ResponseSeed<'_> {
             match key.as_str() {
                 "data" if !seen_data => {
                     seen_data = true;
-                    map.next_value_seed(ObjectSeed { out: &mut *self.out, shape: self.root })?;
+                    map.next_value_seed(ObjectSeed {
+                        out: &mut *self.out,
+                        shape: self.root,
+                    })?;
                 }
                 // Errors need re-pathing and may explain nulls: the general path handles them.
                 "errors" => {
@@ -296,7 +332,10 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
                     map.next_value::<IgnoredAny>()?;
                     out.extend_from_slice(json);
                 }
-                FieldValue::Value(shape) => map.next_value_seed(ValueSeed { out: &mut *out, shape })?,
+                FieldValue::Value(shape) => map.next_value_seed(ValueSeed {
+                    out: &mut *out,
+                    shape,
+                })?,
             }
         }
         if map.next_key::<IgnoredAny>()?.is_some() {
@@ -394,7 +433,13 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             if !first {
                 out.push(b',');
             }
-            if seq.next_element_seed(ValueSeed { out: &mut *out, shape: item })?.is_none() {
+            if seq
+                .next_element_seed(ValueSeed {
+                    out: &mut *out,
+                    shape: item,
+                })?
+                .is_none()
+            {
                 out.truncate(start);
                 break;
             }
@@ -406,7 +451,11 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
         if let ShapeKind::Object(shape) = &self.shape.kind {
-            return ObjectSeed { out: self.out, shape }.visit_map(map);
+            return ObjectSeed {
+                out: self.out,
+                shape,
+            }
+            .visit_map(map);
         }
         let value = object_value(map)?;
         self.leaf(|out| write_json(out, &value))

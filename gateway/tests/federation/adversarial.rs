@@ -16,14 +16,20 @@ fn assert_limit(status: u16, body: &Value, limit: &str) {
     let extensions = &body["errors"][0]["extensions"];
     assert_eq!(extensions["code"], "OPERATION_LIMIT_EXCEEDED", "{body}");
     assert_eq!(extensions["limit"], limit, "{body}");
-    assert!(extensions["value"].as_u64() > extensions["max"].as_u64(), "{body}");
+    assert!(
+        extensions["value"].as_u64() > extensions["max"].as_u64(),
+        "{body}"
+    );
 }
 
 /// `fragment F0 on Query { ...F1 } … fragment Fn on Query { __typename }`, spread by the operation: a chain
 /// of `n + 1` spreads.
 fn fragment_chain(n: usize, under_schema: bool) -> String {
-    let mut document =
-        if under_schema { String::from("{ __schema { queryType { ...F0 } } }\n") } else { String::from("{ ...F0 }\n") };
+    let mut document = if under_schema {
+        String::from("{ __schema { queryType { ...F0 } } }\n")
+    } else {
+        String::from("{ ...F0 }\n")
+    };
     let on = if under_schema { "__Type" } else { "Query" };
     for i in 0..n {
         document.push_str(&format!("fragment F{i} on {on} {{ ...F{} }}\n", i + 1));
@@ -37,20 +43,29 @@ async fn a_chain_of_ten_thousand_fragments_is_refused_and_the_gateway_lives() {
     // Row 1: the gateway used to recurse once per fragment and abort on stack overflow.
     let graph = TestGraph::start().await;
     for under_schema in [false, true] {
-        let (status, body) = graph.post(&fragment_chain(10_000, under_schema), json!(null)).await;
+        let (status, body) = graph
+            .post(&fragment_chain(10_000, under_schema), json!(null))
+            .await;
         assert_limit(status, &body, "tokens");
     }
     // With the token limit out of the way, the fragment count and then the spread depth refuse it.
     let graph = TestGraph::start_with(|c| c.limits.max_tokens = 1_000_000, &[]).await;
     for under_schema in [false, true] {
-        let (status, body) = graph.post(&fragment_chain(10_000, under_schema), json!(null)).await;
+        let (status, body) = graph
+            .post(&fragment_chain(10_000, under_schema), json!(null))
+            .await;
         assert_limit(status, &body, "fragments");
-        let (status, body) = graph.post(&fragment_chain(20, under_schema), json!(null)).await;
+        let (status, body) = graph
+            .post(&fragment_chain(20, under_schema), json!(null))
+            .await;
         assert_limit(status, &body, "spreadDepth");
         let body = graph.query(&fragment_chain(19, under_schema)).await;
         assert!(body["errors"].is_null(), "{body}");
     }
-    assert_eq!(graph.query("{ __typename }").await, json!({ "data": { "__typename": "Query" } }));
+    assert_eq!(
+        graph.query("{ __typename }").await,
+        json!({ "data": { "__typename": "Query" } })
+    );
 }
 
 #[tokio::test]
@@ -59,11 +74,17 @@ async fn brackets_nested_past_the_parser_stack_are_refused() {
     let (status, body) = graph.post(&"{".repeat(200_000), json!(null)).await;
     assert_limit(status, &body, "tokens");
     let graph = TestGraph::start_with(|c| c.limits.max_tokens = 1_000_000, &[]).await;
-    for document in ["{".repeat(200_000), format!("{{ product(upc: {}) {{ upc }} }}", "[".repeat(100_000)), {
-        // Inline fragments add nesting without adding field depth.
-        let inner = (0..60).fold(String::from("__typename"), |inner, _| format!("... on Query {{ {inner} }}"));
-        format!("{{ {inner} }}")
-    }] {
+    for document in [
+        "{".repeat(200_000),
+        format!("{{ product(upc: {}) {{ upc }} }}", "[".repeat(100_000)),
+        {
+            // Inline fragments add nesting without adding field depth.
+            let inner = (0..60).fold(String::from("__typename"), |inner, _| {
+                format!("... on Query {{ {inner} }}")
+            });
+            format!("{{ {inner} }}")
+        },
+    ] {
         let (status, body) = graph.post(&document, json!(null)).await;
         assert_limit(status, &body, "nesting");
     }
@@ -84,7 +105,11 @@ async fn nested_introspection_fragments_are_refused_by_their_expansion() {
     document.push_str("fragment T9 on __Type { name }\n");
     let (status, body) = graph.post(&document, json!(null)).await;
     assert_limit(status, &body, "selections");
-    assert_eq!(graph.gateway.plan_cache_usage().0, 0, "a refused document is never cached");
+    assert_eq!(
+        graph.gateway.plan_cache_usage().0,
+        0,
+        "a refused document is never cached"
+    );
 }
 
 #[tokio::test]
@@ -93,12 +118,27 @@ async fn introspection_has_its_own_depth_bound_and_graphiql_passes() {
     let body = graph.query(INTROSPECTION).await;
     assert!(body["errors"].is_null(), "{body}");
     assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
-    let of_types = |n: usize| (0..n).fold(String::from("name"), |inner, _| format!("ofType {{ {inner} }}"));
+    let of_types = |n: usize| {
+        (0..n).fold(String::from("name"), |inner, _| {
+            format!("ofType {{ {inner} }}")
+        })
+    };
     // 15 levels: __schema types fields type ofType×10 name.
-    let body = graph.query(&format!("{{ __schema {{ types {{ fields {{ type {{ {} }} }} }} }} }}", of_types(10))).await;
+    let body = graph
+        .query(&format!(
+            "{{ __schema {{ types {{ fields {{ type {{ {} }} }} }} }} }}",
+            of_types(10)
+        ))
+        .await;
     assert!(body["errors"].is_null(), "{body}");
     let (status, body) = graph
-        .post(&format!("{{ __schema {{ types {{ fields {{ type {{ {} }} }} }} }} }}", of_types(11)), json!(null))
+        .post(
+            &format!(
+                "{{ __schema {{ types {{ fields {{ type {{ {} }} }} }} }} }}",
+                of_types(11)
+            ),
+            json!(null),
+        )
         .await;
     assert_limit(status, &body, "introspectionDepth");
 }
@@ -107,16 +147,25 @@ async fn introspection_has_its_own_depth_bound_and_graphiql_passes() {
 async fn repeated_fields_are_bounded_by_the_expanded_selection_count() {
     // Row 3: one field repeated 8 000 times cost seconds, quadratically, in validation.
     let graph = TestGraph::start().await;
-    let (status, body) = graph.post(&format!("{{ me {{ {} }} }}", "name ".repeat(8_000)), json!(null)).await;
+    let (status, body) = graph
+        .post(
+            &format!("{{ me {{ {} }} }}", "name ".repeat(8_000)),
+            json!(null),
+        )
+        .await;
     assert_limit(status, &body, "selections");
     // Just under the limit it is admitted, merged into one field, and fetched once.
     graph.take_hits();
-    let body = graph.query(&format!("{{ me {{ {} }} }}", "name ".repeat(4_990))).await;
+    let body = graph
+        .query(&format!("{{ me {{ {} }} }}", "name ".repeat(4_990)))
+        .await;
     assert_eq!(body, json!({ "data": { "me": { "name": "User 1" } } }));
     assert_eq!(graph.take_hits().values().sum::<usize>(), 1);
     // Nested repetition: each copy of `me { orders { user { name } } }` counts its whole expansion.
     let copy = "me { id orders { id user { id name } } } ";
-    let (status, body) = graph.post(&format!("{{ {} }}", copy.repeat(800)), json!(null)).await;
+    let (status, body) = graph
+        .post(&format!("{{ {} }}", copy.repeat(800)), json!(null))
+        .await;
     assert_limit(status, &body, "selections");
 }
 
@@ -125,11 +174,17 @@ async fn aliases_are_counted_per_expanded_occurrence() {
     // Row 4: aliases inside a fragment counted once however often it was spread.
     let graph = TestGraph::start().await;
     let fragment: String = (0..10).map(|i| format!("n{i}: name ")).collect();
-    let parents: String = (0..12).map(|i| format!("u{i}: me {{ ...Names }} ")).collect();
+    let parents: String = (0..12)
+        .map(|i| format!("u{i}: me {{ ...Names }} "))
+        .collect();
     let document = format!("{{ {parents} }}\nfragment Names on User {{ {fragment} }}");
     let (status, body) = graph.post(&document, json!(null)).await;
     assert_limit(status, &body, "aliases");
-    assert_eq!(body["errors"][0]["extensions"]["value"], 12 + 12 * 10, "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["value"],
+        12 + 12 * 10,
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -142,7 +197,10 @@ async fn large_documents_do_not_pin_the_plan_cache() {
         assert_eq!(body["data"]["__typename"], "Query");
     }
     let (entries, bytes) = graph.gateway.plan_cache_usage();
-    assert_eq!(entries, 0, "oversized documents are prepared every time, not kept");
+    assert_eq!(
+        entries, 0,
+        "oversized documents are prepared every time, not kept"
+    );
     assert!(bytes < 1024, "{bytes}");
 
     // Documents under the size cap are kept until the byte budget is spent, then evicted oldest first.
@@ -152,14 +210,19 @@ async fn large_documents_do_not_pin_the_plan_cache() {
         graph.query(&document).await;
     }
     let (entries, bytes) = graph.gateway.plan_cache_usage();
-    assert!(entries > 0 && bytes <= 1024 * 1024, "{entries} entries, {bytes} bytes");
+    assert!(
+        entries > 0 && bytes <= 1024 * 1024,
+        "{entries} entries, {bytes} bytes"
+    );
 }
 
 #[tokio::test]
 async fn fields_that_cannot_merge_are_one_error_per_key() {
     let graph = TestGraph::start_with(|c| c.limits.max_root_fields = 1_000, &[]).await;
     // Thousands of conflicting pairs used to be as many errors.
-    let fields: String = (0..400).map(|i| format!("product(upc: \"{i}\") {{ upc }} ")).collect();
+    let fields: String = (0..400)
+        .map(|i| format!("product(upc: \"{i}\") {{ upc }} "))
+        .collect();
     let (status, body) = graph.post(&format!("{{ {fields} }}"), json!(null)).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{body}");
@@ -173,24 +236,46 @@ async fn fields_that_cannot_merge_are_one_error_per_key() {
         body["errors"][0]["message"],
         "Fields \"id\" conflict because \"name\" and \"id\" are different fields. Use different aliases on the fields to fetch both if this was intentional."
     );
-    let (status, body) = graph.post("{ me { orders { id } } me { orders { id: total } } }", json!(null)).await;
+    let (status, body) = graph
+        .post(
+            "{ me { orders { id } } me { orders { id: total } } }",
+            json!(null),
+        )
+        .await;
     assert_eq!(status, 400, "{body}");
     assert!(
-        body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("subfields \"orders\" conflict")),
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("subfields \"orders\" conflict")),
         "{body}"
     );
     // On mutually exclusive object types, one key may name different fields of the same shape…
-    let body = graph.query("{ search { ... on Book { label: title } ... on Movie { label: director } } }").await;
+    let body = graph
+        .query("{ search { ... on Book { label: title } ... on Movie { label: director } } }")
+        .await;
     assert!(body["errors"].is_null(), "{body}");
     // …but never differently shaped values.
-    let (status, body) =
-        graph.post("{ media { ... on Book { x: author { id } } ... on Movie { x: title } } }", json!(null)).await;
+    let (status, body) = graph
+        .post(
+            "{ media { ... on Book { x: author { id } } ... on Movie { x: title } } }",
+            json!(null),
+        )
+        .await;
     assert_eq!(status, 400, "{body}");
 }
 
 /// A random document: nested selections, fragment fan-out, spread chains, repeats, aliases, garbage.
 fn random_document(rng: &mut StdRng) -> String {
-    const FIELDS: [&str; 8] = ["me", "orders", "user", "name", "id", "__typename", "topProducts", "upc"];
+    const FIELDS: [&str; 8] = [
+        "me",
+        "orders",
+        "user",
+        "name",
+        "id",
+        "__typename",
+        "topProducts",
+        "upc",
+    ];
     let fragments = rng.random_range(0..30);
     let mut document = String::new();
     let selection = |rng: &mut StdRng, depth: usize| -> String {
@@ -198,7 +283,9 @@ fn random_document(rng: &mut StdRng) -> String {
         let width = rng.random_range(1..6);
         for _ in 0..width {
             match rng.random_range(0..10) {
-                0 if fragments > 0 => out.push_str(&format!("...F{} ", rng.random_range(0..fragments))),
+                0 if fragments > 0 => {
+                    out.push_str(&format!("...F{} ", rng.random_range(0..fragments)))
+                }
                 1 => out.push_str(&format!("a{}: ", rng.random_range(0..50))),
                 2 => out.push_str(&"id ".repeat(rng.random_range(1..200))),
                 3 => out.push_str(&"{ ".repeat(rng.random_range(0..depth + 1))),
@@ -222,8 +309,13 @@ fn random_document(rng: &mut StdRng) -> String {
     for i in 0..fragments {
         let on = ["Query", "User", "Order", "__Type"][rng.random_range(0..4)];
         let repeat = rng.random_range(1..8);
-        let spreads: String = (0..repeat).map(|_| format!("...F{} ", rng.random_range(0..fragments))).collect();
-        document.push_str(&format!("fragment F{i} on {on} {{ {} {spreads} }}\n", selection(rng, 2)));
+        let spreads: String = (0..repeat)
+            .map(|_| format!("...F{} ", rng.random_range(0..fragments)))
+            .collect();
+        document.push_str(&format!(
+            "fragment F{i} on {on} {{ {} {spreads} }}\n",
+            selection(rng, 2)
+        ));
     }
     if rng.random_bool(0.1) {
         // Cut anywhere: unbalanced brackets and half tokens must be refused cleanly too.
@@ -243,11 +335,17 @@ async fn random_and_adversarial_documents_never_crash_the_gateway() {
         let _ = graph.gateway.check_document(&document, None);
         if round % 20 == 0 {
             let (status, body) = graph.post(&document, json!(null)).await;
-            assert!(status == 200 || status == 400, "{status} {body} for {document}");
+            assert!(
+                status == 200 || status == 400,
+                "{status} {body} for {document}"
+            );
             assert!(body.is_object(), "{document}");
         }
     }
-    assert_eq!(graph.query("{ __typename }").await["data"]["__typename"], "Query");
+    assert_eq!(
+        graph.query("{ __typename }").await["data"]["__typename"],
+        "Query"
+    );
 }
 
 #[tokio::test]
@@ -263,7 +361,11 @@ async fn the_cost_budget_multiplies_list_sizes_down_the_tree() {
     assert!(body["errors"].is_null(), "{body}");
     let (status, body) = graph.post(&query("1000"), json!(null)).await;
     assert_limit(status, &body, "cost");
-    assert_eq!(body["errors"][0]["extensions"]["value"], 1000 * 232, "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["value"],
+        1000 * 232,
+        "{body}"
+    );
 
     // A variable size is estimated per request, so one cached document is admitted or refused by its variables.
     let document = "query Orders($n: Int!) { orders(first: $n) { items { product { name } } user { orders { items { product { name } } } } } }";

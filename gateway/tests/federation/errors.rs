@@ -37,7 +37,9 @@ async fn a_subgraph_down_nulls_only_its_fields() {
 #[tokio::test]
 async fn a_missing_non_null_field_nulls_up_to_the_nearest_nullable_parent() {
     let graph = TestGraph::start_with(|_| {}, &["users"]).await;
-    let body = graph.query(r#"{ order(id: "o1") { id user { name } } orders(first: 1) { id } }"#).await;
+    let body = graph
+        .query(r#"{ order(id: "o1") { id user { name } } orders(first: 1) { id } }"#)
+        .await;
     assert_json_snapshot!(body, @r#"
         {
           "data": {
@@ -59,7 +61,9 @@ async fn a_missing_non_null_field_nulls_up_to_the_nearest_nullable_parent() {
           ]
         }
     "#);
-    let body = graph.query("{ orders(first: 1) { id user { name } } }").await;
+    let body = graph
+        .query("{ orders(first: 1) { id user { name } } }")
+        .await;
     assert_json_snapshot!(body, @r#"
         {
           "data": null,
@@ -119,7 +123,9 @@ async fn entity_errors_reach_the_client() {
     // async-graphql reports `_entities` errors without the entity index (and nulls the
     // whole entity), so this error cannot be re-pathed; the audit's subgraphs cover that.
     let graph = TestGraph::start().await;
-    let body = graph.query("{ topProducts(first: 3) { upc restockDate } }").await;
+    let body = graph
+        .query("{ topProducts(first: 3) { upc restockDate } }")
+        .await;
     assert_json_snapshot!(body, @r#"
         {
           "data": {
@@ -155,20 +161,34 @@ async fn entity_errors_reach_the_client() {
 
 #[tokio::test]
 async fn a_subgraph_slower_than_the_timeout_nulls_only_its_fields() {
-    let state_dir = std::env::temp_dir().join(format!("quickmart-gateway-test-{}", std::process::id()));
+    let state_dir =
+        std::env::temp_dir().join(format!("quickmart-gateway-test-{}", std::process::id()));
     let timeout = GatewayConfig::from_vars([
         ("GATEWAY_SUBGRAPH_TIMEOUT_MS".to_owned(), "200".to_owned()),
-        ("QUICKMART_STATE_DIR".to_owned(), state_dir.display().to_string()),
+        (
+            "QUICKMART_STATE_DIR".to_owned(),
+            state_dir.display().to_string(),
+        ),
     ])
     .expect("config")
     .subgraph_timeout;
     let slow = [("users", Duration::from_secs(3))];
-    let graph =
-        TestGraph::start_faulty(|c| c.subgraph_timeout = timeout, Faults { slow: &slow, ..Faults::default() }).await;
+    let graph = TestGraph::start_faulty(
+        |c| c.subgraph_timeout = timeout,
+        Faults {
+            slow: &slow,
+            ..Faults::default()
+        },
+    )
+    .await;
     let started = Instant::now();
     let body = graph.query("{ me { name } orders(first: 1) { id } }").await;
     // The gateway gave up at its timeout rather than waiting for the subgraph.
-    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_json_snapshot!(body, @r#"
         {
           "data": {

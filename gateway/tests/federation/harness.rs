@@ -39,7 +39,9 @@ pub struct Faults<'a> {
 }
 
 async fn spawn(router: axum::Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, router).await });
     addr
@@ -53,11 +55,21 @@ impl TestGraph {
 
     /// Subgraphs named in `down` are given a URL where nothing listens.
     pub async fn start_with(configure: impl FnOnce(&mut GatewayConfig), down: &[&str]) -> Self {
-        Self::start_faulty(configure, Faults { down, ..Faults::default() }).await
+        Self::start_faulty(
+            configure,
+            Faults {
+                down,
+                ..Faults::default()
+            },
+        )
+        .await
     }
 
     /// Subgraphs fail as `faults` says.
-    pub async fn start_faulty(configure: impl FnOnce(&mut GatewayConfig), faults: Faults<'_>) -> Self {
+    pub async fn start_faulty(
+        configure: impl FnOnce(&mut GatewayConfig),
+        faults: Faults<'_>,
+    ) -> Self {
         let Faults { down, slow } = faults;
         let received = Arc::new(Mutex::new(Vec::new()));
         let seq = subgraphs::Sequence::default();
@@ -70,10 +82,22 @@ impl TestGraph {
                 counter
             };
             vec![
-                ("users", subgraphs::router(subgraphs::users(seq.clone()), counted("users"))),
-                ("products", subgraphs::router(subgraphs::products(seq), counted("products"))),
-                ("inventory", subgraphs::router(subgraphs::inventory(), counted("inventory"))),
-                ("orders", subgraphs::router(subgraphs::orders(), counted("orders"))),
+                (
+                    "users",
+                    subgraphs::router(subgraphs::users(seq.clone()), counted("users")),
+                ),
+                (
+                    "products",
+                    subgraphs::router(subgraphs::products(seq), counted("products")),
+                ),
+                (
+                    "inventory",
+                    subgraphs::router(subgraphs::inventory(), counted("inventory")),
+                ),
+                (
+                    "orders",
+                    subgraphs::router(subgraphs::orders(), counted("orders")),
+                ),
             ]
         };
         for (name, router) in routers {
@@ -92,13 +116,19 @@ impl TestGraph {
         }
         configure(&mut config);
         let gateway = Gateway::from_supergraph_sdl(SUPERGRAPH, config).expect("gateway");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = gateway.router();
         let served = gateway.clone();
-        tokio::spawn(
-            async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await },
-        );
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+        });
         Self {
             url: format!("http://{addr}/graphql"),
             base: format!("http://{addr}"),
@@ -167,13 +197,18 @@ fn record_headers(
     received: Arc<Mutex<Vec<(&'static str, HeaderMap)>>>,
     delay: Option<Duration>,
 ) -> axum::Router {
-    router.layer(axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| {
-        received.lock().expect("lock").push((name, request.headers().clone()));
-        async move {
-            if let Some(delay) = delay {
-                tokio::time::sleep(delay).await;
+    router.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            received
+                .lock()
+                .expect("lock")
+                .push((name, request.headers().clone()));
+            async move {
+                if let Some(delay) = delay {
+                    tokio::time::sleep(delay).await;
+                }
+                next.run(request).await
             }
-            next.run(request).await
-        }
-    }))
+        },
+    ))
 }

@@ -38,7 +38,10 @@ async fn subgraphs_receive_the_allowed_headers_only() {
         .header("content-type", "application/json")
         .header("authorization", "Bearer token-1")
         .header("x-request-id", "req-42")
-        .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
         .header("x-forwarded-for", "203.0.113.7")
         .header("cookie", "session=secret")
         .header("connection", "keep-alive")
@@ -71,7 +74,11 @@ async fn subgraphs_receive_the_allowed_headers_only() {
 #[tokio::test]
 async fn without_trusted_proxies_the_client_is_the_tcp_peer() {
     // Row 9 of the hardening issue, in part: a client must not choose its own rate-limit bucket.
-    let graph = TestGraph::start_with(|c| c.internal_token = Some("test-internal-token".into()), &[]).await;
+    let graph = TestGraph::start_with(
+        |c| c.internal_token = Some("test-internal-token".into()),
+        &[],
+    )
+    .await;
     let response = graph
         .client()
         .post(&graph.url)
@@ -85,8 +92,16 @@ async fn without_trusted_proxies_the_client_is_the_tcp_peer() {
         .expect("gateway answers");
     assert_eq!(response.status(), 200);
     let requests = graph.take_received_headers("users");
-    assert_eq!(requests[0].get("x-quickmart-client-ip").map(|v| v.as_bytes()), Some(&b"127.0.0.1"[..]));
-    assert_eq!(requests[0].get("x-internal-token").map(|v| v.as_bytes()), Some(&b"test-internal-token"[..]));
+    assert_eq!(
+        requests[0]
+            .get("x-quickmart-client-ip")
+            .map(|v| v.as_bytes()),
+        Some(&b"127.0.0.1"[..])
+    );
+    assert_eq!(
+        requests[0].get("x-internal-token").map(|v| v.as_bytes()),
+        Some(&b"test-internal-token"[..])
+    );
     assert!(requests[0].get("x-forwarded-for").is_none());
 }
 
@@ -102,13 +117,27 @@ async fn a_request_id_is_generated_and_reaches_every_subgraph_when_the_client_se
         .await
         .expect("gateway answers");
     assert_eq!(response.status(), 200);
-    let request_id = response.headers().get("x-request-id").expect("the response names the request id").clone();
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .expect("the response names the request id")
+        .clone();
     assert!(!request_id.is_empty());
     for subgraph in ["users", "orders"] {
         let requests = graph.take_received_headers(subgraph);
         assert_eq!(requests.len(), 1, "{subgraph}");
-        assert_eq!(requests[0].get("x-request-id"), Some(&request_id), "{subgraph}");
-        let traceparent = requests[0].get("traceparent").and_then(|v| v.to_str().ok()).unwrap_or_default();
-        assert!(traceparent.starts_with("00-") && traceparent.len() == 55, "{subgraph}: {traceparent:?}");
+        assert_eq!(
+            requests[0].get("x-request-id"),
+            Some(&request_id),
+            "{subgraph}"
+        );
+        let traceparent = requests[0]
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(
+            traceparent.starts_with("00-") && traceparent.len() == 55,
+            "{subgraph}: {traceparent:?}"
+        );
     }
 }

@@ -8,7 +8,14 @@ use crate::harness::TestGraph;
 #[tokio::test]
 async fn malformed_bodies_are_4xx() {
     let graph = TestGraph::start().await;
-    for body in ["{", "[]", "\"query\"", "{\"query\": 5}", "", "{\"variables\": {}}"] {
+    for body in [
+        "{",
+        "[]",
+        "\"query\"",
+        "{\"query\": 5}",
+        "",
+        "{\"variables\": {}}",
+    ] {
         let (status, response) = graph.post_raw(body.to_owned()).await;
         assert_eq!(status, 400, "{body:?} → {response}");
         assert!(response["errors"].is_array(), "{response}");
@@ -63,7 +70,11 @@ async fn get_runs_queries_but_refuses_mutations() {
     "#);
     let response = graph
         .client()
-        .get(format!("{}?query={}", graph.url, encode("mutation { createUser(name: \"x\") { sequence } }")))
+        .get(format!(
+            "{}?query={}",
+            graph.url,
+            encode("mutation { createUser(name: \"x\") { sequence } }")
+        ))
         .send()
         .await
         .expect("get");
@@ -73,7 +84,13 @@ async fn get_runs_queries_but_refuses_mutations() {
 #[tokio::test]
 async fn browsers_get_graphiql() {
     let graph = TestGraph::start().await;
-    let response = graph.client().get(&graph.url).header("accept", "text/html").send().await.expect("get");
+    let response = graph
+        .client()
+        .get(&graph.url)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("get");
     assert_eq!(response.status(), 200);
     assert!(response.text().await.expect("text").contains("GraphiQL"));
 }
@@ -83,19 +100,38 @@ async fn health_readiness_and_metrics() {
     let graph = TestGraph::start().await;
     graph.query("{ me { id } }").await;
     for path in ["/healthz", "/readyz"] {
-        let response = graph.client().get(format!("{}{path}", graph.base)).send().await.expect("get");
+        let response = graph
+            .client()
+            .get(format!("{}{path}", graph.base))
+            .send()
+            .await
+            .expect("get");
         assert_eq!(response.status(), 200, "{path}");
     }
-    let metrics = graph.client().get(format!("{}/metrics", graph.base)).send().await.expect("get");
+    let metrics = graph
+        .client()
+        .get(format!("{}/metrics", graph.base))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(metrics.status(), 200);
     let text = metrics.text().await.expect("text");
     assert!(text.contains("gateway_graphql_requests_total"), "{text}");
-    assert!(text.contains("gateway_subgraph_fetch_duration_seconds"), "{text}");
+    assert!(
+        text.contains("gateway_subgraph_fetch_duration_seconds"),
+        "{text}"
+    );
 }
 
 fn encode(text: &str) -> String {
     text.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -112,13 +148,27 @@ async fn a_connection_that_stops_halfway_through_its_headers_is_closed() {
         header_read_timeout: std::time::Duration::from_millis(300),
         ..Default::default()
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(quickmart_shared::server::serve(listener, gateway.router(), limits, std::future::pending()));
+    tokio::spawn(quickmart_shared::server::serve(
+        listener,
+        gateway.router(),
+        limits,
+        std::future::pending(),
+    ));
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    stream.write_all(b"POST /graphql HTTP/1.1\r\nHost: quickmart\r\nContent-Ty").await.expect("write");
+    stream
+        .write_all(b"POST /graphql HTTP/1.1\r\nHost: quickmart\r\nContent-Ty")
+        .await
+        .expect("write");
     let mut rest = Vec::new();
-    let closed = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut rest)).await;
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut rest),
+    )
+    .await;
     assert!(closed.is_ok(), "the gateway kept a half-sent request open");
 }
 
@@ -127,9 +177,12 @@ async fn posts_that_are_not_json_are_refused_before_anything_runs() {
     // Row 15 of the hardening issue: a `text/plain` POST is a CORS "simple" request any page can make.
     let graph = TestGraph::start().await;
     let mutation = r#"{"query":"mutation { createUser(name: \"csrf\") { name } }"}"#;
-    for content_type in
-        [Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("multipart/form-data"), None]
-    {
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data"),
+        None,
+    ] {
         let mut request = graph.client().post(&graph.url).body(mutation);
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
@@ -138,7 +191,10 @@ async fn posts_that_are_not_json_are_refused_before_anything_runs() {
         assert_eq!(response.status(), 415, "{content_type:?}");
     }
     assert!(graph.take_hits().is_empty(), "nothing reached a subgraph");
-    for content_type in ["application/json; charset=utf-8", "application/graphql-response+json"] {
+    for content_type in [
+        "application/json; charset=utf-8",
+        "application/graphql-response+json",
+    ] {
         let response = graph
             .client()
             .post(&graph.url)
@@ -155,29 +211,66 @@ async fn posts_that_are_not_json_are_refused_before_anything_runs() {
 async fn operations_the_gateway_answers_itself_still_refuse_a_bad_token() {
     // Row 16 of the hardening issue: `{ __typename }` never reached a subgraph, so no token was checked.
     let (private, public) = quickmart_shared::auth::generate_key_pair().expect("keys");
-    let verifier = quickmart_shared::auth::JwtVerifier::from_pems(&public, "quickmart").expect("verifier");
-    let graph = TestGraph::start_with(|c| c.jwt_verifier = Some(std::sync::Arc::new(verifier)), &[]).await;
-    let signer = quickmart_shared::auth::JwtSigner::from_pem(&private, "quickmart", std::time::Duration::from_secs(60))
-        .expect("signer");
+    let verifier =
+        quickmart_shared::auth::JwtVerifier::from_pems(&public, "quickmart").expect("verifier");
+    let graph = TestGraph::start_with(
+        |c| c.jwt_verifier = Some(std::sync::Arc::new(verifier)),
+        &[],
+    )
+    .await;
+    let signer = quickmart_shared::auth::JwtSigner::from_pem(
+        &private,
+        "quickmart",
+        std::time::Duration::from_secs(60),
+    )
+    .expect("signer");
     let good = signer
-        .sign(quickmart_shared::auth::Actor { id: uuid::Uuid::now_v7(), role: quickmart_shared::auth::Role::Customer })
+        .sign(quickmart_shared::auth::Actor {
+            id: uuid::Uuid::now_v7(),
+            role: quickmart_shared::auth::Role::Customer,
+        })
         .expect("token");
     let ask = |query: &'static str, token: Option<String>| {
-        let mut request = graph.client().post(&graph.url).header("content-type", "application/json");
+        let mut request = graph
+            .client()
+            .post(&graph.url)
+            .header("content-type", "application/json");
         if let Some(token) = token {
             request = request.header("authorization", token);
         }
         let body = json!({ "query": query }).to_string();
-        async move { request.body(body).send().await.expect("answer").json::<Value>().await.expect("json") }
+        async move {
+            request
+                .body(body)
+                .send()
+                .await
+                .expect("answer")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
     };
     let refused = ask("{ __typename }", Some("Bearer abc.def.ghi".into())).await;
-    assert_eq!(refused["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{refused}");
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{refused}"
+    );
     assert!(refused.get("data").is_none(), "{refused}");
-    let introspection = ask("{ __schema { queryType { name } } }", Some("Bearer abc.def.ghi".into())).await;
-    assert_eq!(introspection["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{introspection}");
+    let introspection = ask(
+        "{ __schema { queryType { name } } }",
+        Some("Bearer abc.def.ghi".into()),
+    )
+    .await;
+    assert_eq!(
+        introspection["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{introspection}"
+    );
     assert_eq!(
         ask("{ __typename }", Some(format!("Bearer {good}"))).await,
         json!({ "data": { "__typename": "Query" } })
     );
-    assert_eq!(ask("{ __typename }", None).await, json!({ "data": { "__typename": "Query" } }));
+    assert_eq!(
+        ask("{ __typename }", None).await,
+        json!({ "data": { "__typename": "Query" } })
+    );
 }

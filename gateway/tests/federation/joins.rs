@@ -19,7 +19,11 @@ async fn typename_on_query() {
 #[tokio::test]
 async fn orders_join_products_and_users_in_parallel() {
     let graph = TestGraph::start().await;
-    let body = graph.query("{ orders(first: 2) { id user { name } items { quantity product { name price } } } }").await;
+    let body = graph
+        .query(
+            "{ orders(first: 2) { id user { name } items { quantity product { name price } } } }",
+        )
+        .await;
     assert_json_snapshot!(body, @r#"
         {
           "data": {
@@ -98,7 +102,9 @@ async fn orders_join_products_and_users_in_parallel() {
 #[tokio::test]
 async fn sequence_through_three_subgraphs() {
     let graph = TestGraph::start().await;
-    let body = graph.query("{ me { name orders { id items { product { name inStock } } } } }").await;
+    let body = graph
+        .query("{ me { name orders { id items { product { name inStock } } } } }")
+        .await;
     assert_json_snapshot!(body, @r#"
         {
           "data": {
@@ -146,7 +152,9 @@ async fn sequence_through_three_subgraphs() {
 #[tokio::test]
 async fn twenty_orders_batch_into_one_entities_call_per_fetch() {
     let graph = TestGraph::start().await;
-    let body = graph.query("{ orders(first: 20) { user { name } items { product { upc name } } } }").await;
+    let body = graph
+        .query("{ orders(first: 20) { user { name } items { product { upc name } } } }")
+        .await;
     let orders = body["data"]["orders"].as_array().expect("orders");
     assert_eq!(orders.len(), 20);
     assert_eq!(orders[19]["items"][2]["product"]["upc"], "p60");
@@ -164,7 +172,9 @@ async fn twenty_orders_batch_into_one_entities_call_per_fetch() {
 #[tokio::test]
 async fn duplicate_entities_are_sent_once() {
     let graph = TestGraph::start().await;
-    let body = graph.query(r#"{ a: order(id: "o1") { user { name } } b: order(id: "o1") { user { name } } }"#).await;
+    let body = graph
+        .query(r#"{ a: order(id: "o1") { user { name } } b: order(id: "o1") { user { name } } }"#)
+        .await;
     assert_json_snapshot!(body, @r#"
         {
           "data": {
@@ -231,5 +241,8 @@ async fn a_single_fetch_answer_keeps_exactly_the_client_selection() {
         .text()
         .await
         .expect("text");
-    assert_eq!(text, r#"{"data":{"top":[{"name":"Product 1","__typename":"Product","id":"p1"}]}}"#);
+    assert_eq!(
+        text,
+        r#"{"data":{"top":[{"name":"Product 1","__typename":"Product","id":"p1"}]}}"#
+    );
 }

@@ -50,7 +50,9 @@ async fn depth_limit() {
 async fn introspection_is_exempt_from_the_field_depth_limit() {
     let graph = TestGraph::start().await;
     // 14 levels, all under `__schema`.
-    let inner = (0..10).fold(String::from("name"), |inner, _| format!("ofType {{ {inner} }}"));
+    let inner = (0..10).fold(String::from("name"), |inner, _| {
+        format!("ofType {{ {inner} }}")
+    });
     let query = format!("{{ __schema {{ types {{ fields {{ type {{ {inner} }} }} }} }} }}");
     let query = query.as_str();
     let (status, body) = graph.post(query, json!(null)).await;
@@ -61,7 +63,9 @@ async fn introspection_is_exempt_from_the_field_depth_limit() {
 async fn alias_limit() {
     let graph = TestGraph::start().await;
     let fields: String = (0..31).map(|i| format!("a{i}: __typename ")).collect();
-    let (status, body) = graph.post(&format!("{{ me {{ {fields} }} }}"), json!(null)).await;
+    let (status, body) = graph
+        .post(&format!("{{ me {{ {fields} }} }}"), json!(null))
+        .await;
     assert_eq!(status, 400);
     assert_json_snapshot!(body, @r#"
         {
@@ -86,7 +90,10 @@ async fn root_field_limit() {
     let fields: String = (0..21).map(|i| format!("f{i}: __typename ")).collect();
     let (status, body) = graph.post(&format!("{{ {fields} }}"), json!(null)).await;
     assert_eq!(status, 400);
-    assert_eq!(body["errors"][0]["extensions"]["code"], "OPERATION_LIMIT_EXCEEDED", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "OPERATION_LIMIT_EXCEEDED",
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -94,7 +101,10 @@ async fn limits_are_configurable() {
     let graph = TestGraph::start_with(|c| c.limits.max_depth = 2, &[]).await;
     let (status, body) = graph.post("{ me { orders { id } } }", json!(null)).await;
     assert_eq!(status, 400);
-    assert_eq!(body["errors"][0]["extensions"]["code"], "OPERATION_LIMIT_EXCEEDED", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "OPERATION_LIMIT_EXCEEDED",
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -102,7 +112,10 @@ async fn parse_and_validation_failures() {
     let graph = TestGraph::start().await;
     let (status, body) = graph.post("{ me { name ", json!(null)).await;
     assert_eq!(status, 400);
-    assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED",
+        "{body}"
+    );
     let (status, body) = graph.post("{ me { nope } }", json!(null)).await;
     assert_eq!(status, 400);
     assert_json_snapshot!(body, @r#"

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use order_core::api::{
-    ChangeStatus, IDEMPOTENCY_KEY_HEADER, LookupOrders, OrderDto, OrderList, OrderPage, OrderQuery, OrderStatus,
-    OrdersByUsers, PlaceOrder, UserOrderPages,
+    ChangeStatus, IDEMPOTENCY_KEY_HEADER, LookupOrders, OrderDto, OrderList, OrderPage, OrderQuery,
+    OrderStatus, OrdersByUsers, PlaceOrder, UserOrderPages,
 };
 use quickmart_shared::AppError;
 use quickmart_shared::client::{CallContext, InternalClient};
@@ -24,12 +24,27 @@ impl OrderCore {
 
     /// Places an order for the acting user. Marked idempotent: the key makes a repeated call return the first
     /// order, so a retry after a lost answer is safe.
-    pub async fn place(&self, ctx: &CallContext, key: &str, body: &PlaceOrder) -> Result<OrderDto, AppError> {
-        self.client.post("/v1/orders").header(IDEMPOTENCY_KEY_HEADER, key)?.json(body)?.idempotent().send(ctx).await
+    pub async fn place(
+        &self,
+        ctx: &CallContext,
+        key: &str,
+        body: &PlaceOrder,
+    ) -> Result<OrderDto, AppError> {
+        self.client
+            .post("/v1/orders")
+            .header(IDEMPOTENCY_KEY_HEADER, key)?
+            .json(body)?
+            .idempotent()
+            .send(ctx)
+            .await
     }
 
     /// The orders with these ids that the actor may see.
-    pub async fn lookup(&self, ctx: &CallContext, ids: &[Uuid]) -> Result<HashMap<Uuid, OrderDto>, AppError> {
+    pub async fn lookup(
+        &self,
+        ctx: &CallContext,
+        ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, OrderDto>, AppError> {
         let found: OrderList = self
             .client
             .post("/v1/orders/lookup")
@@ -46,17 +61,38 @@ impl OrderCore {
     }
 
     /// One page of orders per buyer, from one call.
-    pub async fn pages_by_users(&self, ctx: &CallContext, query: &OrdersByUsers) -> Result<UserOrderPages, AppError> {
-        self.client.post("/v1/orders/by-users").idempotent().json(query)?.send(ctx).await
+    pub async fn pages_by_users(
+        &self,
+        ctx: &CallContext,
+        query: &OrdersByUsers,
+    ) -> Result<UserOrderPages, AppError> {
+        self.client
+            .post("/v1/orders/by-users")
+            .idempotent()
+            .json(query)?
+            .send(ctx)
+            .await
     }
 
     /// Cancels an order (a customer actor reaches only their own).
     pub async fn cancel(&self, ctx: &CallContext, id: Uuid) -> Result<OrderDto, AppError> {
-        self.client.post(&format!("/v1/orders/{id}/cancel")).send(ctx).await
+        self.client
+            .post(&format!("/v1/orders/{id}/cancel"))
+            .send(ctx)
+            .await
     }
 
     /// Moves an order along its lifecycle.
-    pub async fn change_status(&self, ctx: &CallContext, id: Uuid, status: OrderStatus) -> Result<OrderDto, AppError> {
-        self.client.post(&format!("/v1/orders/{id}/status")).json(&ChangeStatus { status })?.send(ctx).await
+    pub async fn change_status(
+        &self,
+        ctx: &CallContext,
+        id: Uuid,
+        status: OrderStatus,
+    ) -> Result<OrderDto, AppError> {
+        self.client
+            .post(&format!("/v1/orders/{id}/status"))
+            .json(&ChangeStatus { status })?
+            .send(ctx)
+            .await
     }
 }

@@ -50,7 +50,10 @@ impl Config {
     pub fn from_env(env: &Env) -> Result<Self, StartError> {
         Ok(Self {
             listen_addr: env.listen_addr("ORDER_SUBGRAPH", 4003)?,
-            core_url: env.raw("ORDER_CORE_URL").unwrap_or("http://127.0.0.1:8083").to_owned(),
+            core_url: env
+                .raw("ORDER_CORE_URL")
+                .unwrap_or("http://127.0.0.1:8083")
+                .to_owned(),
             internal_token: env.internal_token()?,
             keys: KeyMaterial::from_env(env)?,
         })
@@ -59,12 +62,20 @@ impl Config {
 
 /// The whole router: `POST /graphql`, health and metrics.
 pub async fn build(config: &Config) -> Result<Router, StartError> {
-    let client = InternalClient::new("order-core", &config.core_url, config.internal_token.clone(), ORDER_CORE_TIMEOUT)
-        .map_err(|e| StartError::Other(format!("order-core client: {e}")))?;
+    let client = InternalClient::new(
+        "order-core",
+        &config.core_url,
+        config.internal_token.clone(),
+        ORDER_CORE_TIMEOUT,
+    )
+    .map_err(|e| StartError::Other(format!("order-core client: {e}")))?;
     let core = OrderCore::new(client);
     let verifier = Arc::new(config.keys.verifier()?);
     let per_request: PerRequest = Arc::new(move |request, context: &RequestContext| {
-        request.data(loaders::RequestData::new(core.clone(), context.call_context()))
+        request.data(loaders::RequestData::new(
+            core.clone(),
+            context.call_context(),
+        ))
     });
     let router = quickmart_shared::graphql::subgraph_routes(
         build_schema(),
@@ -72,7 +83,9 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         config.internal_token.clone(),
         per_request,
     )
-    .merge(quickmart_shared::health::routes(quickmart_shared::health::always_ready()));
+    .merge(quickmart_shared::health::routes(
+        quickmart_shared::health::always_ready(),
+    ));
     Ok(quickmart_shared::telemetry::instrument(router, SERVICE))
 }
 

@@ -51,10 +51,16 @@ impl Loader<UserOrdersKey> for UserOrdersLoader {
     type Value = OrderPage;
     type Error = Arc<AppError>;
 
-    async fn load(&self, keys: &[UserOrdersKey]) -> Result<HashMap<UserOrdersKey, OrderPage>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[UserOrdersKey],
+    ) -> Result<HashMap<UserOrdersKey, OrderPage>, Self::Error> {
         let mut shapes: HashMap<(i64, Option<&str>), Vec<Uuid>> = HashMap::new();
         for key in keys {
-            shapes.entry((key.limit, key.after.as_deref())).or_default().push(key.user_id);
+            shapes
+                .entry((key.limit, key.after.as_deref()))
+                .or_default()
+                .push(key.user_id);
         }
         let mut pages = HashMap::with_capacity(keys.len());
         for ((limit, after), user_ids) in shapes {
@@ -65,9 +71,17 @@ impl Loader<UserOrdersKey> for UserOrdersLoader {
                     limit: Some(limit),
                     after: after.map(str::to_owned),
                 };
-                let found = self.core.pages_by_users(&self.ctx, &query).await.map_err(Arc::new)?;
+                let found = self
+                    .core
+                    .pages_by_users(&self.ctx, &query)
+                    .await
+                    .map_err(Arc::new)?;
                 for page in found.pages {
-                    let key = UserOrdersKey { user_id: page.user_id, limit, after: after.map(str::to_owned) };
+                    let key = UserOrdersKey {
+                        user_id: page.user_id,
+                        limit,
+                        after: after.map(str::to_owned),
+                    };
                     pages.insert(key, page.page);
                 }
             }
@@ -90,8 +104,20 @@ impl RequestData {
     /// Fresh per-request data.
     pub fn new(core: OrderCore, ctx: CallContext) -> Self {
         Self {
-            orders: DataLoader::new(OrderLoader { core: core.clone(), ctx: ctx.clone() }, tokio::spawn),
-            user_orders: DataLoader::new(UserOrdersLoader { core: core.clone(), ctx }, tokio::spawn),
+            orders: DataLoader::new(
+                OrderLoader {
+                    core: core.clone(),
+                    ctx: ctx.clone(),
+                },
+                tokio::spawn,
+            ),
+            user_orders: DataLoader::new(
+                UserOrdersLoader {
+                    core: core.clone(),
+                    ctx,
+                },
+                tokio::spawn,
+            ),
             core,
         }
     }

@@ -7,7 +7,8 @@ use quickmart_shared::graphql::{AdminOnly, SignedIn, camel_case, parse_id, reque
 use quickmart_shared::pagination::PageSize;
 
 use crate::types::{
-    Order, OrderConnection, OrderStatus, PlaceOrderInput, User, core_status, list, may_see, request_data,
+    Order, OrderConnection, OrderStatus, PlaceOrderInput, User, core_status, list, may_see,
+    request_data,
 };
 
 /// The order subgraph's schema.
@@ -41,16 +42,26 @@ impl Query {
         let page_size = PageSize::new(first.map(i64::from), "first")?;
         let actor = request_context(ctx)?.require_user()?;
         let user_id = (!actor.is_admin()).then_some(actor.id);
-        let query =
-            OrderQuery { user_id, status: status.map(core_status), limit: Some(i64::from(page_size.get())), after };
+        let query = OrderQuery {
+            user_id,
+            status: status.map(core_status),
+            limit: Some(i64::from(page_size.get())),
+            after,
+        };
         list(ctx, query).await
     }
 
     /// Resolves `Order` entity references (batched: N references are one core call); `null` for orders the
     /// caller may not see.
     #[graphql(entity)]
-    async fn find_order_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
-        let Ok(id) = uuid::Uuid::parse_str(&id) else { return Ok(None) };
+    async fn find_order_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<Order>> {
+        let Ok(id) = uuid::Uuid::parse_str(&id) else {
+            return Ok(None);
+        };
         visible_order(ctx, id).await
     }
 
@@ -82,7 +93,11 @@ impl Mutation {
     /// `extensions.productId`), at the current prices. Retrying with the same `idempotencyKey` returns the
     /// first order.
     #[graphql(guard = "SignedIn")]
-    async fn place_order(&self, ctx: &Context<'_>, input: PlaceOrderInput) -> Result<Order, AppError> {
+    async fn place_order(
+        &self,
+        ctx: &Context<'_>,
+        input: PlaceOrderInput,
+    ) -> Result<Order, AppError> {
         let call = request_context(ctx)?.call_context();
         let items = input
             .items
@@ -95,7 +110,10 @@ impl Mutation {
                 })
             })
             .collect::<Result<Vec<_>, AppError>>()?;
-        let body = PlaceOrder { items, shipping_address: input.shipping_address.map(Into::into) };
+        let body = PlaceOrder {
+            items,
+            shipping_address: input.shipping_address.map(Into::into),
+        };
         let order = request_data(ctx)?
             .core
             .place(&call, &input.idempotency_key, &body)
@@ -116,9 +134,19 @@ impl Mutation {
     /// Moves an order along its lifecycle (admins only): PENDING → CONFIRMED → SHIPPED → DELIVERED, or PENDING
     /// or CONFIRMED → CANCELLED, which restocks exactly as `cancelOrder` does. Anything else is `INVALID_STATE`.
     #[graphql(guard = "AdminOnly")]
-    async fn update_order_status(&self, ctx: &Context<'_>, id: ID, status: OrderStatus) -> Result<Order, AppError> {
+    async fn update_order_status(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        status: OrderStatus,
+    ) -> Result<Order, AppError> {
         let id = parse_id(&id, "id")?;
         let call = request_context(ctx)?.call_context();
-        Ok(Order(request_data(ctx)?.core.change_status(&call, id, core_status(status)).await?))
+        Ok(Order(
+            request_data(ctx)?
+                .core
+                .change_status(&call, id, core_status(status))
+                .await?,
+        ))
     }
 }

@@ -2,7 +2,9 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use order_core::api::{AddressDto, OrderDto, OrderItemDto, OrderPage, OrderQuery, OrderStatus as CoreStatus};
+use order_core::api::{
+    AddressDto, OrderDto, OrderItemDto, OrderPage, OrderQuery, OrderStatus as CoreStatus,
+};
 use quickmart_shared::AppError;
 use quickmart_shared::auth::Caller;
 use quickmart_shared::graphql::{Money, PageInfo, camel_case, request_context};
@@ -13,12 +15,15 @@ use crate::loaders::{RequestData, UserOrdersKey};
 
 /// The per-request data of a resolver.
 pub(crate) fn request_data<'a>(ctx: &Context<'a>) -> Result<&'a RequestData, AppError> {
-    ctx.data::<RequestData>().map_err(|_| AppError::internal("order request data missing"))
+    ctx.data::<RequestData>()
+        .map_err(|_| AppError::internal("order request data missing"))
 }
 
 /// Whether `caller` may see `order`: its owner or an admin.
 pub(crate) fn may_see(caller: &Caller, order: &OrderDto) -> bool {
-    caller.actor().is_some_and(|actor| actor.is_admin() || actor.id == order.user_id)
+    caller
+        .actor()
+        .is_some_and(|actor| actor.is_admin() || actor.id == order.user_id)
 }
 
 /// Where an order is in its lifecycle.
@@ -149,34 +154,61 @@ impl User {
     ) -> Result<OrderConnection, AppError> {
         let page_size = PageSize::new(first.map(i64::from), "first")?;
         let request = request_context(ctx)?;
-        let allowed = request.caller.actor().is_some_and(|a| a.is_admin() || a.id == self.id);
+        let allowed = request
+            .caller
+            .actor()
+            .is_some_and(|a| a.is_admin() || a.id == self.id);
         if !allowed {
             return Ok(OrderConnection::default());
         }
-        let key = UserOrdersKey { user_id: self.id, limit: i64::from(page_size.get()), after };
+        let key = UserOrdersKey {
+            user_id: self.id,
+            limit: i64::from(page_size.get()),
+            after,
+        };
         let page = request_data(ctx)?
             .user_orders
             .load_one(key)
             .await
             .map_err(|e| AppError::unshare(e).map_fields(list_field))?
-            .unwrap_or_else(|| OrderPage { items: Vec::new(), has_more: false, total_count: 0 });
+            .unwrap_or_else(|| OrderPage {
+                items: Vec::new(),
+                has_more: false,
+                total_count: 0,
+            });
         Ok(connection(page))
     }
 }
 
 /// A page of orders as the caller may see them.
-pub(crate) async fn list(ctx: &Context<'_>, query: OrderQuery) -> Result<OrderConnection, AppError> {
+pub(crate) async fn list(
+    ctx: &Context<'_>,
+    query: OrderQuery,
+) -> Result<OrderConnection, AppError> {
     let call = request_context(ctx)?.call_context();
-    let page = request_data(ctx)?.core.list(&call, &query).await.map_err(|e| e.map_fields(list_field))?;
+    let page = request_data(ctx)?
+        .core
+        .list(&call, &query)
+        .await
+        .map_err(|e| e.map_fields(list_field))?;
     Ok(connection(page))
 }
 
 /// The GraphQL connection of an order-core page.
 fn connection(page: OrderPage) -> OrderConnection {
-    let edges: Vec<OrderEdge> =
-        page.items.into_iter().map(|edge| OrderEdge { cursor: edge.cursor, node: Order(edge.order) }).collect();
+    let edges: Vec<OrderEdge> = page
+        .items
+        .into_iter()
+        .map(|edge| OrderEdge {
+            cursor: edge.cursor,
+            node: Order(edge.order),
+        })
+        .collect();
     OrderConnection {
-        page_info: PageInfo { has_next_page: page.has_more, end_cursor: edges.last().map(|e| e.cursor.clone()) },
+        page_info: PageInfo {
+            has_next_page: page.has_more,
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        },
         nodes: edges.iter().map(|e| e.node.clone()).collect(),
         edges,
         total_count: i32::try_from(page.total_count).unwrap_or(i32::MAX),
@@ -203,7 +235,14 @@ impl Order {
     }
     /// The lines, in the order they were placed.
     async fn items(&self) -> Vec<OrderItem> {
-        self.0.items.iter().map(|item| OrderItem { item: item.clone(), currency: self.0.currency.clone() }).collect()
+        self.0
+            .items
+            .iter()
+            .map(|item| OrderItem {
+                item: item.clone(),
+                currency: self.0.currency.clone(),
+            })
+            .collect()
     }
     /// Sum of the line totals.
     async fn total(&self) -> Result<Money, AppError> {
@@ -233,7 +272,9 @@ pub struct OrderItem {
 impl OrderItem {
     /// The product (resolved by the product subgraph, even once it is no longer on sale).
     async fn product(&self) -> ProductRef {
-        ProductRef { id: ID(self.item.product_id.to_string()) }
+        ProductRef {
+            id: ID(self.item.product_id.to_string()),
+        }
     }
     /// Its SKU when ordered.
     async fn sku(&self) -> &str {
@@ -281,7 +322,11 @@ pub struct OrderEdge {
 
 /// A list parameter of order-core as the GraphQL argument that set it.
 fn list_field(field: &str) -> String {
-    if field == "limit" { "first".to_owned() } else { camel_case(field) }
+    if field == "limit" {
+        "first".to_owned()
+    } else {
+        camel_case(field)
+    }
 }
 
 /// The core's status for a GraphQL one.

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use product_core::api::{
-    CategoryDto, CreateCategory, CreateProduct, LookupProducts, ProductDto, ProductList, ProductPage, ProductQuery,
-    StockAdjustment, UpdateProduct,
+    CategoryDto, CreateCategory, CreateProduct, LookupProducts, ProductDto, ProductList,
+    ProductPage, ProductQuery, StockAdjustment, UpdateProduct,
 };
 use quickmart_shared::AppError;
 use quickmart_shared::cache::{Cache, keys, ttl};
@@ -32,8 +32,13 @@ impl ProductCore {
     ) -> Result<HashMap<Uuid, ProductDto>, AppError> {
         let cache_keys: Vec<String> = ids.iter().map(|id| keys::product(*id)).collect();
         let cached: Vec<Option<ProductDto>> = self.cache.get_many_json(&cache_keys).await;
-        let mut found: HashMap<Uuid, ProductDto> = cached.into_iter().flatten().map(|p| (p.id, p)).collect();
-        let missing: Vec<Uuid> = ids.iter().filter(|id| !found.contains_key(id)).copied().collect();
+        let mut found: HashMap<Uuid, ProductDto> =
+            cached.into_iter().flatten().map(|p| (p.id, p)).collect();
+        let missing: Vec<Uuid> = ids
+            .iter()
+            .filter(|id| !found.contains_key(id))
+            .copied()
+            .collect();
         if !missing.is_empty() {
             let fetched: ProductList = self
                 .client
@@ -42,7 +47,11 @@ impl ProductCore {
                 .json(&LookupProducts { ids: missing })?
                 .send(ctx)
                 .await?;
-            let entries: Vec<(String, &ProductDto)> = fetched.items.iter().map(|p| (keys::product(p.id), p)).collect();
+            let entries: Vec<(String, &ProductDto)> = fetched
+                .items
+                .iter()
+                .map(|p| (keys::product(p.id), p))
+                .collect();
             self.cache.set_many_json(&entries, ttl::PRODUCT).await;
             found.extend(fetched.items.into_iter().map(|p| (p.id, p)));
         }
@@ -50,8 +59,16 @@ impl ProductCore {
     }
 
     /// A page of products (lists are not cached: filters make them too varied to be worth it).
-    pub async fn list_products(&self, ctx: &CallContext, query: &ProductQuery) -> Result<ProductPage, AppError> {
-        self.client.get("/v1/products").query(query)?.send(ctx).await
+    pub async fn list_products(
+        &self,
+        ctx: &CallContext,
+        query: &ProductQuery,
+    ) -> Result<ProductPage, AppError> {
+        self.client
+            .get("/v1/products")
+            .query(query)?
+            .send(ctx)
+            .await
     }
 
     /// Every category, from the cache where possible.
@@ -61,18 +78,36 @@ impl ProductCore {
             return Ok(categories);
         }
         let categories: Vec<CategoryDto> = self.client.get("/v1/categories").send(ctx).await?;
-        self.cache.set_json(&key, &categories, ttl::CATEGORIES).await;
+        self.cache
+            .set_json(&key, &categories, ttl::CATEGORIES)
+            .await;
         Ok(categories)
     }
 
     /// Creates a category (product-core drops the cached list).
-    pub async fn create_category(&self, ctx: &CallContext, input: &CreateCategory) -> Result<CategoryDto, AppError> {
-        self.client.post("/v1/categories").json(input)?.send(ctx).await
+    pub async fn create_category(
+        &self,
+        ctx: &CallContext,
+        input: &CreateCategory,
+    ) -> Result<CategoryDto, AppError> {
+        self.client
+            .post("/v1/categories")
+            .json(input)?
+            .send(ctx)
+            .await
     }
 
     /// Creates a product.
-    pub async fn create_product(&self, ctx: &CallContext, input: &CreateProduct) -> Result<ProductDto, AppError> {
-        self.client.post("/v1/products").json(input)?.send(ctx).await
+    pub async fn create_product(
+        &self,
+        ctx: &CallContext,
+        input: &CreateProduct,
+    ) -> Result<ProductDto, AppError> {
+        self.client
+            .post("/v1/products")
+            .json(input)?
+            .send(ctx)
+            .await
     }
 
     /// Changes a product (product-core drops its cache entry).
@@ -82,11 +117,20 @@ impl ProductCore {
         id: Uuid,
         input: &UpdateProduct,
     ) -> Result<ProductDto, AppError> {
-        self.client.patch(&format!("/v1/products/{id}")).json(input)?.send(ctx).await
+        self.client
+            .patch(&format!("/v1/products/{id}"))
+            .json(input)?
+            .send(ctx)
+            .await
     }
 
     /// Adjusts a product's stock (product-core drops its cache entry).
-    pub async fn adjust_stock(&self, ctx: &CallContext, id: Uuid, delta: i64) -> Result<ProductDto, AppError> {
+    pub async fn adjust_stock(
+        &self,
+        ctx: &CallContext,
+        id: Uuid,
+        delta: i64,
+    ) -> Result<ProductDto, AppError> {
         self.client
             .post(&format!("/v1/products/{id}/stock-adjustments"))
             .json(&StockAdjustment { delta })?

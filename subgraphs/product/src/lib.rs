@@ -48,7 +48,10 @@ impl Config {
     pub fn from_env(env: &Env) -> Result<Self, StartError> {
         Ok(Self {
             listen_addr: env.listen_addr("PRODUCT_SUBGRAPH", 4002)?,
-            core_url: env.raw("PRODUCT_CORE_URL").unwrap_or("http://127.0.0.1:8082").to_owned(),
+            core_url: env
+                .raw("PRODUCT_CORE_URL")
+                .unwrap_or("http://127.0.0.1:8082")
+                .to_owned(),
             internal_token: env.internal_token()?,
             cache: CacheSettings::from_env(env).map_err(|e: ConfigError| StartError::Config(e))?,
             keys: KeyMaterial::from_env(env)?,
@@ -58,13 +61,20 @@ impl Config {
 
 /// The whole router: `POST /graphql`, health and metrics.
 pub async fn build(config: &Config) -> Result<Router, StartError> {
-    let client =
-        InternalClient::new("product-core", &config.core_url, config.internal_token.clone(), Duration::from_secs(5))
-            .map_err(|e| StartError::Other(format!("product-core client: {e}")))?;
+    let client = InternalClient::new(
+        "product-core",
+        &config.core_url,
+        config.internal_token.clone(),
+        Duration::from_secs(5),
+    )
+    .map_err(|e| StartError::Other(format!("product-core client: {e}")))?;
     let core = ProductCore::new(client, config.cache.connect()?);
     let verifier = Arc::new(config.keys.verifier()?);
     let per_request: PerRequest = Arc::new(move |request, context: &RequestContext| {
-        request.data(loaders::RequestData::new(core.clone(), context.call_context()))
+        request.data(loaders::RequestData::new(
+            core.clone(),
+            context.call_context(),
+        ))
     });
     let router = quickmart_shared::graphql::subgraph_routes(
         build_schema(),
@@ -72,7 +82,9 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         config.internal_token.clone(),
         per_request,
     )
-    .merge(quickmart_shared::health::routes(quickmart_shared::health::always_ready()));
+    .merge(quickmart_shared::health::routes(
+        quickmart_shared::health::always_ready(),
+    ));
     Ok(quickmart_shared::telemetry::instrument(router, SERVICE))
 }
 

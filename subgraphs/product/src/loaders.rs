@@ -23,7 +23,10 @@ impl Loader<Uuid> for ProductLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, ProductDto>, Self::Error> {
-        self.core.products_by_ids(&self.ctx, ids).await.map_err(Arc::new)
+        self.core
+            .products_by_ids(&self.ctx, ids)
+            .await
+            .map_err(Arc::new)
     }
 }
 
@@ -40,23 +43,43 @@ pub struct RequestData {
 impl RequestData {
     /// Fresh per-request data.
     pub fn new(core: ProductCore, ctx: CallContext) -> Self {
-        let loader = ProductLoader { core: core.clone(), ctx: ctx.clone() };
-        Self { products: DataLoader::new(loader, tokio::spawn), categories: OnceCell::new(), core, ctx }
+        let loader = ProductLoader {
+            core: core.clone(),
+            ctx: ctx.clone(),
+        };
+        Self {
+            products: DataLoader::new(loader, tokio::spawn),
+            categories: OnceCell::new(),
+            core,
+            ctx,
+        }
     }
 
     /// One product, without the batching round (a root field names one id; batching it would only add a
     /// task hand-off and a timer to every read).
     pub async fn product(&self, id: Uuid) -> Result<Option<ProductDto>, AppError> {
-        Ok(self.core.products_by_ids(&self.ctx, &[id]).await?.remove(&id))
+        Ok(self
+            .core
+            .products_by_ids(&self.ctx, &[id])
+            .await?
+            .remove(&id))
     }
 
     /// The category list, read at most once per request.
     pub async fn categories(&self) -> Result<Arc<Vec<CategoryDto>>, AppError> {
-        self.categories.get_or_try_init(|| async { self.core.categories(&self.ctx).await.map(Arc::new) }).await.cloned()
+        self.categories
+            .get_or_try_init(|| async { self.core.categories(&self.ctx).await.map(Arc::new) })
+            .await
+            .cloned()
     }
 
     /// One category by id.
     pub async fn category(&self, id: Uuid) -> Result<Option<CategoryDto>, AppError> {
-        Ok(self.categories().await?.iter().find(|c| c.id == id).cloned())
+        Ok(self
+            .categories()
+            .await?
+            .iter()
+            .find(|c| c.id == id)
+            .cloned())
     }
 }

@@ -7,8 +7,8 @@ use quickmart_shared::graphql::{AdminOnly, PageInfo, camel_case, parse_id, reque
 use quickmart_shared::pagination::PageSize;
 
 use crate::types::{
-    Category, CreateCategoryInput, CreateProductInput, Product, ProductConnection, ProductEdge, ProductFilter,
-    ProductSort, UpdateProductInput, forbidden_inactive, list_field, request_data,
+    Category, CreateCategoryInput, CreateProductInput, Product, ProductConnection, ProductEdge,
+    ProductFilter, ProductSort, UpdateProductInput, forbidden_inactive, list_field, request_data,
 };
 
 /// The product subgraph's schema.
@@ -45,7 +45,11 @@ impl Query {
             return Err(forbidden_inactive());
         }
         let page_size = PageSize::new(first.map(i64::from), "first")?;
-        let category_id = filter.category_id.as_ref().map(|id| parse_id(id, "filter.categoryId")).transpose()?;
+        let category_id = filter
+            .category_id
+            .as_ref()
+            .map(|id| parse_id(id, "filter.categoryId"))
+            .transpose()?;
         let core_sort: product_core::api::ProductSort = sort.into();
         let query = ProductQuery {
             search: filter.search,
@@ -59,11 +63,23 @@ impl Query {
             after,
         };
         let core = &request_data(ctx)?.core;
-        let page = core.list_products(&request.call_context(), &query).await.map_err(|e| e.map_fields(list_field))?;
-        let edges: Vec<ProductEdge> =
-            page.items.into_iter().map(|e| ProductEdge { cursor: e.cursor, node: Product(e.product) }).collect();
+        let page = core
+            .list_products(&request.call_context(), &query)
+            .await
+            .map_err(|e| e.map_fields(list_field))?;
+        let edges: Vec<ProductEdge> = page
+            .items
+            .into_iter()
+            .map(|e| ProductEdge {
+                cursor: e.cursor,
+                node: Product(e.product),
+            })
+            .collect();
         Ok(ProductConnection {
-            page_info: PageInfo { has_next_page: page.has_more, end_cursor: edges.last().map(|e| e.cursor.clone()) },
+            page_info: PageInfo {
+                has_next_page: page.has_more,
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
             edges,
             total_count: i32::try_from(page.total_count).unwrap_or(i32::MAX),
         })
@@ -71,20 +87,38 @@ impl Query {
 
     /// Every category, by name.
     async fn categories(&self, ctx: &Context<'_>) -> Result<Vec<Category>, AppError> {
-        Ok(request_data(ctx)?.categories().await?.iter().cloned().map(Category).collect())
+        Ok(request_data(ctx)?
+            .categories()
+            .await?
+            .iter()
+            .cloned()
+            .map(Category)
+            .collect())
     }
 
     /// Resolves `Product` entity references (batched: N references are one core call).
     #[graphql(entity)]
-    async fn find_product_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Product>> {
-        let Ok(id) = uuid::Uuid::parse_str(&id) else { return Ok(None) };
+    async fn find_product_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<Product>> {
+        let Ok(id) = uuid::Uuid::parse_str(&id) else {
+            return Ok(None);
+        };
         Ok(request_data(ctx)?.products.load_one(id).await?.map(Product))
     }
 
     /// Resolves `Category` entity references.
     #[graphql(entity)]
-    async fn find_category_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Category>, AppError> {
-        let Ok(id) = uuid::Uuid::parse_str(&id) else { return Ok(None) };
+    async fn find_category_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<Category>, AppError> {
+        let Ok(id) = uuid::Uuid::parse_str(&id) else {
+            return Ok(None);
+        };
         Ok(request_data(ctx)?.category(id).await?.map(Category))
     }
 }
@@ -96,11 +130,21 @@ pub struct Mutation;
 impl Mutation {
     /// Creates a category.
     #[graphql(guard = "AdminOnly")]
-    async fn create_category(&self, ctx: &Context<'_>, input: CreateCategoryInput) -> Result<Category, AppError> {
+    async fn create_category(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCategoryInput,
+    ) -> Result<Category, AppError> {
         let call = request_context(ctx)?.call_context();
         let created = request_data(ctx)?
             .core
-            .create_category(&call, &CreateCategory { name: input.name, slug: input.slug })
+            .create_category(
+                &call,
+                &CreateCategory {
+                    name: input.name,
+                    slug: input.slug,
+                },
+            )
             .await
             .map_err(|e| e.map_fields(camel_case))?;
         Ok(Category(created))
@@ -108,7 +152,11 @@ impl Mutation {
 
     /// Creates a product.
     #[graphql(guard = "AdminOnly")]
-    async fn create_product(&self, ctx: &Context<'_>, input: CreateProductInput) -> Result<Product, AppError> {
+    async fn create_product(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProductInput,
+    ) -> Result<Product, AppError> {
         let call = request_context(ctx)?.call_context();
         let body = CreateProduct {
             sku: input.sku,
@@ -117,37 +165,64 @@ impl Mutation {
             price: i64::from(input.price),
             currency: input.currency,
             stock: i64::from(input.stock.unwrap_or(0)),
-            category_id: input.category_id.as_ref().map(|id| parse_id(id, "categoryId")).transpose()?,
+            category_id: input
+                .category_id
+                .as_ref()
+                .map(|id| parse_id(id, "categoryId"))
+                .transpose()?,
             active: None,
         };
-        let created =
-            request_data(ctx)?.core.create_product(&call, &body).await.map_err(|e| e.map_fields(camel_case))?;
+        let created = request_data(ctx)?
+            .core
+            .create_product(&call, &body)
+            .await
+            .map_err(|e| e.map_fields(camel_case))?;
         Ok(Product(created))
     }
 
     /// Changes the given fields of a product.
     #[graphql(guard = "AdminOnly")]
-    async fn update_product(&self, ctx: &Context<'_>, id: ID, input: UpdateProductInput) -> Result<Product, AppError> {
+    async fn update_product(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateProductInput,
+    ) -> Result<Product, AppError> {
         let call = request_context(ctx)?.call_context();
         let id = parse_id(&id, "id")?;
         let body = UpdateProduct {
             name: input.name,
             description: input.description,
             price: input.price.map(i64::from),
-            category_id: input.category_id.as_ref().map(|id| parse_id(id, "categoryId")).transpose()?,
+            category_id: input
+                .category_id
+                .as_ref()
+                .map(|id| parse_id(id, "categoryId"))
+                .transpose()?,
             active: input.active,
         };
-        let updated =
-            request_data(ctx)?.core.update_product(&call, id, &body).await.map_err(|e| e.map_fields(camel_case))?;
+        let updated = request_data(ctx)?
+            .core
+            .update_product(&call, id, &body)
+            .await
+            .map_err(|e| e.map_fields(camel_case))?;
         Ok(Product(updated))
     }
 
     /// Adds to or removes from a product's stock; below zero is `BAD_USER_INPUT`.
     #[graphql(guard = "AdminOnly")]
-    async fn adjust_stock(&self, ctx: &Context<'_>, product_id: ID, delta: i32) -> Result<Product, AppError> {
+    async fn adjust_stock(
+        &self,
+        ctx: &Context<'_>,
+        product_id: ID,
+        delta: i32,
+    ) -> Result<Product, AppError> {
         let call = request_context(ctx)?.call_context();
         let id = parse_id(&product_id, "productId")?;
-        let updated = request_data(ctx)?.core.adjust_stock(&call, id, i64::from(delta)).await?;
+        let updated = request_data(ctx)?
+            .core
+            .adjust_stock(&call, id, i64::from(delta))
+            .await?;
         Ok(Product(updated))
     }
 }

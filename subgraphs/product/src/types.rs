@@ -10,7 +10,8 @@ use crate::loaders::RequestData;
 
 /// The per-request data of a resolver.
 pub(crate) fn request_data<'a>(ctx: &Context<'a>) -> Result<&'a RequestData, AppError> {
-    ctx.data::<RequestData>().map_err(|_| AppError::internal("product request data missing"))
+    ctx.data::<RequestData>()
+        .map_err(|_| AppError::internal("product request data missing"))
 }
 
 /// A product of the catalog.

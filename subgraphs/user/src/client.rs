@@ -4,8 +4,8 @@ use quickmart_shared::AppError;
 use quickmart_shared::auth::Role;
 use quickmart_shared::client::{CallContext, InternalClient};
 use user_core::api::{
-    CreateUser, IssueRefreshToken, IssuedRefreshToken, LookupUsers, PresentRefreshToken, Revoked, SetRole, UpdateUser,
-    UserDto, UserList, UserPage, UserQuery, VerifyCredentials,
+    CreateUser, IssueRefreshToken, IssuedRefreshToken, LookupUsers, PresentRefreshToken, Revoked,
+    SetRole, UpdateUser, UserDto, UserList, UserPage, UserQuery, VerifyCredentials,
 };
 use uuid::Uuid;
 
@@ -22,20 +22,42 @@ impl UserCore {
     }
 
     /// Creates a customer account.
-    pub async fn create_user(&self, ctx: &CallContext, body: &CreateUser) -> Result<UserDto, AppError> {
+    pub async fn create_user(
+        &self,
+        ctx: &CallContext,
+        body: &CreateUser,
+    ) -> Result<UserDto, AppError> {
         self.client.post("/v1/users").json(body)?.send(ctx).await
     }
 
     /// The account these credentials open, or `UNAUTHENTICATED`.
-    pub async fn verify_credentials(&self, ctx: &CallContext, body: &VerifyCredentials) -> Result<UserDto, AppError> {
+    pub async fn verify_credentials(
+        &self,
+        ctx: &CallContext,
+        body: &VerifyCredentials,
+    ) -> Result<UserDto, AppError> {
         // Retrying is safe: checking credentials changes nothing.
-        self.client.post("/v1/users/verify-credentials").json(body)?.idempotent().send(ctx).await
+        self.client
+            .post("/v1/users/verify-credentials")
+            .json(body)?
+            .idempotent()
+            .send(ctx)
+            .await
     }
 
     /// The accounts among `ids` that exist.
-    pub async fn lookup(&self, ctx: &CallContext, ids: Vec<Uuid>) -> Result<Vec<UserDto>, AppError> {
-        let list: UserList =
-            self.client.post("/v1/users/lookup").json(&LookupUsers { ids })?.idempotent().send(ctx).await?;
+    pub async fn lookup(
+        &self,
+        ctx: &CallContext,
+        ids: Vec<Uuid>,
+    ) -> Result<Vec<UserDto>, AppError> {
+        let list: UserList = self
+            .client
+            .post("/v1/users/lookup")
+            .json(&LookupUsers { ids })?
+            .idempotent()
+            .send(ctx)
+            .await?;
         Ok(list.items)
     }
 
@@ -45,19 +67,43 @@ impl UserCore {
     }
 
     /// Changes a user's name and/or password.
-    pub async fn update(&self, ctx: &CallContext, id: Uuid, body: &UpdateUser) -> Result<UserDto, AppError> {
-        self.client.patch(&format!("/v1/users/{id}")).json(body)?.send(ctx).await
+    pub async fn update(
+        &self,
+        ctx: &CallContext,
+        id: Uuid,
+        body: &UpdateUser,
+    ) -> Result<UserDto, AppError> {
+        self.client
+            .patch(&format!("/v1/users/{id}"))
+            .json(body)?
+            .send(ctx)
+            .await
     }
 
     /// Sets a user's role.
-    pub async fn set_role(&self, ctx: &CallContext, id: Uuid, role: Role) -> Result<UserDto, AppError> {
-        let call = self.client.call(http::Method::PUT, &format!("/v1/users/{id}/role"));
+    pub async fn set_role(
+        &self,
+        ctx: &CallContext,
+        id: Uuid,
+        role: Role,
+    ) -> Result<UserDto, AppError> {
+        let call = self
+            .client
+            .call(http::Method::PUT, &format!("/v1/users/{id}/role"));
         call.json(&SetRole { role })?.idempotent().send(ctx).await
     }
 
     /// Starts a session for a user.
-    pub async fn issue_refresh_token(&self, ctx: &CallContext, user_id: Uuid) -> Result<IssuedRefreshToken, AppError> {
-        self.client.post("/v1/refresh-tokens").json(&IssueRefreshToken { user_id })?.send(ctx).await
+    pub async fn issue_refresh_token(
+        &self,
+        ctx: &CallContext,
+        user_id: Uuid,
+    ) -> Result<IssuedRefreshToken, AppError> {
+        self.client
+            .post("/v1/refresh-tokens")
+            .json(&IssueRefreshToken { user_id })?
+            .send(ctx)
+            .await
     }
 
     /// Exchanges a refresh token for its successor (never retried: a retry would look like reuse).
@@ -66,12 +112,26 @@ impl UserCore {
         ctx: &CallContext,
         body: &PresentRefreshToken,
     ) -> Result<IssuedRefreshToken, AppError> {
-        self.client.post("/v1/refresh-tokens/rotate").json(body)?.send(ctx).await
+        self.client
+            .post("/v1/refresh-tokens/rotate")
+            .json(body)?
+            .send(ctx)
+            .await
     }
 
     /// Ends the session of a refresh token.
-    pub async fn revoke_refresh_token(&self, ctx: &CallContext, body: &PresentRefreshToken) -> Result<bool, AppError> {
-        let revoked: Revoked = self.client.post("/v1/refresh-tokens/revoke").json(body)?.idempotent().send(ctx).await?;
+    pub async fn revoke_refresh_token(
+        &self,
+        ctx: &CallContext,
+        body: &PresentRefreshToken,
+    ) -> Result<bool, AppError> {
+        let revoked: Revoked = self
+            .client
+            .post("/v1/refresh-tokens/revoke")
+            .json(body)?
+            .idempotent()
+            .send(ctx)
+            .await?;
         Ok(revoked.revoked)
     }
 }

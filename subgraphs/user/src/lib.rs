@@ -60,11 +60,16 @@ impl Config {
         let keys = KeyMaterial::from_env(env)?;
         if keys.private_pem.is_none() {
             // The user subgraph mints every access token: a verify-only key set cannot serve logins.
-            return Err(ConfigError::Missing { name: "JWT_PRIVATE_KEY".into() });
+            return Err(ConfigError::Missing {
+                name: "JWT_PRIVATE_KEY".into(),
+            });
         }
         Ok(Self {
             listen_addr: env.listen_addr("USER_SUBGRAPH", 4001)?,
-            user_core_url: env.raw("USER_CORE_URL").unwrap_or("http://127.0.0.1:8081").to_owned(),
+            user_core_url: env
+                .raw("USER_CORE_URL")
+                .unwrap_or("http://127.0.0.1:8081")
+                .to_owned(),
             internal_token: env.internal_token()?,
             cache: CacheSettings::from_env(env)?,
             keys,
@@ -97,18 +102,34 @@ pub fn schema_sdl() -> String {
 pub async fn build(config: &Config) -> Result<Router, StartError> {
     let cache = config.cache.connect()?;
     let core = UserCore::new(
-        InternalClient::new("user-core", &config.user_core_url, config.internal_token.clone(), CORE_TIMEOUT)
-            .map_err(|e| StartError::Other(format!("user-core client: {e}")))?,
+        InternalClient::new(
+            "user-core",
+            &config.user_core_url,
+            config.internal_token.clone(),
+            CORE_TIMEOUT,
+        )
+        .map_err(|e| StartError::Other(format!("user-core client: {e}")))?,
     );
-    let services = Arc::new(Services { core, cache, signer: config.keys.signer()? });
+    let services = Arc::new(Services {
+        core,
+        cache,
+        signer: config.keys.signer()?,
+    });
     let verifier = Arc::new(config.keys.verifier()?);
     let per_request_services = Arc::clone(&services);
     // A DataLoader per request: it batches the request's lookups and calls the core as the request's caller.
-    let per_request: PerRequest = Arc::new(move |request: async_graphql::Request, context: &RequestContext| {
-        let loader = UserLoader::new(Arc::clone(&per_request_services), context.call_context());
-        request.data(DataLoader::new(loader, tokio::spawn))
-    });
-    let router = subgraph_routes(schema(Some(services)), verifier, config.internal_token.clone(), per_request)
-        .merge(health::routes(health::always_ready()));
+    let per_request: PerRequest = Arc::new(
+        move |request: async_graphql::Request, context: &RequestContext| {
+            let loader = UserLoader::new(Arc::clone(&per_request_services), context.call_context());
+            request.data(DataLoader::new(loader, tokio::spawn))
+        },
+    );
+    let router = subgraph_routes(
+        schema(Some(services)),
+        verifier,
+        config.internal_token.clone(),
+        per_request,
+    )
+    .merge(health::routes(health::always_ready()));
     Ok(telemetry::instrument(router, SERVICE))
 }

@@ -45,8 +45,14 @@ impl Loader<Uuid> for UserLoader {
             }
         }
         if !missing.is_empty() {
-            let loaded = self.services.core.lookup(&self.call, missing).await.map_err(Arc::new)?;
-            let entries: Vec<(String, &UserDto)> = loaded.iter().map(|u| (keys::user(u.id), u)).collect();
+            let loaded = self
+                .services
+                .core
+                .lookup(&self.call, missing)
+                .await
+                .map_err(Arc::new)?;
+            let entries: Vec<(String, &UserDto)> =
+                loaded.iter().map(|u| (keys::user(u.id), u)).collect();
             cache.set_many_json(&entries, ttl::USER).await;
             found.extend(loaded.into_iter().map(|u| (u.id, u)));
         }

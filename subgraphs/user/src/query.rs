@@ -41,16 +41,31 @@ impl Query {
     ) -> Result<UserConnection, AppError> {
         let size = PageSize::new(first.map(i64::from), "first")?;
         let context = request_context(ctx)?;
-        let query = UserQuery { limit: Some(i64::from(size.get())), after };
-        let page = services(ctx)?.core.list(&context.call_context(), &query).await?;
+        let query = UserQuery {
+            limit: Some(i64::from(size.get())),
+            after,
+        };
+        let page = services(ctx)?
+            .core
+            .list(&context.call_context(), &query)
+            .await?;
         let end_cursor = page.items.last().map(|edge| edge.cursor.clone());
-        let edges: Vec<UserEdge> =
-            page.items.into_iter().map(|edge| UserEdge { cursor: edge.cursor, node: User(edge.user) }).collect();
+        let edges: Vec<UserEdge> = page
+            .items
+            .into_iter()
+            .map(|edge| UserEdge {
+                cursor: edge.cursor,
+                node: User(edge.user),
+            })
+            .collect();
         let nodes = edges.iter().map(|edge| User(edge.node.0.clone())).collect();
         Ok(UserConnection {
             edges,
             nodes,
-            page_info: PageInfo { has_next_page: page.has_more, end_cursor },
+            page_info: PageInfo {
+                has_next_page: page.has_more,
+                end_cursor,
+            },
             total_count: i32::try_from(page.total_count).unwrap_or(i32::MAX),
         })
     }
@@ -69,7 +84,11 @@ async fn visible_user(ctx: &Context<'_>, id: Uuid) -> Result<Option<User>, AppEr
         Caller::User(actor) => actor.is_admin() || actor.id == id,
         Caller::Anonymous => false,
     };
-    if visible { load_user(ctx, id).await } else { Ok(None) }
+    if visible {
+        load_user(ctx, id).await
+    } else {
+        Ok(None)
+    }
 }
 
 /// A user by id through the request's DataLoader (and the cache behind it).
@@ -77,7 +96,11 @@ async fn load_user(ctx: &Context<'_>, id: Uuid) -> Result<Option<User>, AppError
     let loader = ctx
         .data::<DataLoader<UserLoader>>()
         .map_err(|_| AppError::internal("user loader missing from the GraphQL request"))?;
-    Ok(loader.load_one(id).await.map_err(AppError::unshare)?.map(User))
+    Ok(loader
+        .load_one(id)
+        .await
+        .map_err(AppError::unshare)?
+        .map(User))
 }
 
 /// The process-wide services.

@@ -59,9 +59,16 @@ impl<'a> LoginLimits<'a> {
         let email = email_digest(email);
         Self {
             cache,
-            pair_key: client_ip.map(|ip| format!("qm:v1:ratelimit:login:pair:{}", digest(&format!("{ip}\0{email}")))),
-            address_failures_key: client_ip.map(|ip| format!("qm:v1:ratelimit:login:ip:{}", digest(ip))),
-            address_turns_key: client_ip.map(|ip| format!("qm:v1:ratelimit:login:turn:{}", digest(ip))),
+            pair_key: client_ip.map(|ip| {
+                format!(
+                    "qm:v1:ratelimit:login:pair:{}",
+                    digest(&format!("{ip}\0{email}"))
+                )
+            }),
+            address_failures_key: client_ip
+                .map(|ip| format!("qm:v1:ratelimit:login:ip:{}", digest(ip))),
+            address_turns_key: client_ip
+                .map(|ip| format!("qm:v1:ratelimit:login:turn:{}", digest(ip))),
             email_key: format!("qm:v1:ratelimit:login:email:{email}"),
         }
     }
@@ -71,18 +78,34 @@ impl<'a> LoginLimits<'a> {
     /// the seconds to wait) when either is spent.
     pub(crate) async fn reserve(&self) -> Result<(), AppError> {
         if let (Some(failures), Some(turns)) = (&self.address_failures_key, &self.address_turns_key)
-            && self.cache.get_json::<u64>(failures).await.is_some_and(|count| count >= PER_ADDRESS)
+            && self
+                .cache
+                .get_json::<u64>(failures)
+                .await
+                .is_some_and(|count| count >= PER_ADDRESS)
         {
-            match self.cache.take_turn(turns, SLOWED_TURN, SLOWED_MAX_WAIT).await {
+            match self
+                .cache
+                .take_turn(turns, SLOWED_TURN, SLOWED_MAX_WAIT)
+                .await
+            {
                 Some(Ok(wait)) => tokio::time::sleep(wait).await,
                 Some(Err(retry_after)) => {
-                    tracing::warn!("login attempts from one address are queued beyond the wait limit");
-                    return Err(AppError::RateLimited { retry_after_secs: retry_after.as_secs().max(1) });
+                    tracing::warn!(
+                        "login attempts from one address are queued beyond the wait limit"
+                    );
+                    return Err(AppError::RateLimited {
+                        retry_after_secs: retry_after.as_secs().max(1),
+                    });
                 }
                 None => {}
             }
         }
-        let counters = self.pair_key.iter().map(|k| (k, PER_ADDRESS_AND_EMAIL)).chain([(&self.email_key, PER_EMAIL)]);
+        let counters = self
+            .pair_key
+            .iter()
+            .map(|k| (k, PER_ADDRESS_AND_EMAIL))
+            .chain([(&self.email_key, PER_EMAIL)]);
         for (key, limit) in counters {
             if let Some((count, retry_after_secs)) = self.cache.count_in_window(key, WINDOW).await
                 && count > limit
@@ -103,13 +126,21 @@ impl<'a> LoginLimits<'a> {
 
     /// Clears the e-mail's counters after a successful login.
     pub(crate) async fn record_success(&self) {
-        let keys: Vec<String> = self.pair_key.iter().cloned().chain([self.email_key.clone()]).collect();
+        let keys: Vec<String> = self
+            .pair_key
+            .iter()
+            .cloned()
+            .chain([self.email_key.clone()])
+            .collect();
         self.cache.delete(&keys).await;
     }
 }
 
 /// Counts a registration from `client_ip` (when known); `RATE_LIMITED` past the hourly allowance.
-pub(crate) async fn reserve_registration(cache: &Cache, client_ip: Option<&str>) -> Result<(), AppError> {
+pub(crate) async fn reserve_registration(
+    cache: &Cache,
+    client_ip: Option<&str>,
+) -> Result<(), AppError> {
     let Some(ip) = client_ip else { return Ok(()) };
     let key = format!("qm:v1:ratelimit:register:ip:{}", digest(ip));
     match cache.count_in_window(&key, REGISTRATION_WINDOW).await {
@@ -131,10 +162,17 @@ mod tests {
         let cache = Cache::in_memory();
         let huge = format!("{}@example.com", "a".repeat(400_000));
         let limits = LoginLimits::new(&cache, &huge, Some("203.0.113.9"));
-        for key in [Some(&limits.email_key), limits.pair_key.as_ref(), limits.address_failures_key.as_ref()] {
+        for key in [
+            Some(&limits.email_key),
+            limits.pair_key.as_ref(),
+            limits.address_failures_key.as_ref(),
+        ] {
             assert!(key.is_some_and(|k| k.len() < 80), "{key:?}");
         }
         let a = LoginLimits::new(&cache, " Ann@Example.com", None);
-        assert_eq!(a.email_key, LoginLimits::new(&cache, "ann@example.com", None).email_key);
+        assert_eq!(
+            a.email_key,
+            LoginLimits::new(&cache, "ann@example.com", None).email_key
+        );
     }
 }

@@ -121,7 +121,10 @@ pub enum ClaimOutcome {
 }
 
 /// Claims (user, key) with the row of a new `PLACING` order.
-pub async fn claim(conn: &mut AsyncPgConnection, claim: &NewClaim) -> Result<ClaimOutcome, AppError> {
+pub async fn claim(
+    conn: &mut AsyncPgConnection,
+    claim: &NewClaim,
+) -> Result<ClaimOutcome, AppError> {
     let now = Utc::now();
     let row = OrderRow {
         id: claim.id,
@@ -152,10 +155,12 @@ pub async fn claim(conn: &mut AsyncPgConnection, claim: &NewClaim) -> Result<Cla
     if inserted == 1 {
         return Ok(ClaimOutcome::Claimed);
     }
-    Ok(match find_claim(conn, claim.user_id, &claim.idempotency_key).await? {
-        Some(existing) => ClaimOutcome::Taken(existing),
-        None => ClaimOutcome::Vanished,
-    })
+    Ok(
+        match find_claim(conn, claim.user_id, &claim.idempotency_key).await? {
+            Some(existing) => ClaimOutcome::Taken(existing),
+            None => ClaimOutcome::Vanished,
+        },
+    )
 }
 
 /// The claim of (user, key), if any.
@@ -171,12 +176,18 @@ pub async fn find_claim(
         .first::<(Uuid, String, String)>(conn)
         .await
         .optional()?;
-    Ok(found.map(|(id, status, request_hash)| ExistingClaim { id, status, request_hash }))
+    Ok(found.map(|(id, status, request_hash)| ExistingClaim {
+        id,
+        status,
+        request_hash,
+    }))
 }
 
 /// Deletes a claim whose placement failed, so a retry with the same key may try again.
 pub async fn delete_claim(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), AppError> {
-    diesel::delete(orders::table.find(id).filter(orders::status.eq(PLACING))).execute(conn).await?;
+    diesel::delete(orders::table.find(id).filter(orders::status.eq(PLACING)))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -215,7 +226,9 @@ pub async fn complete_placement(
             .execute(conn)
             .await?;
         if updated == 0 {
-            return Err(AppError::internal(format!("the claim of order {id} vanished while it was being placed")));
+            return Err(AppError::internal(format!(
+                "the claim of order {id} vanished while it was being placed"
+            )));
         }
         let rows = items
             .iter()
@@ -233,7 +246,10 @@ pub async fn complete_placement(
                 })
             })
             .collect::<Result<Vec<_>, AppError>>()?;
-        diesel::insert_into(order_items::table).values(&rows).execute(conn).await?;
+        diesel::insert_into(order_items::table)
+            .values(&rows)
+            .execute(conn)
+            .await?;
         record(conn, id, None, OrderStatus::Pending, Some(actor), now).await
     })
     .await
@@ -254,7 +270,10 @@ async fn record(
         actor_id: actor,
         changed_at: at,
     };
-    diesel::insert_into(order_status_history::table).values(&row).execute(conn).await?;
+    diesel::insert_into(order_status_history::table)
+        .values(&row)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -267,15 +286,23 @@ pub async fn set_reservation_state(
     to: ReservationState,
 ) -> Result<bool, AppError> {
     let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
-    let updated = diesel::update(orders::table.find(id).filter(orders::reservation_status.eq_any(from)))
-        .set(orders::reservation_status.eq(to.as_str()))
-        .execute(conn)
-        .await?;
+    let updated = diesel::update(
+        orders::table
+            .find(id)
+            .filter(orders::reservation_status.eq_any(from)),
+    )
+    .set(orders::reservation_status.eq(to.as_str()))
+    .execute(conn)
+    .await?;
     Ok(updated == 1)
 }
 
 /// One visible order; with `owner`, only if it belongs to that user.
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid, owner: Option<Uuid>) -> Result<Option<OrderDto>, AppError> {
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    owner: Option<Uuid>,
+) -> Result<Option<OrderDto>, AppError> {
     Ok(find_many(conn, &[id], owner).await?.into_iter().next())
 }
 
@@ -285,7 +312,10 @@ pub async fn find_many(
     ids: &[Uuid],
     owner: Option<Uuid>,
 ) -> Result<Vec<OrderDto>, AppError> {
-    let mut query = orders::table.filter(orders::id.eq_any(ids)).filter(orders::status.ne(PLACING)).into_boxed();
+    let mut query = orders::table
+        .filter(orders::id.eq_any(ids))
+        .filter(orders::status.ne(PLACING))
+        .into_boxed();
     if let Some(owner) = owner {
         query = query.filter(orders::user_id.eq(owner));
     }
@@ -307,9 +337,14 @@ pub struct ListFilter {
 }
 
 /// One page of visible orders, newest first, and how many match the filter in all.
-pub async fn page(conn: &mut AsyncPgConnection, filter: &ListFilter) -> Result<(Vec<OrderDto>, i64), AppError> {
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    filter: &ListFilter,
+) -> Result<(Vec<OrderDto>, i64), AppError> {
     let filtered = || {
-        let mut query = orders::table.filter(orders::status.ne(PLACING)).into_boxed();
+        let mut query = orders::table
+            .filter(orders::status.ne(PLACING))
+            .into_boxed();
         if let Some(user_id) = filter.user_id {
             query = query.filter(orders::user_id.eq(user_id));
         }
@@ -320,7 +355,11 @@ pub async fn page(conn: &mut AsyncPgConnection, filter: &ListFilter) -> Result<(
     };
     let mut query = filtered();
     if let Some(OrderCursor { c, i }) = filter.after {
-        query = query.filter(orders::created_at.lt(c).or(orders::created_at.eq(c).and(orders::id.lt(i))));
+        query = query.filter(
+            orders::created_at
+                .lt(c)
+                .or(orders::created_at.eq(c).and(orders::id.lt(i))),
+        );
     }
     let rows = query
         .order((orders::created_at.desc(), orders::id.desc()))
@@ -381,8 +420,10 @@ pub async fn pages_by_users(
         .select(OrderRow::as_select())
         .load(conn)
         .await?;
-    let mut pages: HashMap<Uuid, (Vec<OrderDto>, i64)> =
-        ranked.iter().map(|r| (r.user_id, (Vec::new(), r.total_count))).collect();
+    let mut pages: HashMap<Uuid, (Vec<OrderDto>, i64)> = ranked
+        .iter()
+        .map(|r| (r.user_id, (Vec::new(), r.total_count)))
+        .collect();
     for order in with_items(conn, rows).await? {
         if let Some(page) = pages.get_mut(&order.user_id) {
             page.0.push(order);
@@ -442,7 +483,10 @@ pub async fn transition(
             .into_iter()
             .next()
             .ok_or_else(|| AppError::internal("order vanished"))?;
-        Ok(Transition { order, reservation_id })
+        Ok(Transition {
+            order,
+            reservation_id,
+        })
     })
     .await
 }
@@ -453,11 +497,20 @@ pub async fn history(
     id: Uuid,
     owner: Option<Uuid>,
 ) -> Result<Option<Vec<StatusChangeDto>>, AppError> {
-    let mut query = orders::table.find(id).filter(orders::status.ne(PLACING)).into_boxed();
+    let mut query = orders::table
+        .find(id)
+        .filter(orders::status.ne(PLACING))
+        .into_boxed();
     if let Some(owner) = owner {
         query = query.filter(orders::user_id.eq(owner));
     }
-    if query.select(orders::id).first::<Uuid>(conn).await.optional()?.is_none() {
+    if query
+        .select(orders::id)
+        .first::<Uuid>(conn)
+        .await
+        .optional()?
+        .is_none()
+    {
         return Ok(None);
     }
     let rows: Vec<HistoryRow> = order_status_history::table
@@ -521,11 +574,12 @@ pub async fn unsettled(
     let rows: Vec<(Uuid, Uuid, String)> = orders::table
         .filter(orders::updated_at.lt(before))
         .filter(
-            orders::status.eq(cancelled).and(orders::reservation_status.ne(ReservationState::Released.as_str())).or(
-                orders::status
+            orders::status
+                .eq(cancelled)
+                .and(orders::reservation_status.ne(ReservationState::Released.as_str()))
+                .or(orders::status
                     .ne_all([PLACING, cancelled])
-                    .and(orders::reservation_status.eq(ReservationState::Held.as_str())),
-            ),
+                    .and(orders::reservation_status.eq(ReservationState::Held.as_str()))),
         )
         .order(orders::updated_at)
         .limit(limit)
@@ -534,11 +588,18 @@ pub async fn unsettled(
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, reservation_id, status)| Unsettled { id, reservation_id, cancelled: status == cancelled })
+        .map(|(id, reservation_id, status)| Unsettled {
+            id,
+            reservation_id,
+            cancelled: status == cancelled,
+        })
         .collect())
 }
 
-async fn with_items(conn: &mut AsyncPgConnection, rows: Vec<OrderRow>) -> Result<Vec<OrderDto>, AppError> {
+async fn with_items(
+    conn: &mut AsyncPgConnection,
+    rows: Vec<OrderRow>,
+) -> Result<Vec<OrderDto>, AppError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let items: Vec<ItemRow> = order_items::table
         .filter(order_items::order_id.eq_any(&ids))
@@ -548,14 +609,17 @@ async fn with_items(conn: &mut AsyncPgConnection, rows: Vec<OrderRow>) -> Result
         .await?;
     let mut by_order: HashMap<Uuid, Vec<OrderItemDto>> = HashMap::new();
     for item in items {
-        by_order.entry(item.order_id).or_default().push(OrderItemDto {
-            product_id: item.product_id,
-            sku: item.sku,
-            name: item.name,
-            quantity: item.quantity,
-            unit_price: item.unit_price,
-            line_total: item.line_total,
-        });
+        by_order
+            .entry(item.order_id)
+            .or_default()
+            .push(OrderItemDto {
+                product_id: item.product_id,
+                sku: item.sku,
+                name: item.name,
+                quantity: item.quantity,
+                unit_price: item.unit_price,
+                line_total: item.line_total,
+            });
     }
     rows.into_iter()
         .map(|row| {

@@ -13,13 +13,18 @@ impl IdempotencyKey {
     /// Validates the key, naming `field` when it is missing or malformed.
     pub fn parse(value: Option<&str>, field: &str) -> Result<Self, AppError> {
         match value {
-            None => Err(AppError::invalid(field, "is required: choose a unique key per order and reuse it on retries")),
-            Some(key) if key.is_empty() || key.len() > MAX_LENGTH => {
-                Err(AppError::invalid(field, format!("must hold 1 to {MAX_LENGTH} characters")))
-            }
-            Some(key) if !key.bytes().all(|b| b.is_ascii_graphic()) => {
-                Err(AppError::invalid(field, "may hold only visible ASCII characters (no spaces)"))
-            }
+            None => Err(AppError::invalid(
+                field,
+                "is required: choose a unique key per order and reuse it on retries",
+            )),
+            Some(key) if key.is_empty() || key.len() > MAX_LENGTH => Err(AppError::invalid(
+                field,
+                format!("must hold 1 to {MAX_LENGTH} characters"),
+            )),
+            Some(key) if !key.bytes().all(|b| b.is_ascii_graphic()) => Err(AppError::invalid(
+                field,
+                "may hold only visible ASCII characters (no spaces)",
+            )),
             Some(key) => Ok(Self(key.to_owned())),
         }
     }

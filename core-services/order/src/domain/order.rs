@@ -36,12 +36,18 @@ impl NewOrder {
     pub fn parse(input: PlaceOrder) -> Result<Self, AppError> {
         let mut problems = FieldErrors::default();
         if input.items.is_empty() || input.items.len() > MAX_LINES {
-            problems.add("items", format!("must hold between 1 and {MAX_LINES} lines"));
+            problems.add(
+                "items",
+                format!("must hold between 1 and {MAX_LINES} lines"),
+            );
         }
         let mut seen = std::collections::HashSet::new();
         for (index, item) in input.items.iter().enumerate() {
             if !(1..=MAX_QUANTITY).contains(&item.quantity) {
-                problems.add(format!("items[{index}].quantity"), format!("must be between 1 and {MAX_QUANTITY}"));
+                problems.add(
+                    format!("items[{index}].quantity"),
+                    format!("must be between 1 and {MAX_QUANTITY}"),
+                );
             }
             if !seen.insert(item.product_id) {
                 problems.add(
@@ -50,7 +56,10 @@ impl NewOrder {
                 );
             }
         }
-        let shipping_address = match input.shipping_address.map(|a| ShippingAddress::parse(a, "shipping_address")) {
+        let shipping_address = match input
+            .shipping_address
+            .map(|a| ShippingAddress::parse(a, "shipping_address"))
+        {
             Some(Ok(address)) => Some(address),
             Some(Err(error)) => {
                 problems.absorb(error);
@@ -61,9 +70,15 @@ impl NewOrder {
         let lines = input
             .items
             .iter()
-            .map(|item| OrderLine { product_id: item.product_id, quantity: i32::try_from(item.quantity).unwrap_or(0) })
+            .map(|item| OrderLine {
+                product_id: item.product_id,
+                quantity: i32::try_from(item.quantity).unwrap_or(0),
+            })
             .collect();
-        problems.finish(Self { lines, shipping_address })
+        problems.finish(Self {
+            lines,
+            shipping_address,
+        })
     }
 
     /// The lines, in request order.
@@ -94,7 +109,11 @@ impl NewOrder {
                 }
             }
         }
-        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
@@ -107,7 +126,10 @@ mod tests {
         PlaceOrder {
             items: items
                 .iter()
-                .map(|(product_id, quantity)| PlaceOrderItem { product_id: *product_id, quantity: *quantity })
+                .map(|(product_id, quantity)| PlaceOrderItem {
+                    product_id: *product_id,
+                    quantity: *quantity,
+                })
                 .collect(),
             shipping_address: None,
         }
@@ -121,21 +143,37 @@ mod tests {
     fn lines_are_bounded_and_unique() {
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
         assert!(NewOrder::parse(order(&[(a, 1), (b, 1000)])).is_ok());
-        assert_eq!(fields(NewOrder::parse(order(&[])).expect_err("empty")), ["items"]);
+        assert_eq!(
+            fields(NewOrder::parse(order(&[])).expect_err("empty")),
+            ["items"]
+        );
         assert_eq!(
             fields(NewOrder::parse(order(&[(a, 0), (b, 1001), (a, 1)])).expect_err("bad")),
-            ["items[0].quantity", "items[1].quantity", "items[2].product_id"]
+            [
+                "items[0].quantity",
+                "items[1].quantity",
+                "items[2].product_id"
+            ]
         );
         let many: Vec<_> = (0..101).map(|_| (Uuid::now_v7(), 1)).collect();
-        assert_eq!(fields(NewOrder::parse(order(&many)).expect_err("too many")), ["items"]);
+        assert_eq!(
+            fields(NewOrder::parse(order(&many)).expect_err("too many")),
+            ["items"]
+        );
     }
 
     #[test]
     fn the_hash_covers_lines_and_address() {
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
         let hash = |input: PlaceOrder| NewOrder::parse(input).expect("valid").request_hash();
-        assert_eq!(hash(order(&[(a, 1), (b, 2)])), hash(order(&[(a, 1), (b, 2)])));
-        assert_ne!(hash(order(&[(a, 1), (b, 2)])), hash(order(&[(a, 1), (b, 3)])));
+        assert_eq!(
+            hash(order(&[(a, 1), (b, 2)])),
+            hash(order(&[(a, 1), (b, 2)]))
+        );
+        assert_ne!(
+            hash(order(&[(a, 1), (b, 2)])),
+            hash(order(&[(a, 1), (b, 3)]))
+        );
         let mut with_address = order(&[(a, 1), (b, 2)]);
         with_address.shipping_address = Some(crate::api::AddressDto {
             name: "Ada".into(),

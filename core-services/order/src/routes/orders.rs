@@ -15,8 +15,9 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::api::{
-    ChangeStatus, IDEMPOTENCY_KEY_HEADER, LookupOrders, OrderCursor, OrderDto, OrderEdge, OrderList, OrderPage,
-    OrderQuery, OrderStatus, OrdersByUsers, PlaceOrder, StatusChangeDto, UserOrderPage, UserOrderPages,
+    ChangeStatus, IDEMPOTENCY_KEY_HEADER, LookupOrders, OrderCursor, OrderDto, OrderEdge,
+    OrderList, OrderPage, OrderQuery, OrderStatus, OrdersByUsers, PlaceOrder, StatusChangeDto,
+    UserOrderPage, UserOrderPages,
 };
 use crate::db::orders::{self as db, ListFilter};
 use crate::domain::{IdempotencyKey, NewOrder};
@@ -67,8 +68,12 @@ pub async fn place_order(
     headers: HeaderMap,
     ApiJson(input): ApiJson<PlaceOrder>,
 ) -> Result<(StatusCode, Json<OrderDto>), AppError> {
-    let actor = actor.ok_or_else(|| AppError::malformed(Some(ACTOR_ID_HEADER), "placing an order needs the buyer"))?;
-    let key = headers.get(IDEMPOTENCY_KEY_HEADER).map(|v| v.to_str().unwrap_or("\u{0}"));
+    let actor = actor.ok_or_else(|| {
+        AppError::malformed(Some(ACTOR_ID_HEADER), "placing an order needs the buyer")
+    })?;
+    let key = headers
+        .get(IDEMPOTENCY_KEY_HEADER)
+        .map(|v| v.to_str().unwrap_or("\u{0}"));
     let key = IdempotencyKey::parse(key, "idempotency_key")?;
     let order = NewOrder::parse(input)?;
     let ctx = CallContext::for_actor(Some(actor));
@@ -76,8 +81,14 @@ pub async fn place_order(
     // placement runs to completion on its own task (the reservation TTL and the reconciler remain the net for a
     // process that dies).
     let placement = async move { placement::place(&state, &ctx, actor.id, &key, &order).await };
-    let placed = tokio::spawn(placement.instrument(tracing::Span::current())).await.map_err(AppError::internal)??;
-    let status = if placed.created { StatusCode::CREATED } else { StatusCode::OK };
+    let placed = tokio::spawn(placement.instrument(tracing::Span::current()))
+        .await
+        .map_err(AppError::internal)??;
+    let status = if placed.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(placed.order)))
 }
 
@@ -94,20 +105,43 @@ pub async fn list_orders(
     ApiQuery(query): ApiQuery<OrderQuery>,
 ) -> Result<Json<OrderPage>, AppError> {
     let page_size = PageSize::new(query.limit, "limit")?;
-    let after = query.after.as_deref().map(|c| OrderCursor::decode(c, "after")).transpose()?;
+    let after = query
+        .after
+        .as_deref()
+        .map(|c| OrderCursor::decode(c, "after"))
+        .transpose()?;
     let user_id = match (owner_scope(actor), query.user_id) {
         (Some(me), Some(asked)) if asked != me => {
-            return Ok(Json(OrderPage { items: Vec::new(), has_more: false, total_count: 0 }));
+            return Ok(Json(OrderPage {
+                items: Vec::new(),
+                has_more: false,
+                total_count: 0,
+            }));
         }
         (Some(me), _) => Some(me),
         (None, asked) => asked,
     };
-    let filter = ListFilter { user_id, status: query.status, after, limit: page_size.limit_plus_one() };
+    let filter = ListFilter {
+        user_id,
+        status: query.status,
+        after,
+        limit: page_size.limit_plus_one(),
+    };
     let (mut orders, total_count) = db::page(&mut *state.conn().await?, &filter).await?;
     let has_more = orders.len() > page_size.get() as usize;
     orders.truncate(page_size.get() as usize);
-    let items = orders.into_iter().map(|order| OrderEdge { cursor: OrderCursor::of(&order).encode(), order }).collect();
-    Ok(Json(OrderPage { items, has_more, total_count }))
+    let items = orders
+        .into_iter()
+        .map(|order| OrderEdge {
+            cursor: OrderCursor::of(&order).encode(),
+            order,
+        })
+        .collect();
+    Ok(Json(OrderPage {
+        items,
+        has_more,
+        total_count,
+    }))
 }
 
 /// One page of orders per buyer, newest first, from one query (for batched `User.orders`). A customer actor
@@ -125,18 +159,37 @@ pub async fn orders_by_users(
     ApiJson(input): ApiJson<OrdersByUsers>,
 ) -> Result<Json<UserOrderPages>, AppError> {
     if input.user_ids.is_empty() || input.user_ids.len() > MAX_USERS_PER_BATCH {
-        return Err(AppError::invalid("user_ids", format!("1 to {MAX_USERS_PER_BATCH} buyers per call")));
+        return Err(AppError::invalid(
+            "user_ids",
+            format!("1 to {MAX_USERS_PER_BATCH} buyers per call"),
+        ));
     }
     let page_size = PageSize::new(input.limit, "limit")?;
-    let after = input.after.as_deref().map(|c| OrderCursor::decode(c, "after")).transpose()?;
+    let after = input
+        .after
+        .as_deref()
+        .map(|c| OrderCursor::decode(c, "after"))
+        .transpose()?;
     let visible: Vec<Uuid> = match owner_scope(actor) {
-        Some(me) => input.user_ids.iter().copied().filter(|id| *id == me).collect(),
+        Some(me) => input
+            .user_ids
+            .iter()
+            .copied()
+            .filter(|id| *id == me)
+            .collect(),
         None => input.user_ids.clone(),
     };
     let found = if visible.is_empty() {
         Default::default()
     } else {
-        db::pages_by_users(&mut *state.conn().await?, &visible, input.status, after, page_size.limit_plus_one()).await?
+        db::pages_by_users(
+            &mut *state.conn().await?,
+            &visible,
+            input.status,
+            after,
+            page_size.limit_plus_one(),
+        )
+        .await?
     };
     let pages = input
         .user_ids
@@ -145,9 +198,21 @@ pub async fn orders_by_users(
             let (mut orders, total_count) = found.get(user_id).cloned().unwrap_or_default();
             let has_more = orders.len() > page_size.get() as usize;
             orders.truncate(page_size.get() as usize);
-            let items =
-                orders.into_iter().map(|order| OrderEdge { cursor: OrderCursor::of(&order).encode(), order }).collect();
-            UserOrderPage { user_id: *user_id, page: OrderPage { items, has_more, total_count } }
+            let items = orders
+                .into_iter()
+                .map(|order| OrderEdge {
+                    cursor: OrderCursor::of(&order).encode(),
+                    order,
+                })
+                .collect();
+            UserOrderPage {
+                user_id: *user_id,
+                page: OrderPage {
+                    items,
+                    has_more,
+                    total_count,
+                },
+            }
         })
         .collect();
     Ok(Json(UserOrderPages { pages }))
@@ -167,7 +232,10 @@ pub async fn lookup_orders(
     ApiJson(input): ApiJson<LookupOrders>,
 ) -> Result<Json<OrderList>, AppError> {
     if input.ids.len() > MAX_LOOKUP {
-        return Err(AppError::invalid("ids", format!("at most {MAX_LOOKUP} ids per lookup")));
+        return Err(AppError::invalid(
+            "ids",
+            format!("at most {MAX_LOOKUP} ids per lookup"),
+        ));
     }
     let items = db::find_many(&mut *state.conn().await?, &input.ids, owner_scope(actor)).await?;
     Ok(Json(OrderList { items }))
@@ -224,9 +292,15 @@ pub async fn cancel_order(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<OrderDto>, AppError> {
     let ctx = CallContext::for_actor(actor);
-    let order =
-        lifecycle::change_status(&state, &ctx, id, owner_scope(actor), OrderStatus::Cancelled, actor.map(|a| a.id))
-            .await?;
+    let order = lifecycle::change_status(
+        &state,
+        &ctx,
+        id,
+        owner_scope(actor),
+        OrderStatus::Cancelled,
+        actor.map(|a| a.id),
+    )
+    .await?;
     Ok(Json(order))
 }
 
@@ -248,9 +322,12 @@ pub async fn change_status(
     ApiJson(input): ApiJson<ChangeStatus>,
 ) -> Result<Json<OrderDto>, AppError> {
     if owner_scope(actor).is_some() {
-        return Err(AppError::Forbidden("only an admin changes an order's status".to_owned()));
+        return Err(AppError::Forbidden(
+            "only an admin changes an order's status".to_owned(),
+        ));
     }
     let ctx = CallContext::for_actor(actor);
-    let order = lifecycle::change_status(&state, &ctx, id, None, input.status, actor.map(|a| a.id)).await?;
+    let order =
+        lifecycle::change_status(&state, &ctx, id, None, input.status, actor.map(|a| a.id)).await?;
     Ok(Json(order))
 }

@@ -8,10 +8,19 @@ use crate::helpers::TestApp;
 async fn docs_and_health_are_open_and_the_api_is_not() {
     let app = TestApp::spawn().await;
     let get = |path: &str| app.http.get(format!("{}{path}", app.base)).send();
-    let document: serde_json::Value = get("/openapi.json").await.expect("openapi").json().await.expect("json");
-    for path in
-        ["/v1/orders", "/v1/orders/{id}", "/v1/orders/{id}/cancel", "/v1/orders/{id}/status", "/v1/orders/lookup"]
-    {
+    let document: serde_json::Value = get("/openapi.json")
+        .await
+        .expect("openapi")
+        .json()
+        .await
+        .expect("json");
+    for path in [
+        "/v1/orders",
+        "/v1/orders/{id}",
+        "/v1/orders/{id}/cancel",
+        "/v1/orders/{id}/status",
+        "/v1/orders/lookup",
+    ] {
         assert!(document["paths"][path].is_object(), "{path} is documented");
     }
     let headers: Vec<&str> = document["paths"]["/v1/orders"]["post"]["parameters"]
@@ -21,9 +30,15 @@ async fn docs_and_health_are_open_and_the_api_is_not() {
         .filter_map(|p| p["name"].as_str())
         .collect();
     assert_eq!(headers, ["Idempotency-Key", "x-actor-id", "x-actor-role"]);
-    assert_eq!(order_core::openapi().paths.paths.len(), document["paths"].as_object().map_or(0, |p| p.len()));
+    assert_eq!(
+        order_core::openapi().paths.paths.len(),
+        document["paths"].as_object().map_or(0, |p| p.len())
+    );
     assert_eq!(get("/docs/").await.expect("docs").status(), StatusCode::OK);
-    assert_eq!(get("/readyz").await.expect("readyz").status(), StatusCode::OK);
+    assert_eq!(
+        get("/readyz").await.expect("readyz").status(),
+        StatusCode::OK
+    );
     let response = get("/v1/orders").await.expect("orders");
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }

@@ -35,13 +35,23 @@ impl ProductCore {
             reservation_ttl: Duration::from_secs(900),
             sweep_interval: Duration::from_secs(3600),
         };
-        let base = spawn_router(product_core::build(&config).await.expect("build product-core")).await;
+        let base = spawn_router(
+            product_core::build(&config)
+                .await
+                .expect("build product-core"),
+        )
+        .await;
         Self { base, db }
     }
 }
 
 fn settings(db: &TestDatabase) -> DbSettings {
-    DbSettings { url: db.secret_url(), max_connections: 20, migrate_on_start: true, create_if_missing: false }
+    DbSettings {
+        url: db.secret_url(),
+        max_connections: 20,
+        migrate_on_start: true,
+        create_if_missing: false,
+    }
 }
 
 /// order-core's settings over `db`, calling product-core at `product_core_url`; the reconciler is left to tests.
@@ -59,18 +69,26 @@ pub fn order_config(db: &TestDatabase, product_core_url: &str) -> Config {
 
 /// A URL where nothing listens.
 pub async fn closed_port_url() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     drop(listener);
     format!("http://{addr}")
 }
 
 pub fn customer() -> Actor {
-    Actor { id: Uuid::now_v7(), role: Role::Customer }
+    Actor {
+        id: Uuid::now_v7(),
+        role: Role::Customer,
+    }
 }
 
 pub fn admin() -> Actor {
-    Actor { id: Uuid::now_v7(), role: Role::Admin }
+    Actor {
+        id: Uuid::now_v7(),
+        role: Role::Admin,
+    }
 }
 
 pub struct TestApp {
@@ -101,8 +119,15 @@ impl TestApp {
         let db = TestDatabase::create("order", MIGRATIONS).await;
         let config = order_config(&db, product_core_url);
         let base = spawn_router(order_core::build(&config).await.expect("build order-core")).await;
-        let state = order_core::state(&order_config(&db, &product.base), db.pool.clone()).expect("state");
-        Self { base, http: reqwest::Client::new(), state, product, db }
+        let state =
+            order_core::state(&order_config(&db, &product.base), db.pool.clone()).expect("state");
+        Self {
+            base,
+            http: reqwest::Client::new(),
+            state,
+            product,
+            db,
+        }
     }
 
     pub async fn request(
@@ -114,9 +139,14 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut request = self.http.request(method, format!("{base}{path}")).header("x-internal-token", TOKEN);
+        let mut request = self
+            .http
+            .request(method, format!("{base}{path}"))
+            .header("x-internal-token", TOKEN);
         if let Some(actor) = actor {
-            request = request.header("x-actor-id", actor.id.to_string()).header("x-actor-role", actor.role.as_str());
+            request = request
+                .header("x-actor-id", actor.id.to_string())
+                .header("x-actor-role", actor.role.as_str());
         }
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -127,7 +157,10 @@ impl TestApp {
         let response = request.send().await.expect("request");
         let status = response.status();
         let text = response.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// A call to order-core.
@@ -138,17 +171,34 @@ impl TestApp {
         actor: Option<Actor>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        self.request(&self.base, method, path, actor, &[], body).await
+        self.request(&self.base, method, path, actor, &[], body)
+            .await
     }
 
     /// `POST /v1/orders` with `items` as `[(product id, quantity)]`.
-    pub async fn place(&self, buyer: Actor, key: &str, items: &[(&str, i64)]) -> (StatusCode, Value) {
-        let items: Vec<Value> = items.iter().map(|(p, q)| json!({ "product_id": p, "quantity": q })).collect();
+    pub async fn place(
+        &self,
+        buyer: Actor,
+        key: &str,
+        items: &[(&str, i64)],
+    ) -> (StatusCode, Value) {
+        let items: Vec<Value> = items
+            .iter()
+            .map(|(p, q)| json!({ "product_id": p, "quantity": q }))
+            .collect();
         self.place_body(buyer, key, json!({ "items": items })).await
     }
 
     pub async fn place_body(&self, buyer: Actor, key: &str, body: Value) -> (StatusCode, Value) {
-        self.request(&self.base, Method::POST, "/v1/orders", Some(buyer), &[("idempotency-key", key)], Some(body)).await
+        self.request(
+            &self.base,
+            Method::POST,
+            "/v1/orders",
+            Some(buyer),
+            &[("idempotency-key", key)],
+            Some(body),
+        )
+        .await
     }
 
     /// Places an order that must succeed; returns it.
@@ -159,33 +209,69 @@ impl TestApp {
     }
 
     pub async fn set_status(&self, actor: Actor, id: &str, status: &str) -> (StatusCode, Value) {
-        self.call(Method::POST, &format!("/v1/orders/{id}/status"), Some(actor), Some(json!({ "status": status })))
-            .await
+        self.call(
+            Method::POST,
+            &format!("/v1/orders/{id}/status"),
+            Some(actor),
+            Some(json!({ "status": status })),
+        )
+        .await
     }
 
     pub async fn cancel(&self, actor: Actor, id: &str) -> (StatusCode, Value) {
-        self.call(Method::POST, &format!("/v1/orders/{id}/cancel"), Some(actor), None).await
+        self.call(
+            Method::POST,
+            &format!("/v1/orders/{id}/cancel"),
+            Some(actor),
+            None,
+        )
+        .await
     }
 
     /// A product in product-core; returns its id.
     pub async fn create_product(&self, sku: &str, price: i64, stock: i64) -> String {
-        let body = json!({ "sku": sku, "name": format!("Product {sku}"), "price": price, "stock": stock });
-        let (status, product) =
-            self.request(&self.product.base, Method::POST, "/v1/products", None, &[], Some(body)).await;
+        let body =
+            json!({ "sku": sku, "name": format!("Product {sku}"), "price": price, "stock": stock });
+        let (status, product) = self
+            .request(
+                &self.product.base,
+                Method::POST,
+                "/v1/products",
+                None,
+                &[],
+                Some(body),
+            )
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{product}");
         product["id"].as_str().expect("id").to_owned()
     }
 
     pub async fn deactivate(&self, product_id: &str) {
         let path = format!("/v1/products/{product_id}");
-        let (status, body) =
-            self.request(&self.product.base, Method::PATCH, &path, None, &[], Some(json!({ "active": false }))).await;
+        let (status, body) = self
+            .request(
+                &self.product.base,
+                Method::PATCH,
+                &path,
+                None,
+                &[],
+                Some(json!({ "active": false })),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
     pub async fn stock_of(&self, product_id: &str) -> i64 {
-        let (status, body) =
-            self.request(&self.product.base, Method::GET, &format!("/v1/products/{product_id}"), None, &[], None).await;
+        let (status, body) = self
+            .request(
+                &self.product.base,
+                Method::GET,
+                &format!("/v1/products/{product_id}"),
+                None,
+                &[],
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["stock"].as_i64().expect("stock")
     }
@@ -205,17 +291,21 @@ impl TestApp {
             n: i64,
         }
         let mut conn = self.product.db.pool.get().await.expect("conn");
-        let rows: Vec<Row> = diesel::sql_query("SELECT status, count(*) AS n FROM reservations GROUP BY status")
-            .load(&mut *conn)
-            .await
-            .expect("count reservations");
+        let rows: Vec<Row> =
+            diesel::sql_query("SELECT status, count(*) AS n FROM reservations GROUP BY status")
+                .load(&mut *conn)
+                .await
+                .expect("count reservations");
         rows.into_iter().map(|r| (r.status, r.n)).collect()
     }
 
     /// Runs SQL on order-core's database (test set-up only).
     pub async fn execute(&self, sql: &str) {
         let mut conn = self.db.pool.get().await.expect("conn");
-        diesel::sql_query(sql).execute(&mut *conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        diesel::sql_query(sql)
+            .execute(&mut *conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 }
 
@@ -226,7 +316,11 @@ async fn count(db: &TestDatabase, sql: &str) -> i64 {
         n: i64,
     }
     let mut conn = db.pool.get().await.expect("conn");
-    diesel::sql_query(sql).get_result::<Count>(&mut *conn).await.expect("count").n
+    diesel::sql_query(sql)
+        .get_result::<Count>(&mut *conn)
+        .await
+        .expect("count")
+        .n
 }
 
 /// The first field a problem document names.

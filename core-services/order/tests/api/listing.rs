@@ -20,8 +20,18 @@ async fn pages_walk_every_order_once_newest_first() {
     let mut seen = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let cursor = after.as_ref().map(|c| format!("&after={c}")).unwrap_or_default();
-        let (status, page) = app.call(Method::GET, &format!("/v1/orders?limit=2{cursor}"), Some(ann), None).await;
+        let cursor = after
+            .as_ref()
+            .map(|c| format!("&after={c}"))
+            .unwrap_or_default();
+        let (status, page) = app
+            .call(
+                Method::GET,
+                &format!("/v1/orders?limit=2{cursor}"),
+                Some(ann),
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert_eq!(page["total_count"], json!(5));
         let items = page["items"].as_array().expect("items").clone();
@@ -29,20 +39,37 @@ async fn pages_walk_every_order_once_newest_first() {
         if page["has_more"] == json!(false) {
             break;
         }
-        after = items.last().and_then(|edge| edge["cursor"].as_str()).map(str::to_owned);
+        after = items
+            .last()
+            .and_then(|edge| edge["cursor"].as_str())
+            .map(str::to_owned);
     }
     assert_eq!(seen, placed, "Ann's orders, newest first, each once");
 
     let boss = admin();
-    let (_, all) = app.call(Method::GET, "/v1/orders?limit=100", Some(boss), None).await;
+    let (_, all) = app
+        .call(Method::GET, "/v1/orders?limit=100", Some(boss), None)
+        .await;
     assert_eq!(all["total_count"], json!(6));
-    let (_, bobs) = app.call(Method::GET, &format!("/v1/orders?user_id={}", bob.id), Some(boss), None).await;
+    let (_, bobs) = app
+        .call(
+            Method::GET,
+            &format!("/v1/orders?user_id={}", bob.id),
+            Some(boss),
+            None,
+        )
+        .await;
     assert_eq!(bobs["total_count"], json!(1));
     let first = placed[0].as_str().expect("id");
     app.set_status(boss, first, "CONFIRMED").await;
-    let (_, confirmed) = app.call(Method::GET, "/v1/orders?status=CONFIRMED", Some(boss), None).await;
+    let (_, confirmed) = app
+        .call(Method::GET, "/v1/orders?status=CONFIRMED", Some(boss), None)
+        .await;
     assert_eq!(
-        (confirmed["total_count"].clone(), confirmed["items"][0]["order"]["id"].clone()),
+        (
+            confirmed["total_count"].clone(),
+            confirmed["items"][0]["order"]["id"].clone()
+        ),
         (json!(1), json!(first))
     );
 
@@ -53,15 +80,32 @@ async fn pages_walk_every_order_once_newest_first() {
         ann.id
     ))
     .await;
-    let (_, page) = app.call(Method::GET, "/v1/orders?limit=100", Some(ann), None).await;
+    let (_, page) = app
+        .call(Method::GET, "/v1/orders?limit=100", Some(ann), None)
+        .await;
     assert_eq!(page["total_count"], json!(5));
 
-    for (query, field) in [("limit=0", "limit"), ("limit=101", "limit"), ("after=garbage", "after")] {
-        let (status, problem) = app.call(Method::GET, &format!("/v1/orders?{query}"), Some(ann), None).await;
-        assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, field));
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("after=garbage", "after"),
+    ] {
+        let (status, problem) = app
+            .call(Method::GET, &format!("/v1/orders?{query}"), Some(ann), None)
+            .await;
+        assert_eq!(
+            (status, problem_field(&problem)),
+            (StatusCode::UNPROCESSABLE_ENTITY, field)
+        );
     }
-    let (status, _) = app.call(Method::GET, "/v1/orders?status=PLACING", Some(ann), None).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "PLACING is not a status clients can ask for");
+    let (status, _) = app
+        .call(Method::GET, "/v1/orders?status=PLACING", Some(ann), None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "PLACING is not a status clients can ask for"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -78,14 +122,25 @@ async fn pages_by_users_walk_each_buyer_with_one_call() {
     let boss = admin();
     let ids = json!([ann.id, bob.id, cy.id, ann.id]);
 
-    let (status, body) =
-        app.call(Method::POST, "/v1/orders/by-users", Some(boss), Some(json!({ "user_ids": ids, "limit": 2 }))).await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/v1/orders/by-users",
+            Some(boss),
+            Some(json!({ "user_ids": ids, "limit": 2 })),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let pages = body["pages"].as_array().expect("pages");
     let summary: Vec<_> = pages
         .iter()
         .map(|p| {
-            (p["user_id"].clone(), p["items"].as_array().map(Vec::len), p["has_more"].clone(), p["total_count"].clone())
+            (
+                p["user_id"].clone(),
+                p["items"].as_array().map(Vec::len),
+                p["has_more"].clone(),
+                p["total_count"].clone(),
+            )
         })
         .collect();
     assert_eq!(
@@ -107,22 +162,45 @@ async fn pages_by_users_walk_each_buyer_with_one_call() {
             Some(json!({ "user_ids": [ann.id], "limit": 2, "after": after })),
         )
         .await;
-    let rest: Vec<_> =
-        next["pages"][0]["items"].as_array().expect("items").iter().map(|e| e["order"]["id"].clone()).collect();
+    let rest: Vec<_> = next["pages"][0]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["order"]["id"].clone())
+        .collect();
     assert_eq!(rest, vec![anns[2].clone()]);
-    assert_eq!(next["pages"][0]["total_count"], json!(3), "the count ignores the cursor, as GET /v1/orders does");
+    assert_eq!(
+        next["pages"][0]["total_count"],
+        json!(3),
+        "the count ignores the cursor, as GET /v1/orders does"
+    );
 
     // A customer gets only their own page; others come back empty.
-    let (_, mine) =
-        app.call(Method::POST, "/v1/orders/by-users", Some(bob), Some(json!({ "user_ids": [ann.id, bob.id] }))).await;
+    let (_, mine) = app
+        .call(
+            Method::POST,
+            "/v1/orders/by-users",
+            Some(bob),
+            Some(json!({ "user_ids": [ann.id, bob.id] })),
+        )
+        .await;
     assert_eq!(mine["pages"][0]["total_count"], json!(0));
     assert_eq!(mine["pages"][1]["total_count"], json!(1));
 
     // At most 100 buyers, at least one, and the usual page-size rule.
     let many: Vec<_> = (0..101).map(|_| uuid::Uuid::new_v4()).collect();
-    for body in [json!({ "user_ids": many }), json!({ "user_ids": [] }), json!({ "user_ids": [ann.id], "limit": 0 })] {
-        let (status, problem) = app.call(Method::POST, "/v1/orders/by-users", Some(boss), Some(body)).await;
+    for body in [
+        json!({ "user_ids": many }),
+        json!({ "user_ids": [] }),
+        json!({ "user_ids": [ann.id], "limit": 0 }),
+    ] {
+        let (status, problem) = app
+            .call(Method::POST, "/v1/orders/by-users", Some(boss), Some(body))
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
-        assert!(["user_ids", "limit"].contains(&problem_field(&problem)), "{problem}");
+        assert!(
+            ["user_ids", "limit"].contains(&problem_field(&problem)),
+            "{problem}"
+        );
     }
 }

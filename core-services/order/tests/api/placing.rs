@@ -16,7 +16,10 @@ fn held(committed: i64) -> Vec<(String, i64)> {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_order_takes_prices_and_names_from_the_reservation() {
     let app = TestApp::spawn().await;
-    let (book, pen) = (app.create_product("BOOK-1", 1999, 5).await, app.create_product("PEN-1", 250, 10).await);
+    let (book, pen) = (
+        app.create_product("BOOK-1", 1999, 5).await,
+        app.create_product("PEN-1", 250, 10).await,
+    );
     let buyer = customer();
     let address = json!({ "name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London",
                           "postal_code": "SW1Y 4LG", "country": "gb" });
@@ -26,7 +29,10 @@ async fn an_order_takes_prices_and_names_from_the_reservation() {
     assert_eq!(status, StatusCode::CREATED, "{order}");
     assert_eq!(order["status"], json!("PENDING"));
     assert_eq!(order["user_id"], json!(buyer.id));
-    assert_eq!((order["total"].clone(), order["currency"].clone()), (json!(2 * 1999 + 3 * 250), json!("USD")));
+    assert_eq!(
+        (order["total"].clone(), order["currency"].clone()),
+        (json!(2 * 1999 + 3 * 250), json!("USD"))
+    );
     assert_eq!(
         order["items"],
         json!([
@@ -34,16 +40,39 @@ async fn an_order_takes_prices_and_names_from_the_reservation() {
             { "product_id": pen, "sku": "PEN-1", "name": "Product PEN-1", "quantity": 3, "unit_price": 250, "line_total": 750 }
         ])
     );
-    assert_eq!(order["shipping_address"]["country"], json!("GB"), "country codes are stored upper case");
-    assert_eq!((app.stock_of(&book).await, app.stock_of(&pen).await), (3, 7));
-    assert_eq!(sorted(app.reservations().await), held(1), "the reservation is committed");
+    assert_eq!(
+        order["shipping_address"]["country"],
+        json!("GB"),
+        "country codes are stored upper case"
+    );
+    assert_eq!(
+        (app.stock_of(&book).await, app.stock_of(&pen).await),
+        (3, 7)
+    );
+    assert_eq!(
+        sorted(app.reservations().await),
+        held(1),
+        "the reservation is committed"
+    );
 
     let id = order["id"].as_str().expect("id");
-    let (status, fetched) = app.call(Method::GET, &format!("/v1/orders/{id}"), Some(buyer), None).await;
+    let (status, fetched) = app
+        .call(Method::GET, &format!("/v1/orders/{id}"), Some(buyer), None)
+        .await;
     assert_eq!((status, &fetched), (StatusCode::OK, &order));
-    let (status, history) = app.call(Method::GET, &format!("/v1/orders/{id}/history"), Some(buyer), None).await;
+    let (status, history) = app
+        .call(
+            Method::GET,
+            &format!("/v1/orders/{id}/history"),
+            Some(buyer),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!((history[0]["from"].clone(), history[0]["to"].clone()), (Value::Null, json!("PENDING")));
+    assert_eq!(
+        (history[0]["from"].clone(), history[0]["to"].clone()),
+        (Value::Null, json!("PENDING"))
+    );
     assert_eq!(history[0]["actor_id"], json!(buyer.id));
 }
 
@@ -55,11 +84,16 @@ async fn forty_concurrent_orders_from_eight_users_against_ten_units() {
     let barrier = Arc::new(Barrier::new(40));
     let tasks: Vec<_> = (0..40)
         .map(|i| {
-            let (app, barrier, product, buyer) =
-                (Arc::clone(&app), Arc::clone(&barrier), product.clone(), buyers[i % 8]);
+            let (app, barrier, product, buyer) = (
+                Arc::clone(&app),
+                Arc::clone(&barrier),
+                product.clone(),
+                buyers[i % 8],
+            );
             tokio::spawn(async move {
                 barrier.wait().await;
-                app.place(buyer, &format!("order-{i}"), &[(&product, 1)]).await
+                app.place(buyer, &format!("order-{i}"), &[(&product, 1)])
+                    .await
             })
         })
         .collect();
@@ -77,18 +111,33 @@ async fn forty_concurrent_orders_from_eight_users_against_ten_units() {
     }
     assert_eq!((placed, out_of_stock), (10, 30));
     assert_eq!(app.stock_of(&product).await, 0);
-    assert_eq!(app.order_rows().await, 10, "failed placements leave no claim behind");
-    assert_eq!(sorted(app.reservations().await), held(10), "no reservation left held");
+    assert_eq!(
+        app.order_rows().await,
+        10,
+        "failed placements leave no claim behind"
+    );
+    assert_eq!(
+        sorted(app.reservations().await),
+        held(10),
+        "no reservation left held"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_retry_returns_the_first_order_and_another_body_conflicts() {
     let app = TestApp::spawn().await;
-    let (a, b) = (app.create_product("A-1", 100, 10).await, app.create_product("B-1", 100, 10).await);
+    let (a, b) = (
+        app.create_product("A-1", 100, 10).await,
+        app.create_product("B-1", 100, 10).await,
+    );
     let buyer = customer();
     let (first, order) = app.place(buyer, "key-1", &[(&a, 2)]).await;
     let (again, retried) = app.place(buyer, "key-1", &[(&a, 2)]).await;
-    assert_eq!((first, again), (StatusCode::CREATED, StatusCode::OK), "{retried}");
+    assert_eq!(
+        (first, again),
+        (StatusCode::CREATED, StatusCode::OK),
+        "{retried}"
+    );
     assert_eq!(retried["id"], order["id"]);
     assert_eq!(app.stock_of(&a).await, 8, "the retry reserved nothing");
     assert_eq!(sorted(app.reservations().await), held(1));
@@ -127,7 +176,10 @@ async fn ten_concurrent_requests_with_one_key_make_one_order() {
     let mut created = 0;
     for task in tasks {
         let (status, order) = task.await.expect("task");
-        assert!(matches!(status, StatusCode::CREATED | StatusCode::OK), "{status}: {order}");
+        assert!(
+            matches!(status, StatusCode::CREATED | StatusCode::OK),
+            "{status}: {order}"
+        );
         created += usize::from(status == StatusCode::CREATED);
         ids.insert(order["id"].as_str().expect("id").to_owned());
     }
@@ -140,11 +192,22 @@ async fn ten_concurrent_requests_with_one_key_make_one_order() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_short_second_line_reserves_nothing() {
     let app = TestApp::spawn().await;
-    let (plenty, scarce) = (app.create_product("P-1", 100, 10).await, app.create_product("P-2", 100, 1).await);
-    let (status, problem) = app.place(customer(), "short", &[(&plenty, 3), (&scarce, 2)]).await;
-    assert_eq!((status, code(&problem)), (StatusCode::CONFLICT, "OUT_OF_STOCK"));
+    let (plenty, scarce) = (
+        app.create_product("P-1", 100, 10).await,
+        app.create_product("P-2", 100, 1).await,
+    );
+    let (status, problem) = app
+        .place(customer(), "short", &[(&plenty, 3), (&scarce, 2)])
+        .await;
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::CONFLICT, "OUT_OF_STOCK")
+    );
     assert_eq!(problem["productId"].as_str(), Some(scarce.as_str()));
-    assert_eq!((app.stock_of(&plenty).await, app.stock_of(&scarce).await), (10, 1));
+    assert_eq!(
+        (app.stock_of(&plenty).await, app.stock_of(&scarce).await),
+        (10, 1)
+    );
     assert_eq!(app.order_rows().await, 0);
     assert!(app.reservations().await.is_empty());
 }
@@ -152,48 +215,105 @@ async fn a_short_second_line_reserves_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn inactive_and_unknown_products_are_refused_naming_the_line() {
     let app = TestApp::spawn().await;
-    let (on_sale, retired) = (app.create_product("ON-1", 100, 10).await, app.create_product("OFF-1", 100, 10).await);
+    let (on_sale, retired) = (
+        app.create_product("ON-1", 100, 10).await,
+        app.create_product("OFF-1", 100, 10).await,
+    );
     app.deactivate(&retired).await;
-    let (status, problem) = app.place(customer(), "k1", &[(&on_sale, 1), (&retired, 1)]).await;
+    let (status, problem) = app
+        .place(customer(), "k1", &[(&on_sale, 1), (&retired, 1)])
+        .await;
     assert_eq!(
         (status, code(&problem), problem_field(&problem)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "BAD_USER_INPUT", "items[1].product_id")
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "BAD_USER_INPUT",
+            "items[1].product_id"
+        )
     );
     let unknown = Uuid::now_v7().to_string();
     let (status, problem) = app.place(customer(), "k2", &[(&unknown, 1)]).await;
-    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "items[0].product_id"));
-    assert_eq!((app.stock_of(&on_sale).await, app.order_rows().await), (10, 0));
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "items[0].product_id")
+    );
+    assert_eq!(
+        (app.stock_of(&on_sale).await, app.order_rows().await),
+        (10, 0)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn invalid_requests_name_the_field() {
     let app = TestApp::spawn().await;
-    let (a, b) = (app.create_product("V-1", 100, 10).await, app.create_product("V-2", 100, 10).await);
+    let (a, b) = (
+        app.create_product("V-1", 100, 10).await,
+        app.create_product("V-2", 100, 10).await,
+    );
     let buyer = customer();
     for (items, field) in [
         (vec![(a.as_str(), 0)], "items[0].quantity"),
         (vec![(a.as_str(), 1001)], "items[0].quantity"),
-        (vec![(a.as_str(), 1), (b.as_str(), 1), (a.as_str(), 2)], "items[2].product_id"),
+        (
+            vec![(a.as_str(), 1), (b.as_str(), 1), (a.as_str(), 2)],
+            "items[2].product_id",
+        ),
         (vec![], "items"),
     ] {
         let (status, problem) = app.place(buyer, "v", &items).await;
-        assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, field), "{problem}");
+        assert_eq!(
+            (status, problem_field(&problem)),
+            (StatusCode::UNPROCESSABLE_ENTITY, field),
+            "{problem}"
+        );
     }
-    let many: Vec<Value> = (0..101).map(|_| json!({ "product_id": Uuid::now_v7(), "quantity": 1 })).collect();
+    let many: Vec<Value> = (0..101)
+        .map(|_| json!({ "product_id": Uuid::now_v7(), "quantity": 1 }))
+        .collect();
     let (status, problem) = app.place_body(buyer, "v", json!({ "items": many })).await;
-    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "items"));
-    let address = json!({ "name": "A", "line1": "B", "city": "C", "postal_code": "1", "country": "XX" });
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "items")
+    );
+    let address =
+        json!({ "name": "A", "line1": "B", "city": "C", "postal_code": "1", "country": "XX" });
     let (status, problem) = app
-        .place_body(buyer, "v", json!({ "items": [{ "product_id": a, "quantity": 1 }], "shipping_address": address }))
+        .place_body(
+            buyer,
+            "v",
+            json!({ "items": [{ "product_id": a, "quantity": 1 }], "shipping_address": address }),
+        )
         .await;
-    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "shipping_address.country"));
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "shipping_address.country")
+    );
 
     let body = json!({ "items": [{ "product_id": a, "quantity": 1 }] });
-    let (status, problem) =
-        app.request(&app.base, Method::POST, "/v1/orders", Some(buyer), &[], Some(body.clone())).await;
-    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key"));
-    let (status, _) =
-        app.request(&app.base, Method::POST, "/v1/orders", None, &[("idempotency-key", "k")], Some(body)).await;
+    let (status, problem) = app
+        .request(
+            &app.base,
+            Method::POST,
+            "/v1/orders",
+            Some(buyer),
+            &[],
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key")
+    );
+    let (status, _) = app
+        .request(
+            &app.base,
+            Method::POST,
+            "/v1/orders",
+            None,
+            &[("idempotency-key", "k")],
+            Some(body),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "an order needs a buyer");
     assert_eq!((app.stock_of(&a).await, app.order_rows().await), (10, 0));
 }
@@ -208,7 +328,10 @@ async fn a_total_beyond_a_graphql_int_is_refused_and_released() {
         (StatusCode::UNPROCESSABLE_ENTITY, "BAD_USER_INPUT", "items")
     );
     assert_eq!(app.stock_of(&pricey).await, 5);
-    assert_eq!(sorted(app.reservations().await), vec![("RELEASED".to_owned(), 1)]);
+    assert_eq!(
+        sorted(app.reservations().await),
+        vec![("RELEASED".to_owned(), 1)]
+    );
     assert_eq!(app.order_rows().await, 0);
 }
 
@@ -228,16 +351,33 @@ async fn a_failed_order_write_releases_the_reservation() {
     .await;
     let buyer = customer();
     let (status, problem) = app.place(buyer, "doomed", &[(&product, 4)]).await;
-    assert_eq!((status, code(&problem)), (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR"));
-    assert!(!problem.to_string().contains("injected"), "the cause is not shown: {problem}");
-    assert_eq!(app.order_rows().await, 0, "no order row, not even the claim");
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR")
+    );
+    assert!(
+        !problem.to_string().contains("injected"),
+        "the cause is not shown: {problem}"
+    );
+    assert_eq!(
+        app.order_rows().await,
+        0,
+        "no order row, not even the claim"
+    );
     assert_eq!(app.stock_of(&product).await, 10);
-    assert_eq!(sorted(app.reservations().await), vec![("RELEASED".to_owned(), 1)]);
+    assert_eq!(
+        sorted(app.reservations().await),
+        vec![("RELEASED".to_owned(), 1)]
+    );
 
     // The claim is gone, so a retry with the same key places the order once the failure is fixed.
-    app.execute("DROP TRIGGER refuse_items ON order_items").await;
+    app.execute("DROP TRIGGER refuse_items ON order_items")
+        .await;
     let (status, order) = app.place(buyer, "doomed", &[(&product, 4)]).await;
-    assert_eq!((status, order["status"].clone()), (StatusCode::CREATED, json!("PENDING")));
+    assert_eq!(
+        (status, order["status"].clone()),
+        (StatusCode::CREATED, json!("PENDING"))
+    );
     assert_eq!(app.stock_of(&product).await, 6);
 }
 
@@ -246,7 +386,10 @@ async fn product_core_unreachable_places_nothing() {
     let app = TestApp::spawn_with_product_core_unreachable().await;
     let product = app.create_product("U-1", 100, 10).await;
     let (status, problem) = app.place(customer(), "offline", &[(&product, 1)]).await;
-    assert_eq!((status, code(&problem)), (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"));
+    assert_eq!(
+        (status, code(&problem)),
+        (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE")
+    );
     assert_eq!(app.order_rows().await, 0);
     assert_eq!(app.stock_of(&product).await, 10);
     assert!(app.reservations().await.is_empty());
@@ -257,7 +400,10 @@ async fn control_characters_in_an_address_are_bad_input_naming_the_field() {
     // Row 12 of the hardening issue: a NUL in a shipping address reached PostgreSQL as a 500.
     let app = TestApp::spawn().await;
     let product = app.create_product("NUL-1", 100, 10).await;
-    for (line1, field) in [("1 Main\u{0} St", "shipping_address.line1"), ("1 Main\nSt", "shipping_address.line1")] {
+    for (line1, field) in [
+        ("1 Main\u{0} St", "shipping_address.line1"),
+        ("1 Main\nSt", "shipping_address.line1"),
+    ] {
         let address = json!({ "name": "Ann", "line1": line1, "city": "Leeds", "postal_code": "LS1", "country": "GB" });
         let (status, problem) = app
             .place_body(
@@ -266,7 +412,11 @@ async fn control_characters_in_an_address_are_bad_input_naming_the_field() {
                 json!({ "items": [{ "product_id": product, "quantity": 1 }], "shipping_address": address }),
             )
             .await;
-        assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, field), "{problem}");
+        assert_eq!(
+            (status, problem_field(&problem)),
+            (StatusCode::UNPROCESSABLE_ENTITY, field),
+            "{problem}"
+        );
     }
     assert_eq!(app.stock_of(&product).await, 10, "nothing was reserved");
 }

@@ -42,10 +42,21 @@ async fn an_abandoned_claim_is_deleted_and_its_reservation_released() {
     .await;
     assert_eq!(app.stock_of(&product).await, 6);
 
-    let done = reconcile_once(&app.state, Duration::ZERO).await.expect("reconcile");
-    assert_eq!(done, Reconciled { abandoned_claims: 1, ..Reconciled::default() });
+    let done = reconcile_once(&app.state, Duration::ZERO)
+        .await
+        .expect("reconcile");
+    assert_eq!(
+        done,
+        Reconciled {
+            abandoned_claims: 1,
+            ..Reconciled::default()
+        }
+    );
     assert_eq!(app.stock_of(&product).await, 10);
-    assert_eq!(sorted(app.reservations().await), vec![("RELEASED".to_owned(), 1)]);
+    assert_eq!(
+        sorted(app.reservations().await),
+        vec![("RELEASED".to_owned(), 1)]
+    );
     assert_eq!(app.order_rows().await, 1, "only the young claim is left");
 
     // The key of the abandoned claim is free again.

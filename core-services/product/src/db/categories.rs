@@ -22,26 +22,47 @@ struct CategoryRow {
 
 impl From<CategoryRow> for CategoryDto {
     fn from(row: CategoryRow) -> Self {
-        Self { id: row.id, name: row.name, slug: row.slug, created_at: row.created_at }
+        Self {
+            id: row.id,
+            name: row.name,
+            slug: row.slug,
+            created_at: row.created_at,
+        }
     }
 }
 
 /// Every category, by name.
 pub async fn list(conn: &mut AsyncPgConnection) -> Result<Vec<CategoryDto>, AppError> {
-    let rows =
-        categories::table.select(CategoryRow::as_select()).order((categories::name, categories::id)).load(conn).await?;
+    let rows = categories::table
+        .select(CategoryRow::as_select())
+        .order((categories::name, categories::id))
+        .load(conn)
+        .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
 /// One category.
 pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<CategoryDto>, AppError> {
-    let row = categories::table.find(id).select(CategoryRow::as_select()).first(conn).await.optional()?;
+    let row = categories::table
+        .find(id)
+        .select(CategoryRow::as_select())
+        .first(conn)
+        .await
+        .optional()?;
     Ok(row.map(Into::into))
 }
 
 /// Inserts a category; a taken slug is `CONFLICT` on `slug`.
-pub async fn insert(conn: &mut AsyncPgConnection, category: NewCategory) -> Result<CategoryDto, AppError> {
-    let row = CategoryRow { id: Uuid::now_v7(), name: category.name, slug: category.slug, created_at: Utc::now() };
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    category: NewCategory,
+) -> Result<CategoryDto, AppError> {
+    let row = CategoryRow {
+        id: Uuid::now_v7(),
+        name: category.name,
+        slug: category.slug,
+        created_at: Utc::now(),
+    };
     diesel::insert_into(categories::table)
         .values(&row)
         .returning(CategoryRow::as_returning())

@@ -62,12 +62,24 @@ struct ProductChangeset {
 
 /// One product.
 pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<ProductRow>, AppError> {
-    Ok(products::table.find(id).select(ProductRow::as_select()).first(conn).await.optional()?)
+    Ok(products::table
+        .find(id)
+        .select(ProductRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
 }
 
 /// The products with these ids (unknown ids are skipped).
-pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<ProductRow>, AppError> {
-    Ok(products::table.filter(products::id.eq_any(ids)).select(ProductRow::as_select()).load(conn).await?)
+pub async fn find_many(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<ProductRow>, AppError> {
+    Ok(products::table
+        .filter(products::id.eq_any(ids))
+        .select(ProductRow::as_select())
+        .load(conn)
+        .await?)
 }
 
 fn filtered(filter: &ListFilter) -> products::BoxedQuery<'static, Pg> {
@@ -77,7 +89,9 @@ fn filtered(filter: &ListFilter) -> products::BoxedQuery<'static, Pg> {
     }
     if let Some(search) = &filter.search {
         query = query.filter(
-            sql::<Bool>("search_document @@ websearch_to_tsquery('english', ").bind::<Text, _>(search.clone()).sql(")"),
+            sql::<Bool>("search_document @@ websearch_to_tsquery('english', ")
+                .bind::<Text, _>(search.clone())
+                .sql(")"),
         );
     }
     if let Some(category) = filter.category_id {
@@ -99,7 +113,10 @@ fn filtered(filter: &ListFilter) -> products::BoxedQuery<'static, Pg> {
 
 /// One page of the filtered, sorted list, one row longer than the page when another page follows; and the
 /// number of matching products.
-pub async fn page(conn: &mut AsyncPgConnection, filter: &ListFilter) -> Result<(Vec<ProductRow>, i64), AppError> {
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    filter: &ListFilter,
+) -> Result<(Vec<ProductRow>, i64), AppError> {
     use products::dsl::{created_at, id, name, price};
     let mut query = filtered(filter).select(ProductRow::as_select());
     query = match (filter.sort, &filter.after) {
@@ -123,13 +140,19 @@ pub async fn page(conn: &mut AsyncPgConnection, filter: &ListFilter) -> Result<(
         ProductSort::PriceDesc => query.order((price.desc(), id.desc())),
         ProductSort::NameAsc => query.order((name.asc(), id.asc())),
     };
-    let rows = query.limit(filter.page_size.limit_plus_one()).load(conn).await?;
+    let rows = query
+        .limit(filter.page_size.limit_plus_one())
+        .load(conn)
+        .await?;
     let total = filtered(filter).count().get_result(conn).await?;
     Ok((rows, total))
 }
 
 /// Inserts a product; a taken SKU is `CONFLICT` on `sku`, an unknown category `BAD_USER_INPUT` on `category_id`.
-pub async fn insert(conn: &mut AsyncPgConnection, product: NewProduct) -> Result<ProductRow, AppError> {
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    product: NewProduct,
+) -> Result<ProductRow, AppError> {
     let now = Utc::now();
     let row = ProductRow {
         id: Uuid::now_v7(),
@@ -199,21 +222,33 @@ pub async fn adjust_stock(
 ) -> Result<ProductRow, AppError> {
     use products::dsl::{id, stock, updated_at};
     // Bounds on the current stock under which the result stays within 0..=i32::MAX.
-    let (lowest, highest) = if delta < 0 { (-delta, i32::MAX) } else { (0, i32::MAX - delta) };
-    let updated = diesel::update(products::table.filter(id.eq(product_id)).filter(stock.between(lowest, highest)))
-        .set((stock.eq(stock + delta), updated_at.eq(Utc::now())))
-        .returning(ProductRow::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?;
+    let (lowest, highest) = if delta < 0 {
+        (-delta, i32::MAX)
+    } else {
+        (0, i32::MAX - delta)
+    };
+    let updated = diesel::update(
+        products::table
+            .filter(id.eq(product_id))
+            .filter(stock.between(lowest, highest)),
+    )
+    .set((stock.eq(stock + delta), updated_at.eq(Utc::now())))
+    .returning(ProductRow::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?;
     match updated {
         Some(row) => Ok(row),
         None => match find(conn, product_id).await? {
             None => Err(AppError::NotFound(format!("no product {product_id}"))),
-            Some(current) if delta < 0 => {
-                Err(AppError::invalid("delta", format!("would take the stock below zero (it is {})", current.stock)))
-            }
-            Some(_) => Err(AppError::invalid("delta", "would take the stock above the largest allowed value")),
+            Some(current) if delta < 0 => Err(AppError::invalid(
+                "delta",
+                format!("would take the stock below zero (it is {})", current.stock),
+            )),
+            Some(_) => Err(AppError::invalid(
+                "delta",
+                "would take the stock above the largest allowed value",
+            )),
         },
     }
 }

@@ -66,9 +66,15 @@ pub async fn reserve(
                 .optional()?
             {
                 if existing.request_hash != request_hash {
-                    return Err(AppError::conflict("id", "a reservation with this id holds other lines"));
+                    return Err(AppError::conflict(
+                        "id",
+                        "a reservation with this id holds other lines",
+                    ));
                 }
-                return Ok(StockChange { reservation: load_dto(conn, existing, currency).await?, touched: Vec::new() });
+                return Ok(StockChange {
+                    reservation: load_dto(conn, existing, currency).await?,
+                    touched: Vec::new(),
+                });
             }
             let mut snapshots = Vec::new();
             for (product_id, quantity, index) in lines.in_lock_order() {
@@ -78,7 +84,10 @@ pub async fn reserve(
                         .filter(products::active.eq(true))
                         .filter(products::stock.ge(quantity)),
                 )
-                .set((products::stock.eq(products::stock - quantity), products::updated_at.eq(Utc::now())))
+                .set((
+                    products::stock.eq(products::stock - quantity),
+                    products::updated_at.eq(Utc::now()),
+                ))
                 .returning((products::sku, products::name, products::price))
                 .get_result::<(String, String, i64)>(conn)
                 .await
@@ -105,10 +114,19 @@ pub async fn reserve(
                 created_at: Utc::now(),
                 updated_at: Utc::now(),
             };
-            diesel::insert_into(reservations::table).values(&row).execute(conn).await?;
-            diesel::insert_into(reservation_lines::table).values(&snapshots).execute(conn).await?;
+            diesel::insert_into(reservations::table)
+                .values(&row)
+                .execute(conn)
+                .await?;
+            diesel::insert_into(reservation_lines::table)
+                .values(&snapshots)
+                .execute(conn)
+                .await?;
             let touched = snapshots.iter().map(|l| l.product_id).collect();
-            Ok(StockChange { reservation: to_dto(row, snapshots, currency)?, touched })
+            Ok(StockChange {
+                reservation: to_dto(row, snapshots, currency)?,
+                touched,
+            })
         })
         .await?;
     Ok(outcome)
@@ -116,9 +134,18 @@ pub async fn reserve(
 
 /// Explains why a line could not be reserved: unknown or inactive product (`BAD_USER_INPUT` naming the
 /// line), or too little stock (`OUT_OF_STOCK`).
-async fn why_not_reservable(conn: &mut AsyncPgConnection, product_id: Uuid, index: usize) -> AppError {
+async fn why_not_reservable(
+    conn: &mut AsyncPgConnection,
+    product_id: Uuid,
+    index: usize,
+) -> AppError {
     let field = format!("lines[{index}].product_id");
-    let found = products::table.find(product_id).select(products::active).first::<bool>(conn).await.optional();
+    let found = products::table
+        .find(product_id)
+        .select(products::active)
+        .first::<bool>(conn)
+        .await
+        .optional();
     match found {
         Ok(None) => AppError::invalid(field, "no such product"),
         Ok(Some(false)) => AppError::invalid(field, "this product is no longer on sale"),
@@ -128,8 +155,17 @@ async fn why_not_reservable(conn: &mut AsyncPgConnection, product_id: Uuid, inde
 }
 
 /// One reservation.
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid, currency: &str) -> Result<Option<ReservationDto>, AppError> {
-    let row = reservations::table.find(id).select(ReservationRow::as_select()).first(conn).await.optional()?;
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    currency: &str,
+) -> Result<Option<ReservationDto>, AppError> {
+    let row = reservations::table
+        .find(id)
+        .select(ReservationRow::as_select())
+        .first(conn)
+        .await
+        .optional()?;
     match row {
         Some(row) => Ok(Some(load_dto(conn, row, currency).await?)),
         None => Ok(None),
@@ -137,11 +173,23 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid, currency: &str) -> Res
 }
 
 /// Commits a reservation: idempotent; a released one is `INVALID_STATE`.
-pub async fn commit(conn: &mut AsyncPgConnection, id: Uuid, currency: &str) -> Result<ReservationDto, AppError> {
-    let updated = diesel::update(reservations::table.find(id).filter(
-        reservations::status.eq_any([ReservationStatus::Held.as_str(), ReservationStatus::Committed.as_str()]),
+pub async fn commit(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    currency: &str,
+) -> Result<ReservationDto, AppError> {
+    let updated = diesel::update(
+        reservations::table
+            .find(id)
+            .filter(reservations::status.eq_any([
+                ReservationStatus::Held.as_str(),
+                ReservationStatus::Committed.as_str(),
+            ])),
+    )
+    .set((
+        reservations::status.eq(ReservationStatus::Committed.as_str()),
+        reservations::updated_at.eq(Utc::now()),
     ))
-    .set((reservations::status.eq(ReservationStatus::Committed.as_str()), reservations::updated_at.eq(Utc::now())))
     .returning(ReservationRow::as_returning())
     .get_result(conn)
     .await
@@ -150,13 +198,19 @@ pub async fn commit(conn: &mut AsyncPgConnection, id: Uuid, currency: &str) -> R
         Some(row) => load_dto(conn, row, currency).await,
         None => match find(conn, id, currency).await? {
             None => Err(AppError::NotFound(format!("no reservation {id}"))),
-            Some(_) => Err(AppError::InvalidState("the reservation was released and cannot be committed".to_owned())),
+            Some(_) => Err(AppError::InvalidState(
+                "the reservation was released and cannot be committed".to_owned(),
+            )),
         },
     }
 }
 
 /// Releases a reservation and restocks its lines, exactly once: releasing again changes nothing.
-pub async fn release(conn: &mut AsyncPgConnection, id: Uuid, currency: &str) -> Result<StockChange, AppError> {
+pub async fn release(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    currency: &str,
+) -> Result<StockChange, AppError> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let Some(row) = reservations::table
             .find(id)
@@ -169,7 +223,10 @@ pub async fn release(conn: &mut AsyncPgConnection, id: Uuid, currency: &str) -> 
             return Err(AppError::NotFound(format!("no reservation {id}")));
         };
         if ReservationStatus::parse(&row.status)? == ReservationStatus::Released {
-            return Ok(StockChange { reservation: load_dto(conn, row, currency).await?, touched: Vec::new() });
+            return Ok(StockChange {
+                reservation: load_dto(conn, row, currency).await?,
+                touched: Vec::new(),
+            });
         }
         let touched = restock(conn, id).await?;
         let row = diesel::update(reservations::table.find(id))
@@ -180,14 +237,20 @@ pub async fn release(conn: &mut AsyncPgConnection, id: Uuid, currency: &str) -> 
             .returning(ReservationRow::as_returning())
             .get_result(conn)
             .await?;
-        Ok(StockChange { reservation: load_dto(conn, row, currency).await?, touched })
+        Ok(StockChange {
+            reservation: load_dto(conn, row, currency).await?,
+            touched,
+        })
     })
     .await
 }
 
 /// Releases up to `batch` held reservations that expired, skipping rows another sweeper holds; returns the
 /// products whose stock came back.
-pub async fn release_expired(conn: &mut AsyncPgConnection, batch: i64) -> Result<(usize, Vec<Uuid>), AppError> {
+pub async fn release_expired(
+    conn: &mut AsyncPgConnection,
+    batch: i64,
+) -> Result<(usize, Vec<Uuid>), AppError> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let expired: Vec<Uuid> = reservations::table
             .filter(reservations::status.eq(ReservationStatus::Held.as_str()))
@@ -218,7 +281,10 @@ pub async fn release_expired(conn: &mut AsyncPgConnection, batch: i64) -> Result
 }
 
 /// Puts the units of a reservation back, in product-id order like [`reserve`].
-async fn restock(conn: &mut AsyncPgConnection, reservation_id: Uuid) -> Result<Vec<Uuid>, AppError> {
+async fn restock(
+    conn: &mut AsyncPgConnection,
+    reservation_id: Uuid,
+) -> Result<Vec<Uuid>, AppError> {
     let lines: Vec<(Uuid, i32)> = reservation_lines::table
         .filter(reservation_lines::reservation_id.eq(reservation_id))
         .order(reservation_lines::product_id)
@@ -227,11 +293,17 @@ async fn restock(conn: &mut AsyncPgConnection, reservation_id: Uuid) -> Result<V
         .await?;
     for (product_id, quantity) in &lines {
         diesel::update(products::table.find(product_id))
-            .set((products::stock.eq(products::stock + quantity), products::updated_at.eq(Utc::now())))
+            .set((
+                products::stock.eq(products::stock + quantity),
+                products::updated_at.eq(Utc::now()),
+            ))
             .execute(conn)
             .await?;
     }
-    Ok(lines.into_iter().map(|(product_id, _)| product_id).collect())
+    Ok(lines
+        .into_iter()
+        .map(|(product_id, _)| product_id)
+        .collect())
 }
 
 async fn load_dto(
@@ -248,7 +320,11 @@ async fn load_dto(
     to_dto(row, lines, currency)
 }
 
-fn to_dto(row: ReservationRow, lines: Vec<LineRow>, currency: &str) -> Result<ReservationDto, AppError> {
+fn to_dto(
+    row: ReservationRow,
+    lines: Vec<LineRow>,
+    currency: &str,
+) -> Result<ReservationDto, AppError> {
     Ok(ReservationDto {
         id: row.id,
         status: ReservationStatus::parse(&row.status)?,

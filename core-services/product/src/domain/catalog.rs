@@ -24,9 +24,12 @@ impl NewCategory {
         let slug = input.slug.trim().to_owned();
         let valid_slug = !slug.is_empty()
             && slug.len() <= 64
-            && slug
-                .split('-')
-                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+            && slug.split('-').all(|part| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
         if !valid_slug {
             problems
                 .add("slug", "must be lower-case letters and digits separated by single dashes, at most 64 characters");
@@ -59,7 +62,12 @@ impl NewProduct {
     pub fn parse(input: CreateProduct, currency: &str) -> Result<Self, AppError> {
         let mut problems = Problems::default();
         let sku = input.sku.trim().to_owned();
-        if sku.is_empty() || sku.len() > 64 || !sku.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+        if sku.is_empty()
+            || sku.len() > 64
+            || !sku
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
             problems.add("sku", "must be 1 to 64 letters, digits, `-`, `_` or `.`");
         }
         let name = input.name.trim().to_owned();
@@ -144,7 +152,10 @@ impl StockDelta {
         match i32::try_from(input.delta) {
             Ok(0) => Err(AppError::invalid("delta", "must not be zero")),
             Ok(delta) if delta != i32::MIN => Ok(Self(delta)),
-            _ => Err(AppError::invalid("delta", format!("must be between -{MAX_INT} and {MAX_INT}"))),
+            _ => Err(AppError::invalid(
+                "delta",
+                format!("must be between -{MAX_INT} and {MAX_INT}"),
+            )),
         }
     }
 }
@@ -168,7 +179,10 @@ fn check_description(problems: &mut Problems, description: &str) {
 
 fn check_price(problems: &mut Problems, field: &str, price: i64) {
     if !(0..=MAX_INT).contains(&price) {
-        problems.add(field, format!("must be between 0 and {MAX_INT} minor units"));
+        problems.add(
+            field,
+            format!("must be between 0 and {MAX_INT} minor units"),
+        );
     }
 }
 
@@ -207,7 +221,12 @@ mod tests {
 
     #[test]
     fn slugs_are_kebab_case() {
-        let parse = |slug: &str| NewCategory::parse(CreateCategory { name: "Books".into(), slug: slug.into() });
+        let parse = |slug: &str| {
+            NewCategory::parse(CreateCategory {
+                name: "Books".into(),
+                slug: slug.into(),
+            })
+        };
         assert!(parse("sci-fi-2").is_ok());
         for bad in ["", "Sci-Fi", "a--b", "-a", "a b"] {
             assert!(parse(bad).is_err(), "{bad}");

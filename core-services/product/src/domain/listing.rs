@@ -34,18 +34,30 @@ impl ListFilter {
     /// Validates a query.
     pub fn parse(query: ProductQuery) -> Result<Self, AppError> {
         let mut problems = Problems::default();
-        let sort = match query.sort.as_deref().map(str::parse::<ProductSort>).transpose() {
+        let sort = match query
+            .sort
+            .as_deref()
+            .map(str::parse::<ProductSort>)
+            .transpose()
+        {
             Ok(sort) => sort.unwrap_or_default(),
             Err(_) => {
-                problems.add("sort", "must be one of newest, price_asc, price_desc, name_asc");
+                problems.add(
+                    "sort",
+                    "must be one of newest, price_asc, price_desc, name_asc",
+                );
                 ProductSort::default()
             }
         };
         let page_size = PageSize::new(query.limit, "limit").unwrap_or_else(|error| {
             problems.absorb(error);
-            PageSize::new(None, "limit").unwrap_or_else(|_| unreachable!("the default page size is valid"))
+            PageSize::new(None, "limit")
+                .unwrap_or_else(|_| unreachable!("the default page size is valid"))
         });
-        for (field, price) in [("min_price", query.min_price), ("max_price", query.max_price)] {
+        for (field, price) in [
+            ("min_price", query.min_price),
+            ("max_price", query.max_price),
+        ] {
             if price.is_some_and(|p| !(0..=MAX_INT).contains(&p)) {
                 problems.add(field, format!("must be between 0 and {MAX_INT}"));
             }
@@ -55,11 +67,19 @@ impl ListFilter {
         {
             problems.add("max_price", "must not be below min_price");
         }
-        let search = query.search.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let search = query
+            .search
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
         if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
             problems.add("search", "must be at most 200 characters");
         }
-        let after = match query.after.as_deref().map(|c| ProductCursor::decode(c, sort, "after")).transpose() {
+        let after = match query
+            .after
+            .as_deref()
+            .map(|c| ProductCursor::decode(c, sort, "after"))
+            .transpose()
+        {
             Ok(after) => after,
             Err(error) => {
                 problems.absorb(error);

@@ -23,24 +23,40 @@ impl ReservationLines {
     pub fn parse(input: &CreateReservation) -> Result<Self, AppError> {
         let mut problems = Problems::default();
         if input.lines.is_empty() || input.lines.len() > MAX_LINES {
-            problems.add("lines", format!("must hold between 1 and {MAX_LINES} lines"));
+            problems.add(
+                "lines",
+                format!("must hold between 1 and {MAX_LINES} lines"),
+            );
         }
         let mut seen = std::collections::HashSet::new();
         for (index, line) in input.lines.iter().enumerate() {
             if !(1..=MAX_QUANTITY).contains(&line.quantity) {
-                problems.add(format!("lines[{index}].quantity"), format!("must be between 1 and {MAX_QUANTITY}"));
+                problems.add(
+                    format!("lines[{index}].quantity"),
+                    format!("must be between 1 and {MAX_QUANTITY}"),
+                );
             }
             if !seen.insert(line.product_id) {
-                problems.add(format!("lines[{index}].product_id"), "appears on more than one line");
+                problems.add(
+                    format!("lines[{index}].product_id"),
+                    "appears on more than one line",
+                );
             }
         }
-        let lines = input.lines.iter().map(|l| (l.product_id, i32::try_from(l.quantity).unwrap_or_default())).collect();
+        let lines = input
+            .lines
+            .iter()
+            .map(|l| (l.product_id, i32::try_from(l.quantity).unwrap_or_default()))
+            .collect();
         problems.finish(Self(lines))
     }
 
     /// The lines in request order, as (product, quantity, index in the request).
     pub fn in_request_order(&self) -> impl Iterator<Item = (Uuid, i32, usize)> + '_ {
-        self.0.iter().enumerate().map(|(index, (product, quantity))| (*product, *quantity, index))
+        self.0
+            .iter()
+            .enumerate()
+            .map(|(index, (product, quantity))| (*product, *quantity, index))
     }
 
     /// The lines in product-id order: the order rows are locked in, so concurrent reservations never deadlock.
@@ -57,7 +73,11 @@ impl ReservationLines {
             hasher.update(product.as_bytes());
             hasher.update(quantity.to_be_bytes());
         }
-        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
@@ -71,7 +91,10 @@ impl ReservationTtl {
         match requested {
             None => Ok(Self(default)),
             Some(seconds @ 1..=3600) => Ok(Self(Duration::from_secs(u64::from(seconds)))),
-            Some(_) => Err(AppError::invalid("ttl_seconds", "must be between 1 and 3600")),
+            Some(_) => Err(AppError::invalid(
+                "ttl_seconds",
+                "must be between 1 and 3600",
+            )),
         }
     }
 }

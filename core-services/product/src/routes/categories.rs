@@ -17,7 +17,9 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/v1/categories", tag = "categories",
     responses((status = 200, body = Vec<CategoryDto>)))]
 #[tracing::instrument(skip(state))]
-pub async fn list_categories(State(state): State<AppState>) -> Result<Json<Vec<CategoryDto>>, AppError> {
+pub async fn list_categories(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<CategoryDto>>, AppError> {
     let mut conn = state.conn().await?;
     Ok(Json(db::categories::list(&mut conn).await?))
 }
@@ -37,7 +39,10 @@ pub async fn create_category(
     let category = NewCategory::parse(input)?;
     let mut conn = state.conn().await?;
     let created = db::categories::insert(&mut conn, category).await?;
-    state.cache.delete(&[quickmart_shared::cache::keys::categories()]).await;
+    state
+        .cache
+        .delete(&[quickmart_shared::cache::keys::categories()])
+        .await;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -53,5 +58,8 @@ pub async fn get_category(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<CategoryDto>, AppError> {
     let mut conn = state.conn().await?;
-    db::categories::find(&mut conn, id).await?.map(Json).ok_or_else(|| AppError::NotFound(format!("no category {id}")))
+    db::categories::find(&mut conn, id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| AppError::NotFound(format!("no category {id}")))
 }

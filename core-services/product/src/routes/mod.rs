@@ -35,7 +35,10 @@ struct ApiDoc;
 /// The API routes with their OpenAPI description.
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(categories::list_categories, categories::create_category))
+        .routes(routes!(
+            categories::list_categories,
+            categories::create_category
+        ))
         .routes(routes!(categories::get_category))
         .routes(routes!(products::list_products, products::create_product))
         .routes(routes!(products::lookup_products))

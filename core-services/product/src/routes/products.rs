@@ -9,8 +9,8 @@ use quickmart_shared::extract::{ApiJson, ApiPath, ApiQuery};
 use uuid::Uuid;
 
 use crate::api::{
-    CreateProduct, LookupProducts, ProductCursor, ProductDto, ProductEdge, ProductList, ProductPage, ProductQuery,
-    StockAdjustment, UpdateProduct,
+    CreateProduct, LookupProducts, ProductCursor, ProductDto, ProductEdge, ProductList,
+    ProductPage, ProductQuery, StockAdjustment, UpdateProduct,
 };
 use crate::db;
 use crate::domain::{ListFilter, NewProduct, ProductChanges, StockDelta};
@@ -39,10 +39,17 @@ pub async fn list_products(
         .into_iter()
         .map(|row| {
             let product = row.into_dto(&state.currency);
-            ProductEdge { cursor: ProductCursor::of(filter.sort, &product).encode(), product }
+            ProductEdge {
+                cursor: ProductCursor::of(filter.sort, &product).encode(),
+                product,
+            }
         })
         .collect();
-    Ok(Json(ProductPage { items, has_more, total_count }))
+    Ok(Json(ProductPage {
+        items,
+        has_more,
+        total_count,
+    }))
 }
 
 /// Creates a product.
@@ -75,11 +82,19 @@ pub async fn lookup_products(
     ApiJson(input): ApiJson<LookupProducts>,
 ) -> Result<Json<ProductList>, AppError> {
     if input.ids.len() > MAX_LOOKUP {
-        return Err(AppError::invalid("ids", format!("at most {MAX_LOOKUP} ids per lookup")));
+        return Err(AppError::invalid(
+            "ids",
+            format!("at most {MAX_LOOKUP} ids per lookup"),
+        ));
     }
     let mut conn = state.conn().await?;
     let rows = db::products::find_many(&mut conn, &input.ids).await?;
-    Ok(Json(ProductList { items: rows.into_iter().map(|r| r.into_dto(&state.currency)).collect() }))
+    Ok(Json(ProductList {
+        items: rows
+            .into_iter()
+            .map(|r| r.into_dto(&state.currency))
+            .collect(),
+    }))
 }
 
 /// One product, active or not.
@@ -95,7 +110,9 @@ pub async fn get_product(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ProductDto>, AppError> {
     let mut conn = state.conn().await?;
-    let row = db::products::find(&mut conn, id).await?.ok_or_else(|| AppError::NotFound(format!("no product {id}")))?;
+    let row = db::products::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no product {id}")))?;
     Ok(Json(row.into_dto(&state.currency)))
 }
 

@@ -29,8 +29,13 @@ pub async fn create_reservation(
     let lines = ReservationLines::parse(&input)?;
     let ttl = ReservationTtl::parse(input.ttl_seconds, state.reservation_ttl)?;
     let mut conn = state.conn().await?;
-    let change = db::reservations::reserve(&mut conn, input.id, &lines, ttl, &state.currency).await?;
-    let status = if change.touched.is_empty() { StatusCode::OK } else { StatusCode::CREATED };
+    let change =
+        db::reservations::reserve(&mut conn, input.id, &lines, ttl, &state.currency).await?;
+    let status = if change.touched.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     state.invalidate_products(&change.touched).await;
     Ok((status, Json(change.reservation)))
 }
@@ -63,7 +68,9 @@ pub async fn commit_reservation(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ReservationDto>, AppError> {
     let mut conn = state.conn().await?;
-    Ok(Json(db::reservations::commit(&mut conn, id, &state.currency).await?))
+    Ok(Json(
+        db::reservations::commit(&mut conn, id, &state.currency).await?,
+    ))
 }
 
 /// Releases a reservation, held or committed, and restocks it exactly once (releasing again changes nothing).

@@ -41,7 +41,9 @@ impl TestApp {
             // Tests sweep explicitly with `sweep_once`.
             sweep_interval: Duration::from_secs(3600),
         };
-        let router = product_core::build(&config).await.expect("build product-core");
+        let router = product_core::build(&config)
+            .await
+            .expect("build product-core");
         let base = spawn_router(router).await;
         let state = AppState {
             pool: db.pool.clone(),
@@ -49,18 +51,34 @@ impl TestApp {
             currency: Arc::from("USD"),
             reservation_ttl: Duration::from_secs(900),
         };
-        Self { base, http: reqwest::Client::new(), state, _db: db }
+        Self {
+            base,
+            http: reqwest::Client::new(),
+            state,
+            _db: db,
+        }
     }
 
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = self.http.request(method, format!("{}{path}", self.base)).header("x-internal-token", TOKEN);
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("x-internal-token", TOKEN);
         if let Some(body) = body {
             request = request.json(&body);
         }
         let response = request.send().await.expect("request");
         let status = response.status();
         let text = response.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -72,7 +90,12 @@ impl TestApp {
     }
 
     pub async fn create_category(&self, slug: &str) -> Value {
-        let (status, body) = self.post("/v1/categories", json!({ "name": slug.to_uppercase(), "slug": slug })).await;
+        let (status, body) = self
+            .post(
+                "/v1/categories",
+                json!({ "name": slug.to_uppercase(), "slug": slug }),
+            )
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body
     }

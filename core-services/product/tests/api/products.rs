@@ -10,9 +10,20 @@ async fn catalog_happy_path() {
     let app = TestApp::spawn().await;
     let books = app.create_category("books").await;
     let (status, listed) = app.get("/v1/categories").await;
-    assert_eq!((status, listed[0]["slug"].clone()), (StatusCode::OK, json!("books")));
-    let (status, one) = app.get(&format!("/v1/categories/{}", books["id"].as_str().expect("id"))).await;
-    assert_eq!((status, one["name"].clone()), (StatusCode::OK, json!("BOOKS")));
+    assert_eq!(
+        (status, listed[0]["slug"].clone()),
+        (StatusCode::OK, json!("books"))
+    );
+    let (status, one) = app
+        .get(&format!(
+            "/v1/categories/{}",
+            books["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(
+        (status, one["name"].clone()),
+        (StatusCode::OK, json!("BOOKS"))
+    );
 
     let (status, created) = app
         .post(
@@ -23,7 +34,11 @@ async fn catalog_happy_path() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(
-        (created["price"].clone(), created["currency"].clone(), created["active"].clone()),
+        (
+            created["price"].clone(),
+            created["currency"].clone(),
+            created["active"].clone()
+        ),
         (json!(1999), json!("USD"), json!(true))
     );
     let id = created["id"].as_str().expect("id").to_owned();
@@ -32,20 +47,39 @@ async fn catalog_happy_path() {
     assert_eq!((status, fetched.clone()), (StatusCode::OK, created.clone()));
 
     let (status, updated) = app
-        .send(Method::PATCH, &format!("/v1/products/{id}"), Some(json!({ "name": "Dune Messiah", "price": 2500 })))
+        .send(
+            Method::PATCH,
+            &format!("/v1/products/{id}"),
+            Some(json!({ "name": "Dune Messiah", "price": 2500 })),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(
-        (updated["name"].clone(), updated["price"].clone(), updated["sku"].clone()),
+        (
+            updated["name"].clone(),
+            updated["price"].clone(),
+            updated["sku"].clone()
+        ),
         (json!("Dune Messiah"), json!(2500), json!("BK-1"))
     );
 
-    let (status, adjusted) = app.post(&format!("/v1/products/{id}/stock-adjustments"), json!({ "delta": -2 })).await;
-    assert_eq!((status, adjusted["stock"].clone()), (StatusCode::OK, json!(3)));
+    let (status, adjusted) = app
+        .post(
+            &format!("/v1/products/{id}/stock-adjustments"),
+            json!({ "delta": -2 }),
+        )
+        .await;
+    assert_eq!(
+        (status, adjusted["stock"].clone()),
+        (StatusCode::OK, json!(3))
+    );
 
     let other = app.create_product("BK-2", 100, 1).await;
     let (status, found) = app
-        .post("/v1/products/lookup", json!({ "ids": [id, other["id"], "0190a0a0-0000-7000-8000-000000000000"] }))
+        .post(
+            "/v1/products/lookup",
+            json!({ "ids": [id, other["id"], "0190a0a0-0000-7000-8000-000000000000"] }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(found["items"].as_array().map(Vec::len), Some(2));
@@ -70,22 +104,47 @@ async fn bad_input_is_a_problem_naming_the_field() {
     ] {
         let (status, problem) = app.post("/v1/products", body).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
-        assert_eq!((problem["code"].as_str(), problem_field(&problem)), (Some("BAD_USER_INPUT"), field));
+        assert_eq!(
+            (problem["code"].as_str(), problem_field(&problem)),
+            (Some("BAD_USER_INPUT"), field)
+        );
         assert_eq!(problem["status"], json!(422));
     }
 
-    let (status, problem) = app.post("/v1/products", with("price", json!("cheap"))).await;
-    assert_eq!((status, problem_field(&problem)), (StatusCode::BAD_REQUEST, "price"));
+    let (status, problem) = app
+        .post("/v1/products", with("price", json!("cheap")))
+        .await;
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::BAD_REQUEST, "price")
+    );
     let (status, _) = app.get("/v1/products/not-a-uuid").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, problem) = app.get("/v1/products?limit=101").await;
-    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "limit"));
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "limit")
+    );
     let (status, problem) = app.get("/v1/products?sort=cheapest").await;
-    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "sort"));
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "sort")
+    );
     let (status, problem) = app.get("/v1/products?after=garbage").await;
-    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "after"));
-    let (status, problem) = app.post("/v1/categories", json!({ "name": "X", "slug": "Not A Slug" })).await;
-    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "slug"));
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "after")
+    );
+    let (status, problem) = app
+        .post(
+            "/v1/categories",
+            json!({ "name": "X", "slug": "Not A Slug" }),
+        )
+        .await;
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "slug")
+    );
 
     let response = app
         .http
@@ -97,32 +156,63 @@ async fn bad_input_is_a_problem_naming_the_field() {
         .await
         .expect("request");
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn conflicts_missing_things_and_tokens() {
     let app = TestApp::spawn().await;
     app.create_product("DUP-1", 100, 1).await;
-    let (status, problem) = app.post("/v1/products", json!({ "sku": "DUP-1", "name": "Again", "price": 1 })).await;
+    let (status, problem) = app
+        .post(
+            "/v1/products",
+            json!({ "sku": "DUP-1", "name": "Again", "price": 1 }),
+        )
+        .await;
     assert_eq!(
         (status, problem["code"].as_str(), problem_field(&problem)),
         (StatusCode::CONFLICT, Some("CONFLICT"), "sku")
     );
     app.create_category("toys").await;
-    let (status, _) = app.post("/v1/categories", json!({ "name": "Toys", "slug": "toys" })).await;
+    let (status, _) = app
+        .post("/v1/categories", json!({ "name": "Toys", "slug": "toys" }))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
 
     let unknown = "0190a0a0-0000-7000-8000-000000000000";
     let (status, problem) = app.get(&format!("/v1/products/{unknown}")).await;
-    assert_eq!((status, problem["code"].as_str()), (StatusCode::NOT_FOUND, Some("NOT_FOUND")));
-    let (status, _) = app.send(Method::PATCH, &format!("/v1/products/{unknown}"), Some(json!({ "name": "x" }))).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("NOT_FOUND"))
+    );
+    let (status, _) = app
+        .send(
+            Method::PATCH,
+            &format!("/v1/products/{unknown}"),
+            Some(json!({ "name": "x" })),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, problem) =
-        app.post("/v1/products", json!({ "sku": "C-1", "name": "x", "price": 1, "category_id": unknown })).await;
-    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "category_id"));
+    let (status, problem) = app
+        .post(
+            "/v1/products",
+            json!({ "sku": "C-1", "name": "x", "price": 1, "category_id": unknown }),
+        )
+        .await;
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "category_id")
+    );
 
-    let no_token = app.http.get(format!("{}/v1/products", app.base)).send().await.expect("request");
+    let no_token = app
+        .http
+        .get(format!("{}/v1/products", app.base))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(no_token.status(), StatusCode::UNAUTHORIZED);
     let wrong = app
         .http
@@ -135,7 +225,12 @@ async fn conflicts_missing_things_and_tokens() {
     let problem: Value = wrong.json().await.expect("problem");
     assert_eq!(problem["code"], json!("UNAUTHENTICATED"));
     for open in ["/healthz", "/readyz", "/metrics", "/openapi.json", "/docs/"] {
-        let response = app.http.get(format!("{}{open}", app.base)).send().await.expect("request");
+        let response = app
+            .http
+            .get(format!("{}{open}", app.base))
+            .send()
+            .await
+            .expect("request");
         assert_eq!(response.status(), StatusCode::OK, "{open}");
     }
 }
@@ -143,13 +238,34 @@ async fn conflicts_missing_things_and_tokens() {
 #[tokio::test(flavor = "multi_thread")]
 async fn stock_never_goes_below_zero() {
     let app = TestApp::spawn().await;
-    let id = app.create_product("ST-1", 100, 3).await["id"].as_str().expect("id").to_owned();
-    let (status, problem) = app.post(&format!("/v1/products/{id}/stock-adjustments"), json!({ "delta": -4 })).await;
-    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "delta"));
+    let id = app.create_product("ST-1", 100, 3).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, problem) = app
+        .post(
+            &format!("/v1/products/{id}/stock-adjustments"),
+            json!({ "delta": -4 }),
+        )
+        .await;
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "delta")
+    );
     assert_eq!(app.stock_of(&id).await, 3);
-    let (status, _) = app.post(&format!("/v1/products/{id}/stock-adjustments"), json!({ "delta": 0 })).await;
+    let (status, _) = app
+        .post(
+            &format!("/v1/products/{id}/stock-adjustments"),
+            json!({ "delta": 0 }),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let (status, body) = app.post(&format!("/v1/products/{id}/stock-adjustments"), json!({ "delta": -3 })).await;
+    let (status, body) = app
+        .post(
+            &format!("/v1/products/{id}/stock-adjustments"),
+            json!({ "delta": -3 }),
+        )
+        .await;
     assert_eq!((status, body["stock"].clone()), (StatusCode::OK, json!(0)));
 }
 
@@ -167,7 +283,13 @@ async fn listing_filters_sorts_and_pages() {
     let app = TestApp::spawn().await;
     let games = app.create_category("games").await;
     for (sku, name, description, price, stock) in [
-        ("G-1", "Chess set", "Carved wood pieces and a board", 3000, 5),
+        (
+            "G-1",
+            "Chess set",
+            "Carved wood pieces and a board",
+            3000,
+            5,
+        ),
         ("G-2", "Go board", "Kaya wood board with stones", 9000, 0),
         ("G-3", "Card deck", "Plastic cards", 500, 10),
         ("G-4", "Puzzle", "A thousand pieces", 1500, 2),
@@ -194,13 +316,22 @@ async fn listing_filters_sorts_and_pages() {
     let (_, page) = app.get("/v1/products?sort=price_asc").await;
     assert_eq!(skus(&page), ["G-3", "G-4", "G-1", "G-2"]);
     assert_eq!(page["total_count"], json!(4));
-    let (_, page) = app.get("/v1/products?sort=price_asc&include_inactive=true").await;
+    let (_, page) = app
+        .get("/v1/products?sort=price_asc&include_inactive=true")
+        .await;
     assert_eq!(skus(&page), ["G-5", "G-3", "G-4", "G-1", "G-2"]);
     let (_, page) = app.get("/v1/products?search=wood&sort=name_asc").await;
     assert_eq!(skus(&page), ["G-1", "G-2"]);
-    let (_, page) = app.get("/v1/products?in_stock=true&min_price=1000&max_price=5000&sort=price_desc").await;
+    let (_, page) = app
+        .get("/v1/products?in_stock=true&min_price=1000&max_price=5000&sort=price_desc")
+        .await;
     assert_eq!(skus(&page), ["G-1", "G-4"]);
-    let (_, page) = app.get(&format!("/v1/products?category_id={}", games["id"].as_str().expect("id"))).await;
+    let (_, page) = app
+        .get(&format!(
+            "/v1/products?category_id={}",
+            games["id"].as_str().expect("id")
+        ))
+        .await;
     assert_eq!(skus(&page), ["G-4", "G-3", "G-2", "G-1"]);
 
     for sort in ["newest", "price_asc", "price_desc", "name_asc"] {
@@ -208,8 +339,13 @@ async fn listing_filters_sorts_and_pages() {
         let mut paged = Vec::new();
         let mut after: Option<String> = None;
         loop {
-            let query = after.as_ref().map(|c| format!("&after={c}")).unwrap_or_default();
-            let (status, page) = app.get(&format!("/v1/products?sort={sort}&limit=1{query}")).await;
+            let query = after
+                .as_ref()
+                .map(|c| format!("&after={c}"))
+                .unwrap_or_default();
+            let (status, page) = app
+                .get(&format!("/v1/products?sort={sort}&limit=1{query}"))
+                .await;
             assert_eq!(status, StatusCode::OK, "{page}");
             paged.extend(skus(&page));
             if page["has_more"] != json!(true) {
@@ -221,8 +357,13 @@ async fn listing_filters_sorts_and_pages() {
     }
     let (_, newest) = app.get("/v1/products?limit=1").await;
     let cursor = newest["items"][0]["cursor"].as_str().expect("cursor");
-    let (status, problem) = app.get(&format!("/v1/products?sort=price_asc&after={cursor}")).await;
-    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "after"));
+    let (status, problem) = app
+        .get(&format!("/v1/products?sort=price_asc&after={cursor}"))
+        .await;
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "after")
+    );
 }
 
 #[tokio::test]
@@ -237,16 +378,36 @@ async fn control_characters_are_bad_input_naming_the_field_never_a_500() {
         (product("Tea", "C1 \u{85} too"), "description"),
     ] {
         let (status, problem) = app.post("/v1/products", body).await;
-        assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, field), "{problem}");
+        assert_eq!(
+            (status, problem_field(&problem)),
+            (StatusCode::UNPROCESSABLE_ENTITY, field),
+            "{problem}"
+        );
         assert_eq!(problem["code"], "BAD_USER_INPUT");
     }
     // A multi-line description keeps its TABs and line breaks.
-    let (status, _) = app.post("/v1/products", product("Teapot", "line one\n\tline two\r\n")).await;
+    let (status, _) = app
+        .post(
+            "/v1/products",
+            product("Teapot", "line one\n\tline two\r\n"),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, problem) = app.get("/v1/products?search=te%00a").await;
-    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "search"), "{problem}");
-    let forged =
-        quickmart_shared::pagination::encode_cursor(&json!({ "a": { "n": "x\u{0}", "i": uuid::Uuid::nil() } }));
-    let (status, problem) = app.get(&format!("/v1/products?sort=name_asc&after={forged}")).await;
-    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "after"), "{problem}");
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "search"),
+        "{problem}"
+    );
+    let forged = quickmart_shared::pagination::encode_cursor(
+        &json!({ "a": { "n": "x\u{0}", "i": uuid::Uuid::nil() } }),
+    );
+    let (status, problem) = app
+        .get(&format!("/v1/products?sort=name_asc&after={forged}"))
+        .await;
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "after"),
+        "{problem}"
+    );
 }

@@ -24,7 +24,11 @@ async fn forty_concurrent_reservations_against_ten_units() {
             let (app, barrier, product) = (Arc::clone(&app), Arc::clone(&barrier), product.clone());
             tokio::spawn(async move {
                 barrier.wait().await;
-                app.post("/v1/reservations", json!({ "lines": [{ "product_id": product, "quantity": 1 }] })).await
+                app.post(
+                    "/v1/reservations",
+                    json!({ "lines": [{ "product_id": product, "quantity": 1 }] }),
+                )
+                .await
             })
         })
         .collect();
@@ -56,9 +60,15 @@ async fn a_short_line_reserves_nothing() {
             json!({ "lines": [{ "product_id": plenty, "quantity": 3 }, { "product_id": scarce, "quantity": 2 }] }),
         )
         .await;
-    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("OUT_OF_STOCK")));
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::CONFLICT, Some("OUT_OF_STOCK"))
+    );
     assert_eq!(problem["productId"].as_str(), Some(scarce.as_str()));
-    assert_eq!((app.stock_of(&plenty).await, app.stock_of(&scarce).await), (10, 1));
+    assert_eq!(
+        (app.stock_of(&plenty).await, app.stock_of(&scarce).await),
+        (10, 1)
+    );
 
     let (status, problem) = app
         .post(
@@ -66,14 +76,27 @@ async fn a_short_line_reserves_nothing() {
             json!({ "lines": [{ "product_id": plenty, "quantity": 1 }, { "product_id": plenty, "quantity": 1 }] }),
         )
         .await;
-    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "lines[1].product_id"));
-    let (status, problem) =
-        app.post("/v1/reservations", json!({ "lines": [{ "product_id": plenty, "quantity": 0 }] })).await;
-    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "lines[0].quantity"));
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "lines[1].product_id")
+    );
+    let (status, problem) = app
+        .post(
+            "/v1/reservations",
+            json!({ "lines": [{ "product_id": plenty, "quantity": 0 }] }),
+        )
+        .await;
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "lines[0].quantity")
+    );
     let (status, problem) = app
         .post("/v1/reservations", json!({ "lines": [{ "product_id": plenty, "quantity": 1 }, { "product_id": Uuid::now_v7(), "quantity": 1 }] }))
         .await;
-    assert_eq!((status, problem_field(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, "lines[1].product_id"));
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "lines[1].product_id")
+    );
     assert_eq!(app.stock_of(&plenty).await, 10);
 }
 
@@ -81,8 +104,12 @@ async fn a_short_line_reserves_nothing() {
 async fn reserve_commit_release_exactly_once() {
     let app = TestApp::spawn().await;
     let product = id_of(&app.create_product("R-1", 1234, 5).await);
-    let (status, reservation) =
-        app.post("/v1/reservations", json!({ "lines": [{ "product_id": product, "quantity": 2 }] })).await;
+    let (status, reservation) = app
+        .post(
+            "/v1/reservations",
+            json!({ "lines": [{ "product_id": product, "quantity": 2 }] }),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{reservation}");
     assert_eq!(reservation["status"], json!("HELD"));
     assert_eq!(reservation["lines"][0]["unit_price"], json!(1234));
@@ -91,17 +118,37 @@ async fn reserve_commit_release_exactly_once() {
     assert_eq!(app.stock_of(&product).await, 3);
 
     for _ in 0..2 {
-        let (status, committed) = app.post(&format!("/v1/reservations/{id}/commit"), json!({})).await;
-        assert_eq!((status, committed["status"].clone()), (StatusCode::OK, json!("COMMITTED")));
+        let (status, committed) = app
+            .post(&format!("/v1/reservations/{id}/commit"), json!({}))
+            .await;
+        assert_eq!(
+            (status, committed["status"].clone()),
+            (StatusCode::OK, json!("COMMITTED"))
+        );
     }
     for _ in 0..2 {
-        let (status, released) = app.post(&format!("/v1/reservations/{id}/release"), json!({})).await;
-        assert_eq!((status, released["status"].clone()), (StatusCode::OK, json!("RELEASED")));
+        let (status, released) = app
+            .post(&format!("/v1/reservations/{id}/release"), json!({}))
+            .await;
+        assert_eq!(
+            (status, released["status"].clone()),
+            (StatusCode::OK, json!("RELEASED"))
+        );
     }
     assert_eq!(app.stock_of(&product).await, 5);
-    let (status, problem) = app.post(&format!("/v1/reservations/{id}/commit"), json!({})).await;
-    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("INVALID_STATE")));
-    let (status, _) = app.post(&format!("/v1/reservations/{}/release", Uuid::now_v7()), json!({})).await;
+    let (status, problem) = app
+        .post(&format!("/v1/reservations/{id}/commit"), json!({}))
+        .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::CONFLICT, Some("INVALID_STATE"))
+    );
+    let (status, _) = app
+        .post(
+            &format!("/v1/reservations/{}/release", Uuid::now_v7()),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -116,9 +163,16 @@ async fn a_retried_reservation_holds_stock_once() {
     assert_eq!((first, again), (StatusCode::CREATED, StatusCode::OK));
     assert_eq!(body["id"], json!(id));
     assert_eq!(app.stock_of(&product).await, 3);
-    let (status, problem) =
-        app.post("/v1/reservations", json!({ "id": id, "lines": [{ "product_id": product, "quantity": 1 }] })).await;
-    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("CONFLICT")));
+    let (status, problem) = app
+        .post(
+            "/v1/reservations",
+            json!({ "id": id, "lines": [{ "product_id": product, "quantity": 1 }] }),
+        )
+        .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::CONFLICT, Some("CONFLICT"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -126,24 +180,44 @@ async fn the_sweeper_releases_expired_uncommitted_reservations() {
     let app = TestApp::spawn().await;
     let product = id_of(&app.create_product("SW-1", 100, 5).await);
     let (_, expiring) = app
-        .post("/v1/reservations", json!({ "lines": [{ "product_id": product, "quantity": 2 }], "ttl_seconds": 1 }))
+        .post(
+            "/v1/reservations",
+            json!({ "lines": [{ "product_id": product, "quantity": 2 }], "ttl_seconds": 1 }),
+        )
         .await;
     let (_, kept) = app
-        .post("/v1/reservations", json!({ "lines": [{ "product_id": product, "quantity": 1 }], "ttl_seconds": 1 }))
+        .post(
+            "/v1/reservations",
+            json!({ "lines": [{ "product_id": product, "quantity": 1 }], "ttl_seconds": 1 }),
+        )
         .await;
-    let (status, _) = app.post(&format!("/v1/reservations/{}/commit", id_of(&kept)), json!({})).await;
+    let (status, _) = app
+        .post(
+            &format!("/v1/reservations/{}/commit", id_of(&kept)),
+            json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(app.stock_of(&product).await, 2);
     // Wait out the one-second TTL, then sweep as the background task would.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let released = product_core::sweeper::sweep_once(&app.state).await.expect("sweep");
+    let released = product_core::sweeper::sweep_once(&app.state)
+        .await
+        .expect("sweep");
     assert_eq!(released, 1);
     assert_eq!(app.stock_of(&product).await, 4);
-    let (_, after) = app.get(&format!("/v1/reservations/{}", id_of(&expiring))).await;
+    let (_, after) = app
+        .get(&format!("/v1/reservations/{}", id_of(&expiring)))
+        .await;
     assert_eq!(after["status"], json!("RELEASED"));
     let (_, after) = app.get(&format!("/v1/reservations/{}", id_of(&kept))).await;
     assert_eq!(after["status"], json!("COMMITTED"));
-    assert_eq!(product_core::sweeper::sweep_once(&app.state).await.expect("sweep"), 0);
+    assert_eq!(
+        product_core::sweeper::sweep_once(&app.state)
+            .await
+            .expect("sweep"),
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -156,16 +230,31 @@ async fn stock_changes_invalidate_the_cached_product() {
     let seed = || async { cache.set_json(&key, &product, ttl::PRODUCT).await };
 
     seed().await;
-    assert!(cache.get_json::<Value>(&key).await.is_some(), "Redis must be up for this test");
-    let (_, reservation) =
-        app.post("/v1/reservations", json!({ "lines": [{ "product_id": id, "quantity": 1 }] })).await;
+    assert!(
+        cache.get_json::<Value>(&key).await.is_some(),
+        "Redis must be up for this test"
+    );
+    let (_, reservation) = app
+        .post(
+            "/v1/reservations",
+            json!({ "lines": [{ "product_id": id, "quantity": 1 }] }),
+        )
+        .await;
     assert!(cache.get_json::<Value>(&key).await.is_none(), "reservation");
 
     seed().await;
-    app.post(&format!("/v1/reservations/{}/release", id_of(&reservation)), json!({})).await;
+    app.post(
+        &format!("/v1/reservations/{}/release", id_of(&reservation)),
+        json!({}),
+    )
+    .await;
     assert!(cache.get_json::<Value>(&key).await.is_none(), "release");
 
     seed().await;
-    app.post(&format!("/v1/products/{id}/stock-adjustments"), json!({ "delta": 1 })).await;
+    app.post(
+        &format!("/v1/products/{id}/stock-adjustments"),
+        json!({ "delta": 1 }),
+    )
+    .await;
     assert!(cache.get_json::<Value>(&key).await.is_none(), "adjustment");
 }

@@ -46,7 +46,11 @@ pub struct NewToken {
 
 /// Stores a token; an unknown user fails with a foreign-key violation of [`USER_FOREIGN_KEY`].
 pub async fn insert(conn: &mut AsyncPgConnection, token: &NewToken) -> QueryResult<()> {
-    diesel::insert_into(refresh_tokens::table).values(token).execute(conn).await.map(drop)
+    diesel::insert_into(refresh_tokens::table)
+        .values(token)
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// What presenting a token for rotation came to.
@@ -90,7 +94,9 @@ pub async fn rotate(
         };
         if old.replaced_by.is_some() {
             revoke_family(conn, old.family_id).await?;
-            return Ok(Rotation::ReuseDetected { family_id: old.family_id });
+            return Ok(Rotation::ReuseDetected {
+                family_id: old.family_id,
+            });
         }
         if old.revoked_at.is_some() || old.expires_at <= Utc::now() {
             return Ok(Rotation::Refused);
@@ -107,7 +113,9 @@ pub async fn rotate(
             .set(refresh_tokens::replaced_by.eq(successor.id))
             .execute(conn)
             .await?;
-        Ok(Rotation::Rotated { user_id: old.user_id })
+        Ok(Rotation::Rotated {
+            user_id: old.user_id,
+        })
     })
     .await
 }
@@ -141,7 +149,9 @@ pub async fn revoke_family(conn: &mut AsyncPgConnection, family_id: Uuid) -> Que
 /// Revokes every live token of a user (a password change ends every session).
 pub async fn revoke_all_of_user(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<usize> {
     diesel::update(
-        refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)).filter(refresh_tokens::revoked_at.is_null()),
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
     .execute(conn)

@@ -65,29 +65,57 @@ pub const EMAIL_UNIQUE: &str = "users_email_key";
 
 /// Inserts an account; a taken e-mail address fails with a unique violation of [`EMAIL_UNIQUE`].
 pub async fn insert(conn: &mut AsyncPgConnection, user: &NewUser<'_>) -> QueryResult<UserRow> {
-    diesel::insert_into(users::table).values(user).returning(UserRow::as_returning()).get_result(conn).await
+    diesel::insert_into(users::table)
+        .values(user)
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await
 }
 
 /// Inserts an account unless its e-mail address is taken; whether it was inserted.
-pub async fn insert_if_absent(conn: &mut AsyncPgConnection, user: &NewUser<'_>) -> QueryResult<bool> {
-    let inserted =
-        diesel::insert_into(users::table).values(user).on_conflict(users::email).do_nothing().execute(conn).await?;
+pub async fn insert_if_absent(
+    conn: &mut AsyncPgConnection,
+    user: &NewUser<'_>,
+) -> QueryResult<bool> {
+    let inserted = diesel::insert_into(users::table)
+        .values(user)
+        .on_conflict(users::email)
+        .do_nothing()
+        .execute(conn)
+        .await?;
     Ok(inserted > 0)
 }
 
 /// One account by id.
 pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<UserRow>> {
-    users::table.find(id).select(UserRow::as_select()).first(conn).await.optional()
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// One account by (normalised) e-mail address.
-pub async fn find_by_email(conn: &mut AsyncPgConnection, email: &str) -> QueryResult<Option<UserRow>> {
-    users::table.filter(users::email.eq(email)).select(UserRow::as_select()).first(conn).await.optional()
+pub async fn find_by_email(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// The accounts among `ids` that exist.
 pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<UserRow>> {
-    users::table.filter(users::id.eq_any(ids)).select(UserRow::as_select()).load(conn).await
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select(UserRow::as_select())
+        .load(conn)
+        .await
 }
 
 /// Up to `limit` accounts, newest first, after the keyset position `after` (created_at, id).
@@ -102,8 +130,11 @@ pub async fn page(
         .limit(limit)
         .into_boxed();
     if let Some((created_at, id)) = after {
-        query =
-            query.filter(users::created_at.lt(created_at).or(users::created_at.eq(created_at).and(users::id.lt(id))));
+        query = query.filter(
+            users::created_at
+                .lt(created_at)
+                .or(users::created_at.eq(created_at).and(users::id.lt(id))),
+        );
     }
     query.load(conn).await
 }
@@ -126,7 +157,11 @@ pub struct UserChanges<'a> {
 }
 
 /// Applies `changes` to an account; `None` when it does not exist.
-pub async fn update(conn: &mut AsyncPgConnection, id: Uuid, changes: &UserChanges<'_>) -> QueryResult<Option<UserRow>> {
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: &UserChanges<'_>,
+) -> QueryResult<Option<UserRow>> {
     diesel::update(users::table.find(id))
         .set((changes, users::updated_at.eq(diesel::dsl::now)))
         .returning(UserRow::as_returning())

@@ -26,8 +26,14 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && !email.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'));
-        if shaped { Ok(Self(email)) } else { Err("must be an e-mail address such as name@example.com") }
+            && !email
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'));
+        if shaped {
+            Ok(Self(email))
+        } else {
+            Err("must be an e-mail address such as name@example.com")
+        }
     }
 
     /// The form addresses are stored and looked up in (for lookups of addresses that need not be valid).
@@ -47,12 +53,24 @@ mod tests {
 
     #[test]
     fn normalises_case_and_space() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").map(|e| e.0), Ok("ada@example.com".to_owned()));
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").map(|e| e.0),
+            Ok("ada@example.com".to_owned())
+        );
     }
 
     #[test]
     fn refuses_what_is_not_an_address() {
-        for raw in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@b@example.com", "a@.com"] {
+        for raw in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "a@b@example.com",
+            "a@.com",
+        ] {
             assert!(Email::parse(raw).is_err(), "{raw:?} should be refused");
         }
     }

@@ -81,7 +81,10 @@ impl PasswordHasher {
         let gate = HashingGate::new(cores, cores * 4);
         let random = SecretString::from(uuid::Uuid::new_v4().to_string());
         let decoy = gate.run(move || hash_now(&random)).await??;
-        Ok(Self { decoy: Arc::new(decoy), gate })
+        Ok(Self {
+            decoy: Arc::new(decoy),
+            gate,
+        })
     }
 
     /// The PHC string of `password` (`$argon2id$v=19$…`).
@@ -91,7 +94,11 @@ impl PasswordHasher {
     }
 
     /// Whether `candidate` matches the PHC string `hash`; `None` verifies against the decoy and says no.
-    pub async fn verify(&self, candidate: &SecretString, hash: Option<&str>) -> Result<bool, AppError> {
+    pub async fn verify(
+        &self,
+        candidate: &SecretString,
+        hash: Option<&str>,
+    ) -> Result<bool, AppError> {
         let known = hash.is_some();
         let hash = hash.map_or_else(|| self.decoy.as_str().to_owned(), str::to_owned);
         let candidate = candidate.clone();
@@ -99,7 +106,9 @@ impl PasswordHasher {
             .gate
             .run(move || {
                 // The parameters come from the stored PHC string, so hashes made with older settings still verify.
-                Argon2::default().verify_password(candidate.expose_secret().as_bytes(), hash.as_str()).is_ok()
+                Argon2::default()
+                    .verify_password(candidate.expose_secret().as_bytes(), hash.as_str())
+                    .is_ok()
             })
             .await?;
         Ok(known && matches)
@@ -127,7 +136,10 @@ impl HashingGate {
     }
 
     /// Runs `work` on the blocking pool once a slot is free.
-    pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
         use std::sync::atomic::Ordering;
         let permit = match self.slots.clone().try_acquire_owned() {
             Ok(permit) => permit,
@@ -146,7 +158,11 @@ impl HashingGate {
                     }
                 }
                 let _waiting = Waiting(&self.waiting);
-                self.slots.clone().acquire_owned().await.map_err(AppError::internal)?
+                self.slots
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(AppError::internal)?
             }
         };
         tokio::task::spawn_blocking(move || {
@@ -180,7 +196,8 @@ mod tests {
         let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         let barrier = Arc::new(tokio::sync::Barrier::new(64));
         let jobs = (0..64).map(|_| {
-            let (gate, now, most, barrier) = (gate.clone(), now.clone(), most.clone(), barrier.clone());
+            let (gate, now, most, barrier) =
+                (gate.clone(), now.clone(), most.clone(), barrier.clone());
             tokio::spawn(async move {
                 barrier.wait().await;
                 gate.run(move || {
@@ -192,10 +209,22 @@ mod tests {
                 .await
             })
         });
-        let outcomes: Vec<_> = futures::future::join_all(jobs).await.into_iter().map(|j| j.expect("joined")).collect();
+        let outcomes: Vec<_> = futures::future::join_all(jobs)
+            .await
+            .into_iter()
+            .map(|j| j.expect("joined"))
+            .collect();
         let ran = outcomes.iter().filter(|o| o.is_ok()).count();
-        assert!(outcomes.iter().all(|o| matches!(o, Ok(()) | Err(AppError::ServiceUnavailable(_)))));
-        assert!(most.load(Ordering::SeqCst) <= 2, "{} at once", most.load(Ordering::SeqCst));
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, Ok(()) | Err(AppError::ServiceUnavailable(_))))
+        );
+        assert!(
+            most.load(Ordering::SeqCst) <= 2,
+            "{} at once",
+            most.load(Ordering::SeqCst)
+        );
         assert!((2..=8).contains(&ran), "{ran} ran");
         // Once the pile-up is gone, work is accepted again.
         assert!(gate.run(|| ()).await.is_ok());
@@ -208,9 +237,18 @@ mod tests {
     #[test]
     fn policy() {
         assert_eq!(parse("Short1").err(), Some(PasswordPolicyError::TooShort));
-        assert_eq!(parse("alllowercaseletters").err(), Some(PasswordPolicyError::OneClass));
-        assert_eq!(parse("12345678901234").err(), Some(PasswordPolicyError::OneClass));
-        assert_eq!(parse(&"aB".repeat(200)).err(), Some(PasswordPolicyError::TooLong));
+        assert_eq!(
+            parse("alllowercaseletters").err(),
+            Some(PasswordPolicyError::OneClass)
+        );
+        assert_eq!(
+            parse("12345678901234").err(),
+            Some(PasswordPolicyError::OneClass)
+        );
+        assert_eq!(
+            parse(&"aB".repeat(200)).err(),
+            Some(PasswordPolicyError::TooLong)
+        );
         assert!(parse("correct horse battery").is_ok());
         assert!(parse("abcdefghi1").is_ok());
     }
@@ -220,7 +258,10 @@ mod tests {
         let hasher = PasswordHasher::new().await.expect("hasher");
         let password = parse("Tr0ub4dor&3x").expect("valid");
         let hash = hasher.hash(&password).await.expect("hash");
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         let right = SecretString::from("Tr0ub4dor&3x".to_owned());
         let wrong = SecretString::from("Tr0ub4dor&3y".to_owned());
         assert!(hasher.verify(&right, Some(&hash)).await.expect("verify"));

@@ -12,7 +12,9 @@ pub struct RefreshToken(SecretString);
 impl RefreshToken {
     /// A new random token.
     pub fn generate() -> Self {
-        Self(SecretString::from(URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())))
+        Self(SecretString::from(
+            URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()),
+        ))
     }
 
     /// A token a client presented.

@@ -57,8 +57,11 @@ impl Modify for InternalApi {
         };
         for item in document.paths.paths.values_mut() {
             item.parameters.get_or_insert_with(Vec::new).extend([
-                header(ACTOR_ID_HEADER, "The signed-in user the subgraph acts for (UUID); sent with x-actor-role.")
-                    .into(),
+                header(
+                    ACTOR_ID_HEADER,
+                    "The signed-in user the subgraph acts for (UUID); sent with x-actor-role.",
+                )
+                .into(),
                 header(ACTOR_ROLE_HEADER, "That user's role: CUSTOMER or ADMIN.").into(),
             ]);
         }

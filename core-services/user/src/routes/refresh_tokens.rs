@@ -39,15 +39,21 @@ pub(crate) async fn issue(
         token_hash: token.hash(),
         expires_at,
     };
-    refresh_tokens::insert(&mut conn, &row).await.map_err(|error| {
-        // The user was deleted between the lookup and the insert.
-        if is_foreign_key_violation(&error, USER_FOREIGN_KEY) {
-            AppError::NotFound("no user has this id".to_owned())
-        } else {
-            error.into()
-        }
-    })?;
-    let issued = IssuedRefreshToken { refresh_token: token.into_secret(), expires_at, user: user.to_dto()? };
+    refresh_tokens::insert(&mut conn, &row)
+        .await
+        .map_err(|error| {
+            // The user was deleted between the lookup and the insert.
+            if is_foreign_key_violation(&error, USER_FOREIGN_KEY) {
+                AppError::NotFound("no user has this id".to_owned())
+            } else {
+                error.into()
+            }
+        })?;
+    let issued = IssuedRefreshToken {
+        refresh_token: token.into_secret(),
+        expires_at,
+        user: user.to_dto()?,
+    };
     Ok((StatusCode::CREATED, Json(issued)))
 }
 
@@ -67,12 +73,24 @@ pub(crate) async fn rotate(
     let successor = RefreshToken::generate();
     let expires_at = Utc::now() + state.refresh_token_ttl;
     let mut conn = state.pool.get().await?;
-    let outcome = refresh_tokens::rotate(&mut conn, &presented, Uuid::now_v7(), successor.hash(), expires_at).await?;
-    let refused = || AppError::Unauthenticated("the refresh token is invalid, expired or revoked".to_owned());
+    let outcome = refresh_tokens::rotate(
+        &mut conn,
+        &presented,
+        Uuid::now_v7(),
+        successor.hash(),
+        expires_at,
+    )
+    .await?;
+    let refused =
+        || AppError::Unauthenticated("the refresh token is invalid, expired or revoked".to_owned());
     match outcome {
         Rotation::Rotated { user_id } => {
             let user = users::find(&mut conn, user_id).await?.ok_or_else(refused)?;
-            Ok(Json(IssuedRefreshToken { refresh_token: successor.into_secret(), expires_at, user: user.to_dto()? }))
+            Ok(Json(IssuedRefreshToken {
+                refresh_token: successor.into_secret(),
+                expires_at,
+                user: user.to_dto()?,
+            }))
         }
         Rotation::ReuseDetected { family_id } => {
             tracing::warn!(%family_id, "a rotated refresh token was presented again; its family is revoked");
@@ -94,5 +112,7 @@ pub(crate) async fn revoke(
     let presented = RefreshToken::presented(body.refresh_token).hash();
     let mut conn = state.pool.get().await?;
     let revoked = refresh_tokens::revoke_by_hash(&mut conn, &presented).await?;
-    Ok(Json(Revoked { revoked: revoked > 0 }))
+    Ok(Json(Revoked {
+        revoked: revoked > 0,
+    }))
 }

@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::api::{
-    CreateUser, LookupUsers, SetRole, UpdateUser, UserDto, UserEdge, UserList, UserPage, UserQuery, VerifyCredentials,
+    CreateUser, LookupUsers, SetRole, UpdateUser, UserDto, UserEdge, UserList, UserPage, UserQuery,
+    VerifyCredentials,
 };
 use crate::db::users::{self, EMAIL_UNIQUE, NewUser, UserChanges};
 use crate::domain::{Email, Password, UserName};
@@ -33,15 +34,24 @@ pub(crate) async fn create_user(
     ApiJson(body): ApiJson<CreateUser>,
 ) -> Result<(StatusCode, Json<UserDto>), AppError> {
     let mut errors = Vec::new();
-    let email = Email::parse(&body.email).map_err(|m| errors.push(field("email", m))).ok();
-    let password = Password::parse(body.password).map_err(|m| errors.push(field("password", m))).ok();
-    let name = UserName::parse(&body.name).map_err(|m| errors.push(field("name", m))).ok();
+    let email = Email::parse(&body.email)
+        .map_err(|m| errors.push(field("email", m)))
+        .ok();
+    let password = Password::parse(body.password)
+        .map_err(|m| errors.push(field("password", m)))
+        .ok();
+    let name = UserName::parse(&body.name)
+        .map_err(|m| errors.push(field("name", m)))
+        .ok();
     let (Some(email), Some(password), Some(name)) = (email, password, name) else {
         return Err(AppError::Invalid(errors));
     };
     let mut conn = state.pool.get().await?;
     // Cheap checks before the costly hash; the unique index still settles a race between two sign-ups.
-    if users::find_by_email(&mut conn, email.as_str()).await?.is_some() {
+    if users::find_by_email(&mut conn, email.as_str())
+        .await?
+        .is_some()
+    {
         return Err(taken());
     }
     let hash = state.hasher.hash(&password).await?;
@@ -52,9 +62,13 @@ pub(crate) async fn create_user(
         password_hash: &hash,
         role: quickmart_shared::auth::Role::Customer.as_str(),
     };
-    let row = users::insert(&mut conn, &new)
-        .await
-        .map_err(|error| if is_unique_violation(&error, EMAIL_UNIQUE) { taken() } else { error.into() })?;
+    let row = users::insert(&mut conn, &new).await.map_err(|error| {
+        if is_unique_violation(&error, EMAIL_UNIQUE) {
+            taken()
+        } else {
+            error.into()
+        }
+    })?;
     tracing::info!(user_id = %row.id, "account created");
     Ok((StatusCode::CREATED, Json(row.to_dto()?)))
 }
@@ -91,7 +105,10 @@ pub(crate) async fn verify_credentials(
 }
 
 fn taken() -> AppError {
-    AppError::conflict("email", "an account with this e-mail address already exists")
+    AppError::conflict(
+        "email",
+        "an account with this e-mail address already exists",
+    )
 }
 
 fn wrong_credentials() -> AppError {
@@ -130,11 +147,17 @@ pub(crate) async fn lookup_users(
     ApiJson(body): ApiJson<LookupUsers>,
 ) -> Result<Json<UserList>, AppError> {
     if body.ids.len() > MAX_LOOKUP {
-        return Err(AppError::invalid("ids", format!("at most {MAX_LOOKUP} ids per lookup")));
+        return Err(AppError::invalid(
+            "ids",
+            format!("at most {MAX_LOOKUP} ids per lookup"),
+        ));
     }
     let mut conn = state.pool.get().await?;
     let rows = users::find_many(&mut conn, &body.ids).await?;
-    let items = rows.iter().map(users::UserRow::to_dto).collect::<Result<_, _>>()?;
+    let items = rows
+        .iter()
+        .map(users::UserRow::to_dto)
+        .collect::<Result<_, _>>()?;
     Ok(Json(UserList { items }))
 }
 
@@ -149,7 +172,11 @@ pub(crate) async fn list_users(
     ApiQuery(query): ApiQuery<UserQuery>,
 ) -> Result<Json<UserPage>, AppError> {
     let size = PageSize::new(query.limit, "limit")?;
-    let after = query.after.as_deref().map(|cursor| decode_cursor(cursor, "after")).transpose()?;
+    let after = query
+        .after
+        .as_deref()
+        .map(|cursor| decode_cursor(cursor, "after"))
+        .transpose()?;
     let mut conn = state.pool.get().await?;
     let mut rows = users::page(&mut conn, size.limit_plus_one(), after).await?;
     let has_more = rows.len() > size.get() as usize;
@@ -157,9 +184,18 @@ pub(crate) async fn list_users(
     let total_count = users::count(&mut conn).await?;
     let items = rows
         .iter()
-        .map(|row| Ok(UserEdge { cursor: encode_cursor(&(row.created_at, row.id)), user: row.to_dto()? }))
+        .map(|row| {
+            Ok(UserEdge {
+                cursor: encode_cursor(&(row.created_at, row.id)),
+                user: row.to_dto()?,
+            })
+        })
         .collect::<Result<_, AppError>>()?;
-    Ok(Json(UserPage { items, has_more, total_count }))
+    Ok(Json(UserPage {
+        items,
+        has_more,
+        total_count,
+    }))
 }
 
 /// Changes the name and/or the password. A new password needs the current one and ends every session (all
@@ -178,7 +214,13 @@ pub(crate) async fn update_user(
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> Result<Json<UserDto>, AppError> {
     let mut errors = Vec::new();
-    let name = body.name.as_deref().map(UserName::parse).transpose().map_err(|m| errors.push(field("name", m))).ok();
+    let name = body
+        .name
+        .as_deref()
+        .map(UserName::parse)
+        .transpose()
+        .map_err(|m| errors.push(field("name", m)))
+        .ok();
     let new_password = body
         .new_password
         .map(Password::parse)
@@ -187,7 +229,10 @@ pub(crate) async fn update_user(
         .ok()
         .flatten();
     if new_password.is_some() && body.current_password.is_none() {
-        errors.push(field("currentPassword", "is required to change the password"));
+        errors.push(field(
+            "currentPassword",
+            "is required to change the password",
+        ));
     }
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
@@ -199,15 +244,25 @@ pub(crate) async fn update_user(
     };
     let new_hash = match (&new_password, &body.current_password) {
         (Some(new_password), Some(current_password)) => {
-            if !state.hasher.verify(current_password, Some(&current.password_hash)).await? {
-                return Err(AppError::invalid("currentPassword", "is not the current password"));
+            if !state
+                .hasher
+                .verify(current_password, Some(&current.password_hash))
+                .await?
+            {
+                return Err(AppError::invalid(
+                    "currentPassword",
+                    "is not the current password",
+                ));
             }
             Some(state.hasher.hash(new_password).await?)
         }
         _ => None,
     };
-    let changes =
-        UserChanges { name: name.as_ref().map(UserName::as_str), password_hash: new_hash.as_deref(), role: None };
+    let changes = UserChanges {
+        name: name.as_ref().map(UserName::as_str),
+        password_hash: new_hash.as_deref(),
+        role: None,
+    };
     let mut conn = state.pool.get().await?;
     let row = if new_hash.is_some() {
         (*conn)
@@ -240,12 +295,20 @@ pub(crate) async fn set_role(
     ApiJson(body): ApiJson<SetRole>,
 ) -> Result<Json<UserDto>, AppError> {
     let mut conn = state.pool.get().await?;
-    let changes = UserChanges { role: Some(body.role.as_str()), ..UserChanges::default() };
-    let row = users::update(&mut conn, id, &changes).await?.ok_or_else(not_found)?;
+    let changes = UserChanges {
+        role: Some(body.role.as_str()),
+        ..UserChanges::default()
+    };
+    let row = users::update(&mut conn, id, &changes)
+        .await?
+        .ok_or_else(not_found)?;
     tracing::info!(user_id = %id, role = body.role.as_str(), "role set");
     Ok(Json(row.to_dto()?))
 }
 
 fn field(name: &str, message: impl ToString) -> FieldError {
-    FieldError { field: name.to_owned(), message: message.to_string() }
+    FieldError {
+        field: name.to_owned(),
+        message: message.to_string(),
+    }
 }

@@ -27,42 +27,66 @@ impl TestCore {
     pub async fn spawn_with(extra: &[(&str, &str)]) -> Self {
         let db = TestDatabase::create("user", user_core::MIGRATIONS).await;
         let url = Self::start_on(&db, extra).await;
-        Self { url, db, client: reqwest::Client::new() }
+        Self {
+            url,
+            db,
+            client: reqwest::Client::new(),
+        }
     }
 
     /// Starts another user-core process on the same database (a restart or a second replica).
     pub async fn start_on(db: &TestDatabase, extra: &[(&str, &str)]) -> String {
-        let mut pairs = vec![("USER_DATABASE_URL", db.url.as_str()), ("INTERNAL_API_TOKEN", TOKEN)];
+        let mut pairs = vec![
+            ("USER_DATABASE_URL", db.url.as_str()),
+            ("INTERNAL_API_TOKEN", TOKEN),
+        ];
         pairs.extend_from_slice(extra);
-        let config = user_core::Config::from_env(&Env::from_pairs(pairs).expect("env")).expect("config");
+        let config =
+            user_core::Config::from_env(&Env::from_pairs(pairs).expect("env")).expect("config");
         spawn_router(user_core::build(&config).await.expect("build")).await
     }
 
     /// A request with the internal token.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.client.request(method, format!("{}{path}", self.url)).header("x-internal-token", TOKEN)
+        self.client
+            .request(method, format!("{}{path}", self.url))
+            .header("x-internal-token", TOKEN)
     }
 
     /// POSTs JSON with the internal token.
     pub async fn post(&self, path: &str, body: Value) -> Response {
-        self.request(Method::POST, path).json(&body).send().await.expect("request")
+        self.request(Method::POST, path)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// GETs with the internal token.
     pub async fn get(&self, path: &str) -> Response {
-        self.request(Method::GET, path).send().await.expect("request")
+        self.request(Method::GET, path)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// Creates a customer and returns its JSON.
     pub async fn create_user(&self, email: &str) -> Value {
-        let response = self.post("/v1/users", json!({"email": email, "password": PASSWORD, "name": "Ada"})).await;
+        let response = self
+            .post(
+                "/v1/users",
+                json!({"email": email, "password": PASSWORD, "name": "Ada"}),
+            )
+            .await;
         assert_eq!(response.status(), 201);
         response.json().await.expect("json")
     }
 
     /// Starts a session for a user and returns its refresh token.
     pub async fn issue_token(&self, user_id: &str) -> String {
-        let response = self.post("/v1/refresh-tokens", json!({"user_id": user_id})).await;
+        let response = self
+            .post("/v1/refresh-tokens", json!({"user_id": user_id}))
+            .await;
         assert_eq!(response.status(), 201);
         let body: Value = response.json().await.expect("json");
         body["refresh_token"].as_str().expect("token").to_owned()

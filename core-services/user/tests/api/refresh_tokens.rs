@@ -6,7 +6,11 @@ use serde_json::{Value, json};
 use crate::helpers::{TestCore, status_and_json};
 
 async fn rotate(core: &TestCore, token: &str) -> (u16, Value) {
-    status_and_json(core.post("/v1/refresh-tokens/rotate", json!({"refresh_token": token})).await).await
+    status_and_json(
+        core.post("/v1/refresh-tokens/rotate", json!({"refresh_token": token}))
+            .await,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -26,18 +30,26 @@ async fn rotation_is_single_use_and_reuse_revokes_the_family() {
 
     // Replaying a rotated token is refused, and the live tip of its family dies with it.
     let (status, body) = rotate(&core, &first).await;
-    assert_eq!((status, body["code"].as_str()), (401, Some("UNAUTHENTICATED")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("UNAUTHENTICATED"))
+    );
     assert_eq!(rotate(&core, &third).await.0, 401);
     // Another login's family is untouched.
     assert_eq!(rotate(&core, &other_session).await.0, 200);
     // Tokens are stored only as hashes.
     let mut conn = core.db.pool.get().await.expect("connection");
     use diesel_async::RunQueryDsl;
-    let stored: Vec<Row> = diesel::sql_query("SELECT encode(token_hash, 'escape') AS raw FROM refresh_tokens")
-        .load(&mut conn)
-        .await
-        .expect("rows");
-    assert!(stored.iter().all(|row| !row.raw.contains(&first) && !row.raw.contains(&third)));
+    let stored: Vec<Row> =
+        diesel::sql_query("SELECT encode(token_hash, 'escape') AS raw FROM refresh_tokens")
+            .load(&mut conn)
+            .await
+            .expect("rows");
+    assert!(
+        stored
+            .iter()
+            .all(|row| !row.raw.contains(&first) && !row.raw.contains(&third))
+    );
 }
 
 #[derive(diesel::QueryableByName)]
@@ -64,16 +76,30 @@ async fn revoking_ends_the_session_and_is_harmless_twice() {
     let (_, rotated) = rotate(&core, &token).await;
     let live = rotated["refresh_token"].as_str().expect("token");
     let revoke = |t: &str| core.post("/v1/refresh-tokens/revoke", json!({"refresh_token": t}));
-    assert_eq!(status_and_json(revoke(live).await).await, (200, json!({"revoked": true})));
+    assert_eq!(
+        status_and_json(revoke(live).await).await,
+        (200, json!({"revoked": true}))
+    );
     assert_eq!(rotate(&core, live).await.0, 401);
-    assert_eq!(status_and_json(revoke(live).await).await, (200, json!({"revoked": false})));
-    assert_eq!(status_and_json(revoke("never-issued").await).await, (200, json!({"revoked": false})));
+    assert_eq!(
+        status_and_json(revoke(live).await).await,
+        (200, json!({"revoked": false}))
+    );
+    assert_eq!(
+        status_and_json(revoke("never-issued").await).await,
+        (200, json!({"revoked": false}))
+    );
 }
 
 #[tokio::test]
 async fn unknown_users_and_tokens_are_refused() {
     let core = TestCore::spawn().await;
-    let response = core.post("/v1/refresh-tokens", json!({"user_id": uuid::Uuid::now_v7()})).await;
+    let response = core
+        .post(
+            "/v1/refresh-tokens",
+            json!({"user_id": uuid::Uuid::now_v7()}),
+        )
+        .await;
     assert_eq!(response.status(), 404);
     assert_eq!(rotate(&core, "never-issued").await.0, 401);
 }

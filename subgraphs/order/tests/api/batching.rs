@@ -13,13 +13,17 @@ async fn nested_user_orders_cost_one_core_call_per_level() {
     let buyers: Vec<_> = (0..4).map(|_| stack.user(Role::Customer)).collect();
     for (n, buyer) in buyers.iter().enumerate() {
         for k in 0..3 {
-            let placed = stack.place(buyer, &format!("batch-{n}-{k}"), &[(&product, 1)]).await;
+            let placed = stack
+                .place(buyer, &format!("batch-{n}-{k}"), &[(&product, 1)])
+                .await;
             assert!(placed["errors"].is_null(), "{placed}");
         }
     }
     let admin = stack.admin();
-    let representations: Vec<_> =
-        buyers.iter().map(|b| json!({ "__typename": "User", "id": b.id.to_string() })).collect();
+    let representations: Vec<_> = buyers
+        .iter()
+        .map(|b| json!({ "__typename": "User", "id": b.id.to_string() }))
+        .collect();
     stack.order_core_calls.lock().expect("lock").clear();
     let response = stack
         .graphql(
@@ -40,10 +44,19 @@ async fn nested_user_orders_cost_one_core_call_per_level() {
         let inner = &orders["nodes"][0]["user"]["orders"];
         assert_eq!(inner["totalCount"], 3);
         assert_eq!(inner["nodes"].as_array().map(Vec::len), Some(2));
-        assert_eq!(inner["nodes"][0]["user"]["orders"]["nodes"].as_array().map(Vec::len), Some(1));
+        assert_eq!(
+            inner["nodes"][0]["user"]["orders"]["nodes"]
+                .as_array()
+                .map(Vec::len),
+            Some(1)
+        );
     }
     let calls = stack.order_core_calls.lock().expect("lock").clone();
-    assert_eq!(calls, vec!["POST /v1/orders/by-users"; 3], "one call per level, none per user");
+    assert_eq!(
+        calls,
+        vec!["POST /v1/orders/by-users"; 3],
+        "one call per level, none per user"
+    );
 
     // A customer reaching other users' orders through references sees only their own, as before.
     let own = &buyers[0];
@@ -60,5 +73,9 @@ async fn nested_user_orders_cost_one_core_call_per_level() {
         .iter()
         .map(|e| e["orders"]["totalCount"].as_i64())
         .collect();
-    assert_eq!(counts, vec![Some(3), Some(0), Some(0), Some(0)], "{response}");
+    assert_eq!(
+        counts,
+        vec![Some(3), Some(0), Some(0), Some(0)],
+        "{response}"
+    );
 }

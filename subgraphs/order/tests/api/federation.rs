@@ -14,10 +14,11 @@ async fn order_entities_resolve_for_their_owner_only() {
     let stack = TestStack::spawn().await;
     let product = stack.product("E-1", 100, 10).await;
     let (owner, stranger) = (stack.customer(), stack.customer());
-    let first = stack.place(&owner, "e1", &[(&product, 1)]).await["data"]["placeOrder"]["id"].clone();
-    let second = stack.place(&owner, "e2", &[(&product, 1)]).await["data"]["placeOrder"]["id"].clone();
-    let query =
-        "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Order { id status user { id } } } }";
+    let first =
+        stack.place(&owner, "e1", &[(&product, 1)]).await["data"]["placeOrder"]["id"].clone();
+    let second =
+        stack.place(&owner, "e2", &[(&product, 1)]).await["data"]["placeOrder"]["id"].clone();
+    let query = "query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Order { id status user { id } } } }";
     let reps = json!({ "reps": [
         { "__typename": "Order", "id": first },
         { "__typename": "Order", "id": second },
@@ -25,10 +26,16 @@ async fn order_entities_resolve_for_their_owner_only() {
     ] });
     let response = stack.graphql(Some(&owner), query, reps.clone()).await;
     assert_eq!(response["data"]["_entities"][0]["id"], first, "{response}");
-    assert_eq!(response["data"]["_entities"][1]["user"]["id"], json!(owner.id.to_string()));
+    assert_eq!(
+        response["data"]["_entities"][1]["user"]["id"],
+        json!(owner.id.to_string())
+    );
     assert_eq!(response["data"]["_entities"][2], json!(null));
     let response = stack.graphql(Some(&stranger), query, reps).await;
-    assert_eq!(response, json!({ "data": { "_entities": [null, null, null] } }));
+    assert_eq!(
+        response,
+        json!({ "data": { "_entities": [null, null, null] } })
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -38,40 +45,79 @@ async fn user_orders_page_for_self_and_admins_and_are_empty_for_others() {
     let (owner, stranger, admin) = (stack.customer(), stack.customer(), stack.admin());
     let mut placed = Vec::new();
     for key in ["a", "b", "c"] {
-        placed.push(stack.place(&owner, key, &[(&product, 1)]).await["data"]["placeOrder"]["id"].clone());
+        placed.push(
+            stack.place(&owner, key, &[(&product, 1)]).await["data"]["placeOrder"]["id"].clone(),
+        );
     }
     placed.reverse();
     let reps = json!([{ "__typename": "User", "id": owner.id }]);
 
-    let page = stack.graphql(Some(&owner), USER_ORDERS, json!({ "reps": reps, "first": 2 })).await;
+    let page = stack
+        .graphql(
+            Some(&owner),
+            USER_ORDERS,
+            json!({ "reps": reps, "first": 2 }),
+        )
+        .await;
     let orders = &page["data"]["_entities"][0]["orders"];
     assert_eq!(
-        (orders["totalCount"].clone(), orders["pageInfo"]["hasNextPage"].clone()),
+        (
+            orders["totalCount"].clone(),
+            orders["pageInfo"]["hasNextPage"].clone()
+        ),
         (json!(3), json!(true)),
         "{page}"
     );
-    assert_eq!(orders["nodes"], json!([{ "id": placed[0] }, { "id": placed[1] }]));
-    assert_eq!(orders["edges"][1]["cursor"], orders["pageInfo"]["endCursor"]);
+    assert_eq!(
+        orders["nodes"],
+        json!([{ "id": placed[0] }, { "id": placed[1] }])
+    );
+    assert_eq!(
+        orders["edges"][1]["cursor"],
+        orders["pageInfo"]["endCursor"]
+    );
     let after = orders["pageInfo"]["endCursor"].clone();
-    let rest = stack.graphql(Some(&admin), USER_ORDERS, json!({ "reps": reps, "first": 2, "after": after })).await;
+    let rest = stack
+        .graphql(
+            Some(&admin),
+            USER_ORDERS,
+            json!({ "reps": reps, "first": 2, "after": after }),
+        )
+        .await;
     let orders = &rest["data"]["_entities"][0]["orders"];
     assert_eq!(
-        (orders["nodes"].clone(), orders["pageInfo"]["hasNextPage"].clone()),
+        (
+            orders["nodes"].clone(),
+            orders["pageInfo"]["hasNextPage"].clone()
+        ),
         (json!([{ "id": placed[2] }]), json!(false))
     );
 
-    let hidden = stack.graphql(Some(&stranger), USER_ORDERS, json!({ "reps": reps })).await;
+    let hidden = stack
+        .graphql(Some(&stranger), USER_ORDERS, json!({ "reps": reps }))
+        .await;
     assert_eq!(
         hidden["data"]["_entities"][0]["orders"],
         json!({ "totalCount": 0, "pageInfo": { "hasNextPage": false, "endCursor": null }, "edges": [], "nodes": [] })
     );
     assert!(hidden["errors"].is_null());
-    for (first, after, field) in
-        [(json!(0), json!(null), "first"), (json!(101), json!(null), "first"), (json!(5), json!("junk"), "after")]
-    {
-        let bad =
-            stack.graphql(Some(&owner), USER_ORDERS, json!({ "reps": reps, "first": first, "after": after })).await;
-        assert_eq!((error_code(&bad), error_field(&bad)), ("BAD_USER_INPUT", field), "{bad}");
+    for (first, after, field) in [
+        (json!(0), json!(null), "first"),
+        (json!(101), json!(null), "first"),
+        (json!(5), json!("junk"), "after"),
+    ] {
+        let bad = stack
+            .graphql(
+                Some(&owner),
+                USER_ORDERS,
+                json!({ "reps": reps, "first": first, "after": after }),
+            )
+            .await;
+        assert_eq!(
+            (error_code(&bad), error_field(&bad)),
+            ("BAD_USER_INPUT", field),
+            "{bad}"
+        );
     }
 }
 
@@ -80,11 +126,15 @@ async fn past_orders_of_a_deactivated_product_still_resolve_it() {
     let stack = TestStack::spawn().await;
     let product = stack.product("OLD-1", 700, 5).await;
     let buyer = stack.customer();
-    let id = stack.place(&buyer, "before", &[(&product, 1)]).await["data"]["placeOrder"]["id"].clone();
+    let id =
+        stack.place(&buyer, "before", &[(&product, 1)]).await["data"]["placeOrder"]["id"].clone();
     stack.deactivate(&product).await;
 
     let placing = stack.place(&buyer, "after", &[(&product, 1)]).await;
-    assert_eq!((error_code(&placing), error_field(&placing)), ("BAD_USER_INPUT", "items[0].productId"));
+    assert_eq!(
+        (error_code(&placing), error_field(&placing)),
+        ("BAD_USER_INPUT", "items[0].productId")
+    );
 
     // The gateway's first fetch: the order subgraph returns the item with a `Product` reference.
     let order = stack

@@ -41,7 +41,12 @@ pub struct TestStack {
 }
 
 fn settings(db: &TestDatabase) -> DbSettings {
-    DbSettings { url: db.secret_url(), max_connections: 20, migrate_on_start: false, create_if_missing: false }
+    DbSettings {
+        url: db.secret_url(),
+        max_connections: 20,
+        migrate_on_start: false,
+        create_if_missing: false,
+    }
 }
 
 impl TestStack {
@@ -66,11 +71,18 @@ impl TestStack {
             reservation_ttl: Duration::from_secs(900),
             sweep_interval: Duration::from_secs(3600),
         };
-        let product_core = spawn_router(product_core::build(&product_config).await.expect("product-core")).await;
+        let product_core = spawn_router(
+            product_core::build(&product_config)
+                .await
+                .expect("product-core"),
+        )
+        .await;
 
         let order_db = TestDatabase::create("order", order_core::MIGRATIONS).await;
         let product_core_url = if product_core_unreachable {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
             let url = format!("http://{}", listener.local_addr().expect("addr"));
             drop(listener);
             url
@@ -88,25 +100,42 @@ impl TestStack {
         };
         let order_core_calls = Arc::new(Mutex::new(Vec::new()));
         let recorded = order_core_calls.clone();
-        let order_router = order_core::build(&order_config).await.expect("order-core").layer(
-            axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| {
-                recorded.lock().expect("lock").push(format!("{} {}", request.method(), request.uri().path()));
-                next.run(request)
-            }),
-        );
+        let order_router = order_core::build(&order_config)
+            .await
+            .expect("order-core")
+            .layer(axum::middleware::from_fn(
+                move |request: axum::extract::Request, next: axum::middleware::Next| {
+                    recorded.lock().expect("lock").push(format!(
+                        "{} {}",
+                        request.method(),
+                        request.uri().path()
+                    ));
+                    next.run(request)
+                },
+            ));
         let order_core = spawn_router(order_router).await;
 
         let (private, public) = generate_key_pair().expect("keys");
-        let signer = JwtSigner::from_pem(&private, DEFAULT_ISSUER, ACCESS_TOKEN_TTL).expect("signer");
-        let keys =
-            KeyMaterial { private_pem: None, public_pems: public, issuer: DEFAULT_ISSUER.into(), generated: false };
+        let signer =
+            JwtSigner::from_pem(&private, DEFAULT_ISSUER, ACCESS_TOKEN_TTL).expect("signer");
+        let keys = KeyMaterial {
+            private_pem: None,
+            public_pems: public,
+            issuer: DEFAULT_ISSUER.into(),
+            generated: false,
+        };
         let config = order_subgraph::Config {
             listen_addr: "127.0.0.1:0".parse().expect("addr"),
             core_url: order_core.clone(),
             internal_token: SecretString::from(TOKEN),
             keys: keys.clone(),
         };
-        let subgraph = spawn_router(order_subgraph::build(&config).await.expect("order-subgraph")).await;
+        let subgraph = spawn_router(
+            order_subgraph::build(&config)
+                .await
+                .expect("order-subgraph"),
+        )
+        .await;
         Self {
             product_core,
             order_core_calls,
@@ -123,7 +152,10 @@ impl TestStack {
     /// A new user with `role`, signed in.
     pub fn user(&self, role: Role) -> User {
         let id = Uuid::now_v7();
-        User { id, token: self.signer.sign(Actor { id, role }).expect("token") }
+        User {
+            id,
+            token: self.signer.sign(Actor { id, role }).expect("token"),
+        }
     }
 
     pub fn customer(&self) -> User {
@@ -141,7 +173,10 @@ impl TestStack {
 
     /// `placeOrder` with `items` as `[(product id, quantity)]`; returns the whole response.
     pub async fn place(&self, user: &User, key: &str, items: &[(&str, i64)]) -> Value {
-        let items: Vec<Value> = items.iter().map(|(p, q)| json!({ "productId": p, "quantity": q })).collect();
+        let items: Vec<Value> = items
+            .iter()
+            .map(|(p, q)| json!({ "productId": p, "quantity": q }))
+            .collect();
         self.graphql(
             Some(user),
             "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amount } } }",
@@ -152,12 +187,21 @@ impl TestStack {
 
     /// A product created straight in product-core; returns its id.
     pub async fn product(&self, sku: &str, price: i64, stock: i64) -> String {
-        let body = json!({ "sku": sku, "name": format!("Product {sku}"), "price": price, "stock": stock });
-        self.core(reqwest::Method::POST, "/v1/products", body).await["id"].as_str().expect("id").to_owned()
+        let body =
+            json!({ "sku": sku, "name": format!("Product {sku}"), "price": price, "stock": stock });
+        self.core(reqwest::Method::POST, "/v1/products", body).await["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
     }
 
     pub async fn deactivate(&self, product_id: &str) {
-        self.core(reqwest::Method::PATCH, &format!("/v1/products/{product_id}"), json!({ "active": false })).await;
+        self.core(
+            reqwest::Method::PATCH,
+            &format!("/v1/products/{product_id}"),
+            json!({ "active": false }),
+        )
+        .await;
     }
 
     pub async fn stock_of(&self, product_id: &str) -> i64 {
@@ -168,7 +212,9 @@ impl TestStack {
             .send()
             .await
             .expect("request");
-        response.json::<Value>().await.expect("json")["stock"].as_i64().expect("stock")
+        response.json::<Value>().await.expect("json")["stock"]
+            .as_i64()
+            .expect("stock")
     }
 
     async fn core(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
@@ -180,7 +226,11 @@ impl TestStack {
             .send()
             .await
             .expect("request");
-        assert!(response.status().is_success(), "{path}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
         response.json().await.expect("json")
     }
 
@@ -194,7 +244,12 @@ impl TestStack {
             cache: self.cache.clone(),
             keys: self.keys.clone(),
         };
-        spawn_router(product_subgraph::build(&config).await.expect("product-subgraph")).await
+        spawn_router(
+            product_subgraph::build(&config)
+                .await
+                .expect("product-subgraph"),
+        )
+        .await
     }
 
     /// Rows in the orders table, claims included.
@@ -205,7 +260,11 @@ impl TestStack {
             n: i64,
         }
         let mut conn = self.order_db.pool.get().await.expect("conn");
-        diesel::sql_query("SELECT count(*) AS n FROM orders").get_result::<Count>(&mut *conn).await.expect("count").n
+        diesel::sql_query("SELECT count(*) AS n FROM orders")
+            .get_result::<Count>(&mut *conn)
+            .await
+            .expect("count")
+            .n
     }
 
     /// product-core's reservations by status.
@@ -218,35 +277,57 @@ impl TestStack {
             n: i64,
         }
         let mut conn = self.product_db.pool.get().await.expect("conn");
-        let rows: Vec<Row> = diesel::sql_query("SELECT status, count(*) AS n FROM reservations GROUP BY status")
-            .load(&mut *conn)
-            .await
-            .expect("reservations");
+        let rows: Vec<Row> =
+            diesel::sql_query("SELECT status, count(*) AS n FROM reservations GROUP BY status")
+                .load(&mut *conn)
+                .await
+                .expect("reservations");
         rows.into_iter().map(|r| (r.status, r.n)).collect()
     }
 
     /// Runs SQL on order-core's database (test set-up only).
     pub async fn execute_on_orders(&self, sql: &str) {
         let mut conn = self.order_db.pool.get().await.expect("conn");
-        diesel::sql_query(sql).execute(&mut *conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        diesel::sql_query(sql)
+            .execute(&mut *conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 }
 
 /// Sends a GraphQL request to `base`.
-pub async fn graphql(http: &reqwest::Client, base: &str, user: Option<&User>, query: &str, variables: Value) -> Value {
-    let mut request = http.post(format!("{base}/graphql")).json(&json!({ "query": query, "variables": variables }));
+pub async fn graphql(
+    http: &reqwest::Client,
+    base: &str,
+    user: Option<&User>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let mut request = http
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": query, "variables": variables }));
     if let Some(user) = user {
         request = request.bearer_auth(&user.token);
     }
-    request.send().await.expect("request").json().await.expect("json")
+    request
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json")
 }
 
 /// The `extensions.code` of the first error.
 pub fn error_code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"].as_str().unwrap_or_default()
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
 }
 
 /// The `extensions.field` of the first error.
 pub fn error_field(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["field"].as_str().unwrap_or_default()
+    response["errors"][0]["extensions"]["field"]
+        .as_str()
+        .unwrap_or_default()
 }

@@ -14,7 +14,10 @@ fn no_held(reservations: &std::collections::HashMap<String, i64>) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_placed_order_reads_back_whole() {
     let stack = TestStack::spawn().await;
-    let (book, pen) = (stack.product("BOOK-1", 1999, 5).await, stack.product("PEN-1", 250, 10).await);
+    let (book, pen) = (
+        stack.product("BOOK-1", 1999, 5).await,
+        stack.product("PEN-1", 250, 10).await,
+    );
     let buyer = stack.customer();
     let response = stack
         .graphql(
@@ -98,7 +101,10 @@ async fn a_placed_order_reads_back_whole() {
     let order = &response["data"]["placeOrder"];
     assert_eq!(order["user"]["id"], json!(buyer.id.to_string()));
     assert_eq!(order["items"][1]["product"]["id"], json!(pen));
-    assert_eq!((stack.stock_of(&book).await, stack.stock_of(&pen).await), (3, 7));
+    assert_eq!(
+        (stack.stock_of(&book).await, stack.stock_of(&pen).await),
+        (3, 7)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -109,11 +115,17 @@ async fn forty_concurrent_orders_from_eight_users_against_ten_units() {
     let barrier = Arc::new(Barrier::new(40));
     let tasks: Vec<_> = (0..40)
         .map(|i| {
-            let (stack, barrier, product, buyer) =
-                (Arc::clone(&stack), Arc::clone(&barrier), product.clone(), buyers[i % 8].clone());
+            let (stack, barrier, product, buyer) = (
+                Arc::clone(&stack),
+                Arc::clone(&barrier),
+                product.clone(),
+                buyers[i % 8].clone(),
+            );
             tokio::spawn(async move {
                 barrier.wait().await;
-                stack.place(&buyer, &format!("order-{i}"), &[(&product, 1)]).await
+                stack
+                    .place(&buyer, &format!("order-{i}"), &[(&product, 1)])
+                    .await
             })
         })
         .collect();
@@ -124,7 +136,10 @@ async fn forty_concurrent_orders_from_eight_users_against_ten_units() {
             placed += 1;
         } else {
             assert_eq!(error_code(&response), "OUT_OF_STOCK", "{response}");
-            assert_eq!(response["errors"][0]["extensions"]["productId"], json!(product));
+            assert_eq!(
+                response["errors"][0]["extensions"]["productId"],
+                json!(product)
+            );
             out_of_stock += 1;
         }
     }
@@ -133,30 +148,48 @@ async fn forty_concurrent_orders_from_eight_users_against_ten_units() {
     assert_eq!(stack.order_rows().await, 10);
     let reservations = stack.reservations().await;
     assert_eq!(reservations.get("COMMITTED"), Some(&10));
-    assert!(no_held(&reservations), "no reservation left behind: {reservations:?}");
+    assert!(
+        no_held(&reservations),
+        "no reservation left behind: {reservations:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn retries_with_one_key_make_one_order() {
     let stack = Arc::new(TestStack::spawn().await);
-    let (a, b) = (stack.product("A-1", 100, 100).await, stack.product("B-1", 100, 100).await);
+    let (a, b) = (
+        stack.product("A-1", 100, 100).await,
+        stack.product("B-1", 100, 100).await,
+    );
     let buyer = stack.customer();
 
     let first = stack.place(&buyer, "sequential", &[(&a, 2)]).await;
     let again = stack.place(&buyer, "sequential", &[(&a, 2)]).await;
-    assert_eq!(again["data"]["placeOrder"]["id"], first["data"]["placeOrder"]["id"], "{again}");
+    assert_eq!(
+        again["data"]["placeOrder"]["id"], first["data"]["placeOrder"]["id"],
+        "{again}"
+    );
     assert!(first["data"]["placeOrder"]["id"].is_string());
     assert_eq!(stack.stock_of(&a).await, 98);
 
     let other = stack.place(&buyer, "sequential", &[(&b, 2)]).await;
-    assert_eq!((error_code(&other), error_field(&other)), ("CONFLICT", "idempotencyKey"), "{other}");
+    assert_eq!(
+        (error_code(&other), error_field(&other)),
+        ("CONFLICT", "idempotencyKey"),
+        "{other}"
+    );
     assert_eq!(other["data"], Value::Null);
     assert_eq!(stack.stock_of(&b).await, 100);
 
     let barrier = Arc::new(Barrier::new(10));
     let tasks: Vec<_> = (0..10)
         .map(|_| {
-            let (stack, barrier, a, buyer) = (Arc::clone(&stack), Arc::clone(&barrier), a.clone(), buyer.clone());
+            let (stack, barrier, a, buyer) = (
+                Arc::clone(&stack),
+                Arc::clone(&barrier),
+                a.clone(),
+                buyer.clone(),
+            );
             tokio::spawn(async move {
                 barrier.wait().await;
                 stack.place(&buyer, "concurrent", &[(&a, 5)]).await
@@ -166,22 +199,42 @@ async fn retries_with_one_key_make_one_order() {
     let mut ids = std::collections::HashSet::new();
     for task in tasks {
         let response = task.await.expect("task");
-        ids.insert(response["data"]["placeOrder"]["id"].as_str().expect("an order").to_owned());
+        ids.insert(
+            response["data"]["placeOrder"]["id"]
+                .as_str()
+                .expect("an order")
+                .to_owned(),
+        );
     }
     assert_eq!(ids.len(), 1, "one order");
     assert_eq!(stack.stock_of(&a).await, 93, "reserved once");
     assert_eq!(stack.order_rows().await, 2);
-    assert_eq!(stack.reservations().await.get("COMMITTED"), Some(&2), "one reservation per order");
+    assert_eq!(
+        stack.reservations().await.get("COMMITTED"),
+        Some(&2),
+        "one reservation per order"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_short_second_line_reserves_nothing() {
     let stack = TestStack::spawn().await;
-    let (plenty, scarce) = (stack.product("P-1", 100, 10).await, stack.product("P-2", 100, 1).await);
-    let response = stack.place(&stack.customer(), "short", &[(&plenty, 3), (&scarce, 2)]).await;
+    let (plenty, scarce) = (
+        stack.product("P-1", 100, 10).await,
+        stack.product("P-2", 100, 1).await,
+    );
+    let response = stack
+        .place(&stack.customer(), "short", &[(&plenty, 3), (&scarce, 2)])
+        .await;
     assert_eq!(error_code(&response), "OUT_OF_STOCK");
-    assert_eq!(response["errors"][0]["extensions"]["productId"], json!(scarce));
-    assert_eq!((stack.stock_of(&plenty).await, stack.stock_of(&scarce).await), (10, 1));
+    assert_eq!(
+        response["errors"][0]["extensions"]["productId"],
+        json!(scarce)
+    );
+    assert_eq!(
+        (stack.stock_of(&plenty).await, stack.stock_of(&scarce).await),
+        (10, 1)
+    );
     assert_eq!(stack.order_rows().await, 0);
     assert!(stack.reservations().await.is_empty());
 }
@@ -189,20 +242,33 @@ async fn a_short_second_line_reserves_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_names_the_field() {
     let stack = TestStack::spawn().await;
-    let (a, b) = (stack.product("V-1", 100, 10).await, stack.product("V-2", 100, 10).await);
+    let (a, b) = (
+        stack.product("V-1", 100, 10).await,
+        stack.product("V-2", 100, 10).await,
+    );
     let retired = stack.product("OFF-1", 100, 10).await;
     stack.deactivate(&retired).await;
     let buyer = stack.customer();
     for (items, field) in [
-        (vec![(a.as_str(), 1), (retired.as_str(), 1)], "items[1].productId"),
-        (vec![(a.as_str(), 1), (b.as_str(), 1), (a.as_str(), 1)], "items[2].productId"),
+        (
+            vec![(a.as_str(), 1), (retired.as_str(), 1)],
+            "items[1].productId",
+        ),
+        (
+            vec![(a.as_str(), 1), (b.as_str(), 1), (a.as_str(), 1)],
+            "items[2].productId",
+        ),
         (vec![(a.as_str(), 0)], "items[0].quantity"),
         (vec![(a.as_str(), 1001)], "items[0].quantity"),
         (vec![("not-a-uuid", 1)], "items[0].productId"),
         (vec![], "items"),
     ] {
         let response = stack.place(&buyer, "bad", &items).await;
-        assert_eq!((error_code(&response), error_field(&response)), ("BAD_USER_INPUT", field), "{response}");
+        assert_eq!(
+            (error_code(&response), error_field(&response)),
+            ("BAD_USER_INPUT", field),
+            "{response}"
+        );
     }
     let response = stack
         .graphql(
@@ -213,14 +279,31 @@ async fn bad_input_names_the_field() {
         )
         .await;
     assert_eq!(error_field(&response), "shippingAddress.postalCode");
-    assert_eq!(response["errors"][0]["extensions"]["fieldErrors"][1]["field"], json!("shippingAddress.country"));
+    assert_eq!(
+        response["errors"][0]["extensions"]["fieldErrors"][1]["field"],
+        json!("shippingAddress.country")
+    );
     let pricey = stack.product("GOLD-1", i64::from(i32::MAX), 5).await;
     let response = stack.place(&buyer, "too-much", &[(&pricey, 2)]).await;
-    assert_eq!((error_code(&response), error_field(&response)), ("BAD_USER_INPUT", "items"));
-    assert_eq!((stack.stock_of(&a).await, stack.stock_of(&pricey).await, stack.order_rows().await), (10, 5, 0));
+    assert_eq!(
+        (error_code(&response), error_field(&response)),
+        ("BAD_USER_INPUT", "items")
+    );
+    assert_eq!(
+        (
+            stack.stock_of(&a).await,
+            stack.stock_of(&pricey).await,
+            stack.order_rows().await
+        ),
+        (10, 5, 0)
+    );
 
     let anonymous = stack
-        .graphql(None, "mutation { placeOrder(input: { items: [], idempotencyKey: \"k\" }) { id } }", json!({}))
+        .graphql(
+            None,
+            "mutation { placeOrder(input: { items: [], idempotencyKey: \"k\" }) { id } }",
+            json!({}),
+        )
         .await;
     assert_eq!(error_code(&anonymous), "UNAUTHENTICATED");
 }
@@ -241,9 +324,14 @@ async fn a_failed_order_write_releases_the_reservation() {
             "CREATE TRIGGER refuse_items BEFORE INSERT ON order_items FOR EACH ROW EXECUTE FUNCTION refuse_items()",
         )
         .await;
-    let response = stack.place(&stack.customer(), "doomed", &[(&product, 4)]).await;
+    let response = stack
+        .place(&stack.customer(), "doomed", &[(&product, 4)])
+        .await;
     assert_eq!(error_code(&response), "INTERNAL_SERVER_ERROR");
-    assert!(!response.to_string().contains("injected"), "the cause is not shown: {response}");
+    assert!(
+        !response.to_string().contains("injected"),
+        "the cause is not shown: {response}"
+    );
     assert_eq!(stack.order_rows().await, 0);
     assert_eq!(stack.stock_of(&product).await, 10);
     assert_eq!(stack.reservations().await.get("RELEASED"), Some(&1));
@@ -254,7 +342,9 @@ async fn a_failed_order_write_releases_the_reservation() {
 async fn product_core_unreachable_is_service_unavailable_and_writes_nothing() {
     let stack = TestStack::spawn_with_product_core_unreachable().await;
     let product = stack.product("U-1", 100, 10).await;
-    let response = stack.place(&stack.customer(), "offline", &[(&product, 1)]).await;
+    let response = stack
+        .place(&stack.customer(), "offline", &[(&product, 1)])
+        .await;
     assert_eq!(error_code(&response), "SERVICE_UNAVAILABLE", "{response}");
     assert_eq!(stack.order_rows().await, 0);
     assert_eq!(stack.stock_of(&product).await, 10);

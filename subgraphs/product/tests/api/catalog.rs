@@ -14,10 +14,22 @@ const CREATE_PRODUCT: &str = "mutation($input: CreateProductInput!) {
 async fn an_admin_builds_the_catalog_and_anyone_browses_it() {
     let stack = TestStack::spawn().await;
     let admin = Some(stack.admin.as_str());
-    let category =
-        stack.graphql(admin, CREATE_CATEGORY, json!({ "input": { "name": "Books", "slug": "books" } })).await;
-    let category_id = category["data"]["createCategory"]["id"].as_str().expect("category id").to_owned();
-    for (sku, name, price, stock) in [("B-1", "Dune", 1999, 3), ("B-2", "Emma", 999, 0), ("B-3", "Ulysses", 2999, 7)] {
+    let category = stack
+        .graphql(
+            admin,
+            CREATE_CATEGORY,
+            json!({ "input": { "name": "Books", "slug": "books" } }),
+        )
+        .await;
+    let category_id = category["data"]["createCategory"]["id"]
+        .as_str()
+        .expect("category id")
+        .to_owned();
+    for (sku, name, price, stock) in [
+        ("B-1", "Dune", 1999, 3),
+        ("B-2", "Emma", 999, 0),
+        ("B-3", "Ulysses", 2999, 7),
+    ] {
         let created = stack
             .graphql(
                 admin,
@@ -33,7 +45,9 @@ async fn an_admin_builds_the_catalog_and_anyone_browses_it() {
         products(filter: $filter, sort: PRICE_ASC, first: 2, after: $after) {
           totalCount pageInfo { hasNextPage endCursor }
           nodes { sku name price { amount currency } stock category { name slug } } } }";
-    let first_page = stack.graphql(None, browse, json!({ "filter": { "inStock": true } })).await;
+    let first_page = stack
+        .graphql(None, browse, json!({ "filter": { "inStock": true } }))
+        .await;
     assert_json_snapshot!(first_page, { ".data.products.pageInfo.endCursor" => "[cursor]" }, @r#"
     {
       "data": {
@@ -76,13 +90,20 @@ async fn an_admin_builds_the_catalog_and_anyone_browses_it() {
     }
     "#);
     let all = stack.graphql(None, browse, json!({})).await;
-    assert_eq!(all["data"]["products"]["pageInfo"]["hasNextPage"], json!(true));
+    assert_eq!(
+        all["data"]["products"]["pageInfo"]["hasNextPage"],
+        json!(true)
+    );
     let after = all["data"]["products"]["pageInfo"]["endCursor"].clone();
     let second = stack.graphql(None, browse, json!({ "after": after })).await;
     assert_eq!(second["data"]["products"]["nodes"][0]["sku"], json!("B-3"));
 
     let search = stack
-        .graphql(None, "{ products(filter: { search: \"ulysses\" }) { nodes { sku } } categories { slug } }", json!({}))
+        .graphql(
+            None,
+            "{ products(filter: { search: \"ulysses\" }) { nodes { sku } } categories { slug } }",
+            json!({}),
+        )
         .await;
     assert_eq!(
         search["data"],
@@ -95,21 +116,36 @@ async fn admin_mutations_need_an_admin() {
     let stack = TestStack::spawn().await;
     let input = json!({ "input": { "name": "Toys", "slug": "toys" } });
     let anonymous = stack.graphql(None, CREATE_CATEGORY, input.clone()).await;
-    assert_eq!((error_code(&anonymous), &anonymous["data"]), ("UNAUTHENTICATED", &Value::Null));
-    let customer = stack.graphql(Some(&stack.customer), CREATE_CATEGORY, input.clone()).await;
+    assert_eq!(
+        (error_code(&anonymous), &anonymous["data"]),
+        ("UNAUTHENTICATED", &Value::Null)
+    );
+    let customer = stack
+        .graphql(Some(&stack.customer), CREATE_CATEGORY, input.clone())
+        .await;
     assert_eq!(error_code(&customer), "FORBIDDEN");
-    let admin = stack.graphql(Some(&stack.admin), CREATE_CATEGORY, input).await;
+    let admin = stack
+        .graphql(Some(&stack.admin), CREATE_CATEGORY, input)
+        .await;
     assert_eq!(admin["data"]["createCategory"]["slug"], json!("toys"));
 
     let product = stack.seed_product("T-1", 100, 1).await;
     let adjust = "mutation($id: ID!) { adjustStock(productId: $id, delta: 5) { stock } }";
-    let refused = stack.graphql(Some(&stack.customer), adjust, json!({ "id": product })).await;
+    let refused = stack
+        .graphql(Some(&stack.customer), adjust, json!({ "id": product }))
+        .await;
     assert_eq!(error_code(&refused), "FORBIDDEN");
     let inactive = stack
-        .graphql(Some(&stack.customer), "{ products(filter: { includeInactive: true }) { totalCount } }", json!({}))
+        .graphql(
+            Some(&stack.customer),
+            "{ products(filter: { includeInactive: true }) { totalCount } }",
+            json!({}),
+        )
         .await;
     assert_eq!(error_code(&inactive), "FORBIDDEN");
-    let bad_token = stack.graphql(Some("not.a.token"), "{ categories { id } }", json!({})).await;
+    let bad_token = stack
+        .graphql(Some("not.a.token"), "{ categories { id } }", json!({}))
+        .await;
     assert_eq!(error_code(&bad_token), "UNAUTHENTICATED");
 }
 
@@ -117,10 +153,18 @@ async fn admin_mutations_need_an_admin() {
 async fn bad_input_names_the_field() {
     let stack = TestStack::spawn().await;
     let admin = Some(stack.admin.as_str());
-    let negative =
-        stack.graphql(admin, CREATE_PRODUCT, json!({ "input": { "sku": "N-1", "name": "x", "price": -1 } })).await;
+    let negative = stack
+        .graphql(
+            admin,
+            CREATE_PRODUCT,
+            json!({ "input": { "sku": "N-1", "name": "x", "price": -1 } }),
+        )
+        .await;
     assert_eq!(
-        (error_code(&negative), &negative["errors"][0]["extensions"]["field"]),
+        (
+            error_code(&negative),
+            &negative["errors"][0]["extensions"]["field"]
+        ),
         ("BAD_USER_INPUT", &json!("price"))
     );
     let euro = stack
@@ -131,22 +175,66 @@ async fn bad_input_names_the_field() {
         )
         .await;
     assert_eq!(euro["errors"][0]["extensions"]["field"], json!("currency"));
-    let empty =
-        stack.graphql(admin, CREATE_PRODUCT, json!({ "input": { "sku": "N-3", "name": " ", "price": 1 } })).await;
+    let empty = stack
+        .graphql(
+            admin,
+            CREATE_PRODUCT,
+            json!({ "input": { "sku": "N-3", "name": " ", "price": 1 } }),
+        )
+        .await;
     assert_eq!(empty["errors"][0]["extensions"]["field"], json!("name"));
-    stack.graphql(admin, CREATE_PRODUCT, json!({ "input": { "sku": "DUP", "name": "x", "price": 1 } })).await;
-    let duplicate =
-        stack.graphql(admin, CREATE_PRODUCT, json!({ "input": { "sku": "DUP", "name": "y", "price": 1 } })).await;
-    assert_eq!((error_code(&duplicate), &duplicate["errors"][0]["extensions"]["field"]), ("CONFLICT", &json!("sku")));
-    let too_many = stack.graphql(None, "{ products(first: 101) { totalCount } }", json!({})).await;
+    stack
+        .graphql(
+            admin,
+            CREATE_PRODUCT,
+            json!({ "input": { "sku": "DUP", "name": "x", "price": 1 } }),
+        )
+        .await;
+    let duplicate = stack
+        .graphql(
+            admin,
+            CREATE_PRODUCT,
+            json!({ "input": { "sku": "DUP", "name": "y", "price": 1 } }),
+        )
+        .await;
     assert_eq!(
-        (error_code(&too_many), &too_many["errors"][0]["extensions"]["field"]),
+        (
+            error_code(&duplicate),
+            &duplicate["errors"][0]["extensions"]["field"]
+        ),
+        ("CONFLICT", &json!("sku"))
+    );
+    let too_many = stack
+        .graphql(None, "{ products(first: 101) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        (
+            error_code(&too_many),
+            &too_many["errors"][0]["extensions"]["field"]
+        ),
         ("BAD_USER_INPUT", &json!("first"))
     );
-    let price_range = stack.graphql(None, "{ products(filter: { minPrice: -5 }) { totalCount } }", json!({})).await;
-    assert_eq!(price_range["errors"][0]["extensions"]["field"], json!("filter.minPrice"));
-    let bad_id = stack.graphql(None, "{ product(id: \"nope\") { id } }", json!({})).await;
-    assert_eq!((error_code(&bad_id), &bad_id["errors"][0]["extensions"]["field"]), ("BAD_USER_INPUT", &json!("id")));
+    let price_range = stack
+        .graphql(
+            None,
+            "{ products(filter: { minPrice: -5 }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        price_range["errors"][0]["extensions"]["field"],
+        json!("filter.minPrice")
+    );
+    let bad_id = stack
+        .graphql(None, "{ product(id: \"nope\") { id } }", json!({}))
+        .await;
+    assert_eq!(
+        (
+            error_code(&bad_id),
+            &bad_id["errors"][0]["extensions"]["field"]
+        ),
+        ("BAD_USER_INPUT", &json!("id"))
+    );
 
     let product = stack.seed_product("S-1", 100, 2).await;
     let below = stack
@@ -156,8 +244,19 @@ async fn bad_input_names_the_field() {
             json!({ "id": product }),
         )
         .await;
-    assert_eq!((error_code(&below), &below["errors"][0]["extensions"]["field"]), ("BAD_USER_INPUT", &json!("delta")));
-    let missing =
-        stack.graphql(None, "{ product(id: \"0190a0a0-0000-7000-8000-000000000000\") { id } }", json!({})).await;
+    assert_eq!(
+        (
+            error_code(&below),
+            &below["errors"][0]["extensions"]["field"]
+        ),
+        ("BAD_USER_INPUT", &json!("delta"))
+    );
+    let missing = stack
+        .graphql(
+            None,
+            "{ product(id: \"0190a0a0-0000-7000-8000-000000000000\") { id } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(missing, json!({ "data": { "product": null } }));
 }

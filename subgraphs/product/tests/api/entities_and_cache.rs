@@ -15,18 +15,43 @@ async fn fifty_representations_are_one_core_request_and_then_none() {
     for n in 0..50 {
         ids.push(stack.seed_product(&format!("E-{n}"), 100, 1).await);
     }
-    let representations: Vec<_> = ids.iter().map(|id| json!({ "__typename": "Product", "id": id })).collect();
+    let representations: Vec<_> = ids
+        .iter()
+        .map(|id| json!({ "__typename": "Product", "id": id }))
+        .collect();
     stack.reset_core_requests();
-    let response = stack.graphql(None, ENTITIES, json!({ "representations": representations })).await;
+    let response = stack
+        .graphql(
+            None,
+            ENTITIES,
+            json!({ "representations": representations }),
+        )
+        .await;
     let entities = response["data"]["_entities"].as_array().expect("entities");
     assert_eq!(entities.len(), 50);
-    assert!(entities.iter().zip(&ids).all(|(entity, id)| entity["id"] == json!(id)), "order kept");
+    assert!(
+        entities
+            .iter()
+            .zip(&ids)
+            .all(|(entity, id)| entity["id"] == json!(id)),
+        "order kept"
+    );
     assert_eq!(stack.core_requests(), ["POST /v1/products/lookup"]);
 
     stack.reset_core_requests();
-    let again = stack.graphql(None, ENTITIES, json!({ "representations": representations })).await;
+    let again = stack
+        .graphql(
+            None,
+            ENTITIES,
+            json!({ "representations": representations }),
+        )
+        .await;
     assert_eq!(again, response);
-    assert!(stack.core_requests().is_empty(), "cached reads must not reach the core: {:?}", stack.core_requests());
+    assert!(
+        stack.core_requests().is_empty(),
+        "cached reads must not reach the core: {:?}",
+        stack.core_requests()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -35,19 +60,36 @@ async fn mutations_and_direct_reservations_invalidate_the_cached_product() {
     let id = stack.seed_product("C-1", 500, 10).await;
     let read = "query($id: ID!) { product(id: $id) { name stock } }";
     let first = stack.graphql(None, read, json!({ "id": id })).await;
-    assert_eq!(first["data"]["product"], json!({ "name": "Product C-1", "stock": 10 }));
+    assert_eq!(
+        first["data"]["product"],
+        json!({ "name": "Product C-1", "stock": 10 })
+    );
     stack.reset_core_requests();
     assert_eq!(stack.graphql(None, read, json!({ "id": id })).await, first);
     assert!(stack.core_requests().is_empty(), "second read is cached");
 
-    let rename = "mutation($id: ID!) { updateProduct(id: $id, input: { name: \"Renamed\" }) { name } }";
-    stack.graphql(Some(&stack.admin), rename, json!({ "id": id })).await;
+    let rename =
+        "mutation($id: ID!) { updateProduct(id: $id, input: { name: \"Renamed\" }) { name } }";
+    stack
+        .graphql(Some(&stack.admin), rename, json!({ "id": id }))
+        .await;
     let renamed = stack.graphql(None, read, json!({ "id": id })).await;
-    assert_eq!(renamed["data"]["product"], json!({ "name": "Renamed", "stock": 10 }));
+    assert_eq!(
+        renamed["data"]["product"],
+        json!({ "name": "Renamed", "stock": 10 })
+    );
 
-    stack.core_post("/v1/reservations", json!({ "lines": [{ "product_id": id, "quantity": 4 }] })).await;
+    stack
+        .core_post(
+            "/v1/reservations",
+            json!({ "lines": [{ "product_id": id, "quantity": 4 }] }),
+        )
+        .await;
     let reserved = stack.graphql(None, read, json!({ "id": id })).await;
-    assert_eq!(reserved["data"]["product"], json!({ "name": "Renamed", "stock": 6 }));
+    assert_eq!(
+        reserved["data"]["product"],
+        json!({ "name": "Renamed", "stock": 6 })
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -56,8 +98,15 @@ async fn reads_succeed_with_redis_down() {
     let id = stack.seed_product("D-1", 100, 3).await;
     for _ in 0..3 {
         let response = stack
-            .graphql(None, "query($id: ID!) { product(id: $id) { stock } categories { id } }", json!({ "id": id }))
+            .graphql(
+                None,
+                "query($id: ID!) { product(id: $id) { stock } categories { id } }",
+                json!({ "id": id }),
+            )
             .await;
-        assert_eq!(response, json!({ "data": { "product": { "stock": 3 }, "categories": [] } }));
+        assert_eq!(
+            response,
+            json!({ "data": { "product": { "stock": 3 }, "categories": [] } })
+        );
     }
 }

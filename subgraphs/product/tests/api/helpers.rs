@@ -52,16 +52,24 @@ impl TestStack {
         };
         let core_requests = Arc::new(Mutex::new(Vec::new()));
         let recorder = Arc::clone(&core_requests);
-        let core_router = product_core::build(&core_config).await.expect("product-core").layer(
-            axum::middleware::from_fn(move |request: Request, next: Next| {
-                recorder.lock().expect("lock").push(format!("{} {}", request.method(), request.uri().path()));
-                next.run(request)
-            }),
-        );
+        let core_router = product_core::build(&core_config)
+            .await
+            .expect("product-core")
+            .layer(axum::middleware::from_fn(
+                move |request: Request, next: Next| {
+                    recorder.lock().expect("lock").push(format!(
+                        "{} {}",
+                        request.method(),
+                        request.uri().path()
+                    ));
+                    next.run(request)
+                },
+            ));
         let core_url = spawn_router(core_router).await;
 
         let (private, public) = generate_key_pair().expect("keys");
-        let signer = JwtSigner::from_pem(&private, DEFAULT_ISSUER, ACCESS_TOKEN_TTL).expect("signer");
+        let signer =
+            JwtSigner::from_pem(&private, DEFAULT_ISSUER, ACCESS_TOKEN_TTL).expect("signer");
         let config = product_subgraph::Config {
             listen_addr: "127.0.0.1:0".parse().expect("addr"),
             core_url: core_url.clone(),
@@ -74,10 +82,29 @@ impl TestStack {
                 generated: false,
             },
         };
-        let subgraph_url = spawn_router(product_subgraph::build(&config).await.expect("subgraph")).await;
-        let admin = signer.sign(Actor { id: Uuid::now_v7(), role: Role::Admin }).expect("token");
-        let customer = signer.sign(Actor { id: Uuid::now_v7(), role: Role::Customer }).expect("token");
-        Self { core_url, subgraph_url, http: reqwest::Client::new(), core_requests, admin, customer, _db: db }
+        let subgraph_url =
+            spawn_router(product_subgraph::build(&config).await.expect("subgraph")).await;
+        let admin = signer
+            .sign(Actor {
+                id: Uuid::now_v7(),
+                role: Role::Admin,
+            })
+            .expect("token");
+        let customer = signer
+            .sign(Actor {
+                id: Uuid::now_v7(),
+                role: Role::Customer,
+            })
+            .expect("token");
+        Self {
+            core_url,
+            subgraph_url,
+            http: reqwest::Client::new(),
+            core_requests,
+            admin,
+            customer,
+            _db: db,
+        }
     }
 
     /// Sends a GraphQL request, with a bearer token when given.
@@ -89,7 +116,13 @@ impl TestStack {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        request.send().await.expect("request").json().await.expect("json")
+        request
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json")
     }
 
     /// Calls product-core directly.
@@ -102,14 +135,22 @@ impl TestStack {
             .send()
             .await
             .expect("request");
-        assert!(response.status().is_success(), "{path}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
         response.json().await.expect("json")
     }
 
     /// Creates a product straight in product-core; returns its id.
     pub async fn seed_product(&self, sku: &str, price: i64, stock: i64) -> String {
-        let body = json!({ "sku": sku, "name": format!("Product {sku}"), "price": price, "stock": stock });
-        self.core_post("/v1/products", body).await["id"].as_str().expect("id").to_owned()
+        let body =
+            json!({ "sku": sku, "name": format!("Product {sku}"), "price": price, "stock": stock });
+        self.core_post("/v1/products", body).await["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
     }
 
     /// Forgets the requests product-core received so far.
@@ -125,5 +166,7 @@ impl TestStack {
 
 /// The `extensions.code` of the first error.
 pub fn error_code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"].as_str().unwrap_or_default()
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
 }

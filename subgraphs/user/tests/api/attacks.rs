@@ -9,7 +9,10 @@ use serde_json::{Value, json};
 use crate::helpers::{Keys, ME, TestApp, code};
 
 fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
 }
 
 fn claims(sub: &str, role: &str, iat: u64, exp: u64, iss: &str) -> Value {
@@ -32,7 +35,10 @@ fn b64(value: &Value) -> String {
 async fn every_forgery_is_unauthenticated() {
     let app = TestApp::spawn().await;
     let registered = app.register(&crate::helpers::unique_email("victim")).await;
-    let valid = registered["accessToken"].as_str().expect("token").to_owned();
+    let valid = registered["accessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     let id = registered["user"]["id"].as_str().expect("id").to_owned();
     let kid = app.keys.kid();
     let t = now();
@@ -40,31 +46,78 @@ async fn every_forgery_is_unauthenticated() {
     // The payload edited to claim ADMIN, the signature kept.
     let parts: Vec<&str> = valid.split('.').collect();
     let mut payload: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("payload")).expect("claims");
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("payload"))
+            .expect("claims");
     payload["role"] = json!("ADMIN");
     let edited = format!("{}.{}.{}", parts[0], b64(&payload), parts[2]);
     // `alg: none` with no signature.
-    let none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT", "kid": kid})), b64(&payload));
+    let none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT", "kid": kid})),
+        b64(&payload)
+    );
     // HS256, keyed with the (public) verification key as the HMAC secret.
     let mut hs_header = Header::new(Algorithm::HS256);
     hs_header.kid = Some(kid.clone());
-    let hs256 = jsonwebtoken::encode(&hs_header, &payload, &EncodingKey::from_secret(app.keys.public.as_bytes()))
-        .expect("hs256");
+    let hs256 = jsonwebtoken::encode(
+        &hs_header,
+        &payload,
+        &EncodingKey::from_secret(app.keys.public.as_bytes()),
+    )
+    .expect("hs256");
     let stranger = Keys::generate();
     let forgeries = [
         ("edited payload", edited),
         ("alg none", none),
         ("HS256 with the public key", hs256),
-        ("expired", sign(&app.keys, &kid, &claims(&id, "CUSTOMER", t - 3600, t - 1800, "quickmart"))),
-        ("not yet valid", sign(&app.keys, &kid, &claims(&id, "CUSTOMER", t + 3600, t + 4500, "quickmart"))),
-        ("wrong issuer", sign(&app.keys, &kid, &claims(&id, "CUSTOMER", t, t + 900, "someone-else"))),
-        ("another key, our kid", sign(&stranger, &kid, &claims(&id, "ADMIN", t, t + 900, "quickmart"))),
-        ("another key, its kid", sign(&stranger, &stranger.kid(), &claims(&id, "ADMIN", t, t + 900, "quickmart"))),
+        (
+            "expired",
+            sign(
+                &app.keys,
+                &kid,
+                &claims(&id, "CUSTOMER", t - 3600, t - 1800, "quickmart"),
+            ),
+        ),
+        (
+            "not yet valid",
+            sign(
+                &app.keys,
+                &kid,
+                &claims(&id, "CUSTOMER", t + 3600, t + 4500, "quickmart"),
+            ),
+        ),
+        (
+            "wrong issuer",
+            sign(
+                &app.keys,
+                &kid,
+                &claims(&id, "CUSTOMER", t, t + 900, "someone-else"),
+            ),
+        ),
+        (
+            "another key, our kid",
+            sign(
+                &stranger,
+                &kid,
+                &claims(&id, "ADMIN", t, t + 900, "quickmart"),
+            ),
+        ),
+        (
+            "another key, its kid",
+            sign(
+                &stranger,
+                &stranger.kid(),
+                &claims(&id, "ADMIN", t, t + 900, "quickmart"),
+            ),
+        ),
         ("garbage", "garbage".to_owned()),
         ("three dots of garbage", "a.b.c".to_owned()),
     ];
     // The untouched token works, so each refusal below is the forgery's doing.
-    assert_eq!(app.gql(ME, json!({}), Some(&valid)).await["data"]["me"]["id"].as_str(), Some(id.as_str()));
+    assert_eq!(
+        app.gql(ME, json!({}), Some(&valid)).await["data"]["me"]["id"].as_str(),
+        Some(id.as_str())
+    );
     // The whole answer, for every forgery: no data, one error, no hint of which check failed.
     let refused = json!({
         "data": null,

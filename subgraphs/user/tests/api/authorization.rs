@@ -7,7 +7,8 @@ use crate::helpers::{PASSWORD, TestApp, code, unique_email};
 const USER: &str = "query($id: ID!) { user(id: $id) { id email role } }";
 const USERS: &str = "query($first: Int, $after: String) { users(first: $first, after: $after) { totalCount \
                      edges { cursor node { email } } nodes { email } pageInfo { hasNextPage endCursor } } }";
-const SET_ROLE: &str = "mutation($id: ID!, $role: Role!) { setUserRole(userId: $id, role: $role) { id role } }";
+const SET_ROLE: &str =
+    "mutation($id: ID!, $role: Role!) { setUserRole(userId: $id, role: $role) { id role } }";
 
 #[tokio::test]
 async fn customers_see_themselves_only_and_others_as_null() {
@@ -18,26 +19,39 @@ async fn customers_see_themselves_only_and_others_as_null() {
 
     let other = app.gql(USER, json!({"id": bob["user"]["id"]}), token).await;
     assert_eq!(other, json!({"data": {"user": null}}));
-    let missing = app.gql(USER, json!({"id": uuid::Uuid::now_v7()}), token).await;
+    let missing = app
+        .gql(USER, json!({"id": uuid::Uuid::now_v7()}), token)
+        .await;
     assert_eq!(missing, json!({"data": {"user": null}}));
-    let own = app.gql(USER, json!({"id": alice["user"]["id"]}), token).await;
+    let own = app
+        .gql(USER, json!({"id": alice["user"]["id"]}), token)
+        .await;
     assert_eq!(own["data"]["user"]["email"], alice["user"]["email"]);
-    let anonymous = app.gql(USER, json!({"id": alice["user"]["id"]}), None).await;
+    let anonymous = app
+        .gql(USER, json!({"id": alice["user"]["id"]}), None)
+        .await;
     assert_eq!(anonymous, json!({"data": {"user": null}}));
     let malformed = app.gql(USER, json!({"id": "not-a-uuid"}), token).await;
     assert_eq!(
-        (code(&malformed), malformed["errors"][0]["extensions"]["field"].as_str()),
+        (
+            code(&malformed),
+            malformed["errors"][0]["extensions"]["field"].as_str()
+        ),
         (Some("BAD_USER_INPUT"), Some("id"))
     );
 
     // Entity references from other subgraphs follow the same rule.
-    let entities = "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id email } } }";
+    let entities =
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id email } } }";
     let representations = json!({"r": [
         {"__typename": "User", "id": alice["user"]["id"]},
         {"__typename": "User", "id": bob["user"]["id"]},
     ]});
     let resolved = app.gql(entities, representations, token).await;
-    assert_eq!(resolved["data"]["_entities"][0]["email"], alice["user"]["email"]);
+    assert_eq!(
+        resolved["data"]["_entities"][0]["email"],
+        alice["user"]["email"]
+    );
     assert_eq!(resolved["data"]["_entities"][1], json!(null));
 }
 
@@ -49,25 +63,55 @@ async fn role_gated_operations_are_forbidden_to_customers_and_open_to_admins() {
     let id = &customer["user"]["id"];
 
     let listed = app.gql(USERS, json!({}), token).await;
-    assert_eq!((code(&listed), &listed["data"]), (Some("FORBIDDEN"), &json!(null)));
-    let promoted = app.gql(SET_ROLE, json!({"id": id, "role": "ADMIN"}), token).await;
+    assert_eq!(
+        (code(&listed), &listed["data"]),
+        (Some("FORBIDDEN"), &json!(null))
+    );
+    let promoted = app
+        .gql(SET_ROLE, json!({"id": id, "role": "ADMIN"}), token)
+        .await;
     assert_eq!(code(&promoted), Some("FORBIDDEN"));
-    assert_eq!(code(&app.gql(USERS, json!({}), None).await), Some("UNAUTHENTICATED"));
+    assert_eq!(
+        code(&app.gql(USERS, json!({}), None).await),
+        Some("UNAUTHENTICATED")
+    );
 
     let admin = app.admin_token().await;
     let other = app.gql(USER, json!({"id": id}), Some(&admin)).await;
     assert_eq!(other["data"]["user"]["role"].as_str(), Some("CUSTOMER"));
-    let promoted = app.gql(SET_ROLE, json!({"id": id, "role": "ADMIN"}), Some(&admin)).await;
-    assert_eq!(promoted["data"]["setUserRole"]["role"].as_str(), Some("ADMIN"));
+    let promoted = app
+        .gql(SET_ROLE, json!({"id": id, "role": "ADMIN"}), Some(&admin))
+        .await;
+    assert_eq!(
+        promoted["data"]["setUserRole"]["role"].as_str(),
+        Some("ADMIN")
+    );
     // The cached account was invalidated, and the next login carries the new role.
     let other = app.gql(USER, json!({"id": id}), Some(&admin)).await;
     assert_eq!(other["data"]["user"]["role"].as_str(), Some("ADMIN"));
-    let relogin = app.login(customer["user"]["email"].as_str().expect("email"), PASSWORD).await;
-    assert_eq!(relogin["data"]["login"]["user"]["role"].as_str(), Some("ADMIN"));
-    let as_new_admin = app.gql(USERS, json!({}), relogin["data"]["login"]["accessToken"].as_str()).await;
+    let relogin = app
+        .login(customer["user"]["email"].as_str().expect("email"), PASSWORD)
+        .await;
+    assert_eq!(
+        relogin["data"]["login"]["user"]["role"].as_str(),
+        Some("ADMIN")
+    );
+    let as_new_admin = app
+        .gql(
+            USERS,
+            json!({}),
+            relogin["data"]["login"]["accessToken"].as_str(),
+        )
+        .await;
     assert_eq!(as_new_admin["data"]["users"]["totalCount"], json!(2));
 
-    let unknown = app.gql(SET_ROLE, json!({"id": uuid::Uuid::now_v7(), "role": "ADMIN"}), Some(&admin)).await;
+    let unknown = app
+        .gql(
+            SET_ROLE,
+            json!({"id": uuid::Uuid::now_v7(), "role": "ADMIN"}),
+            Some(&admin),
+        )
+        .await;
     assert_eq!(code(&unknown), Some("NOT_FOUND"));
 }
 
@@ -80,20 +124,36 @@ async fn admins_page_through_users() {
     let admin = app.admin_token().await;
     let first = app.gql(USERS, json!({"first": 3}), Some(&admin)).await;
     let page = &first["data"]["users"];
-    assert_eq!((page["totalCount"].as_i64(), page["pageInfo"]["hasNextPage"].as_bool()), (Some(4), Some(true)));
+    assert_eq!(
+        (
+            page["totalCount"].as_i64(),
+            page["pageInfo"]["hasNextPage"].as_bool()
+        ),
+        (Some(4), Some(true))
+    );
     assert_eq!(page["edges"].as_array().map(Vec::len), Some(3));
     assert_eq!(page["nodes"][0], page["edges"][0]["node"]);
     let after = page["pageInfo"]["endCursor"].clone();
-    let second = app.gql(USERS, json!({"first": 3, "after": after}), Some(&admin)).await;
+    let second = app
+        .gql(USERS, json!({"first": 3, "after": after}), Some(&admin))
+        .await;
     let rest = &second["data"]["users"];
     assert_eq!(rest["pageInfo"]["hasNextPage"].as_bool(), Some(false));
-    assert_eq!(rest["nodes"][0]["email"].as_str(), Some(app.core.admin_email.as_str()));
+    assert_eq!(
+        rest["nodes"][0]["email"].as_str(),
+        Some(app.core.admin_email.as_str())
+    );
 
     for first in [0, 101] {
         let refused = app.gql(USERS, json!({"first": first}), Some(&admin)).await;
         assert_eq!(code(&refused), Some("BAD_USER_INPUT"));
-        assert_eq!(refused["errors"][0]["extensions"]["field"].as_str(), Some("first"));
+        assert_eq!(
+            refused["errors"][0]["extensions"]["field"].as_str(),
+            Some("first")
+        );
     }
-    let garbage = app.gql(USERS, json!({"after": "garbage"}), Some(&admin)).await;
+    let garbage = app
+        .gql(USERS, json!({"after": "garbage"}), Some(&admin))
+        .await;
     assert_eq!(code(&garbage), Some("BAD_USER_INPUT"));
 }

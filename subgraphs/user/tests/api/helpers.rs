@@ -61,7 +61,11 @@ impl Core {
         .expect("env");
         let config = user_core::Config::from_env(&env).expect("core config");
         let url = spawn_router(user_core::build(&config).await.expect("core")).await;
-        Self { url, db, admin_email }
+        Self {
+            url,
+            db,
+            admin_email,
+        }
     }
 }
 
@@ -98,7 +102,14 @@ impl TestApp {
         let url = spawn_router(user_subgraph::build(&config).await.expect("subgraph")).await;
         let n = uuid::Uuid::new_v4().as_bytes().to_owned();
         let client_ip = format!("10.{}.{}.{}", n[0], n[1], n[2]);
-        Self { url, core, keys: keys.clone(), client_ip, cache_namespace, client: reqwest::Client::new() }
+        Self {
+            url,
+            core,
+            keys: keys.clone(),
+            client_ip,
+            cache_namespace,
+            client: reqwest::Client::new(),
+        }
     }
 
     /// Runs a GraphQL operation, with `token` as the bearer token when given.
@@ -122,7 +133,11 @@ impl TestApp {
     /// Registers a user and returns the `AuthPayload`.
     pub async fn register(&self, email: &str) -> Value {
         let response = self
-            .gql(REGISTER, json!({"input": {"email": email, "password": PASSWORD, "name": "Test User"}}), None)
+            .gql(
+                REGISTER,
+                json!({"input": {"email": email, "password": PASSWORD, "name": "Test User"}}),
+                None,
+            )
             .await;
         assert!(response["errors"].is_null(), "{response}");
         response["data"]["register"].clone()
@@ -130,13 +145,17 @@ impl TestApp {
 
     /// Logs in and returns the whole response.
     pub async fn login(&self, email: &str, password: &str) -> Value {
-        self.gql(LOGIN, json!({"email": email, "password": password}), None).await
+        self.gql(LOGIN, json!({"email": email, "password": password}), None)
+            .await
     }
 
     /// Logs in as the bootstrapped admin and returns the access token.
     pub async fn admin_token(&self) -> String {
         let response = self.login(&self.core.admin_email.clone(), PASSWORD).await;
-        response["data"]["login"]["accessToken"].as_str().expect("admin token").to_owned()
+        response["data"]["login"]["accessToken"]
+            .as_str()
+            .expect("admin token")
+            .to_owned()
     }
 }
 
@@ -164,16 +183,28 @@ pub fn code(response: &Value) -> Option<&str> {
 
 /// Everything the services logged and answered during this test binary's run, to search for secrets.
 pub fn captured() -> String {
-    let logs = LOGS.get().map(|l| String::from_utf8_lossy(&l.lock().expect("logs").clone()).into_owned());
-    let responses = RESPONSES.get().map(|r| r.lock().expect("responses").join("\n"));
-    format!("{}\n{}", logs.unwrap_or_default(), responses.unwrap_or_default())
+    let logs = LOGS
+        .get()
+        .map(|l| String::from_utf8_lossy(&l.lock().expect("logs").clone()).into_owned());
+    let responses = RESPONSES
+        .get()
+        .map(|r| r.lock().expect("responses").join("\n"));
+    format!(
+        "{}\n{}",
+        logs.unwrap_or_default(),
+        responses.unwrap_or_default()
+    )
 }
 
 static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
 static RESPONSES: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
 
 fn record_response(text: &str) {
-    RESPONSES.get_or_init(Mutex::default).lock().expect("responses").push(text.to_owned());
+    RESPONSES
+        .get_or_init(Mutex::default)
+        .lock()
+        .expect("responses")
+        .push(text.to_owned());
 }
 
 /// Sends every log line of every test (at debug level, as JSON) into one buffer.
@@ -186,7 +217,8 @@ fn capture_logs() {
             .with_max_level(tracing::Level::DEBUG)
             .with_writer(move || writer.clone())
             .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("one subscriber per test binary");
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("one subscriber per test binary");
         buffer
     });
 }

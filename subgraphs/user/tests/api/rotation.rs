@@ -11,15 +11,29 @@ async fn tokens_of_the_previous_key_verify_while_it_is_in_the_set() {
     let core = Arc::new(Core::spawn().await);
     let (old, new) = (Keys::generate(), Keys::generate());
     let before = TestApp::spawn_on(Arc::clone(&core), &old, &old.public).await;
-    let old_token = before.register(&unique_email("rotate")).await["accessToken"].as_str().expect("token").to_owned();
+    let old_token = before.register(&unique_email("rotate")).await["accessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
 
-    let during = TestApp::spawn_on(Arc::clone(&core), &new, &format!("{}\n{}", new.public, old.public)).await;
+    let during = TestApp::spawn_on(
+        Arc::clone(&core),
+        &new,
+        &format!("{}\n{}", new.public, old.public),
+    )
+    .await;
     assert!(during.gql(ME, json!({}), Some(&old_token)).await["data"]["me"]["id"].is_string());
-    let new_token = during.register(&unique_email("rotate")).await["accessToken"].as_str().expect("token").to_owned();
+    let new_token = during.register(&unique_email("rotate")).await["accessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     assert!(during.gql(ME, json!({}), Some(&new_token)).await["data"]["me"]["id"].is_string());
 
     let after = TestApp::spawn_on(Arc::clone(&core), &new, &new.public).await;
-    assert_eq!(code(&after.gql(ME, json!({}), Some(&old_token)).await), Some("UNAUTHENTICATED"));
+    assert_eq!(
+        code(&after.gql(ME, json!({}), Some(&old_token)).await),
+        Some("UNAUTHENTICATED")
+    );
     assert!(after.gql(ME, json!({}), Some(&new_token)).await["data"]["me"]["id"].is_string());
 }
 

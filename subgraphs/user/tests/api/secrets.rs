@@ -16,25 +16,66 @@ struct Stored {
 async fn passwords_appear_nowhere_but_as_argon2id_hashes() {
     let app = TestApp::spawn().await;
     let email = unique_email("secret");
-    let (password, wrong, weak, new) =
-        ("Sup3r-Secret-Pw-7a1", "Wr0ng-Secret-Pw-7b2", "onlylowercasesecretpw", "N3w-Secret-Pw-7d4");
+    let (password, wrong, weak, new) = (
+        "Sup3r-Secret-Pw-7a1",
+        "Wr0ng-Secret-Pw-7b2",
+        "onlylowercasesecretpw",
+        "N3w-Secret-Pw-7d4",
+    );
     let register = "mutation($input: RegisterInput!) { register(input: $input) { accessToken } }";
-    let refused = app.gql(register, json!({"input": {"email": email, "password": weak, "name": "S"}}), None).await;
+    let refused = app
+        .gql(
+            register,
+            json!({"input": {"email": email, "password": weak, "name": "S"}}),
+            None,
+        )
+        .await;
     assert!(refused["errors"].is_array());
-    let registered = app.gql(register, json!({"input": {"email": email, "password": password, "name": "S"}}), None);
-    let token = registered.await["data"]["register"]["accessToken"].as_str().expect("token").to_owned();
+    let registered = app.gql(
+        register,
+        json!({"input": {"email": email, "password": password, "name": "S"}}),
+        None,
+    );
+    let token = registered.await["data"]["register"]["accessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     app.login(&email, wrong).await;
     app.login(&email, password).await;
     let update = "mutation($input: UpdateMeInput!) { updateMe(input: $input) { id } }";
-    app.gql(update, json!({"input": {"currentPassword": wrong, "newPassword": new}}), Some(&token)).await;
-    app.gql(update, json!({"input": {"currentPassword": password, "newPassword": weak}}), Some(&token)).await;
-    app.gql(update, json!({"input": {"currentPassword": password, "newPassword": new}}), Some(&token)).await;
+    app.gql(
+        update,
+        json!({"input": {"currentPassword": wrong, "newPassword": new}}),
+        Some(&token),
+    )
+    .await;
+    app.gql(
+        update,
+        json!({"input": {"currentPassword": password, "newPassword": weak}}),
+        Some(&token),
+    )
+    .await;
+    app.gql(
+        update,
+        json!({"input": {"currentPassword": password, "newPassword": new}}),
+        Some(&token),
+    )
+    .await;
 
     let everything = captured();
-    assert!(everything.contains(&email), "the capture must hold this test's responses");
-    assert!(everything.contains("account created"), "the capture must hold the services' logs");
+    assert!(
+        everything.contains(&email),
+        "the capture must hold this test's responses"
+    );
+    assert!(
+        everything.contains("account created"),
+        "the capture must hold the services' logs"
+    );
     for secret in [password, wrong, weak, new] {
-        assert!(!everything.contains(secret), "a password leaked into logs or responses");
+        assert!(
+            !everything.contains(secret),
+            "a password leaked into logs or responses"
+        );
     }
 
     let mut conn = app.core.db.pool.get().await.expect("connection");
@@ -43,5 +84,9 @@ async fn passwords_appear_nowhere_but_as_argon2id_hashes() {
         .get_result(&mut conn)
         .await
         .expect("row");
-    assert!(stored.password_hash.starts_with("$argon2id$v=19$"), "{}", stored.password_hash);
+    assert!(
+        stored.password_hash.starts_with("$argon2id$v=19$"),
+        "{}",
+        stored.password_hash
+    );
 }

@@ -5,7 +5,12 @@ use serde_json::{Value, json};
 use crate::helpers::{PASSWORD, REGISTER, TestApp, code, unique_email};
 
 async fn register(app: &TestApp, email: &str, password: &str, name: &str) -> Value {
-    app.gql(REGISTER, json!({"input": {"email": email, "password": password, "name": name}}), None).await
+    app.gql(
+        REGISTER,
+        json!({"input": {"email": email, "password": password, "name": name}}),
+        None,
+    )
+    .await
 }
 
 fn field(response: &Value) -> Option<&str> {
@@ -40,13 +45,27 @@ async fn bad_input_is_bad_user_input_naming_the_field() {
     }
     "#);
     let weak = register(&app, &unique_email("weak"), "aaaaaaaaaaaa", "Ada").await;
-    assert_eq!((code(&weak), field(&weak)), (Some("BAD_USER_INPUT"), Some("password")));
+    assert_eq!(
+        (code(&weak), field(&weak)),
+        (Some("BAD_USER_INPUT"), Some("password"))
+    );
     let short = register(&app, &unique_email("short"), "Sh0rt!", "Ada").await;
-    assert_eq!((code(&short), field(&short)), (Some("BAD_USER_INPUT"), Some("password")));
+    assert_eq!(
+        (code(&short), field(&short)),
+        (Some("BAD_USER_INPUT"), Some("password"))
+    );
     let nameless = register(&app, &unique_email("nameless"), PASSWORD, "   ").await;
-    assert_eq!((code(&nameless), field(&nameless)), (Some("BAD_USER_INPUT"), Some("name")));
+    assert_eq!(
+        (code(&nameless), field(&nameless)),
+        (Some("BAD_USER_INPUT"), Some("name"))
+    );
     let everything = register(&app, "x", "y", "").await;
-    assert_eq!(everything["errors"][0]["extensions"]["fieldErrors"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        everything["errors"][0]["extensions"]["fieldErrors"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
 }
 
 #[tokio::test]
@@ -55,7 +74,10 @@ async fn a_taken_email_in_any_case_conflicts() {
     let email = unique_email("taken");
     app.register(&email).await;
     let again = register(&app, &email.to_uppercase(), PASSWORD, "Someone Else").await;
-    assert_eq!((code(&again), field(&again)), (Some("CONFLICT"), Some("email")));
+    assert_eq!(
+        (code(&again), field(&again)),
+        (Some("CONFLICT"), Some("email"))
+    );
 }
 
 #[tokio::test]
@@ -65,7 +87,10 @@ async fn the_sixth_failed_login_for_an_email_is_rate_limited() {
     app.register(&email).await;
     // A success clears the e-mail's failures: four failures and a success leave five more to spend.
     for _ in 0..4 {
-        assert_eq!(code(&app.login(&email, "Wrong-Password-1").await), Some("UNAUTHENTICATED"));
+        assert_eq!(
+            code(&app.login(&email, "Wrong-Password-1").await),
+            Some("UNAUTHENTICATED")
+        );
     }
     assert!(app.login(&email.to_uppercase(), PASSWORD).await["data"]["login"].is_object());
     for attempt in 1..=5 {
@@ -75,9 +100,14 @@ async fn the_sixth_failed_login_for_an_email_is_rate_limited() {
     // The sixth is refused before the password is even checked, the right password included.
     let limited = app.login(&email, PASSWORD).await;
     assert_eq!(code(&limited), Some("RATE_LIMITED"), "{limited}");
-    let retry_after = limited["errors"][0]["extensions"]["retryAfter"].as_u64().expect("retryAfter");
+    let retry_after = limited["errors"][0]["extensions"]["retryAfter"]
+        .as_u64()
+        .expect("retryAfter");
     assert!((1..=900).contains(&retry_after), "{retry_after}");
-    assert_eq!(code(&app.login(&email.to_uppercase(), PASSWORD).await), Some("RATE_LIMITED"));
+    assert_eq!(
+        code(&app.login(&email.to_uppercase(), PASSWORD).await),
+        Some("RATE_LIMITED")
+    );
 }
 
 #[tokio::test]
@@ -88,7 +118,12 @@ async fn thirty_failures_from_one_client_slow_it_but_never_lock_out_a_correct_pa
     let email = unique_email("from-one-client");
     app.register(&email).await;
     for attempt in 0..30 {
-        let failed = app.login(&unique_email(&format!("spray{attempt}")), "Wrong-Password-1").await;
+        let failed = app
+            .login(
+                &unique_email(&format!("spray{attempt}")),
+                "Wrong-Password-1",
+            )
+            .await;
         assert_eq!(code(&failed), Some("UNAUTHENTICATED"), "attempt {attempt}");
     }
     let signed_in = app.login(&email, PASSWORD).await;
@@ -111,10 +146,18 @@ async fn forty_parallel_wrong_passwords_for_one_email_verify_at_most_five() {
         }
     });
     let answers = futures::future::join_all(attempts).await;
-    let codes: Vec<_> = answers.iter().map(|a| code(a).unwrap_or("none").to_owned()).collect();
+    let codes: Vec<_> = answers
+        .iter()
+        .map(|a| code(a).unwrap_or("none").to_owned())
+        .collect();
     let verified = codes.iter().filter(|c| *c == "UNAUTHENTICATED").count();
     assert!(verified <= 5, "{verified} verified: {codes:?}");
-    assert!(codes.iter().all(|c| c == "UNAUTHENTICATED" || c == "RATE_LIMITED"), "{codes:?}");
+    assert!(
+        codes
+            .iter()
+            .all(|c| c == "UNAUTHENTICATED" || c == "RATE_LIMITED"),
+        "{codes:?}"
+    );
 
     // After 40 failed logins from this address, another user's correct password from it still succeeds.
     let bystander = unique_email("bystander");
@@ -140,7 +183,10 @@ async fn registrations_are_limited_per_client_address() {
     let accepted = answers.iter().filter(|a| a["errors"].is_null()).count();
     assert!(accepted <= 20, "{accepted} accepted");
     for answer in answers.iter().filter(|a| !a["errors"].is_null()) {
-        assert!(matches!(code(answer), Some("RATE_LIMITED" | "SERVICE_UNAVAILABLE")), "{answer}");
+        assert!(
+            matches!(code(answer), Some("RATE_LIMITED" | "SERVICE_UNAVAILABLE")),
+            "{answer}"
+        );
     }
 }
 
