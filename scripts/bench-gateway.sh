@@ -6,13 +6,16 @@
 #   1. heavy: 20 orders × 3 items, products and users joined from two subgraphs (3 fetches),
 #      through the gateway: RPS, p50/p99, gateway CPU µs per request (utime+stime from
 #      /proc/<pid>/stat), gateway peak RSS (VmHWM).
+#   3. with `Authorization`: the heavy query with a bearer token (forwarded to every fetch), and
+#      `{ __typename }` with one (verified by the gateway itself): gateway CPU µs per request.
 #   2. single fetch: one products query straight to the subgraph vs through the gateway:
 #      RPS ratio (target ≥ 0.7) and p99 ratio (target ≤ 1.5), and the gateway's CPU µs per
 #      request. The ratios swing by ±10% between runs on a shared 2-core box (the direct run
 #      alone varies that much); the CPU per request is the steadier figure to compare.
 #
 # Env: DURATION (s, default 30), WARMUP (s, default 5), CONNECTIONS (default 50),
-#      THREADS (wrk threads, default 2), BASE_PORT (default 14300).
+#      THREADS (wrk threads, default 2), BASE_PORT (default 14300), BENCH_BIN (a folder holding
+#      quickmart-gateway and examples/fixture_subgraphs from another build, to compare; not rebuilt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,8 +32,12 @@ if ! command -v wrk >/dev/null; then
   (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
 fi
 
-cargo build --release -q -p quickmart-gateway --bin quickmart-gateway --example fixture_subgraphs
-BIN="$CARGO_TARGET_DIR/release"
+if [[ -n "${BENCH_BIN:-}" ]]; then
+  BIN=$BENCH_BIN
+else
+  cargo build --release -q -p quickmart-gateway --bin quickmart-gateway --example fixture_subgraphs
+  BIN="$CARGO_TARGET_DIR/release"
+fi
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -45,7 +52,7 @@ GATEWAY_SUBGRAPH_USERS_URL="http://127.0.0.1:$BASE_PORT/graphql" \
 GATEWAY_SUBGRAPH_PRODUCTS_URL="http://127.0.0.1:$((BASE_PORT + 1))/graphql" \
 GATEWAY_SUBGRAPH_INVENTORY_URL="http://127.0.0.1:$((BASE_PORT + 2))/graphql" \
 GATEWAY_SUBGRAPH_ORDERS_URL="http://127.0.0.1:$((BASE_PORT + 3))/graphql" \
-RUST_LOG=warn \
+RUST_LOG=warn QUICKMART_STATE_DIR="$WORK/state" \
   "$BIN/quickmart-gateway" --supergraph gateway/tests/fixtures/supergraph.graphql \
   --listen "127.0.0.1:$GATEWAY_PORT" &
 GATEWAY_PID=$!
@@ -57,9 +64,10 @@ for _ in $(seq 1 100); do
 done
 
 # wrk script posting one JSON body.
-lua_for() {
+lua_for() { # name body [authorization]
   local file="$WORK/$1.lua"
   printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' "$2" >"$file"
+  if [[ -n "${3:-}" ]]; then printf 'wrk.headers["Authorization"] = "%s"\n' "$3" >>"$file"; fi
   echo "$file"
 }
 
@@ -118,3 +126,24 @@ echo "direct:  RPS $direct_rps  p99 $direct_p99"
 echo "gateway: RPS $through_rps  p99 $through_p99  gateway CPU per request: ${single_cpu_us} µs"
 awk -v g="$through_rps" -v d="$direct_rps" -v gp="$(to_ms "$through_p99")" -v dp="$(to_ms "$direct_p99")" \
   'BEGIN { printf "RPS ratio %.2f (target >= 0.70)   p99 ratio %.2f (target <= 1.50)\n", g / d, gp / dp }'
+
+echo "== with Authorization: a bearer token on the heavy query (forwarded) and on { __typename } (verified here)"
+if ! TOKEN=$("$BIN/examples/fixture_subgraphs" token "$WORK/state" 2>/dev/null); then
+  echo "skipped: this build's fixture_subgraphs cannot mint tokens"
+  exit 0
+fi
+measure_cpu() { # lua output -> µs per request
+  run_wrk "$GATEWAY_URL" "$1" "$WARMUP" "$WORK/warmup.txt"
+  local before after
+  before=$(cpu_ticks "$GATEWAY_PID")
+  run_wrk "$GATEWAY_URL" "$1" "$DURATION" "$2"
+  after=$(cpu_ticks "$GATEWAY_PID")
+  awk -v t=$((after - before)) -v hz="$TICKS_PER_SECOND" -v n="$(requests_of "$2")" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }'
+}
+HEAVY_AUTH_LUA=$(lua_for heavy-auth "$HEAVY" "Bearer $TOKEN")
+LOCAL_AUTH_LUA=$(lua_for local-auth '{"query":"{ __typename }"}' "Bearer $TOKEN")
+heavy_auth_cpu=$(measure_cpu "$HEAVY_AUTH_LUA" "$WORK/heavy-auth.txt")
+echo "heavy + Authorization:       RPS $(rps_of "$WORK/heavy-auth.txt")  gateway CPU per request: ${heavy_auth_cpu} µs"
+local_auth_cpu=$(measure_cpu "$LOCAL_AUTH_LUA" "$WORK/local-auth.txt")
+echo "{ __typename } + token check: RPS $(rps_of "$WORK/local-auth.txt")  gateway CPU per request: ${local_auth_cpu} µs"
+grep -E "Non-2xx|Socket errors" "$WORK/heavy-auth.txt" "$WORK/local-auth.txt" || true

@@ -41,14 +41,14 @@ enum Node<'s> {
 }
 
 /// Resolves introspection for one schema.
-pub struct Introspection<'s> {
+pub(crate) struct Introspection<'s> {
     schema: &'s SchemaIndex,
     variables: &'s Map<String, Value>,
     builtin_directives: &'s [DirectiveDefinition],
 }
 
 /// Parsed built-in directive definitions (kept for the gateway's lifetime).
-pub fn builtin_directives() -> Vec<DirectiveDefinition> {
+pub(crate) fn builtin_directives() -> Vec<DirectiveDefinition> {
     graphql_tools::parser::parse_schema::<String>(BUILTIN_DIRECTIVES)
         .map(|doc| {
             doc.into_static()
@@ -67,7 +67,7 @@ pub fn builtin_directives() -> Vec<DirectiveDefinition> {
 
 impl<'s> Introspection<'s> {
     /// An introspection resolver over `schema`, reading arguments from `variables`.
-    pub fn new(
+    pub(crate) fn new(
         schema: &'s SchemaIndex,
         variables: &'s Map<String, Value>,
         builtin_directives: &'s [DirectiveDefinition],
@@ -80,7 +80,7 @@ impl<'s> Introspection<'s> {
     }
 
     /// Writes the value of a root `__schema` or `__type` field.
-    pub fn write_root_field(&self, field: &'s FieldSelection, out: &mut Vec<u8>) {
+    pub(crate) fn write_root_field(&self, field: &'s FieldSelection, out: &mut Vec<u8>) {
         match field.name.as_str() {
             "__schema" => self.write_object(Node::Schema, &field.selections.items, out),
             "__type" => match self.string_argument(field, "name") {
@@ -394,7 +394,7 @@ impl<'s> Introspection<'s> {
                 };
                 match interfaces {
                     Some(names) => {
-                        self.write_list(names.iter().map(|n| Node::Named(n.as_str())), field, out)
+                        self.write_list(names.iter().map(|n| Node::Named(n.as_str())), field, out);
                     }
                     None => out.extend_from_slice(b"null"),
                 }

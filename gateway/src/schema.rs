@@ -11,7 +11,7 @@ use graphql_tools::static_graphql::schema::{
 
 /// The kind of a named type, as introspection reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TypeKind {
+pub(crate) enum TypeKind {
     /// A leaf with a custom or built-in serialization.
     Scalar,
     /// A concrete object type.
@@ -28,7 +28,7 @@ pub enum TypeKind {
 
 impl TypeKind {
     /// The `__TypeKind` name.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Scalar => "SCALAR",
             Self::Object => "OBJECT",
@@ -42,7 +42,7 @@ impl TypeKind {
 
 /// One named type of the API schema.
 #[derive(Debug)]
-pub struct NamedType {
+pub(crate) struct NamedType {
     /// The type's kind.
     pub kind: TypeKind,
     /// Output fields by name (objects and interfaces).
@@ -58,7 +58,7 @@ pub struct NamedType {
 
 /// The API schema, indexed.
 #[derive(Debug)]
-pub struct SchemaIndex {
+pub(crate) struct SchemaIndex {
     /// The API schema document (no federation internals, `@inaccessible` removed).
     pub document: Document,
     /// Named types by name.
@@ -77,11 +77,11 @@ pub struct SchemaIndex {
 const BUILTIN_SCALARS: [&str; 5] = ["String", "Int", "Float", "Boolean", "ID"];
 
 /// Arguments that bound how many items a list field (or the connection it returns) holds.
-pub const SIZE_ARGUMENTS: [&str; 3] = ["first", "last", "limit"];
+pub(crate) const SIZE_ARGUMENTS: [&str; 3] = ["first", "last", "limit"];
 
 impl SchemaIndex {
     /// Indexes an API schema document.
-    pub fn new(document: Document) -> Self {
+    pub(crate) fn new(document: Document) -> Self {
         let mut types: HashMap<String, NamedType> = HashMap::new();
         let mut implementations: Vec<(String, String)> = Vec::new();
         for scalar in BUILTIN_SCALARS {
@@ -151,17 +151,17 @@ impl SchemaIndex {
     }
 
     /// The type of `type_name.field_name`, if both exist.
-    pub fn field_type(&self, type_name: &str, field_name: &str) -> Option<&Type> {
+    pub(crate) fn field_type(&self, type_name: &str, field_name: &str) -> Option<&Type> {
         self.types.get(type_name)?.fields.get(field_name)
     }
 
     /// The kind of a named type.
-    pub fn kind(&self, type_name: &str) -> Option<TypeKind> {
+    pub(crate) fn kind(&self, type_name: &str) -> Option<TypeKind> {
         self.types.get(type_name).map(|t| t.kind)
     }
 
     /// Whether an object of concrete type `object_type` satisfies a `... on condition`.
-    pub fn satisfies(&self, object_type: &str, condition: &str) -> bool {
+    pub(crate) fn satisfies(&self, object_type: &str, condition: &str) -> bool {
         object_type == condition
             || self
                 .types
@@ -170,7 +170,7 @@ impl SchemaIndex {
     }
 
     /// The type definition AST node for a name (introspection).
-    pub fn definition(&self, type_name: &str) -> Option<&TypeDefinition> {
+    pub(crate) fn definition(&self, type_name: &str) -> Option<&TypeDefinition> {
         self.document.definitions.iter().find_map(|d| match d {
             Definition::TypeDefinition(t) if type_definition_name(t) == type_name => Some(t),
             _ => None,
@@ -178,7 +178,7 @@ impl SchemaIndex {
     }
 
     /// All type definitions, in document order (introspection).
-    pub fn type_definitions(&self) -> impl Iterator<Item = &TypeDefinition> {
+    pub(crate) fn type_definitions(&self) -> impl Iterator<Item = &TypeDefinition> {
         self.document.definitions.iter().filter_map(|d| match d {
             Definition::TypeDefinition(t) => Some(t),
             _ => None,
@@ -186,7 +186,7 @@ impl SchemaIndex {
     }
 
     /// All directive definitions (introspection).
-    pub fn directive_definitions(&self) -> impl Iterator<Item = &DirectiveDefinition> {
+    pub(crate) fn directive_definitions(&self) -> impl Iterator<Item = &DirectiveDefinition> {
         self.document.definitions.iter().filter_map(|d| match d {
             Definition::DirectiveDefinition(t) => Some(t),
             _ => None,
@@ -229,7 +229,7 @@ impl NamedType {
 }
 
 /// The name of a type definition.
-pub fn type_definition_name(t: &TypeDefinition) -> &str {
+pub(crate) fn type_definition_name(t: &TypeDefinition) -> &str {
     match t {
         TypeDefinition::Scalar(s) => &s.name,
         TypeDefinition::Object(o) => &o.name,

@@ -8,7 +8,7 @@ use serde_json::{Map, Number, Value};
 use crate::response::error::{GraphQLError, codes};
 
 /// Fills in defaults and checks that every non-null variable has a value.
-pub fn coerce(
+pub(crate) fn coerce(
     operation: &OperationDefinition,
     mut provided: Map<String, Value>,
 ) -> Result<Map<String, Value>, Vec<GraphQLError>> {
@@ -40,7 +40,7 @@ pub fn coerce(
 }
 
 /// A literal of the operation as JSON (default values).
-pub fn to_json(value: &AstValue) -> Value {
+pub(crate) fn to_json(value: &AstValue) -> Value {
     match value {
         AstValue::Null | AstValue::Variable(_) => Value::Null,
         AstValue::Int(i) => Value::Number((*i).into()),

@@ -14,15 +14,25 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
+    /// No valid credentials.
     Unauthenticated,
+    /// Valid credentials, not allowed.
     Forbidden,
+    /// Malformed or invalid input, naming the field.
     BadUserInput,
+    /// No such resource (or not visible to the caller).
     NotFound,
+    /// Conflicts with existing state.
     Conflict,
+    /// Not enough stock.
     OutOfStock,
+    /// Not allowed in the resource's current state.
     InvalidState,
+    /// Too many attempts.
     RateLimited,
+    /// A dependency is unavailable.
     ServiceUnavailable,
+    /// An unexpected failure.
     InternalServerError,
 }
 
@@ -283,11 +293,11 @@ impl AppError {
     pub fn log(&self) {
         match self {
             Self::Internal(cause) => {
-                tracing::error!(error = %cause_chain(cause.as_ref()), "internal error")
+                tracing::error!(error = %cause_chain(cause.as_ref()), "internal error");
             }
             Self::ServiceUnavailable(message) => tracing::warn!(%message, "dependency unavailable"),
             other => {
-                tracing::debug!(code = other.code().as_str(), message = %other, "client error")
+                tracing::debug!(code = other.code().as_str(), message = %other, "client error");
             }
         }
     }

@@ -237,7 +237,7 @@ fn annotate(error: &mut ServerError) {
     match app_error {
         AppError::OutOfStock { product_id } => extensions.set("productId", product_id.to_string()),
         AppError::RateLimited { retry_after_secs } => {
-            extensions.set("retryAfter", *retry_after_secs)
+            extensions.set("retryAfter", *retry_after_secs);
         }
         _ => {}
     }

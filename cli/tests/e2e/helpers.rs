@@ -10,10 +10,10 @@ use quickmart_shared::testing::TestDatabase;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-pub const ADMIN_EMAIL: &str = "admin@e2e.test";
-pub const ADMIN_PASSWORD: &str = "e2e-admin-password-1";
+pub(crate) const ADMIN_EMAIL: &str = "admin@e2e.test";
+pub(crate) const ADMIN_PASSWORD: &str = "e2e-admin-password-1";
 
-pub struct TestSystem {
+pub(crate) struct TestSystem {
     pub gateway: String,
     pub http: reqwest::Client,
     /// Dropping it aborts every service; then the databases are dropped (with FORCE).
@@ -22,7 +22,7 @@ pub struct TestSystem {
 }
 
 impl TestSystem {
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let user = TestDatabase::create("e2e_user", user_core::MIGRATIONS).await;
         let product = TestDatabase::create("e2e_product", product_core::MIGRATIONS).await;
         let order = TestDatabase::create("e2e_order", order_core::MIGRATIONS).await;
@@ -59,7 +59,12 @@ impl TestSystem {
     }
 
     /// Sends an operation to the gateway, with a bearer token when given.
-    pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+    pub(crate) async fn graphql(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
         let mut request = self
             .http
             .post(&self.gateway)
@@ -72,14 +77,14 @@ impl TestSystem {
     }
 
     /// Like [`graphql`](Self::graphql), failing the test on any error.
-    pub async fn ok(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+    pub(crate) async fn ok(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let response = self.graphql(token, query, variables).await;
         assert!(response["errors"].is_null(), "{query}\n→ {response:#}");
         response["data"].clone()
     }
 
     /// The admin's access token.
-    pub async fn admin_token(&self) -> String {
+    pub(crate) async fn admin_token(&self) -> String {
         let data = self
             .ok(
                 None,
@@ -94,7 +99,7 @@ impl TestSystem {
     }
 
     /// Registers a customer; returns (access token, user id).
-    pub async fn customer(&self, name: &str) -> (String, String) {
+    pub(crate) async fn customer(&self, name: &str) -> (String, String) {
         let email = format!("{name}-{}@e2e.test", uuid::Uuid::new_v4().simple());
         let data = self
             .ok(
@@ -116,7 +121,7 @@ impl TestSystem {
     }
 
     /// Creates a category and products as the admin; returns (category id, product ids).
-    pub async fn catalog(
+    pub(crate) async fn catalog(
         &self,
         admin: &str,
         slug: &str,
@@ -153,7 +158,7 @@ impl TestSystem {
     }
 
     /// A product's current stock, as anyone sees it.
-    pub async fn stock(&self, product: &str) -> i64 {
+    pub(crate) async fn stock(&self, product: &str) -> i64 {
         self.ok(
             None,
             "query($id: ID!) { product(id: $id) { stock } }",
@@ -166,7 +171,7 @@ impl TestSystem {
 }
 
 /// The `extensions.code` of the first error.
-pub fn code(response: &Value) -> &str {
+pub(crate) fn code(response: &Value) -> &str {
     response["errors"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or_default()

@@ -13,7 +13,7 @@ use crate::state::AppState;
 /// change commits first: a cancellation then releases the stock, and if product-core cannot be reached the
 /// reconciler releases it later, so an order is never cancelled without its stock coming back.
 #[tracing::instrument(skip(state, ctx), fields(to = to.as_str()))]
-pub async fn change_status(
+pub(crate) async fn change_status(
     state: &AppState,
     ctx: &CallContext,
     id: Uuid,

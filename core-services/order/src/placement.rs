@@ -30,7 +30,7 @@ const MAX_POLL_PAUSE: Duration = Duration::from_millis(100);
 
 /// A placed order, and whether this request placed it (or returned the order an earlier one placed).
 #[derive(Debug)]
-pub struct Placed {
+pub(crate) struct Placed {
     /// The order.
     pub order: OrderDto,
     /// `false` when an earlier request with the same key and body placed it.
@@ -40,7 +40,7 @@ pub struct Placed {
 /// Places `order` for `buyer` under `key`: the same key and body return the first order (no second
 /// reservation), the same key with another body is `CONFLICT`, concurrent duplicates wait for the first.
 #[tracing::instrument(skip_all, fields(buyer = %buyer, lines = order.lines().len()))]
-pub async fn place(
+pub(crate) async fn place(
     state: &AppState,
     ctx: &CallContext,
     buyer: Uuid,

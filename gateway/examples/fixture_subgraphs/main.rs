@@ -2,7 +2,9 @@
 //!
 //! `fixture_subgraphs sdl DIR` writes `DIR/<name>.graphql` for each subgraph;
 //! `fixture_subgraphs serve BASE_PORT` serves users, products, inventory and orders on
-//! `BASE_PORT`, `+1`, `+2`, `+3` (127.0.0.1) until Ctrl-C.
+//! `BASE_PORT`, `+1`, `+2`, `+3` (127.0.0.1) until Ctrl-C;
+//! `fixture_subgraphs token STATE_DIR` prints an access token signed with the development key a gateway
+//! started with `QUICKMART_STATE_DIR=STATE_DIR` verifies (the benchmark's `Authorization` runs).
 
 mod subgraphs;
 
@@ -47,6 +49,17 @@ async fn main() -> anyhow::Result<()> {
             tokio::signal::ctrl_c().await?;
             Ok(())
         }
-        _ => bail!("usage: fixture_subgraphs sdl DIR | serve BASE_PORT"),
+        ["token", state_dir] => {
+            let env =
+                quickmart_shared::config::Env::from_pairs([("QUICKMART_STATE_DIR", *state_dir)])?;
+            let signer = quickmart_shared::auth::KeyMaterial::from_env(&env)?.signer()?;
+            let actor = quickmart_shared::auth::Actor {
+                id: uuid::Uuid::now_v7(),
+                role: quickmart_shared::auth::Role::Customer,
+            };
+            println!("{}", signer.sign(actor)?);
+            Ok(())
+        }
+        _ => bail!("usage: fixture_subgraphs sdl DIR | serve BASE_PORT | token STATE_DIR"),
     }
 }

@@ -20,7 +20,7 @@ use async_graphql::{
 
 /// Orders mutations across subgraphs: each mutation takes the next number.
 #[derive(Clone, Default)]
-pub struct Sequence(pub Arc<AtomicUsize>);
+pub(crate) struct Sequence(pub Arc<AtomicUsize>);
 
 impl Sequence {
     fn next(&self) -> i32 {
@@ -36,7 +36,7 @@ fn sequence(ctx: &Context<'_>) -> i32 {
 
 /// A user as the users subgraph owns it.
 #[derive(SimpleObject, Clone)]
-pub struct User {
+pub(crate) struct User {
     id: ID,
     #[graphql(shareable)]
     name: String,
@@ -53,7 +53,7 @@ fn user(id: &str) -> Option<User> {
 }
 
 /// Queries of the users subgraph.
-pub struct UsersQuery;
+pub(crate) struct UsersQuery;
 
 #[Object(name = "Query")]
 impl UsersQuery {
@@ -70,7 +70,7 @@ impl UsersQuery {
 }
 
 /// Mutations of the users subgraph.
-pub struct UsersMutation;
+pub(crate) struct UsersMutation;
 
 #[derive(SimpleObject)]
 struct Created {
@@ -89,10 +89,10 @@ impl UsersMutation {
 }
 
 /// The users subgraph schema.
-pub type UsersSchema = Schema<UsersQuery, UsersMutation, EmptySubscription>;
+pub(crate) type UsersSchema = Schema<UsersQuery, UsersMutation, EmptySubscription>;
 
 /// Builds the users subgraph.
-pub fn users(seq: Sequence) -> UsersSchema {
+pub(crate) fn users(seq: Sequence) -> UsersSchema {
     Schema::build(UsersQuery, UsersMutation, EmptySubscription)
         .enable_federation()
         .data(seq)
@@ -103,7 +103,7 @@ pub fn users(seq: Sequence) -> UsersSchema {
 
 /// A product as the products subgraph owns it.
 #[derive(SimpleObject, Clone)]
-pub struct Product {
+pub(crate) struct Product {
     upc: String,
     name: String,
     price: i32,
@@ -126,14 +126,14 @@ fn product(upc: &str) -> Option<Product> {
 /// A reference to a user, resolved by the users subgraph.
 #[derive(SimpleObject, Clone)]
 #[graphql(name = "User", unresolvable)]
-pub struct UserRef {
+pub(crate) struct UserRef {
     id: ID,
 }
 
 /// Something to watch or read.
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "&ID"), field(name = "title", ty = "&String"))]
-pub enum Media {
+pub(crate) enum Media {
     /// A book.
     Book(Book),
     /// A movie.
@@ -142,7 +142,7 @@ pub enum Media {
 
 /// A book, written by a user.
 #[derive(SimpleObject, Clone)]
-pub struct Book {
+pub(crate) struct Book {
     id: ID,
     title: String,
     author: UserRef,
@@ -150,7 +150,7 @@ pub struct Book {
 
 /// A movie.
 #[derive(SimpleObject, Clone)]
-pub struct Movie {
+pub(crate) struct Movie {
     id: ID,
     title: String,
     director: String,
@@ -158,7 +158,7 @@ pub struct Movie {
 
 /// A search hit.
 #[derive(Union)]
-pub enum SearchResult {
+pub(crate) enum SearchResult {
     /// A book.
     Book(Book),
     /// A movie.
@@ -184,7 +184,7 @@ fn movie() -> Movie {
 }
 
 /// Queries of the products subgraph.
-pub struct ProductsQuery;
+pub(crate) struct ProductsQuery;
 
 #[Object(name = "Query")]
 impl ProductsQuery {
@@ -209,7 +209,7 @@ impl ProductsQuery {
 }
 
 /// Mutations of the products subgraph.
-pub struct ProductsMutation;
+pub(crate) struct ProductsMutation;
 
 #[derive(SimpleObject)]
 struct Added {
@@ -228,10 +228,10 @@ impl ProductsMutation {
 }
 
 /// The products subgraph schema.
-pub type ProductsSchema = Schema<ProductsQuery, ProductsMutation, EmptySubscription>;
+pub(crate) type ProductsSchema = Schema<ProductsQuery, ProductsMutation, EmptySubscription>;
 
 /// Builds the products subgraph.
-pub fn products(seq: Sequence) -> ProductsSchema {
+pub(crate) fn products(seq: Sequence) -> ProductsSchema {
     Schema::build(ProductsQuery, ProductsMutation, EmptySubscription)
         .enable_federation()
         .data(seq)
@@ -241,7 +241,7 @@ pub fn products(seq: Sequence) -> ProductsSchema {
 // ---------------------------------------------------------------- inventory
 
 /// The inventory view of a product: stock and shipping, which needs price and weight.
-pub struct InventoryProduct {
+pub(crate) struct InventoryProduct {
     upc: String,
     price: Option<i32>,
     weight: Option<i32>,
@@ -284,7 +284,7 @@ impl InventoryProduct {
 }
 
 /// Queries of the inventory subgraph (entities only).
-pub struct InventoryQuery;
+pub(crate) struct InventoryQuery;
 
 #[Object(name = "Query")]
 impl InventoryQuery {
@@ -300,10 +300,10 @@ impl InventoryQuery {
 }
 
 /// The inventory subgraph schema.
-pub type InventorySchema = Schema<InventoryQuery, EmptyMutation, EmptySubscription>;
+pub(crate) type InventorySchema = Schema<InventoryQuery, EmptyMutation, EmptySubscription>;
 
 /// Builds the inventory subgraph.
-pub fn inventory() -> InventorySchema {
+pub(crate) fn inventory() -> InventorySchema {
     Schema::build(InventoryQuery, EmptyMutation, EmptySubscription)
         .enable_federation()
         .finish()
@@ -314,20 +314,20 @@ pub fn inventory() -> InventorySchema {
 /// A reference to a product, resolved by the products subgraph.
 #[derive(SimpleObject, Clone)]
 #[graphql(name = "Product", unresolvable)]
-pub struct ProductRef {
+pub(crate) struct ProductRef {
     upc: String,
 }
 
 /// One line of an order.
 #[derive(SimpleObject, Clone)]
-pub struct OrderItem {
+pub(crate) struct OrderItem {
     product: ProductRef,
     quantity: i32,
 }
 
 /// The orders subgraph's view of a user: their orders, their (overridden) email, and a
 /// name it can provide on `Order.buyer`.
-pub struct OrdersUser {
+pub(crate) struct OrdersUser {
     id: ID,
 }
 
@@ -350,7 +350,7 @@ impl OrdersUser {
 }
 
 /// An order.
-pub struct Order {
+pub(crate) struct Order {
     id: ID,
     user_id: String,
     items: Vec<OrderItem>,
@@ -404,7 +404,7 @@ fn order(n: usize, user_id: &str) -> Order {
 }
 
 /// Queries of the orders subgraph.
-pub struct OrdersQuery;
+pub(crate) struct OrdersQuery;
 
 #[Object(name = "Query")]
 impl OrdersQuery {
@@ -424,17 +424,17 @@ impl OrdersQuery {
 }
 
 /// The orders subgraph schema.
-pub type OrdersSchema = Schema<OrdersQuery, EmptyMutation, EmptySubscription>;
+pub(crate) type OrdersSchema = Schema<OrdersQuery, EmptyMutation, EmptySubscription>;
 
 /// Builds the orders subgraph.
-pub fn orders() -> OrdersSchema {
+pub(crate) fn orders() -> OrdersSchema {
     Schema::build(OrdersQuery, EmptyMutation, EmptySubscription)
         .enable_federation()
         .finish()
 }
 
 /// Each subgraph's federation SDL, by name.
-pub fn sdls() -> Vec<(&'static str, String)> {
+pub(crate) fn sdls() -> Vec<(&'static str, String)> {
     let options = || async_graphql::SDLExportOptions::new().federation();
     vec![
         (
@@ -451,7 +451,10 @@ pub fn sdls() -> Vec<(&'static str, String)> {
 }
 
 /// An axum router serving one schema at `/graphql`, counting requests.
-pub fn router<Q, M>(schema: Schema<Q, M, EmptySubscription>, hits: Arc<AtomicUsize>) -> axum::Router
+pub(crate) fn router<Q, M>(
+    schema: Schema<Q, M, EmptySubscription>,
+    hits: Arc<AtomicUsize>,
+) -> axum::Router
 where
     Q: async_graphql::ObjectType + 'static,
     M: async_graphql::ObjectType + 'static,

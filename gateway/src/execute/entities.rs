@@ -8,7 +8,7 @@ use crate::response::error::PathSegment;
 use crate::schema::SchemaIndex;
 
 /// Collects the response paths of every object the flatten path reaches.
-pub fn collect_entity_paths(
+pub(super) fn collect_entity_paths(
     schema: &SchemaIndex,
     value: &Value,
     segments: &[FlattenNodePathSegment],
@@ -58,7 +58,7 @@ pub fn collect_entity_paths(
 
 /// Projects an entity through the fetch's `requires` selection: the representation sent to
 /// `_entities`. `None` when the entity is null or yields nothing (it is then not fetched).
-pub fn representation(
+pub(super) fn representation(
     schema: &SchemaIndex,
     requires: &[SelectionItem],
     entity: &Value,

@@ -13,7 +13,7 @@ use crate::response::error::{GraphQLError, codes};
 
 /// A subgraph's HTTP endpoint with its own connection pool.
 #[derive(Debug)]
-pub struct SubgraphClient {
+pub(crate) struct SubgraphClient {
     name: String,
     transport: Transport,
     timeout: Duration,
@@ -35,7 +35,7 @@ enum Transport {
 
 /// What a subgraph answered, read leniently: extra members are ignored.
 #[derive(Debug, Default, Deserialize)]
-pub struct SubgraphResponse {
+pub(crate) struct SubgraphResponse {
     /// `data`, if any.
     #[serde(default)]
     pub data: Option<Value>,
@@ -53,7 +53,7 @@ enum Failure {
 
 impl SubgraphClient {
     /// A client for one subgraph.
-    pub fn new(
+    pub(crate) fn new(
         name: &str,
         url: &str,
         timeout: Duration,
@@ -99,7 +99,7 @@ impl SubgraphClient {
 
     /// Posts a request body; any transport or decoding failure becomes one client error
     /// (`SUBREQUEST_TIMEOUT` or `SUBREQUEST_FAILED`) so the caller can null what it affected.
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         body: Vec<u8>,
         headers: &HeaderMap,
@@ -109,7 +109,7 @@ impl SubgraphClient {
     }
 
     /// Posts a request body and returns the subgraph's status and unparsed body.
-    pub async fn send_raw(
+    pub(crate) async fn send_raw(
         &self,
         body: Vec<u8>,
         headers: &HeaderMap,
@@ -174,7 +174,7 @@ impl SubgraphClient {
     }
 
     /// Reads a subgraph's answer; a body that is not a GraphQL response is a fetch failure.
-    pub fn parse(
+    pub(crate) fn parse(
         &self,
         status: StatusCode,
         bytes: &[u8],

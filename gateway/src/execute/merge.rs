@@ -6,7 +6,7 @@ use crate::response::error::PathSegment;
 
 /// Deep-merges `source` into `target`: objects key by key, equal-length lists element by
 /// element. A `null` never erases data another fetch already supplied.
-pub fn deep_merge(target: &mut Value, source: Value) {
+pub(super) fn deep_merge(target: &mut Value, source: Value) {
     match (target, source) {
         (Value::Object(target), Value::Object(source)) => {
             for (key, value) in source {
@@ -29,7 +29,7 @@ pub fn deep_merge(target: &mut Value, source: Value) {
 }
 
 /// The value at a response path, for merging an entity back where it came from.
-pub fn value_at_mut<'v>(root: &'v mut Value, path: &[PathSegment]) -> Option<&'v mut Value> {
+pub(super) fn value_at_mut<'v>(root: &'v mut Value, path: &[PathSegment]) -> Option<&'v mut Value> {
     path.iter()
         .try_fold(root, |value, segment| match (segment, value) {
             (PathSegment::Key(key), Value::Object(map)) => map.get_mut(key),
@@ -39,7 +39,7 @@ pub fn value_at_mut<'v>(root: &'v mut Value, path: &[PathSegment]) -> Option<&'v
 }
 
 /// The value at a response path.
-pub fn value_at<'v>(root: &'v Value, path: &[PathSegment]) -> Option<&'v Value> {
+pub(super) fn value_at<'v>(root: &'v Value, path: &[PathSegment]) -> Option<&'v Value> {
     path.iter()
         .try_fold(root, |value, segment| match (segment, value) {
             (PathSegment::Key(key), Value::Object(map)) => map.get(key),

@@ -7,7 +7,7 @@ mod merge;
 mod pool;
 mod rewrites;
 
-pub use fetch::SubgraphClient;
+pub(crate) use fetch::SubgraphClient;
 use fetch::SubgraphResponse;
 
 use std::collections::{BTreeSet, HashMap};
@@ -27,14 +27,14 @@ use crate::schema::SchemaIndex;
 
 /// Runs plans against the subgraphs.
 #[derive(Debug)]
-pub struct Executor {
+pub(crate) struct Executor {
     clients: HashMap<String, SubgraphClient>,
     schema: Arc<SchemaIndex>,
 }
 
 /// The merged data of all fetches and the errors met on the way.
 #[derive(Debug, Default)]
-pub struct ExecutionOutput {
+pub(crate) struct ExecutionOutput {
     /// The root object, keyed by the client's response keys.
     pub data: Value,
     /// Subgraph errors (re-pathed) and fetch failures.
@@ -71,12 +71,12 @@ struct Run<'a> {
 
 impl Executor {
     /// An executor over these subgraph clients.
-    pub fn new(clients: HashMap<String, SubgraphClient>, schema: Arc<SchemaIndex>) -> Self {
+    pub(crate) fn new(clients: HashMap<String, SubgraphClient>, schema: Arc<SchemaIndex>) -> Self {
         Self { clients, schema }
     }
 
     /// Executes a plan; never fails as a whole: failures become errors beside partial data.
-    pub async fn execute(
+    pub(crate) async fn execute(
         &self,
         plan: &QueryPlan,
         variables: &Map<String, Value>,
@@ -100,7 +100,7 @@ impl Executor {
 
 /// The plan's only node when it is one root fetch whose answer needs no rewriting: then the
 /// subgraph's response can be projected straight from its bytes.
-pub fn single_root_fetch(plan: &QueryPlan) -> Option<&FetchNode> {
+pub(crate) fn single_root_fetch(plan: &QueryPlan) -> Option<&FetchNode> {
     match plan.node.as_ref()? {
         PlanNode::Fetch(fetch) if fetch.output_rewrites.as_ref().is_none_or(Vec::is_empty) => {
             Some(fetch)
@@ -111,7 +111,7 @@ pub fn single_root_fetch(plan: &QueryPlan) -> Option<&FetchNode> {
 
 impl Executor {
     /// Sends a root fetch and returns the subgraph's unparsed answer.
-    pub async fn fetch_root_raw(
+    pub(crate) async fn fetch_root_raw(
         &self,
         fetch: &FetchNode,
         variables: &Map<String, Value>,
@@ -133,7 +133,7 @@ impl Executor {
 
     /// What [`Executor::execute`] would have produced for a plan that is only `fetch`, from the
     /// answer [`Executor::fetch_root_raw`] got.
-    pub fn root_output(
+    pub(crate) fn root_output(
         &self,
         fetch: &FetchNode,
         answer: Result<(StatusCode, Bytes), GraphQLError>,
@@ -182,7 +182,7 @@ fn run_node<'a>(run: &'a Run<'a>, node: &'a PlanNode) -> BoxFuture<'a, ()> {
                 run.push_error(GraphQLError::with_code(
                     "Subscriptions and @defer are not supported",
                     codes::INTERNAL,
-                ))
+                ));
             }
         }
     })

@@ -16,7 +16,7 @@ use hyper_util::rt::TokioIo;
 
 /// Why a request could not be exchanged.
 #[derive(Debug)]
-pub enum PoolError {
+pub(super) enum PoolError {
     /// No connection could be opened.
     Connect(std::io::Error),
     /// The connection failed while sending the request or reading the response.
@@ -33,7 +33,7 @@ impl std::fmt::Display for PoolError {
 }
 
 /// Idle connections to one origin, reused last-in first-out (the warmest socket first).
-pub struct Pool {
+pub(super) struct Pool {
     /// `host:port`, for connecting.
     authority: String,
     /// The `Host` header every request carries (HTTP/1.1 requires it).
@@ -55,7 +55,7 @@ impl std::fmt::Debug for Pool {
 
 impl Pool {
     /// A pool for an `http://` URL; `None` when the URL is not plain HTTP with a host.
-    pub fn new(uri: &Uri, max_idle: usize) -> Option<Self> {
+    pub(super) fn new(uri: &Uri, max_idle: usize) -> Option<Self> {
         if uri.scheme_str() != Some("http") {
             return None;
         }
@@ -110,7 +110,7 @@ impl Pool {
     /// A request that a reused connection could not even start (the subgraph closed it while
     /// idle) is retried once on a new connection; a request that may have reached the
     /// subgraph is never retried, since a mutation must not run twice.
-    pub async fn post(
+    pub(super) async fn post(
         &self,
         headers: &http::HeaderMap,
         body: Bytes,

@@ -9,7 +9,11 @@ use serde_json::Value;
 use crate::schema::SchemaIndex;
 
 /// Applies every rewrite to a value, in order.
-pub fn apply_all(rewrites: Option<&Vec<FetchRewrite>>, schema: &SchemaIndex, value: &mut Value) {
+pub(super) fn apply_all(
+    rewrites: Option<&Vec<FetchRewrite>>,
+    schema: &SchemaIndex,
+    value: &mut Value,
+) {
     for rewrite in rewrites.into_iter().flatten() {
         match rewrite {
             FetchRewrite::ValueSetter(setter) => set_value(setter, &setter.path, schema, value),

@@ -1,7 +1,7 @@
 //! The GraphiQL page served to browsers at `GET /graphql`.
 
 /// GraphiQL for `endpoint`, loaded from a CDN (the API itself needs no internet).
-pub fn page(endpoint: &str) -> String {
+pub(super) fn page(endpoint: &str) -> String {
     let endpoint = serde_json::to_string(endpoint).unwrap_or_else(|_| "\"/graphql\"".to_owned());
     format!(
         r#"<!doctype html>

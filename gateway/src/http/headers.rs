@@ -19,7 +19,7 @@ const CLIENT_IP: HeaderName = HeaderName::from_static(CLIENT_IP_HEADER);
 const INTERNAL_TOKEN: HeaderName = HeaderName::from_static(INTERNAL_TOKEN_HEADER);
 
 /// The headers to send to every subgraph for this client request.
-pub fn forwarded(
+pub(super) fn forwarded(
     incoming: &HeaderMap,
     peer: Option<SocketAddr>,
     trusted_proxies: &[IpNet],
@@ -49,7 +49,7 @@ pub fn forwarded(
 
 /// The client's address: the rightmost `X-Forwarded-For` entry not written by a trusted proxy, walking left
 /// only from a trusted peer. With no trusted proxies (the default) it is the TCP peer, whatever the header says.
-pub fn client_address(
+pub(super) fn client_address(
     chain: Option<&str>,
     peer: Option<IpAddr>,
     trusted: &[IpNet],

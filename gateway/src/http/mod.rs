@@ -2,7 +2,7 @@
 
 mod graphiql;
 mod headers;
-pub mod ops;
+pub(crate) mod ops;
 
 use std::net::SocketAddr;
 
@@ -19,7 +19,7 @@ use crate::gateway::{Gateway, GatewayResponse, GraphQLRequest, Transport};
 use crate::response::error::{GraphQLError, codes};
 
 /// The client's socket address, when the server was started with connect info.
-pub struct ClientAddr(pub Option<SocketAddr>);
+pub(crate) struct ClientAddr(pub Option<SocketAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
@@ -36,7 +36,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 
 /// The headers subgraphs receive for this request (see [`headers::forwarded`]), built from the
 /// request's own header map rather than from a cloned copy of it.
-pub struct Forwarded(pub HeaderMap);
+pub(crate) struct Forwarded(pub HeaderMap);
 
 impl FromRequestParts<Gateway> for Forwarded {
     type Rejection = std::convert::Infallible;
@@ -79,7 +79,7 @@ impl Gateway {
 /// before the body is read: those are what a browser sends cross-site without a CORS preflight, so a page on
 /// any origin could otherwise make its visitors run mutations (the CSRF prevention of Apollo Router and Hive
 /// Router).
-pub struct JsonBody(bool);
+pub(crate) struct JsonBody(bool);
 
 impl<S: Send + Sync> FromRequestParts<S> for JsonBody {
     type Rejection = std::convert::Infallible;

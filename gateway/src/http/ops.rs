@@ -4,6 +4,6 @@
 use axum::Router;
 
 /// The operational routes.
-pub fn routes() -> Router {
+pub(crate) fn routes() -> Router {
     quickmart_shared::health::routes(quickmart_shared::health::always_ready())
 }

@@ -18,7 +18,7 @@ use graphql_tools::static_graphql::schema::Type;
 
 /// The estimate, and whether a variable changed it (then it is estimated again for each request).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Estimate {
+pub(crate) struct Estimate {
     /// Objects the operation can produce, saturating.
     pub cost: usize,
     /// Whether a list size came from a variable.
@@ -26,7 +26,7 @@ pub struct Estimate {
 }
 
 /// Estimates the operation's cost; `variables` are the request's (empty at preparation time).
-pub fn estimate(
+pub(crate) fn estimate(
     schema: &SchemaIndex,
     selection_set: &SelectionSet,
     root_type: &str,

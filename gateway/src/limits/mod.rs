@@ -7,12 +7,12 @@
 //! fully expanded size is bounded; the normalized operation's estimated [`cost`] is then checked against a
 //! budget. Each refusal names the limit, the measured value and the maximum.
 
-pub mod cost;
+pub(crate) mod cost;
 mod shape;
 mod tokens;
 
-pub use shape::{MeasureError, Shape, measure};
-pub use tokens::scan;
+pub(crate) use shape::{MeasureError, Shape, measure};
+pub(crate) use tokens::scan;
 
 use serde_json::json;
 
@@ -68,7 +68,7 @@ impl Default for OperationLimits {
 /// A limit an operation exceeds: which one, by how much.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
-pub struct LimitExceeded {
+pub(crate) struct LimitExceeded {
     /// The limit's name as clients see it in `extensions.limit` (`tokens`, `depth`, …).
     pub limit: &'static str,
     /// What the operation measured.
@@ -80,7 +80,7 @@ pub struct LimitExceeded {
 
 impl LimitExceeded {
     /// A refusal with its client message.
-    pub fn new(limit: &'static str, value: usize, max: usize) -> Self {
+    pub(crate) fn new(limit: &'static str, value: usize, max: usize) -> Self {
         let message = match limit {
             "depth" => format!("Operation is {value} levels deep, more than the limit of {max}"),
             "introspectionDepth" => {
@@ -115,7 +115,7 @@ impl LimitExceeded {
     }
 
     /// Refuses when `value` is over `max`.
-    pub fn check(limit: &'static str, value: usize, max: usize) -> Result<(), Self> {
+    pub(crate) fn check(limit: &'static str, value: usize, max: usize) -> Result<(), Self> {
         if value > max {
             Err(Self::new(limit, value, max))
         } else {
@@ -124,7 +124,7 @@ impl LimitExceeded {
     }
 
     /// The client error: `OPERATION_LIMIT_EXCEEDED` with `limit`, `value` and `max`.
-    pub fn into_graphql_error(self) -> GraphQLError {
+    pub(crate) fn into_graphql_error(self) -> GraphQLError {
         GraphQLError::with_code(self.message, codes::LIMIT_EXCEEDED)
             .extension("limit", json!(self.limit))
             .extension("value", json!(self.value))
@@ -134,7 +134,7 @@ impl LimitExceeded {
 
 impl Shape {
     /// Refuses the first limit the measured operation exceeds.
-    pub fn check(&self, limits: &OperationLimits) -> Result<(), LimitExceeded> {
+    pub(crate) fn check(&self, limits: &OperationLimits) -> Result<(), LimitExceeded> {
         LimitExceeded::check("nesting", self.nesting, limits.max_nesting)?;
         LimitExceeded::check("selections", self.selections, limits.max_selections)?;
         LimitExceeded::check("rootFields", self.root_fields, limits.max_root_fields)?;

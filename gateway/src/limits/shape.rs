@@ -17,7 +17,7 @@ use super::{LimitExceeded, OperationLimits};
 
 /// What an operation, or one fragment, expands to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Shape {
+pub(crate) struct Shape {
     /// Selections (fields, inline fragments, spreads) in the expansion.
     pub selections: usize,
     /// Aliased fields in the expansion.
@@ -36,7 +36,7 @@ pub struct Shape {
 
 /// Why an operation could not be measured.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MeasureError {
+pub(crate) enum MeasureError {
     /// A limit is exceeded.
     #[error(transparent)]
     Limit(#[from] LimitExceeded),
@@ -47,7 +47,7 @@ pub enum MeasureError {
 
 /// Measures the operation whose top-level selection set is `operation`, following the fragments
 /// of `document`; refuses too many fragments, spread chains that are too deep, and cycles on the way.
-pub fn measure(
+pub(crate) fn measure(
     document: &Document,
     operation: &SelectionSet,
     limits: &OperationLimits,

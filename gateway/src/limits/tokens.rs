@@ -7,7 +7,7 @@
 
 /// What the scan measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TokenCount {
+pub(crate) struct TokenCount {
     /// Lexical tokens: punctuators, names, numbers, strings (comments and commas are ignored).
     pub tokens: usize,
     /// Most brackets (`{`, `[`, `(`) open at one point.
@@ -15,7 +15,7 @@ pub struct TokenCount {
 }
 
 /// Counts the tokens of `document` and the deepest bracket nesting.
-pub fn scan(document: &str) -> TokenCount {
+pub(crate) fn scan(document: &str) -> TokenCount {
     let bytes = document.as_bytes();
     let mut count = TokenCount::default();
     let mut open = 0usize;

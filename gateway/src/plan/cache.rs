@@ -18,7 +18,7 @@ const BYTES_PER_SELECTION: usize = 512;
 
 /// How much the cache may hold.
 #[derive(Debug, Clone, Copy)]
-pub struct PlanCacheLimits {
+pub(crate) struct PlanCacheLimits {
     /// Most entries.
     pub entries: usize,
     /// Most estimated bytes, all entries together.
@@ -28,7 +28,7 @@ pub struct PlanCacheLimits {
 }
 
 /// The plan cache.
-pub struct PlanCache {
+pub(crate) struct PlanCache {
     state: Mutex<State>,
     limits: PlanCacheLimits,
     hasher: std::collections::hash_map::RandomState,
@@ -48,7 +48,7 @@ struct Entry {
 
 impl PlanCache {
     /// An empty cache with these bounds.
-    pub fn new(limits: PlanCacheLimits) -> Self {
+    pub(crate) fn new(limits: PlanCacheLimits) -> Self {
         Self {
             state: Mutex::new(State {
                 entries: LruCache::unbounded(),
@@ -71,7 +71,11 @@ impl PlanCache {
     }
 
     /// The prepared operation for this document, if cached.
-    pub fn get(&self, query: &str, operation_name: Option<&str>) -> Option<Arc<PreparedOperation>> {
+    pub(crate) fn get(
+        &self,
+        query: &str,
+        operation_name: Option<&str>,
+    ) -> Option<Arc<PreparedOperation>> {
         if query.len() > self.limits.max_document_bytes {
             return None;
         }
@@ -85,7 +89,7 @@ impl PlanCache {
 
     /// Remembers a prepared operation, evicting the least recently used until both bounds hold; a document
     /// over the size cap, or an entry larger than the whole budget, is not kept.
-    pub fn insert(
+    pub(crate) fn insert(
         &self,
         query: &str,
         operation_name: Option<&str>,
@@ -122,7 +126,7 @@ impl PlanCache {
     }
 
     /// Entries held and their estimated bytes.
-    pub fn usage(&self) -> (usize, usize) {
+    pub(crate) fn usage(&self) -> (usize, usize) {
         let state = self.lock();
         (state.entries.len(), state.bytes)
     }

@@ -36,7 +36,7 @@ struct Conflict {
 
 /// Checks the operation whose top-level selection set is `selection_set` on `root_type`.
 /// `max_work` bounds the field visits (abstract-type fields are revisited once per concrete parent).
-pub fn check(
+pub(super) fn check(
     schema: &SchemaIndex,
     document: &Document,
     selection_set: &SelectionSet,

@@ -5,8 +5,8 @@ mod cache;
 mod field_merge;
 mod supergraph;
 
-pub use cache::{PlanCache, PlanCacheLimits};
-pub use supergraph::Supergraph;
+pub(crate) use cache::{PlanCache, PlanCacheLimits};
+pub(crate) use supergraph::Supergraph;
 
 use graphql_tools::parser::query::{Definition, OperationDefinition as ClientOperation};
 use graphql_tools::static_graphql::query::Document as ClientDocument;
@@ -26,7 +26,7 @@ use crate::response::stream::FastPath;
 /// An operation ready to execute: the normalized client operation (what to project) and its
 /// plan (what to fetch). Shared by every request with the same document and operation name.
 #[derive(Debug)]
-pub struct PreparedOperation {
+pub(crate) struct PreparedOperation {
     /// Query, mutation or subscription.
     pub kind: OperationKind,
     /// The normalized client operation: fragments inlined, `@skip`/`@include` as variable names.
@@ -45,7 +45,7 @@ pub struct PreparedOperation {
 
 /// Why an operation could not be prepared; each maps to one client error code.
 #[derive(Debug, thiserror::Error)]
-pub enum PrepareError {
+pub(crate) enum PrepareError {
     /// The document does not parse.
     #[error("{0}")]
     Parse(String),
@@ -63,7 +63,7 @@ pub enum PrepareError {
 
 impl PrepareError {
     /// The errors to send to the client.
-    pub fn into_graphql_errors(self) -> Vec<GraphQLError> {
+    pub(crate) fn into_graphql_errors(self) -> Vec<GraphQLError> {
         match self {
             Self::Parse(message) => vec![GraphQLError::with_code(message, codes::PARSE_FAILED)],
             Self::Limit(limit) => vec![limit.into_graphql_error()],
@@ -81,7 +81,7 @@ impl PrepareError {
 
 /// Runs the whole preparation pipeline for one document. Every pass after the token scan and the shape
 /// measurement sees a document those have bounded, so its cost is bounded by the limits, not the input.
-pub fn prepare(
+pub(crate) fn prepare(
     supergraph: &Supergraph,
     validation: &ValidationPlan,
     limits: &OperationLimits,
@@ -235,7 +235,7 @@ pub fn prepare(
 /// The validation rules every operation is checked against: the spec's rules as graphql-tools implements
 /// them, except `OverlappingFieldsCanBeMerged`, whose pairwise comparison is quadratic in repeated fields
 /// (and reports one error per pair); [`field_merge`] checks the same rule in linear time instead.
-pub fn validation_plan() -> ValidationPlan {
+pub(crate) fn validation_plan() -> ValidationPlan {
     let mut plan = default_rules_validation_plan();
     plan.rules
         .retain(|rule| rule.error_code() != "OverlappingFieldsCanBeMerged");

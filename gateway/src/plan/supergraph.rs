@@ -11,7 +11,7 @@ use crate::schema::SchemaIndex;
 
 /// One subgraph named in the supergraph's `join__Graph` enum.
 #[derive(Debug, Clone)]
-pub struct Subgraph {
+pub(crate) struct Subgraph {
     /// The subgraph name (`join__graph(name:)`), as plans refer to it.
     pub name: String,
     /// Where to send fetches.
@@ -19,7 +19,7 @@ pub struct Subgraph {
 }
 
 /// A parsed, planned-over supergraph.
-pub struct Supergraph {
+pub(crate) struct Supergraph {
     /// The query planner over this supergraph.
     pub planner: Planner,
     /// The API schema the client sees.
@@ -38,7 +38,7 @@ impl std::fmt::Debug for Supergraph {
 
 impl Supergraph {
     /// Parses a supergraph SDL; `url_override` may replace a subgraph's URL by its graph id.
-    pub fn parse(
+    pub(crate) fn parse(
         sdl: &str,
         url_override: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, GatewayError> {

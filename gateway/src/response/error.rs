@@ -93,25 +93,25 @@ impl GraphQLError {
 }
 
 /// Stable error codes the gateway itself produces.
-pub mod codes {
+pub(crate) mod codes {
     /// The document does not parse.
-    pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    pub(crate) const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
     /// The document does not validate against the API schema.
-    pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    pub(crate) const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
     /// Depth, alias or root-field limit exceeded.
-    pub const LIMIT_EXCEEDED: &str = "OPERATION_LIMIT_EXCEEDED";
+    pub(crate) const LIMIT_EXCEEDED: &str = "OPERATION_LIMIT_EXCEEDED";
     /// The request body is over the size limit.
-    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    pub(crate) const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
     /// A subgraph did not answer in time.
-    pub const SUBREQUEST_TIMEOUT: &str = "SUBREQUEST_TIMEOUT";
+    pub(crate) const SUBREQUEST_TIMEOUT: &str = "SUBREQUEST_TIMEOUT";
     /// A subgraph could not be reached or answered with something unusable.
-    pub const SUBREQUEST_FAILED: &str = "SUBREQUEST_FAILED";
+    pub(crate) const SUBREQUEST_FAILED: &str = "SUBREQUEST_FAILED";
     /// The HTTP request itself is not a GraphQL request.
-    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    pub(crate) const BAD_REQUEST: &str = "BAD_REQUEST";
     /// Variables do not match their declared types.
-    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub(crate) const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
     /// The plan could not be built or executed.
-    pub const INTERNAL: &str = "INTERNAL_SERVER_ERROR";
+    pub(crate) const INTERNAL: &str = "INTERNAL_SERVER_ERROR";
     /// The operation type is not allowed here (a mutation over GET).
-    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+    pub(crate) const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
 }

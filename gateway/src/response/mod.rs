@@ -1,13 +1,13 @@
 //! The client response: projection of merged data, and the errors list.
 
-pub mod error;
-pub mod projection;
-pub mod stream;
+pub(crate) mod error;
+pub(crate) mod projection;
+pub(crate) mod stream;
 
 use error::GraphQLError;
 
 /// Assembles `{"data": …, "errors": […]}`; `data` is already-serialized JSON.
-pub fn body(data: Option<&[u8]>, errors: &[GraphQLError]) -> Vec<u8> {
+pub(crate) fn body(data: Option<&[u8]>, errors: &[GraphQLError]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.map_or(0, <[u8]>::len) + 32);
     out.push(b'{');
     if let Some(data) = data {

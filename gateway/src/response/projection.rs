@@ -24,7 +24,7 @@ enum PathRef<'a> {
 }
 
 /// Projects merged data onto the client operation.
-pub struct Projector<'a> {
+pub(crate) struct Projector<'a> {
     schema: &'a SchemaIndex,
     variables: &'a Map<String, Value>,
     introspection: &'a Introspection<'a>,
@@ -37,7 +37,7 @@ pub struct Projector<'a> {
 
 impl<'a> Projector<'a> {
     /// A projector appending any new errors to `errors`.
-    pub fn new(
+    pub(crate) fn new(
         schema: &'a SchemaIndex,
         variables: &'a Map<String, Value>,
         introspection: &'a Introspection<'a>,
@@ -56,7 +56,7 @@ impl<'a> Projector<'a> {
     }
 
     /// Writes the `data` value (an object, or `null` when a root non-null field was null).
-    pub fn project(
+    pub(crate) fn project(
         mut self,
         operation: &'a OperationDefinition,
         root_type: &'a str,

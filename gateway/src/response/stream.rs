@@ -26,7 +26,7 @@ use crate::schema::{SchemaIndex, TypeKind};
 
 /// The client's selection compiled for [`FastPath::project_response`].
 #[derive(Debug)]
-pub struct FastPath {
+pub(crate) struct FastPath {
     root: ObjectShape,
 }
 
@@ -68,7 +68,7 @@ enum ShapeKind {
 impl FastPath {
     /// Compiles `selection` on `root_type`; `None` when the operation can never take the fast
     /// path (abstract types, introspection, `@skip`/`@include`).
-    pub fn compile(
+    pub(crate) fn compile(
         schema: &SchemaIndex,
         selection: &[SelectionItem],
         root_type: &str,
@@ -80,7 +80,7 @@ impl FastPath {
 
     /// The whole client response body (`{"data":…}`) for a subgraph response `body`, or
     /// `None` when the general path is needed.
-    pub fn project_response(&self, body: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn project_response(&self, body: &[u8]) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity(body.len() + 16);
         out.extend_from_slice(b"{\"data\":");
         let mut deserializer = serde_json::Deserializer::from_slice(body);

@@ -284,7 +284,7 @@ fn random_document(rng: &mut StdRng) -> String {
         for _ in 0..width {
             match rng.random_range(0..10) {
                 0 if fragments > 0 => {
-                    out.push_str(&format!("...F{} ", rng.random_range(0..fragments)))
+                    out.push_str(&format!("...F{} ", rng.random_range(0..fragments)));
                 }
                 1 => out.push_str(&format!("a{}: ", rng.random_range(0..50))),
                 2 => out.push_str(&"id ".repeat(rng.random_range(1..200))),

@@ -14,10 +14,10 @@ use serde_json::Value;
 use crate::subgraphs;
 
 /// The checked-in supergraph, composed from the fixture subgraphs.
-pub const SUPERGRAPH: &str = include_str!("../fixtures/supergraph.graphql");
+pub(crate) const SUPERGRAPH: &str = include_str!("../fixtures/supergraph.graphql");
 
 /// A running gateway and its subgraphs.
-pub struct TestGraph {
+pub(crate) struct TestGraph {
     /// The gateway's `/graphql` URL.
     pub url: String,
     /// The gateway's base URL.
@@ -31,7 +31,7 @@ pub struct TestGraph {
 
 /// How the test subgraphs misbehave.
 #[derive(Default)]
-pub struct Faults<'a> {
+pub(crate) struct Faults<'a> {
     /// Subgraphs given a URL where nothing listens.
     pub down: &'a [&'a str],
     /// Subgraphs that wait this long before answering.
@@ -49,12 +49,15 @@ async fn spawn(router: axum::Router) -> SocketAddr {
 
 impl TestGraph {
     /// All four subgraphs up, default limits.
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::start_with(|_| {}, &[]).await
     }
 
     /// Subgraphs named in `down` are given a URL where nothing listens.
-    pub async fn start_with(configure: impl FnOnce(&mut GatewayConfig), down: &[&str]) -> Self {
+    pub(crate) async fn start_with(
+        configure: impl FnOnce(&mut GatewayConfig),
+        down: &[&str],
+    ) -> Self {
         Self::start_faulty(
             configure,
             Faults {
@@ -66,7 +69,7 @@ impl TestGraph {
     }
 
     /// Subgraphs fail as `faults` says.
-    pub async fn start_faulty(
+    pub(crate) async fn start_faulty(
         configure: impl FnOnce(&mut GatewayConfig),
         faults: Faults<'_>,
     ) -> Self {
@@ -140,7 +143,7 @@ impl TestGraph {
     }
 
     /// The headers of every request `subgraph` has received so far, oldest first; cleared.
-    pub fn take_received_headers(&self, subgraph: &str) -> Vec<HeaderMap> {
+    pub(crate) fn take_received_headers(&self, subgraph: &str) -> Vec<HeaderMap> {
         let mut received = self.received.lock().expect("lock");
         let (taken, kept) = received.drain(..).partition(|(name, _)| *name == subgraph);
         *received = kept;
@@ -148,20 +151,20 @@ impl TestGraph {
     }
 
     /// POSTs a query with variables; returns the status and JSON body.
-    pub async fn post(&self, query: &str, variables: Value) -> (u16, Value) {
+    pub(crate) async fn post(&self, query: &str, variables: Value) -> (u16, Value) {
         let body = serde_json::json!({ "query": query, "variables": variables });
         self.post_raw(body.to_string()).await
     }
 
     /// POSTs a query, expecting HTTP 200; returns the JSON body.
-    pub async fn query(&self, query: &str) -> Value {
+    pub(crate) async fn query(&self, query: &str) -> Value {
         let (status, body) = self.post(query, Value::Null).await;
         assert_eq!(status, 200, "{body}");
         body
     }
 
     /// POSTs a raw body.
-    pub async fn post_raw(&self, body: impl Into<reqwest::Body>) -> (u16, Value) {
+    pub(crate) async fn post_raw(&self, body: impl Into<reqwest::Body>) -> (u16, Value) {
         let response = self
             .client
             .post(&self.url)
@@ -176,12 +179,12 @@ impl TestGraph {
     }
 
     /// The HTTP client, for custom requests.
-    pub fn client(&self) -> &reqwest::Client {
+    pub(crate) fn client(&self) -> &reqwest::Client {
         &self.client
     }
 
     /// Requests each subgraph has served so far, reset to zero.
-    pub fn take_hits(&self) -> std::collections::BTreeMap<&'static str, usize> {
+    pub(crate) fn take_hits(&self) -> std::collections::BTreeMap<&'static str, usize> {
         self.hits
             .iter()
             .map(|(name, counter)| (*name, counter.swap(0, Ordering::SeqCst)))

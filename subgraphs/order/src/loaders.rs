@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::core::OrderCore;
 
 /// Loads orders by id for one request, as the caller may see them.
-pub struct OrderLoader {
+pub(crate) struct OrderLoader {
     core: OrderCore,
     ctx: CallContext,
 }
@@ -29,7 +29,7 @@ impl Loader<Uuid> for OrderLoader {
 
 /// One buyer's page of `User.orders`, as the field's arguments ask for it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct UserOrdersKey {
+pub(crate) struct UserOrdersKey {
     /// The buyer.
     pub user_id: Uuid,
     /// Page size.
@@ -39,7 +39,7 @@ pub struct UserOrdersKey {
 }
 
 /// Loads `User.orders` pages for one request: one order-core call per distinct page shape (normally one).
-pub struct UserOrdersLoader {
+pub(crate) struct UserOrdersLoader {
     core: OrderCore,
     ctx: CallContext,
 }
@@ -91,7 +91,7 @@ impl Loader<UserOrdersKey> for UserOrdersLoader {
 }
 
 /// What one request shares between its resolvers.
-pub struct RequestData {
+pub(crate) struct RequestData {
     /// Batches order reads.
     pub orders: DataLoader<OrderLoader>,
     /// Batches `User.orders` pages.
@@ -102,7 +102,7 @@ pub struct RequestData {
 
 impl RequestData {
     /// Fresh per-request data.
-    pub fn new(core: OrderCore, ctx: CallContext) -> Self {
+    pub(crate) fn new(core: OrderCore, ctx: CallContext) -> Self {
         Self {
             orders: DataLoader::new(
                 OrderLoader {

@@ -44,7 +44,7 @@ pub enum OrderStatus {
 
 /// A postal address, as it was given when the order was placed.
 #[derive(Debug, Clone, SimpleObject)]
-pub struct Address {
+pub(crate) struct Address {
     /// Recipient.
     pub name: String,
     /// Street and number.
@@ -104,7 +104,7 @@ impl From<AddressInput> for AddressDto {
 
 /// One line of a new order.
 #[derive(Debug, Clone, InputObject)]
-pub struct OrderItemInput {
+pub(crate) struct OrderItemInput {
     /// The product.
     pub product_id: ID,
     /// Units (1–1000).
@@ -113,7 +113,7 @@ pub struct OrderItemInput {
 
 /// What to order.
 #[derive(Debug, Clone, InputObject)]
-pub struct PlaceOrderInput {
+pub(crate) struct PlaceOrderInput {
     /// 1–100 lines; each product on one line only (a repeated product is refused, not merged).
     pub items: Vec<OrderItemInput>,
     /// A key you choose per order (1–200 visible ASCII characters) and send again on a retry: the same key and
@@ -126,13 +126,13 @@ pub struct PlaceOrderInput {
 /// A product, resolved by the product subgraph.
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(name = "Product", unresolvable)]
-pub struct ProductRef {
+pub(crate) struct ProductRef {
     /// Product id.
     pub id: ID,
 }
 
 /// A user: the user subgraph resolves everything but `orders`.
-pub struct User {
+pub(crate) struct User {
     /// The user's id.
     pub id: Uuid,
 }
@@ -217,7 +217,7 @@ fn connection(page: OrderPage) -> OrderConnection {
 
 /// An order.
 #[derive(Debug, Clone)]
-pub struct Order(pub OrderDto);
+pub(crate) struct Order(pub OrderDto);
 
 #[Object]
 impl Order {
@@ -263,7 +263,7 @@ impl Order {
 }
 
 /// A line of an order; `sku`, `name` and `unitPrice` are snapshots taken when it was placed.
-pub struct OrderItem {
+pub(crate) struct OrderItem {
     item: OrderItemDto,
     currency: String,
 }
@@ -300,7 +300,7 @@ impl OrderItem {
 
 /// A page of orders.
 #[derive(Default, SimpleObject)]
-pub struct OrderConnection {
+pub(crate) struct OrderConnection {
     /// The orders with their cursors.
     pub edges: Vec<OrderEdge>,
     /// The orders.
@@ -313,7 +313,7 @@ pub struct OrderConnection {
 
 /// An order and its position in the list.
 #[derive(SimpleObject)]
-pub struct OrderEdge {
+pub(crate) struct OrderEdge {
     /// Pass as `after` to continue after this order.
     pub cursor: String,
     /// The order.

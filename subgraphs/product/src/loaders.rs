@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::core::ProductCore;
 
 /// Loads products by id for one request.
-pub struct ProductLoader {
+pub(crate) struct ProductLoader {
     core: ProductCore,
     ctx: CallContext,
 }
@@ -31,7 +31,7 @@ impl Loader<Uuid> for ProductLoader {
 }
 
 /// What one request shares between its resolvers: the product loader and the category list.
-pub struct RequestData {
+pub(crate) struct RequestData {
     /// Batches product reads.
     pub products: DataLoader<ProductLoader>,
     categories: OnceCell<Arc<Vec<CategoryDto>>>,
@@ -42,7 +42,7 @@ pub struct RequestData {
 
 impl RequestData {
     /// Fresh per-request data.
-    pub fn new(core: ProductCore, ctx: CallContext) -> Self {
+    pub(crate) fn new(core: ProductCore, ctx: CallContext) -> Self {
         let loader = ProductLoader {
             core: core.clone(),
             ctx: ctx.clone(),
@@ -57,7 +57,7 @@ impl RequestData {
 
     /// One product, without the batching round (a root field names one id; batching it would only add a
     /// task hand-off and a timer to every read).
-    pub async fn product(&self, id: Uuid) -> Result<Option<ProductDto>, AppError> {
+    pub(crate) async fn product(&self, id: Uuid) -> Result<Option<ProductDto>, AppError> {
         Ok(self
             .core
             .products_by_ids(&self.ctx, &[id])
@@ -66,7 +66,7 @@ impl RequestData {
     }
 
     /// The category list, read at most once per request.
-    pub async fn categories(&self) -> Result<Arc<Vec<CategoryDto>>, AppError> {
+    pub(crate) async fn categories(&self) -> Result<Arc<Vec<CategoryDto>>, AppError> {
         self.categories
             .get_or_try_init(|| async { self.core.categories(&self.ctx).await.map(Arc::new) })
             .await
@@ -74,7 +74,7 @@ impl RequestData {
     }
 
     /// One category by id.
-    pub async fn category(&self, id: Uuid) -> Result<Option<CategoryDto>, AppError> {
+    pub(crate) async fn category(&self, id: Uuid) -> Result<Option<CategoryDto>, AppError> {
         Ok(self
             .categories()
             .await?

@@ -15,7 +15,7 @@ pub(crate) fn request_data<'a>(ctx: &Context<'a>) -> Result<&'a RequestData, App
 }
 
 /// A product of the catalog.
-pub struct Product(pub ProductDto);
+pub(crate) struct Product(pub ProductDto);
 
 #[Object]
 impl Product {
@@ -65,7 +65,7 @@ impl Product {
 }
 
 /// A category of the catalog.
-pub struct Category(pub CategoryDto);
+pub(crate) struct Category(pub CategoryDto);
 
 #[Object]
 impl Category {
@@ -110,7 +110,7 @@ impl From<ProductSort> for CoreSort {
 
 /// Filters of `products`; all optional, combined with AND.
 #[derive(Debug, Clone, Default, InputObject)]
-pub struct ProductFilter {
+pub(crate) struct ProductFilter {
     /// Full-text search over name and description.
     pub search: Option<String>,
     /// Only this category.
@@ -128,7 +128,7 @@ pub struct ProductFilter {
 /// A page of products.
 #[derive(SimpleObject)]
 #[graphql(complex)]
-pub struct ProductConnection {
+pub(crate) struct ProductConnection {
     /// The products with their cursors.
     pub edges: Vec<ProductEdge>,
     /// Paging information.
@@ -147,7 +147,7 @@ impl ProductConnection {
 
 /// A product and its cursor.
 #[derive(SimpleObject)]
-pub struct ProductEdge {
+pub(crate) struct ProductEdge {
     /// Pass as `after` to continue after this product.
     pub cursor: String,
     /// The product.
@@ -156,7 +156,7 @@ pub struct ProductEdge {
 
 /// Input of `createCategory`.
 #[derive(Debug, Clone, InputObject)]
-pub struct CreateCategoryInput {
+pub(crate) struct CreateCategoryInput {
     /// Display name.
     pub name: String,
     /// Lower-case letters, digits and single dashes; unique.
@@ -165,7 +165,7 @@ pub struct CreateCategoryInput {
 
 /// Input of `createProduct`.
 #[derive(Debug, Clone, InputObject)]
-pub struct CreateProductInput {
+pub(crate) struct CreateProductInput {
     /// Stock-keeping unit; unique.
     pub sku: String,
     /// Display name.
@@ -184,7 +184,7 @@ pub struct CreateProductInput {
 
 /// Input of `updateProduct`: only the fields given change.
 #[derive(Debug, Clone, InputObject)]
-pub struct UpdateProductInput {
+pub(crate) struct UpdateProductInput {
     /// New name.
     pub name: Option<String>,
     /// New description.

@@ -7,7 +7,7 @@ use quickmart_shared::graphql::PageInfo;
 use user_core::api::UserDto;
 
 /// A QuickMart account.
-pub struct User(pub UserDto);
+pub(crate) struct User(pub UserDto);
 
 #[Object]
 impl User {
@@ -40,7 +40,7 @@ impl User {
 /// What a successful sign-up, login or refresh returns.
 #[derive(SimpleObject)]
 #[graphql(complex)]
-pub struct AuthPayload {
+pub(crate) struct AuthPayload {
     /// A JWT to send as `Authorization: Bearer …`.
     pub access_token: String,
     /// An opaque, single-use token for `refreshToken` and `logout`.
@@ -61,7 +61,7 @@ impl AuthPayload {
 
 /// A page of users.
 #[derive(SimpleObject)]
-pub struct UserConnection {
+pub(crate) struct UserConnection {
     /// The users with their cursors.
     pub edges: Vec<UserEdge>,
     /// The users.
@@ -74,7 +74,7 @@ pub struct UserConnection {
 
 /// A user and its cursor.
 #[derive(SimpleObject)]
-pub struct UserEdge {
+pub(crate) struct UserEdge {
     /// Pass as `after` to continue after this user.
     pub cursor: String,
     /// The user.
@@ -83,7 +83,7 @@ pub struct UserEdge {
 
 /// Sign-up details.
 #[derive(InputObject)]
-pub struct RegisterInput {
+pub(crate) struct RegisterInput {
     /// E-mail address; unique regardless of case.
     pub email: String,
     /// At least 10 characters, not all of one kind.
@@ -95,7 +95,7 @@ pub struct RegisterInput {
 
 /// Changes to the signed-in user's account; only the fields given change.
 #[derive(InputObject)]
-pub struct UpdateMeInput {
+pub(crate) struct UpdateMeInput {
     /// New display name.
     pub name: Option<String>,
     /// The current password, required with `newPassword`.

@@ -1,3 +1,3 @@
 //! Queries over the order database.
 
-pub mod orders;
+pub(crate) mod orders;

@@ -12,11 +12,11 @@ use crate::api::{AddressDto, OrderCursor, OrderDto, OrderItemDto, OrderStatus, S
 use crate::schema::{order_items, order_status_history, orders};
 
 /// The status of a claim whose placement is still running.
-pub const PLACING: &str = "PLACING";
+pub(crate) const PLACING: &str = "PLACING";
 
 /// What order-core knows product-core holds for an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReservationState {
+pub(crate) enum ReservationState {
     /// Reserved (or about to be); the commit is not confirmed yet.
     Held,
     /// Committed: the stock stays taken.
@@ -27,7 +27,7 @@ pub enum ReservationState {
 
 impl ReservationState {
     /// The database spelling.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Held => "HELD",
             Self::Committed => "COMMITTED",
@@ -81,7 +81,7 @@ struct NewHistoryRow {
 
 /// A new claim: the order row in status `PLACING`.
 #[derive(Debug, Clone)]
-pub struct NewClaim {
+pub(crate) struct NewClaim {
     /// The order id it will keep.
     pub id: Uuid,
     /// The buyer.
@@ -100,7 +100,7 @@ pub struct NewClaim {
 
 /// The claim already holding a (user, key).
 #[derive(Debug, Clone)]
-pub struct ExistingClaim {
+pub(crate) struct ExistingClaim {
     /// Its order id.
     pub id: Uuid,
     /// `PLACING` while its placement runs, a visible status after.
@@ -111,7 +111,7 @@ pub struct ExistingClaim {
 
 /// What became of an attempt to claim (user, key).
 #[derive(Debug, Clone)]
-pub enum ClaimOutcome {
+pub(crate) enum ClaimOutcome {
     /// This call holds the claim.
     Claimed,
     /// An earlier request holds it.
@@ -121,7 +121,7 @@ pub enum ClaimOutcome {
 }
 
 /// Claims (user, key) with the row of a new `PLACING` order.
-pub async fn claim(
+pub(crate) async fn claim(
     conn: &mut AsyncPgConnection,
     claim: &NewClaim,
 ) -> Result<ClaimOutcome, AppError> {
@@ -164,7 +164,7 @@ pub async fn claim(
 }
 
 /// The claim of (user, key), if any.
-pub async fn find_claim(
+pub(crate) async fn find_claim(
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
     key: &str,
@@ -184,7 +184,7 @@ pub async fn find_claim(
 }
 
 /// Deletes a claim whose placement failed, so a retry with the same key may try again.
-pub async fn delete_claim(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), AppError> {
+pub(crate) async fn delete_claim(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), AppError> {
     diesel::delete(orders::table.find(id).filter(orders::status.eq(PLACING)))
         .execute(conn)
         .await?;
@@ -193,7 +193,7 @@ pub async fn delete_claim(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), 
 
 /// A reserved line, ready to be written.
 #[derive(Debug, Clone)]
-pub struct PlacedItem {
+pub(crate) struct PlacedItem {
     /// The product.
     pub product_id: Uuid,
     /// Its SKU when reserved.
@@ -208,7 +208,7 @@ pub struct PlacedItem {
 
 /// Step 3 of placing: writes the items and the total and makes the claim a `PENDING` order, in one
 /// transaction. Fails when the claim is gone (cleaned up as abandoned).
-pub async fn complete_placement(
+pub(crate) async fn complete_placement(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     items: &[PlacedItem],
@@ -279,7 +279,7 @@ async fn record(
 
 /// Records what product-core confirmed, unless the reservation already moved on (`from` lists the states it
 /// may move from). Returns whether the row changed.
-pub async fn set_reservation_state(
+pub(crate) async fn set_reservation_state(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     from: &[ReservationState],
@@ -298,7 +298,7 @@ pub async fn set_reservation_state(
 }
 
 /// One visible order; with `owner`, only if it belongs to that user.
-pub async fn find(
+pub(crate) async fn find(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     owner: Option<Uuid>,
@@ -307,7 +307,7 @@ pub async fn find(
 }
 
 /// The visible orders with these ids (unknown ids, and with `owner` other users' orders, are skipped).
-pub async fn find_many(
+pub(crate) async fn find_many(
     conn: &mut AsyncPgConnection,
     ids: &[Uuid],
     owner: Option<Uuid>,
@@ -325,7 +325,7 @@ pub async fn find_many(
 
 /// Filters of the order list.
 #[derive(Debug, Clone, Default)]
-pub struct ListFilter {
+pub(crate) struct ListFilter {
     /// Only this buyer's orders.
     pub user_id: Option<Uuid>,
     /// Only this status.
@@ -337,7 +337,7 @@ pub struct ListFilter {
 }
 
 /// One page of visible orders, newest first, and how many match the filter in all.
-pub async fn page(
+pub(crate) async fn page(
     conn: &mut AsyncPgConnection,
     filter: &ListFilter,
 ) -> Result<(Vec<OrderDto>, i64), AppError> {
@@ -373,7 +373,7 @@ pub async fn page(
 
 /// One page per buyer, newest first, from one ranking query: `limit` rows per buyer after `after`, and how
 /// many of each buyer's orders match the filter in all. Buyers with no orders are absent.
-pub async fn pages_by_users(
+pub(crate) async fn pages_by_users(
     conn: &mut AsyncPgConnection,
     user_ids: &[Uuid],
     status: Option<OrderStatus>,
@@ -434,7 +434,7 @@ pub async fn pages_by_users(
 
 /// The outcome of a status change.
 #[derive(Debug)]
-pub struct Transition {
+pub(crate) struct Transition {
     /// The order after the change.
     pub order: OrderDto,
     /// Its reservation (to release after a cancellation).
@@ -443,7 +443,7 @@ pub struct Transition {
 
 /// Moves an order to `to` if the lifecycle allows it, recording who did it; the row is locked, so of two
 /// concurrent changes the second sees the first's result. With `owner`, other users' orders are `NOT_FOUND`.
-pub async fn transition(
+pub(crate) async fn transition(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     owner: Option<Uuid>,
@@ -492,7 +492,7 @@ pub async fn transition(
 }
 
 /// The status history of a visible order, oldest first; `None` when there is no such order (for `owner`).
-pub async fn history(
+pub(crate) async fn history(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     owner: Option<Uuid>,
@@ -538,7 +538,7 @@ pub async fn history(
 }
 
 /// Claims older than `before` whose placement never finished: (order id, reservation id).
-pub async fn abandoned_claims(
+pub(crate) async fn abandoned_claims(
     conn: &mut AsyncPgConnection,
     before: DateTime<Utc>,
     limit: i64,
@@ -555,7 +555,7 @@ pub async fn abandoned_claims(
 
 /// An order whose reservation is not yet where its status says it should be.
 #[derive(Debug, Clone, Copy)]
-pub struct Unsettled {
+pub(crate) struct Unsettled {
     /// The order.
     pub id: Uuid,
     /// Its reservation.
@@ -565,7 +565,7 @@ pub struct Unsettled {
 }
 
 /// Orders last changed before `before` whose commit or release product-core has not confirmed.
-pub async fn unsettled(
+pub(crate) async fn unsettled(
     conn: &mut AsyncPgConnection,
     before: DateTime<Utc>,
     limit: i64,

@@ -30,7 +30,7 @@ use crate::state::AppState;
 struct ApiDoc;
 
 /// The API routes with their OpenAPI description.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(orders::list_orders, orders::place_order))
         .routes(routes!(orders::lookup_orders))

@@ -62,7 +62,7 @@ fn owner_scope(actor: Option<Actor>) -> Option<Uuid> {
         (status = 503, description = "product-core or the database is unavailable; nothing was placed", body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip_all, fields(lines = input.items.len()))]
-pub async fn place_order(
+pub(super) async fn place_order(
     State(state): State<AppState>,
     ActorHeaders(actor): ActorHeaders,
     headers: HeaderMap,
@@ -99,7 +99,7 @@ pub async fn place_order(
         (status = 422, description = "bad limit or cursor", body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip(state))]
-pub async fn list_orders(
+pub(super) async fn list_orders(
     State(state): State<AppState>,
     ActorHeaders(actor): ActorHeaders,
     ApiQuery(query): ApiQuery<OrderQuery>,
@@ -153,7 +153,7 @@ pub async fn list_orders(
         (status = 422, description = "no buyers or more than 100, bad limit or cursor", body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip_all, fields(users = input.user_ids.len()))]
-pub async fn orders_by_users(
+pub(super) async fn orders_by_users(
     State(state): State<AppState>,
     ActorHeaders(actor): ActorHeaders,
     ApiJson(input): ApiJson<OrdersByUsers>,
@@ -226,7 +226,7 @@ pub async fn orders_by_users(
         (status = 422, description = "more than 1000 ids", body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip_all, fields(count = input.ids.len()))]
-pub async fn lookup_orders(
+pub(super) async fn lookup_orders(
     State(state): State<AppState>,
     ActorHeaders(actor): ActorHeaders,
     ApiJson(input): ApiJson<LookupOrders>,
@@ -249,7 +249,7 @@ pub async fn lookup_orders(
         (status = 404, description = "no such order (or another user's, for a customer)", body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip(state))]
-pub async fn get_order(
+pub(super) async fn get_order(
     State(state): State<AppState>,
     ActorHeaders(actor): ActorHeaders,
     ApiPath(id): ApiPath<Uuid>,
@@ -267,7 +267,7 @@ pub async fn get_order(
         (status = 404, body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip(state))]
-pub async fn order_history(
+pub(super) async fn order_history(
     State(state): State<AppState>,
     ActorHeaders(actor): ActorHeaders,
     ApiPath(id): ApiPath<Uuid>,
@@ -286,7 +286,7 @@ pub async fn order_history(
         (status = 409, description = "`INVALID_STATE`: already shipped, delivered or cancelled", body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip(state))]
-pub async fn cancel_order(
+pub(super) async fn cancel_order(
     State(state): State<AppState>,
     ActorHeaders(actor): ActorHeaders,
     ApiPath(id): ApiPath<Uuid>,
@@ -315,7 +315,7 @@ pub async fn cancel_order(
         (status = 409, description = "`INVALID_STATE`: not a legal transition from the current status", body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip(state))]
-pub async fn change_status(
+pub(super) async fn change_status(
     State(state): State<AppState>,
     ActorHeaders(actor): ActorHeaders,
     ApiPath(id): ApiPath<Uuid>,

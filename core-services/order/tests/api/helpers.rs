@@ -14,17 +14,17 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-pub const TOKEN: &str = "test-internal-token";
-pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+pub(crate) const TOKEN: &str = "test-internal-token";
+pub(crate) const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
 /// product-core, really running, over its own database.
-pub struct ProductCore {
+pub(crate) struct ProductCore {
     pub base: String,
     pub db: TestDatabase,
 }
 
 impl ProductCore {
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         let db = TestDatabase::create("product", product_core::MIGRATIONS).await;
         let config = product_core::Config {
             listen_addr: "127.0.0.1:0".parse().expect("addr"),
@@ -55,7 +55,7 @@ fn settings(db: &TestDatabase) -> DbSettings {
 }
 
 /// order-core's settings over `db`, calling product-core at `product_core_url`; the reconciler is left to tests.
-pub fn order_config(db: &TestDatabase, product_core_url: &str) -> Config {
+pub(crate) fn order_config(db: &TestDatabase, product_core_url: &str) -> Config {
     Config {
         listen_addr: "127.0.0.1:0".parse().expect("addr"),
         database: settings(db),
@@ -68,7 +68,7 @@ pub fn order_config(db: &TestDatabase, product_core_url: &str) -> Config {
 }
 
 /// A URL where nothing listens.
-pub async fn closed_port_url() -> String {
+pub(crate) async fn closed_port_url() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -77,21 +77,21 @@ pub async fn closed_port_url() -> String {
     format!("http://{addr}")
 }
 
-pub fn customer() -> Actor {
+pub(crate) fn customer() -> Actor {
     Actor {
         id: Uuid::now_v7(),
         role: Role::Customer,
     }
 }
 
-pub fn admin() -> Actor {
+pub(crate) fn admin() -> Actor {
     Actor {
         id: Uuid::now_v7(),
         role: Role::Admin,
     }
 }
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     /// order-core's base URL.
     pub base: String,
     pub http: reqwest::Client,
@@ -103,14 +103,14 @@ pub struct TestApp {
 
 impl TestApp {
     /// product-core and order-core, both running.
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         let product = ProductCore::spawn().await;
         let url = product.base.clone();
         Self::spawn_calling(product, &url).await
     }
 
     /// product-core running (for setting up and reading stock), but order-core pointed at a closed port.
-    pub async fn spawn_with_product_core_unreachable() -> Self {
+    pub(crate) async fn spawn_with_product_core_unreachable() -> Self {
         let product = ProductCore::spawn().await;
         Self::spawn_calling(product, &closed_port_url().await).await
     }
@@ -130,7 +130,7 @@ impl TestApp {
         }
     }
 
-    pub async fn request(
+    pub(crate) async fn request(
         &self,
         base: &str,
         method: Method,
@@ -164,7 +164,7 @@ impl TestApp {
     }
 
     /// A call to order-core.
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -176,7 +176,7 @@ impl TestApp {
     }
 
     /// `POST /v1/orders` with `items` as `[(product id, quantity)]`.
-    pub async fn place(
+    pub(crate) async fn place(
         &self,
         buyer: Actor,
         key: &str,
@@ -189,7 +189,12 @@ impl TestApp {
         self.place_body(buyer, key, json!({ "items": items })).await
     }
 
-    pub async fn place_body(&self, buyer: Actor, key: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn place_body(
+        &self,
+        buyer: Actor,
+        key: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
         self.request(
             &self.base,
             Method::POST,
@@ -202,13 +207,18 @@ impl TestApp {
     }
 
     /// Places an order that must succeed; returns it.
-    pub async fn placed(&self, buyer: Actor, items: &[(&str, i64)]) -> Value {
+    pub(crate) async fn placed(&self, buyer: Actor, items: &[(&str, i64)]) -> Value {
         let (status, order) = self.place(buyer, &Uuid::new_v4().to_string(), items).await;
         assert_eq!(status, StatusCode::CREATED, "{order}");
         order
     }
 
-    pub async fn set_status(&self, actor: Actor, id: &str, status: &str) -> (StatusCode, Value) {
+    pub(crate) async fn set_status(
+        &self,
+        actor: Actor,
+        id: &str,
+        status: &str,
+    ) -> (StatusCode, Value) {
         self.call(
             Method::POST,
             &format!("/v1/orders/{id}/status"),
@@ -218,7 +228,7 @@ impl TestApp {
         .await
     }
 
-    pub async fn cancel(&self, actor: Actor, id: &str) -> (StatusCode, Value) {
+    pub(crate) async fn cancel(&self, actor: Actor, id: &str) -> (StatusCode, Value) {
         self.call(
             Method::POST,
             &format!("/v1/orders/{id}/cancel"),
@@ -229,7 +239,7 @@ impl TestApp {
     }
 
     /// A product in product-core; returns its id.
-    pub async fn create_product(&self, sku: &str, price: i64, stock: i64) -> String {
+    pub(crate) async fn create_product(&self, sku: &str, price: i64, stock: i64) -> String {
         let body =
             json!({ "sku": sku, "name": format!("Product {sku}"), "price": price, "stock": stock });
         let (status, product) = self
@@ -246,7 +256,7 @@ impl TestApp {
         product["id"].as_str().expect("id").to_owned()
     }
 
-    pub async fn deactivate(&self, product_id: &str) {
+    pub(crate) async fn deactivate(&self, product_id: &str) {
         let path = format!("/v1/products/{product_id}");
         let (status, body) = self
             .request(
@@ -261,7 +271,7 @@ impl TestApp {
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
-    pub async fn stock_of(&self, product_id: &str) -> i64 {
+    pub(crate) async fn stock_of(&self, product_id: &str) -> i64 {
         let (status, body) = self
             .request(
                 &self.product.base,
@@ -277,12 +287,12 @@ impl TestApp {
     }
 
     /// Rows in the orders table, claims included.
-    pub async fn order_rows(&self) -> i64 {
+    pub(crate) async fn order_rows(&self) -> i64 {
         count(&self.db, "SELECT count(*) AS n FROM orders").await
     }
 
     /// product-core's reservations by status.
-    pub async fn reservations(&self) -> HashMap<String, i64> {
+    pub(crate) async fn reservations(&self) -> HashMap<String, i64> {
         #[derive(QueryableByName)]
         struct Row {
             #[diesel(sql_type = diesel::sql_types::Text)]
@@ -300,7 +310,7 @@ impl TestApp {
     }
 
     /// Runs SQL on order-core's database (test set-up only).
-    pub async fn execute(&self, sql: &str) {
+    pub(crate) async fn execute(&self, sql: &str) {
         let mut conn = self.db.pool.get().await.expect("conn");
         diesel::sql_query(sql)
             .execute(&mut *conn)
@@ -324,17 +334,17 @@ async fn count(db: &TestDatabase, sql: &str) -> i64 {
 }
 
 /// The first field a problem document names.
-pub fn problem_field(body: &Value) -> &str {
+pub(crate) fn problem_field(body: &Value) -> &str {
     body["errors"][0]["field"].as_str().unwrap_or_default()
 }
 
 /// The `code` of a problem document.
-pub fn code(body: &Value) -> &str {
+pub(crate) fn code(body: &Value) -> &str {
     body["code"].as_str().unwrap_or_default()
 }
 
 /// A reservation map as `[(status, count)]`, sorted, for comparisons.
-pub fn sorted(map: HashMap<String, i64>) -> Vec<(String, i64)> {
+pub(crate) fn sorted(map: HashMap<String, i64>) -> Vec<(String, i64)> {
     let mut entries: Vec<_> = map.into_iter().collect();
     entries.sort();
     entries

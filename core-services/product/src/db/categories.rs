@@ -32,7 +32,7 @@ impl From<CategoryRow> for CategoryDto {
 }
 
 /// Every category, by name.
-pub async fn list(conn: &mut AsyncPgConnection) -> Result<Vec<CategoryDto>, AppError> {
+pub(crate) async fn list(conn: &mut AsyncPgConnection) -> Result<Vec<CategoryDto>, AppError> {
     let rows = categories::table
         .select(CategoryRow::as_select())
         .order((categories::name, categories::id))
@@ -42,7 +42,10 @@ pub async fn list(conn: &mut AsyncPgConnection) -> Result<Vec<CategoryDto>, AppE
 }
 
 /// One category.
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<CategoryDto>, AppError> {
+pub(crate) async fn find(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> Result<Option<CategoryDto>, AppError> {
     let row = categories::table
         .find(id)
         .select(CategoryRow::as_select())
@@ -53,7 +56,7 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<Categ
 }
 
 /// Inserts a category; a taken slug is `CONFLICT` on `slug`.
-pub async fn insert(
+pub(crate) async fn insert(
     conn: &mut AsyncPgConnection,
     category: NewCategory,
 ) -> Result<CategoryDto, AppError> {

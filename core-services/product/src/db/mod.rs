@@ -1,5 +1,5 @@
 //! Queries over the product database.
 
-pub mod categories;
-pub mod products;
-pub mod reservations;
+pub(crate) mod categories;
+pub(crate) mod products;
+pub(crate) mod reservations;

@@ -61,7 +61,10 @@ struct ProductChangeset {
 }
 
 /// One product.
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<ProductRow>, AppError> {
+pub(crate) async fn find(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> Result<Option<ProductRow>, AppError> {
     Ok(products::table
         .find(id)
         .select(ProductRow::as_select())
@@ -71,7 +74,7 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<Produ
 }
 
 /// The products with these ids (unknown ids are skipped).
-pub async fn find_many(
+pub(crate) async fn find_many(
     conn: &mut AsyncPgConnection,
     ids: &[Uuid],
 ) -> Result<Vec<ProductRow>, AppError> {
@@ -113,7 +116,7 @@ fn filtered(filter: &ListFilter) -> products::BoxedQuery<'static, Pg> {
 
 /// One page of the filtered, sorted list, one row longer than the page when another page follows; and the
 /// number of matching products.
-pub async fn page(
+pub(crate) async fn page(
     conn: &mut AsyncPgConnection,
     filter: &ListFilter,
 ) -> Result<(Vec<ProductRow>, i64), AppError> {
@@ -149,7 +152,7 @@ pub async fn page(
 }
 
 /// Inserts a product; a taken SKU is `CONFLICT` on `sku`, an unknown category `BAD_USER_INPUT` on `category_id`.
-pub async fn insert(
+pub(crate) async fn insert(
     conn: &mut AsyncPgConnection,
     product: NewProduct,
 ) -> Result<ProductRow, AppError> {
@@ -183,7 +186,7 @@ pub async fn insert(
 }
 
 /// Applies `changes`; `None` when the product does not exist.
-pub async fn update(
+pub(crate) async fn update(
     conn: &mut AsyncPgConnection,
     product_id: Uuid,
     changes: ProductChanges,
@@ -215,7 +218,7 @@ pub async fn update(
 }
 
 /// Adds `delta` to the stock in one conditional update, so concurrent adjustments never take it below zero.
-pub async fn adjust_stock(
+pub(crate) async fn adjust_stock(
     conn: &mut AsyncPgConnection,
     product_id: Uuid,
     StockDelta(delta): StockDelta,

@@ -35,7 +35,7 @@ struct LineRow {
 
 /// A reservation and the products whose stock it changed (whose cache entries are now stale).
 #[derive(Debug)]
-pub struct StockChange {
+pub(crate) struct StockChange {
     /// The reservation as it is now.
     pub reservation: ReservationDto,
     /// Products whose stock changed.
@@ -45,7 +45,7 @@ pub struct StockChange {
 /// Holds stock for every line or for none: rows are updated in product-id order, each with a conditional
 /// `stock >= quantity`, inside one transaction. With a client-chosen `id`, a repeated identical request
 /// returns the first reservation and changes nothing.
-pub async fn reserve(
+pub(crate) async fn reserve(
     conn: &mut AsyncPgConnection,
     id: Option<Uuid>,
     lines: &ReservationLines,
@@ -155,7 +155,7 @@ async fn why_not_reservable(
 }
 
 /// One reservation.
-pub async fn find(
+pub(crate) async fn find(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     currency: &str,
@@ -173,7 +173,7 @@ pub async fn find(
 }
 
 /// Commits a reservation: idempotent; a released one is `INVALID_STATE`.
-pub async fn commit(
+pub(crate) async fn commit(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     currency: &str,
@@ -206,7 +206,7 @@ pub async fn commit(
 }
 
 /// Releases a reservation and restocks its lines, exactly once: releasing again changes nothing.
-pub async fn release(
+pub(crate) async fn release(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     currency: &str,
@@ -247,7 +247,7 @@ pub async fn release(
 
 /// Releases up to `batch` held reservations that expired, skipping rows another sweeper holds; returns the
 /// products whose stock came back.
-pub async fn release_expired(
+pub(crate) async fn release_expired(
     conn: &mut AsyncPgConnection,
     batch: i64,
 ) -> Result<(usize, Vec<Uuid>), AppError> {

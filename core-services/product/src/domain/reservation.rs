@@ -10,9 +10,9 @@ use super::Problems;
 use crate::api::CreateReservation;
 
 /// Most lines one reservation may hold.
-pub const MAX_LINES: usize = 100;
+pub(super) const MAX_LINES: usize = 100;
 /// Most units of one product one line may hold.
-pub const MAX_QUANTITY: i64 = 1000;
+pub(super) const MAX_QUANTITY: i64 = 1000;
 
 /// Valid reservation lines: 1 to 100, each product once, 1 to 1000 units each; in request order.
 #[derive(Debug, Clone)]

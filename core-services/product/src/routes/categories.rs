@@ -17,7 +17,7 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/v1/categories", tag = "categories",
     responses((status = 200, body = Vec<CategoryDto>)))]
 #[tracing::instrument(skip(state))]
-pub async fn list_categories(
+pub(super) async fn list_categories(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<CategoryDto>>, AppError> {
     let mut conn = state.conn().await?;
@@ -32,7 +32,7 @@ pub async fn list_categories(
         (status = 422, description = "invalid name or slug", body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip(state, input))]
-pub async fn create_category(
+pub(super) async fn create_category(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<CreateCategory>,
 ) -> Result<(StatusCode, Json<CategoryDto>), AppError> {
@@ -53,7 +53,7 @@ pub async fn create_category(
         (status = 404, body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip(state))]
-pub async fn get_category(
+pub(super) async fn get_category(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<CategoryDto>, AppError> {

@@ -33,7 +33,7 @@ use crate::state::AppState;
 struct ApiDoc;
 
 /// The API routes with their OpenAPI description.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(
             categories::list_categories,

@@ -26,7 +26,7 @@ const MAX_LOOKUP: usize = 1000;
         (status = 422, description = "bad filter, sort, limit or cursor", body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip(state))]
-pub async fn list_products(
+pub(super) async fn list_products(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ProductQuery>,
 ) -> Result<Json<ProductPage>, AppError> {
@@ -60,7 +60,7 @@ pub async fn list_products(
         (status = 422, description = "invalid values", body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip(state, input))]
-pub async fn create_product(
+pub(super) async fn create_product(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<CreateProduct>,
 ) -> Result<(StatusCode, Json<ProductDto>), AppError> {
@@ -77,7 +77,7 @@ pub async fn create_product(
         (status = 422, description = "more than 1000 ids", body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip(state, input), fields(count = input.ids.len()))]
-pub async fn lookup_products(
+pub(super) async fn lookup_products(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<LookupProducts>,
 ) -> Result<Json<ProductList>, AppError> {
@@ -105,7 +105,7 @@ pub async fn lookup_products(
         (status = 404, body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip(state))]
-pub async fn get_product(
+pub(super) async fn get_product(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ProductDto>, AppError> {
@@ -125,7 +125,7 @@ pub async fn get_product(
         (status = 422, description = "invalid values", body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip(state, input))]
-pub async fn update_product(
+pub(super) async fn update_product(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<UpdateProduct>,
@@ -148,7 +148,7 @@ pub async fn update_product(
         (status = 422, description = "would go below zero", body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip(state))]
-pub async fn adjust_stock(
+pub(super) async fn adjust_stock(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<StockAdjustment>,

@@ -22,7 +22,7 @@ use crate::state::AppState;
         (status = 422, description = "invalid lines, unknown or inactive product (naming the line)", body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip(state, input), fields(lines = input.lines.len()))]
-pub async fn create_reservation(
+pub(super) async fn create_reservation(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<CreateReservation>,
 ) -> Result<(StatusCode, Json<ReservationDto>), AppError> {
@@ -44,7 +44,7 @@ pub async fn create_reservation(
 #[utoipa::path(get, path = "/v1/reservations/{id}", tag = "reservations", params(("id" = Uuid, Path)),
     responses((status = 200, body = ReservationDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[tracing::instrument(skip(state))]
-pub async fn get_reservation(
+pub(super) async fn get_reservation(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ReservationDto>, AppError> {
@@ -63,7 +63,7 @@ pub async fn get_reservation(
         (status = 409, description = "`INVALID_STATE`: already released", body = Problem, content_type = "application/problem+json")
     ))]
 #[tracing::instrument(skip(state))]
-pub async fn commit_reservation(
+pub(super) async fn commit_reservation(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ReservationDto>, AppError> {
@@ -77,7 +77,7 @@ pub async fn commit_reservation(
 #[utoipa::path(post, path = "/v1/reservations/{id}/release", tag = "reservations", params(("id" = Uuid, Path)),
     responses((status = 200, body = ReservationDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[tracing::instrument(skip(state))]
-pub async fn release_reservation(
+pub(super) async fn release_reservation(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ReservationDto>, AppError> {

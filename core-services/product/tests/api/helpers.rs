@@ -11,10 +11,10 @@ use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-pub const TOKEN: &str = "test-internal-token";
-pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+pub(crate) const TOKEN: &str = "test-internal-token";
+pub(crate) const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub state: AppState,
@@ -23,7 +23,7 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         let db = TestDatabase::create("product", MIGRATIONS).await;
         let cache = CacheSettings::isolated(REDIS_URL);
         let config = Config {
@@ -59,7 +59,7 @@ impl TestApp {
         }
     }
 
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -81,15 +81,15 @@ impl TestApp {
         )
     }
 
-    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(reqwest::Method::GET, path, None).await
     }
 
-    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
 
-    pub async fn create_category(&self, slug: &str) -> Value {
+    pub(crate) async fn create_category(&self, slug: &str) -> Value {
         let (status, body) = self
             .post(
                 "/v1/categories",
@@ -100,7 +100,7 @@ impl TestApp {
         body
     }
 
-    pub async fn create_product(&self, sku: &str, price: i64, stock: i64) -> Value {
+    pub(crate) async fn create_product(&self, sku: &str, price: i64, stock: i64) -> Value {
         let (status, body) = self
             .post(
                 "/v1/products",
@@ -111,7 +111,7 @@ impl TestApp {
         body
     }
 
-    pub async fn stock_of(&self, id: &str) -> i64 {
+    pub(crate) async fn stock_of(&self, id: &str) -> i64 {
         let (status, body) = self.get(&format!("/v1/products/{id}")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["stock"].as_i64().expect("stock")
@@ -119,6 +119,6 @@ impl TestApp {
 }
 
 /// The first field a problem document names.
-pub fn problem_field(body: &Value) -> &str {
+pub(crate) fn problem_field(body: &Value) -> &str {
     body["errors"][0]["field"].as_str().unwrap_or_default()
 }

@@ -119,7 +119,7 @@ impl PasswordHasher {
 /// wait, and past that a caller gets `SERVICE_UNAVAILABLE` at once instead of joining a pile-up that would slow
 /// every other request of the service.
 #[derive(Clone)]
-pub struct HashingGate {
+pub(super) struct HashingGate {
     slots: Arc<tokio::sync::Semaphore>,
     waiting: Arc<std::sync::atomic::AtomicUsize>,
     queue: usize,
@@ -127,7 +127,7 @@ pub struct HashingGate {
 
 impl HashingGate {
     /// A gate running `slots` jobs at once with `queue` more waiting.
-    pub fn new(slots: usize, queue: usize) -> Self {
+    pub(super) fn new(slots: usize, queue: usize) -> Self {
         Self {
             slots: Arc::new(tokio::sync::Semaphore::new(slots.max(1))),
             waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
@@ -136,7 +136,7 @@ impl HashingGate {
     }
 
     /// Runs `work` on the blocking pool once a slot is free.
-    pub async fn run<T: Send + 'static>(
+    pub(super) async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {

@@ -6,12 +6,12 @@ use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
 
 /// The internal token the test servers use.
-pub const TOKEN: &str = "test-internal-token";
+pub(crate) const TOKEN: &str = "test-internal-token";
 /// A password that meets the policy.
-pub const PASSWORD: &str = "Correct-Horse-42";
+pub(crate) const PASSWORD: &str = "Correct-Horse-42";
 
 /// A running user-core and its database.
-pub struct TestCore {
+pub(crate) struct TestCore {
     pub url: String,
     pub db: TestDatabase,
     client: reqwest::Client,
@@ -19,12 +19,12 @@ pub struct TestCore {
 
 impl TestCore {
     /// Starts user-core on a fresh database.
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         Self::spawn_with(&[]).await
     }
 
     /// Starts user-core on a fresh database with extra environment variables.
-    pub async fn spawn_with(extra: &[(&str, &str)]) -> Self {
+    pub(crate) async fn spawn_with(extra: &[(&str, &str)]) -> Self {
         let db = TestDatabase::create("user", user_core::MIGRATIONS).await;
         let url = Self::start_on(&db, extra).await;
         Self {
@@ -35,7 +35,7 @@ impl TestCore {
     }
 
     /// Starts another user-core process on the same database (a restart or a second replica).
-    pub async fn start_on(db: &TestDatabase, extra: &[(&str, &str)]) -> String {
+    pub(crate) async fn start_on(db: &TestDatabase, extra: &[(&str, &str)]) -> String {
         let mut pairs = vec![
             ("USER_DATABASE_URL", db.url.as_str()),
             ("INTERNAL_API_TOKEN", TOKEN),
@@ -47,14 +47,14 @@ impl TestCore {
     }
 
     /// A request with the internal token.
-    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+    pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.client
             .request(method, format!("{}{path}", self.url))
             .header("x-internal-token", TOKEN)
     }
 
     /// POSTs JSON with the internal token.
-    pub async fn post(&self, path: &str, body: Value) -> Response {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Response {
         self.request(Method::POST, path)
             .json(&body)
             .send()
@@ -63,7 +63,7 @@ impl TestCore {
     }
 
     /// GETs with the internal token.
-    pub async fn get(&self, path: &str) -> Response {
+    pub(crate) async fn get(&self, path: &str) -> Response {
         self.request(Method::GET, path)
             .send()
             .await
@@ -71,7 +71,7 @@ impl TestCore {
     }
 
     /// Creates a customer and returns its JSON.
-    pub async fn create_user(&self, email: &str) -> Value {
+    pub(crate) async fn create_user(&self, email: &str) -> Value {
         let response = self
             .post(
                 "/v1/users",
@@ -83,7 +83,7 @@ impl TestCore {
     }
 
     /// Starts a session for a user and returns its refresh token.
-    pub async fn issue_token(&self, user_id: &str) -> String {
+    pub(crate) async fn issue_token(&self, user_id: &str) -> String {
         let response = self
             .post("/v1/refresh-tokens", json!({"user_id": user_id}))
             .await;
@@ -94,7 +94,7 @@ impl TestCore {
 }
 
 /// A response's status and JSON body.
-pub async fn status_and_json(response: Response) -> (u16, Value) {
+pub(crate) async fn status_and_json(response: Response) -> (u16, Value) {
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }

@@ -17,17 +17,17 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-pub const TOKEN: &str = "test-internal-token";
-pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+pub(crate) const TOKEN: &str = "test-internal-token";
+pub(crate) const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
 /// A signed-in user: who, and their bearer token.
 #[derive(Clone)]
-pub struct User {
+pub(crate) struct User {
     pub id: Uuid,
     pub token: String,
 }
 
-pub struct TestStack {
+pub(crate) struct TestStack {
     pub product_core: String,
     /// `METHOD path` of every request order-core has served, oldest first.
     pub order_core_calls: Arc<Mutex<Vec<String>>>,
@@ -50,12 +50,12 @@ fn settings(db: &TestDatabase) -> DbSettings {
 }
 
 impl TestStack {
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         Self::spawn_with(false).await
     }
 
     /// The stack with order-core pointed at a closed port instead of product-core.
-    pub async fn spawn_with_product_core_unreachable() -> Self {
+    pub(crate) async fn spawn_with_product_core_unreachable() -> Self {
         Self::spawn_with(true).await
     }
 
@@ -150,7 +150,7 @@ impl TestStack {
     }
 
     /// A new user with `role`, signed in.
-    pub fn user(&self, role: Role) -> User {
+    pub(crate) fn user(&self, role: Role) -> User {
         let id = Uuid::now_v7();
         User {
             id,
@@ -158,21 +158,26 @@ impl TestStack {
         }
     }
 
-    pub fn customer(&self) -> User {
+    pub(crate) fn customer(&self) -> User {
         self.user(Role::Customer)
     }
 
-    pub fn admin(&self) -> User {
+    pub(crate) fn admin(&self) -> User {
         self.user(Role::Admin)
     }
 
     /// Sends a GraphQL request to the order subgraph, as `user` when given.
-    pub async fn graphql(&self, user: Option<&User>, query: &str, variables: Value) -> Value {
+    pub(crate) async fn graphql(
+        &self,
+        user: Option<&User>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
         graphql(&self.http, &self.subgraph, user, query, variables).await
     }
 
     /// `placeOrder` with `items` as `[(product id, quantity)]`; returns the whole response.
-    pub async fn place(&self, user: &User, key: &str, items: &[(&str, i64)]) -> Value {
+    pub(crate) async fn place(&self, user: &User, key: &str, items: &[(&str, i64)]) -> Value {
         let items: Vec<Value> = items
             .iter()
             .map(|(p, q)| json!({ "productId": p, "quantity": q }))
@@ -186,7 +191,7 @@ impl TestStack {
     }
 
     /// A product created straight in product-core; returns its id.
-    pub async fn product(&self, sku: &str, price: i64, stock: i64) -> String {
+    pub(crate) async fn product(&self, sku: &str, price: i64, stock: i64) -> String {
         let body =
             json!({ "sku": sku, "name": format!("Product {sku}"), "price": price, "stock": stock });
         self.core(reqwest::Method::POST, "/v1/products", body).await["id"]
@@ -195,7 +200,7 @@ impl TestStack {
             .to_owned()
     }
 
-    pub async fn deactivate(&self, product_id: &str) {
+    pub(crate) async fn deactivate(&self, product_id: &str) {
         self.core(
             reqwest::Method::PATCH,
             &format!("/v1/products/{product_id}"),
@@ -204,7 +209,7 @@ impl TestStack {
         .await;
     }
 
-    pub async fn stock_of(&self, product_id: &str) -> i64 {
+    pub(crate) async fn stock_of(&self, product_id: &str) -> i64 {
         let response = self
             .http
             .get(format!("{}/v1/products/{product_id}", self.product_core))
@@ -236,7 +241,7 @@ impl TestStack {
 
     /// A product subgraph over the same product-core, verifying the same tokens (to resolve `Product`
     /// references the way the gateway would).
-    pub async fn product_subgraph(&self) -> String {
+    pub(crate) async fn product_subgraph(&self) -> String {
         let config = product_subgraph::Config {
             listen_addr: "127.0.0.1:0".parse().expect("addr"),
             core_url: self.product_core.clone(),
@@ -253,7 +258,7 @@ impl TestStack {
     }
 
     /// Rows in the orders table, claims included.
-    pub async fn order_rows(&self) -> i64 {
+    pub(crate) async fn order_rows(&self) -> i64 {
         #[derive(QueryableByName)]
         struct Count {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -268,7 +273,7 @@ impl TestStack {
     }
 
     /// product-core's reservations by status.
-    pub async fn reservations(&self) -> HashMap<String, i64> {
+    pub(crate) async fn reservations(&self) -> HashMap<String, i64> {
         #[derive(QueryableByName)]
         struct Row {
             #[diesel(sql_type = diesel::sql_types::Text)]
@@ -286,7 +291,7 @@ impl TestStack {
     }
 
     /// Runs SQL on order-core's database (test set-up only).
-    pub async fn execute_on_orders(&self, sql: &str) {
+    pub(crate) async fn execute_on_orders(&self, sql: &str) {
         let mut conn = self.order_db.pool.get().await.expect("conn");
         diesel::sql_query(sql)
             .execute(&mut *conn)
@@ -296,7 +301,7 @@ impl TestStack {
 }
 
 /// Sends a GraphQL request to `base`.
-pub async fn graphql(
+pub(crate) async fn graphql(
     http: &reqwest::Client,
     base: &str,
     user: Option<&User>,
@@ -319,14 +324,14 @@ pub async fn graphql(
 }
 
 /// The `extensions.code` of the first error.
-pub fn error_code(response: &Value) -> &str {
+pub(crate) fn error_code(response: &Value) -> &str {
     response["errors"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or_default()
 }
 
 /// The `extensions.field` of the first error.
-pub fn error_field(response: &Value) -> &str {
+pub(crate) fn error_field(response: &Value) -> &str {
     response["errors"][0]["extensions"]["field"]
         .as_str()
         .unwrap_or_default()

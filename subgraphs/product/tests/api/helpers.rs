@@ -15,10 +15,10 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-pub const TOKEN: &str = "test-internal-token";
-pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+pub(crate) const TOKEN: &str = "test-internal-token";
+pub(crate) const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
-pub struct TestStack {
+pub(crate) struct TestStack {
     pub core_url: String,
     pub subgraph_url: String,
     pub http: reqwest::Client,
@@ -30,11 +30,11 @@ pub struct TestStack {
 }
 
 impl TestStack {
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         Self::spawn_with_cache(CacheSettings::isolated(REDIS_URL)).await
     }
 
-    pub async fn spawn_with_cache(cache: CacheSettings) -> Self {
+    pub(crate) async fn spawn_with_cache(cache: CacheSettings) -> Self {
         let db = TestDatabase::create("product_subgraph", product_core::MIGRATIONS).await;
         let core_config = product_core::Config {
             listen_addr: "127.0.0.1:0".parse().expect("addr"),
@@ -108,7 +108,12 @@ impl TestStack {
     }
 
     /// Sends a GraphQL request, with a bearer token when given.
-    pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+    pub(crate) async fn graphql(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
         let mut request = self
             .http
             .post(format!("{}/graphql", self.subgraph_url))
@@ -126,7 +131,7 @@ impl TestStack {
     }
 
     /// Calls product-core directly.
-    pub async fn core_post(&self, path: &str, body: Value) -> Value {
+    pub(crate) async fn core_post(&self, path: &str, body: Value) -> Value {
         let response = self
             .http
             .post(format!("{}{path}", self.core_url))
@@ -144,7 +149,7 @@ impl TestStack {
     }
 
     /// Creates a product straight in product-core; returns its id.
-    pub async fn seed_product(&self, sku: &str, price: i64, stock: i64) -> String {
+    pub(crate) async fn seed_product(&self, sku: &str, price: i64, stock: i64) -> String {
         let body =
             json!({ "sku": sku, "name": format!("Product {sku}"), "price": price, "stock": stock });
         self.core_post("/v1/products", body).await["id"]
@@ -154,18 +159,18 @@ impl TestStack {
     }
 
     /// Forgets the requests product-core received so far.
-    pub fn reset_core_requests(&self) {
+    pub(crate) fn reset_core_requests(&self) {
         self.core_requests.lock().expect("lock").clear();
     }
 
     /// The requests product-core received since the last reset.
-    pub fn core_requests(&self) -> Vec<String> {
+    pub(crate) fn core_requests(&self) -> Vec<String> {
         self.core_requests.lock().expect("lock").clone()
     }
 }
 
 /// The `extensions.code` of the first error.
-pub fn error_code(response: &Value) -> &str {
+pub(crate) fn error_code(response: &Value) -> &str {
     response["errors"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or_default()

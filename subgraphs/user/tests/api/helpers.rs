@@ -9,26 +9,26 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
 /// The internal token of the test servers.
-pub const TOKEN: &str = "test-internal-token";
+pub(crate) const TOKEN: &str = "test-internal-token";
 /// A password that meets the policy.
-pub const PASSWORD: &str = "Correct-Horse-42";
+pub(crate) const PASSWORD: &str = "Correct-Horse-42";
 
 /// An Ed25519 key pair as PEMs.
 #[derive(Clone)]
-pub struct Keys {
+pub(crate) struct Keys {
     pub private: SecretString,
     pub public: String,
 }
 
 impl Keys {
     /// A fresh pair.
-    pub fn generate() -> Self {
+    pub(crate) fn generate() -> Self {
         let (private, public) = quickmart_shared::auth::generate_key_pair().expect("keys");
         Self { private, public }
     }
 
     /// The `kid` tokens signed with this key carry.
-    pub fn kid(&self) -> String {
+    pub(crate) fn kid(&self) -> String {
         let signer = quickmart_shared::auth::JwtSigner::from_pem(
             &self.private,
             "quickmart",
@@ -40,7 +40,7 @@ impl Keys {
 }
 
 /// A user-core and its database, which subgraphs of one test share.
-pub struct Core {
+pub(crate) struct Core {
     pub url: String,
     pub db: TestDatabase,
     pub admin_email: String,
@@ -48,7 +48,7 @@ pub struct Core {
 
 impl Core {
     /// Starts user-core on a fresh database, with an admin account unique to the test.
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         capture_logs();
         let db = TestDatabase::create("user", user_core::MIGRATIONS).await;
         let admin_email = format!("admin-{}@example.com", uuid::Uuid::now_v7().simple());
@@ -70,7 +70,7 @@ impl Core {
 }
 
 /// A running subgraph (with its core) and a client that poses as one end client (its own address).
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub url: String,
     pub core: Arc<Core>,
     pub keys: Keys,
@@ -82,13 +82,13 @@ pub struct TestApp {
 
 impl TestApp {
     /// user-core and the subgraph with a fresh key pair.
-    pub async fn spawn() -> Self {
+    pub(crate) async fn spawn() -> Self {
         let keys = Keys::generate();
         Self::spawn_on(Arc::new(Core::spawn().await), &keys, &keys.public).await
     }
 
     /// A subgraph on an existing core, signing with `keys` and verifying with `public_keys`.
-    pub async fn spawn_on(core: Arc<Core>, keys: &Keys, public_keys: &str) -> Self {
+    pub(crate) async fn spawn_on(core: Arc<Core>, keys: &Keys, public_keys: &str) -> Self {
         let cache_namespace = format!("test-{}:", uuid::Uuid::new_v4().simple());
         let env = Env::from_pairs([
             ("CACHE_NAMESPACE", cache_namespace.as_str()),
@@ -113,7 +113,7 @@ impl TestApp {
     }
 
     /// Runs a GraphQL operation, with `token` as the bearer token when given.
-    pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+    pub(crate) async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
         let mut request = self
             .client
             .post(format!("{}/graphql", self.url))
@@ -131,7 +131,7 @@ impl TestApp {
     }
 
     /// Registers a user and returns the `AuthPayload`.
-    pub async fn register(&self, email: &str) -> Value {
+    pub(crate) async fn register(&self, email: &str) -> Value {
         let response = self
             .gql(
                 REGISTER,
@@ -144,13 +144,13 @@ impl TestApp {
     }
 
     /// Logs in and returns the whole response.
-    pub async fn login(&self, email: &str, password: &str) -> Value {
+    pub(crate) async fn login(&self, email: &str, password: &str) -> Value {
         self.gql(LOGIN, json!({"email": email, "password": password}), None)
             .await
     }
 
     /// Logs in as the bootstrapped admin and returns the access token.
-    pub async fn admin_token(&self) -> String {
+    pub(crate) async fn admin_token(&self) -> String {
         let response = self.login(&self.core.admin_email.clone(), PASSWORD).await;
         response["data"]["login"]["accessToken"]
             .as_str()
@@ -160,29 +160,29 @@ impl TestApp {
 }
 
 /// The sign-up mutation with every field of the payload.
-pub const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { accessToken refreshToken \
+pub(crate) const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { accessToken refreshToken \
                             expiresIn user { id email name role createdAt } } }";
 /// The login mutation.
-pub const LOGIN: &str = "mutation($email: String!, $password: String!) { login(email: $email, password: $password) \
+pub(crate) const LOGIN: &str = "mutation($email: String!, $password: String!) { login(email: $email, password: $password) \
                          { accessToken refreshToken expiresIn user { id email role } } }";
 /// The refresh mutation.
-pub const REFRESH: &str = "mutation($token: String!) { refreshToken(refreshToken: $token) { accessToken \
+pub(crate) const REFRESH: &str = "mutation($token: String!) { refreshToken(refreshToken: $token) { accessToken \
                            refreshToken user { id } } }";
 /// The signed-in user.
-pub const ME: &str = "{ me { id email name role } }";
+pub(crate) const ME: &str = "{ me { id email name role } }";
 
 /// A unique e-mail address for this test run.
-pub fn unique_email(label: &str) -> String {
+pub(crate) fn unique_email(label: &str) -> String {
     format!("{label}-{}@example.com", uuid::Uuid::now_v7().simple())
 }
 
 /// The `extensions.code` of the first error.
-pub fn code(response: &Value) -> Option<&str> {
+pub(crate) fn code(response: &Value) -> Option<&str> {
     response["errors"][0]["extensions"]["code"].as_str()
 }
 
 /// Everything the services logged and answered during this test binary's run, to search for secrets.
-pub fn captured() -> String {
+pub(crate) fn captured() -> String {
     let logs = LOGS
         .get()
         .map(|l| String::from_utf8_lossy(&l.lock().expect("logs").clone()).into_owned());
