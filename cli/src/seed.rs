@@ -1,7 +1,7 @@
 //! The demo catalog: five categories and fifty products with stock, created through product-core's API so every
 //! rule applies. Running it again changes nothing.
 
-use product_core::api::{CategoryDto, CreateCategory, CreateProduct};
+use product_contract::api::{CategoryDto, CreateCategory, CreateProduct};
 use quickmart_shared::AppError;
 use quickmart_shared::client::{CallContext, InternalClient};
 

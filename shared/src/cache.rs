@@ -18,14 +18,6 @@ use serde::de::DeserializeOwned;
 pub mod keys {
     use uuid::Uuid;
 
-    /// A product by id.
-    pub fn product(id: Uuid) -> String {
-        format!("qm:v1:product:{id}")
-    }
-    /// The list of all categories.
-    pub fn categories() -> String {
-        "qm:v1:categories".to_owned()
-    }
     /// A user by id.
     pub fn user(id: Uuid) -> String {
         format!("qm:v1:user:{id}")
@@ -36,10 +28,6 @@ pub mod keys {
 pub mod ttl {
     use std::time::Duration;
 
-    /// Products: stock changes invalidate them, so the TTL only bounds memory.
-    pub const PRODUCT: Duration = Duration::from_secs(300);
-    /// Categories change rarely and are invalidated by `createCategory`.
-    pub const CATEGORIES: Duration = Duration::from_secs(600);
     /// Users by id.
     pub const USER: Duration = Duration::from_secs(300);
 }

@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use product_core::api::ReservationDto;
+use product_contract::api::ReservationDto;
 use quickmart_shared::AppError;
 use quickmart_shared::client::CallContext;
 use uuid::Uuid;

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use product_core::api::{CreateReservation, ReservationDto, ReservationLineRequest};
+use product_contract::ProductCoreClient;
+use product_contract::api::{CreateReservation, ReservationDto, ReservationLineRequest};
 use quickmart_shared::AppError;
 use quickmart_shared::client::{CallContext, InternalClient};
 use uuid::Uuid;
@@ -12,13 +13,15 @@ use crate::domain::OrderLine;
 /// The client of product-core's reservation API.
 #[derive(Debug, Clone)]
 pub struct ProductCore {
-    client: InternalClient,
+    client: ProductCoreClient,
 }
 
 impl ProductCore {
     /// A client over `client`.
     pub fn new(client: InternalClient) -> Self {
-        Self { client }
+        Self {
+            client: ProductCoreClient::new(client),
+        }
     }
 
     /// Holds stock for every line or none, under the reservation id chosen at claim time, so that a retry of
@@ -43,10 +46,7 @@ impl ProductCore {
             ttl_seconds: Some(u32::try_from(ttl.as_secs()).unwrap_or(u32::MAX)),
         };
         self.client
-            .post("/v1/reservations")
-            .json(&request)?
-            .idempotent()
-            .send(ctx)
+            .reserve(ctx, &request)
             .await
             .map_err(items_not_lines)
     }
@@ -58,24 +58,14 @@ impl ProductCore {
         ctx: &CallContext,
         reservation_id: Uuid,
     ) -> Result<ReservationDto, AppError> {
-        self.client
-            .post(&format!("/v1/reservations/{reservation_id}/commit"))
-            .idempotent()
-            .send(ctx)
-            .await
+        self.client.commit(ctx, reservation_id).await
     }
 
     /// Releases a reservation, restocking it exactly once however often this is called. A reservation
     /// product-core never made counts as released.
     #[tracing::instrument(skip(self, ctx))]
     pub async fn release(&self, ctx: &CallContext, reservation_id: Uuid) -> Result<(), AppError> {
-        match self
-            .client
-            .post(&format!("/v1/reservations/{reservation_id}/release"))
-            .idempotent()
-            .send_empty(ctx)
-            .await
-        {
+        match self.client.release(ctx, reservation_id).await {
             Ok(()) | Err(AppError::NotFound(_)) => Ok(()),
             Err(error) => Err(error),
         }

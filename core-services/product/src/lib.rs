@@ -1,13 +1,16 @@
 //! QuickMart product-core: the catalog, stock and reservations, over REST, owning the `quickmart_product`
 //! database.
 
-pub mod api;
+// The contract is its own crate, so callers never link this one; inside, it is still `crate::api`.
+use product_contract::api;
 mod db;
 pub mod domain;
 mod routes;
 mod schema;
 mod state;
 pub mod sweeper;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

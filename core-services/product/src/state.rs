@@ -3,8 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use product_contract::cache::product_key;
 use quickmart_shared::AppError;
-use quickmart_shared::cache::{Cache, keys};
+use quickmart_shared::cache::Cache;
 use quickmart_shared::db::{DbConn, DbPool};
 use uuid::Uuid;
 
@@ -29,7 +30,7 @@ impl AppState {
 
     /// Deletes the cache entries of products whose data changed (after the change committed).
     pub async fn invalidate_products(&self, ids: &[Uuid]) {
-        let keys: Vec<String> = ids.iter().map(|id| keys::product(*id)).collect();
+        let keys: Vec<String> = ids.iter().map(|id| product_key(*id)).collect();
         self.cache.delete(&keys).await;
     }
 }

@@ -1,27 +1,33 @@
-//! The typed client of product-core, with cache-aside reads of products by id and of the category list.
+//! product-core as the subgraph uses it: the contract's typed client, with cache-aside reads of products by id
+//! and of the category list.
 
 use std::collections::HashMap;
 
-use product_core::api::{
-    CategoryDto, CreateCategory, CreateProduct, LookupProducts, ProductDto, ProductList,
-    ProductPage, ProductQuery, StockAdjustment, UpdateProduct,
+use product_contract::ProductCoreClient;
+use product_contract::api::{
+    CategoryDto, CreateCategory, CreateProduct, ProductDto, ProductPage, ProductQuery,
+    UpdateProduct,
 };
+use product_contract::cache::{CATEGORIES_TTL, PRODUCT_TTL, categories_key, product_key};
 use quickmart_shared::AppError;
-use quickmart_shared::cache::{Cache, keys, ttl};
+use quickmart_shared::cache::Cache;
 use quickmart_shared::client::{CallContext, InternalClient};
 use uuid::Uuid;
 
 /// product-core, as the subgraph sees it.
 #[derive(Clone)]
 pub struct ProductCore {
-    client: InternalClient,
+    client: ProductCoreClient,
     cache: Cache,
 }
 
 impl ProductCore {
     /// A client over `client` that caches reads in `cache`.
     pub fn new(client: InternalClient, cache: Cache) -> Self {
-        Self { client, cache }
+        Self {
+            client: ProductCoreClient::new(client),
+            cache,
+        }
     }
 
     /// Products by id, from the cache where possible and from one core call for the rest.
@@ -30,7 +36,7 @@ impl ProductCore {
         ctx: &CallContext,
         ids: &[Uuid],
     ) -> Result<HashMap<Uuid, ProductDto>, AppError> {
-        let cache_keys: Vec<String> = ids.iter().map(|id| keys::product(*id)).collect();
+        let cache_keys: Vec<String> = ids.iter().map(|id| product_key(*id)).collect();
         let cached: Vec<Option<ProductDto>> = self.cache.get_many_json(&cache_keys).await;
         let mut found: HashMap<Uuid, ProductDto> =
             cached.into_iter().flatten().map(|p| (p.id, p)).collect();
@@ -40,19 +46,13 @@ impl ProductCore {
             .copied()
             .collect();
         if !missing.is_empty() {
-            let fetched: ProductList = self
-                .client
-                .post("/v1/products/lookup")
-                .idempotent()
-                .json(&LookupProducts { ids: missing })?
-                .send(ctx)
-                .await?;
+            let fetched = self.client.lookup(ctx, missing).await?;
             let entries: Vec<(String, &ProductDto)> = fetched
                 .items
                 .iter()
-                .map(|p| (keys::product(p.id), p))
+                .map(|p| (product_key(p.id), p))
                 .collect();
-            self.cache.set_many_json(&entries, ttl::PRODUCT).await;
+            self.cache.set_many_json(&entries, PRODUCT_TTL).await;
             found.extend(fetched.items.into_iter().map(|p| (p.id, p)));
         }
         Ok(found)
@@ -64,23 +64,17 @@ impl ProductCore {
         ctx: &CallContext,
         query: &ProductQuery,
     ) -> Result<ProductPage, AppError> {
-        self.client
-            .get("/v1/products")
-            .query(query)?
-            .send(ctx)
-            .await
+        self.client.list(ctx, query).await
     }
 
     /// Every category, from the cache where possible.
     pub async fn categories(&self, ctx: &CallContext) -> Result<Vec<CategoryDto>, AppError> {
-        let key = keys::categories();
+        let key = categories_key();
         if let Some(categories) = self.cache.get_json(&key).await {
             return Ok(categories);
         }
-        let categories: Vec<CategoryDto> = self.client.get("/v1/categories").send(ctx).await?;
-        self.cache
-            .set_json(&key, &categories, ttl::CATEGORIES)
-            .await;
+        let categories = self.client.categories(ctx).await?;
+        self.cache.set_json(&key, &categories, CATEGORIES_TTL).await;
         Ok(categories)
     }
 
@@ -90,11 +84,7 @@ impl ProductCore {
         ctx: &CallContext,
         input: &CreateCategory,
     ) -> Result<CategoryDto, AppError> {
-        self.client
-            .post("/v1/categories")
-            .json(input)?
-            .send(ctx)
-            .await
+        self.client.create_category(ctx, input).await
     }
 
     /// Creates a product.
@@ -103,11 +93,7 @@ impl ProductCore {
         ctx: &CallContext,
         input: &CreateProduct,
     ) -> Result<ProductDto, AppError> {
-        self.client
-            .post("/v1/products")
-            .json(input)?
-            .send(ctx)
-            .await
+        self.client.create_product(ctx, input).await
     }
 
     /// Changes a product (product-core drops its cache entry).
@@ -117,11 +103,7 @@ impl ProductCore {
         id: Uuid,
         input: &UpdateProduct,
     ) -> Result<ProductDto, AppError> {
-        self.client
-            .patch(&format!("/v1/products/{id}"))
-            .json(input)?
-            .send(ctx)
-            .await
+        self.client.update_product(ctx, id, input).await
     }
 
     /// Adjusts a product's stock (product-core drops its cache entry).
@@ -131,10 +113,6 @@ impl ProductCore {
         id: Uuid,
         delta: i64,
     ) -> Result<ProductDto, AppError> {
-        self.client
-            .post(&format!("/v1/products/{id}/stock-adjustments"))
-            .json(&StockAdjustment { delta })?
-            .send(ctx)
-            .await
+        self.client.adjust_stock(ctx, id, delta).await
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use product_core::api::{CategoryDto, ProductDto};
+use product_contract::api::{CategoryDto, ProductDto};
 use quickmart_shared::AppError;
 use quickmart_shared::client::CallContext;
 use tokio::sync::OnceCell;

@@ -1,7 +1,7 @@
 //! Queries, mutations and entity resolvers.
 
 use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
-use product_core::api::{CreateCategory, CreateProduct, ProductQuery, UpdateProduct};
+use product_contract::api::{CreateCategory, CreateProduct, ProductQuery, UpdateProduct};
 use quickmart_shared::AppError;
 use quickmart_shared::graphql::{AdminOnly, PageInfo, camel_case, parse_id, request_context};
 use quickmart_shared::pagination::PageSize;
@@ -50,7 +50,7 @@ impl Query {
             .as_ref()
             .map(|id| parse_id(id, "filter.categoryId"))
             .transpose()?;
-        let core_sort: product_core::api::ProductSort = sort.into();
+        let core_sort: product_contract::api::ProductSort = sort.into();
         let query = ProductQuery {
             search: filter.search,
             category_id,

@@ -2,7 +2,7 @@
 
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use product_core::api::{CategoryDto, ProductDto, ProductSort as CoreSort};
+use product_contract::api::{CategoryDto, ProductDto, ProductSort as CoreSort};
 use quickmart_shared::AppError;
 use quickmart_shared::graphql::{Money, PageInfo, camel_case};
 

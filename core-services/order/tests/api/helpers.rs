@@ -6,6 +6,7 @@ use std::time::Duration;
 use diesel::QueryableByName;
 use diesel_async::RunQueryDsl;
 use order_core::{AppState, Config, MIGRATIONS};
+use product_core::testing::TestProductCore;
 use quickmart_shared::auth::{Actor, Role};
 use quickmart_shared::db::DbSettings;
 use quickmart_shared::testing::{TestDatabase, spawn_router};
@@ -18,31 +19,14 @@ pub(crate) const TOKEN: &str = "test-internal-token";
 pub(crate) const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
 /// product-core, really running, over its own database.
-pub(crate) struct ProductCore {
-    pub base: String,
-    pub db: TestDatabase,
-}
+pub(crate) type ProductCore = TestProductCore;
 
-impl ProductCore {
-    pub(crate) async fn spawn() -> Self {
-        let db = TestDatabase::create("product", product_core::MIGRATIONS).await;
-        let config = product_core::Config {
-            listen_addr: "127.0.0.1:0".parse().expect("addr"),
-            database: settings(&db),
-            cache: quickmart_shared::cache::CacheSettings::isolated(REDIS_URL),
-            internal_token: SecretString::from(TOKEN),
-            currency: "USD".into(),
-            reservation_ttl: Duration::from_secs(900),
-            sweep_interval: Duration::from_secs(3600),
-        };
-        let base = spawn_router(
-            product_core::build(&config)
-                .await
-                .expect("build product-core"),
-        )
-        .await;
-        Self { base, db }
-    }
+async fn product_core() -> ProductCore {
+    TestProductCore::spawn(
+        quickmart_shared::cache::CacheSettings::isolated(REDIS_URL),
+        TOKEN,
+    )
+    .await
 }
 
 fn settings(db: &TestDatabase) -> DbSettings {
@@ -104,14 +88,14 @@ pub(crate) struct TestApp {
 impl TestApp {
     /// product-core and order-core, both running.
     pub(crate) async fn spawn() -> Self {
-        let product = ProductCore::spawn().await;
-        let url = product.base.clone();
+        let product = product_core().await;
+        let url = product.url.clone();
         Self::spawn_calling(product, &url).await
     }
 
     /// product-core running (for setting up and reading stock), but order-core pointed at a closed port.
     pub(crate) async fn spawn_with_product_core_unreachable() -> Self {
-        let product = ProductCore::spawn().await;
+        let product = product_core().await;
         Self::spawn_calling(product, &closed_port_url().await).await
     }
 
@@ -120,7 +104,7 @@ impl TestApp {
         let config = order_config(&db, product_core_url);
         let base = spawn_router(order_core::build(&config).await.expect("build order-core")).await;
         let state =
-            order_core::state(&order_config(&db, &product.base), db.pool.clone()).expect("state");
+            order_core::state(&order_config(&db, &product.url), db.pool.clone()).expect("state");
         Self {
             base,
             http: reqwest::Client::new(),
@@ -244,7 +228,7 @@ impl TestApp {
             json!({ "sku": sku, "name": format!("Product {sku}"), "price": price, "stock": stock });
         let (status, product) = self
             .request(
-                &self.product.base,
+                &self.product.url,
                 Method::POST,
                 "/v1/products",
                 None,
@@ -260,7 +244,7 @@ impl TestApp {
         let path = format!("/v1/products/{product_id}");
         let (status, body) = self
             .request(
-                &self.product.base,
+                &self.product.url,
                 Method::PATCH,
                 &path,
                 None,
@@ -274,7 +258,7 @@ impl TestApp {
     pub(crate) async fn stock_of(&self, product_id: &str) -> i64 {
         let (status, body) = self
             .request(
-                &self.product.base,
+                &self.product.url,
                 Method::GET,
                 &format!("/v1/products/{product_id}"),
                 None,

@@ -17,7 +17,7 @@ async fn an_abandoned_claim_is_deleted_and_its_reservation_released() {
     let reservation = Uuid::now_v7();
     let (status, _) = app
         .request(
-            &app.product.base,
+            &app.product.url,
             Method::POST,
             "/v1/reservations",
             None,

@@ -10,7 +10,8 @@ use quickmart_shared::AppError;
 use quickmart_shared::db::{is_foreign_key_violation, is_unique_violation};
 use uuid::Uuid;
 
-use crate::api::{ProductCursor, ProductDto, ProductSort};
+use crate::api::{ProductDto, ProductSort};
+use crate::domain::ProductCursor;
 use crate::domain::{ListFilter, NewProduct, ProductChanges, StockDelta};
 use crate::schema::products;
 

@@ -4,8 +4,9 @@ use quickmart_shared::AppError;
 use quickmart_shared::pagination::PageSize;
 use uuid::Uuid;
 
+use super::ProductCursor;
 use super::{MAX_INT, Problems};
-use crate::api::{ProductCursor, ProductQuery, ProductSort};
+use crate::api::{ProductQuery, ProductSort};
 
 /// A valid product list request.
 #[derive(Debug, Clone)]

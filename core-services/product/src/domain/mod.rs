@@ -1,10 +1,12 @@
 //! Validated inputs: once parsed, the rest of the crate cannot hold an invalid value.
 
 mod catalog;
+mod cursor;
 mod listing;
 mod reservation;
 
 pub use catalog::{NewCategory, NewProduct, ProductChanges, StockDelta};
+pub use cursor::ProductCursor;
 pub use listing::ListFilter;
 pub use reservation::{ReservationLines, ReservationTtl};
 

@@ -41,7 +41,7 @@ pub(super) async fn create_category(
     let created = db::categories::insert(&mut conn, category).await?;
     state
         .cache
-        .delete(&[quickmart_shared::cache::keys::categories()])
+        .delete(&[product_contract::cache::categories_key()])
         .await;
     Ok((StatusCode::CREATED, Json(created)))
 }

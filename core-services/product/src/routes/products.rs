@@ -9,10 +9,11 @@ use quickmart_shared::extract::{ApiJson, ApiPath, ApiQuery};
 use uuid::Uuid;
 
 use crate::api::{
-    CreateProduct, LookupProducts, ProductCursor, ProductDto, ProductEdge, ProductList,
-    ProductPage, ProductQuery, StockAdjustment, UpdateProduct,
+    CreateProduct, LookupProducts, ProductDto, ProductEdge, ProductList, ProductPage, ProductQuery,
+    StockAdjustment, UpdateProduct,
 };
 use crate::db;
+use crate::domain::ProductCursor;
 use crate::domain::{ListFilter, NewProduct, ProductChanges, StockDelta};
 use crate::state::AppState;
 

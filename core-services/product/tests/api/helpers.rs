@@ -3,12 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use product_core::{AppState, Config, MIGRATIONS};
+use product_core::AppState;
+use product_core::testing::TestProductCore;
 use quickmart_shared::cache::CacheSettings;
-use quickmart_shared::db::DbSettings;
-use quickmart_shared::testing::{TestDatabase, spawn_router};
 use reqwest::StatusCode;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 
 pub(crate) const TOKEN: &str = "test-internal-token";
@@ -19,43 +17,24 @@ pub(crate) struct TestApp {
     pub http: reqwest::Client,
     pub state: AppState,
     /// Dropped with the app, which drops the database.
-    _db: TestDatabase,
+    _core: TestProductCore,
 }
 
 impl TestApp {
     pub(crate) async fn spawn() -> Self {
-        let db = TestDatabase::create("product", MIGRATIONS).await;
         let cache = CacheSettings::isolated(REDIS_URL);
-        let config = Config {
-            listen_addr: "127.0.0.1:0".parse().expect("addr"),
-            database: DbSettings {
-                url: db.secret_url(),
-                max_connections: 20,
-                migrate_on_start: true,
-                create_if_missing: false,
-            },
-            cache: cache.clone(),
-            internal_token: SecretString::from(TOKEN),
-            currency: "USD".into(),
-            reservation_ttl: Duration::from_secs(900),
-            // Tests sweep explicitly with `sweep_once`.
-            sweep_interval: Duration::from_secs(3600),
-        };
-        let router = product_core::build(&config)
-            .await
-            .expect("build product-core");
-        let base = spawn_router(router).await;
+        let core = TestProductCore::spawn(cache.clone(), TOKEN).await;
         let state = AppState {
-            pool: db.pool.clone(),
+            pool: core.db.pool.clone(),
             cache: cache.connect().expect("redis url"),
             currency: Arc::from("USD"),
             reservation_ttl: Duration::from_secs(900),
         };
         Self {
-            base,
+            base: core.url.clone(),
             http: reqwest::Client::new(),
             state,
-            _db: db,
+            _core: core,
         }
     }
 

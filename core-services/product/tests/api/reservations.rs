@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use quickmart_shared::cache::{Cache, keys, ttl};
+use product_contract::cache::{PRODUCT_TTL, product_key};
+use quickmart_shared::cache::Cache;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
@@ -226,8 +227,8 @@ async fn stock_changes_invalidate_the_cached_product() {
     let product = app.create_product("CA-1", 100, 5).await;
     let id: Uuid = product["id"].as_str().expect("id").parse().expect("uuid");
     let cache: &Cache = &app.state.cache;
-    let key = keys::product(id);
-    let seed = || async { cache.set_json(&key, &product, ttl::PRODUCT).await };
+    let key = product_key(id);
+    let seed = || async { cache.set_json(&key, &product, PRODUCT_TTL).await };
 
     seed().await;
     assert!(

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use diesel::QueryableByName;
 use diesel_async::RunQueryDsl;
+use product_core::testing::TestProductCore;
 use quickmart_shared::auth::{
     ACCESS_TOKEN_TTL, Actor, DEFAULT_ISSUER, JwtSigner, KeyMaterial, Role, generate_key_pair,
 };
@@ -36,7 +37,7 @@ pub(crate) struct TestStack {
     signer: JwtSigner,
     keys: KeyMaterial,
     cache: CacheSettings,
-    pub product_db: TestDatabase,
+    pub product: TestProductCore,
     pub order_db: TestDatabase,
 }
 
@@ -61,22 +62,8 @@ impl TestStack {
 
     async fn spawn_with(product_core_unreachable: bool) -> Self {
         let cache = CacheSettings::isolated(REDIS_URL);
-        let product_db = TestDatabase::create("product", product_core::MIGRATIONS).await;
-        let product_config = product_core::Config {
-            listen_addr: "127.0.0.1:0".parse().expect("addr"),
-            database: settings(&product_db),
-            cache: cache.clone(),
-            internal_token: SecretString::from(TOKEN),
-            currency: "USD".into(),
-            reservation_ttl: Duration::from_secs(900),
-            sweep_interval: Duration::from_secs(3600),
-        };
-        let product_core = spawn_router(
-            product_core::build(&product_config)
-                .await
-                .expect("product-core"),
-        )
-        .await;
+        let product = TestProductCore::spawn(cache.clone(), TOKEN).await;
+        let product_core = product.url.clone();
 
         let order_db = TestDatabase::create("order", order_core::MIGRATIONS).await;
         let product_core_url = if product_core_unreachable {
@@ -144,7 +131,7 @@ impl TestStack {
             signer,
             keys,
             cache,
-            product_db,
+            product,
             order_db,
         }
     }
@@ -281,7 +268,7 @@ impl TestStack {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        let mut conn = self.product_db.pool.get().await.expect("conn");
+        let mut conn = self.product.db.pool.get().await.expect("conn");
         let rows: Vec<Row> =
             diesel::sql_query("SELECT status, count(*) AS n FROM reservations GROUP BY status")
                 .load(&mut *conn)

@@ -1,16 +1,15 @@
 //! A product-core and a product subgraph on random ports, with tokens for each role.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::extract::Request;
 use axum::middleware::Next;
+use product_core::testing::TestProductCore;
 use quickmart_shared::auth::{
     ACCESS_TOKEN_TTL, Actor, DEFAULT_ISSUER, JwtSigner, KeyMaterial, Role, generate_key_pair,
 };
 use quickmart_shared::cache::CacheSettings;
-use quickmart_shared::db::DbSettings;
-use quickmart_shared::testing::{TestDatabase, spawn_router};
+use quickmart_shared::testing::spawn_router;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -26,7 +25,7 @@ pub(crate) struct TestStack {
     pub core_requests: Arc<Mutex<Vec<String>>>,
     pub admin: String,
     pub customer: String,
-    _db: TestDatabase,
+    _core: TestProductCore,
 }
 
 impl TestStack {
@@ -35,27 +34,10 @@ impl TestStack {
     }
 
     pub(crate) async fn spawn_with_cache(cache: CacheSettings) -> Self {
-        let db = TestDatabase::create("product_subgraph", product_core::MIGRATIONS).await;
-        let core_config = product_core::Config {
-            listen_addr: "127.0.0.1:0".parse().expect("addr"),
-            database: DbSettings {
-                url: db.secret_url(),
-                max_connections: 10,
-                migrate_on_start: false,
-                create_if_missing: false,
-            },
-            cache: cache.clone(),
-            internal_token: SecretString::from(TOKEN),
-            currency: "USD".into(),
-            reservation_ttl: Duration::from_secs(900),
-            sweep_interval: Duration::from_secs(3600),
-        };
         let core_requests = Arc::new(Mutex::new(Vec::new()));
         let recorder = Arc::clone(&core_requests);
-        let core_router = product_core::build(&core_config)
-            .await
-            .expect("product-core")
-            .layer(axum::middleware::from_fn(
+        let core = TestProductCore::spawn_wrapped(cache.clone(), TOKEN, move |router| {
+            router.layer(axum::middleware::from_fn(
                 move |request: Request, next: Next| {
                     recorder.lock().expect("lock").push(format!(
                         "{} {}",
@@ -64,8 +46,10 @@ impl TestStack {
                     ));
                     next.run(request)
                 },
-            ));
-        let core_url = spawn_router(core_router).await;
+            ))
+        })
+        .await;
+        let core_url = core.url.clone();
 
         let (private, public) = generate_key_pair().expect("keys");
         let signer =
@@ -103,7 +87,7 @@ impl TestStack {
             core_requests,
             admin,
             customer,
-            _db: db,
+            _core: core,
         }
     }
 
