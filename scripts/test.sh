@@ -3,7 +3,8 @@
 # stage). The CI workflow runs the stages as parallel jobs: `scripts/test.sh lint`, `unit`, `integration`,
 # `deploy`.
 #
-#   lint         cargo fmt --check, clippy (warnings are errors), cargo deny (licences, bans, sources)
+#   lint         cargo fmt --check, clippy (warnings are errors), the crate-graph rule, cargo deny (licences,
+#                bans, sources)
 #   unit         unit tests of every crate (cargo nextest, profile ci)
 #   integration  integration and end-to-end tests, doc tests, schema and OpenAPI drift
 #   deploy       the deployment validators and the backup/restore round trip
@@ -50,6 +51,9 @@ if wants lint; then
 
   step "cargo clippy (warnings are errors)"
   cargo clippy --workspace --all-targets --locked -- -D warnings
+
+  step "crate graph: callers depend on contracts, never on cores"
+  bash scripts/check-deps.sh
 
   ensure_cargo_tool cargo-deny cargo-deny 0.20.2
   step "cargo deny check licenses bans sources"

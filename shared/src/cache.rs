@@ -14,24 +14,6 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// Key names, defined once so writers and invalidators never disagree.
-pub mod keys {
-    use uuid::Uuid;
-
-    /// A user by id.
-    pub fn user(id: Uuid) -> String {
-        format!("qm:v1:user:{id}")
-    }
-}
-
-/// Time-to-live of each kind of entry.
-pub mod ttl {
-    use std::time::Duration;
-
-    /// Users by id.
-    pub const USER: Duration = Duration::from_secs(300);
-}
-
 /// Where the cache is and which namespace a deployment uses in it.
 #[derive(Debug, Clone)]
 pub struct CacheSettings {

@@ -1,7 +1,8 @@
 //! QuickMart order-core: atomic order placement over product-core's stock reservations, idempotent retries,
 //! the order lifecycle and its history, over REST, owning the `quickmart_order` database.
 
-pub mod api;
+// The contract is its own crate, so callers never link this one; inside, it is still `crate::api`.
+use order_contract::api;
 mod db;
 pub mod domain;
 mod lifecycle;

@@ -1,7 +1,8 @@
 //! QuickMart user core: accounts (Argon2id passwords, roles) and rotating refresh tokens over an internal REST
 //! API, owning the `quickmart_user` database.
 
-pub mod api;
+// The contract is its own crate, so callers never link this one; inside, it is still `crate::api`.
+use user_contract::api;
 mod bootstrap;
 pub mod db;
 pub mod domain;

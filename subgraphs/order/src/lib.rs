@@ -2,7 +2,6 @@
 //! references the user and product subgraphs resolve), `User.orders`, and placing, cancelling and moving
 //! orders, backed by order-core. Authorization (owner or admin) happens here.
 
-mod core;
 mod loaders;
 mod schema;
 mod types;
@@ -20,8 +19,8 @@ use quickmart_shared::graphql::{PerRequest, RequestContext};
 use quickmart_shared::server::StartError;
 use secrecy::SecretString;
 
-pub use crate::core::OrderCore;
 pub use crate::schema::{OrderSchema, build_schema};
+pub use order_contract::OrderCoreClient;
 
 /// The service's name in logs and metrics.
 pub const SERVICE: &str = "order-subgraph";
@@ -69,7 +68,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         ORDER_CORE_TIMEOUT,
     )
     .map_err(|e| StartError::Other(format!("order-core client: {e}")))?;
-    let core = OrderCore::new(client);
+    let core = OrderCoreClient::new(client);
     let verifier = Arc::new(config.keys.verifier()?);
     let per_request: PerRequest = Arc::new(move |request, context: &RequestContext| {
         request.data(loaders::RequestData::new(

@@ -5,16 +5,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use order_core::api::{OrderDto, OrderPage, OrdersByUsers};
+use order_contract::api::{OrderDto, OrderPage, OrdersByUsers};
 use quickmart_shared::AppError;
 use quickmart_shared::client::CallContext;
 use uuid::Uuid;
 
-use crate::core::OrderCore;
+use order_contract::OrderCoreClient;
 
 /// Loads orders by id for one request, as the caller may see them.
 pub(crate) struct OrderLoader {
-    core: OrderCore,
+    core: OrderCoreClient,
     ctx: CallContext,
 }
 
@@ -40,7 +40,7 @@ pub(crate) struct UserOrdersKey {
 
 /// Loads `User.orders` pages for one request: one order-core call per distinct page shape (normally one).
 pub(crate) struct UserOrdersLoader {
-    core: OrderCore,
+    core: OrderCoreClient,
     ctx: CallContext,
 }
 
@@ -97,12 +97,12 @@ pub(crate) struct RequestData {
     /// Batches `User.orders` pages.
     pub user_orders: DataLoader<UserOrdersLoader>,
     /// order-core.
-    pub core: OrderCore,
+    pub core: OrderCoreClient,
 }
 
 impl RequestData {
     /// Fresh per-request data.
-    pub(crate) fn new(core: OrderCore, ctx: CallContext) -> Self {
+    pub(crate) fn new(core: OrderCoreClient, ctx: CallContext) -> Self {
         Self {
             orders: DataLoader::new(
                 OrderLoader {

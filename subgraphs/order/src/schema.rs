@@ -1,7 +1,7 @@
 //! Queries, mutations and entity resolvers.
 
 use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
-use order_core::api::{OrderQuery, PlaceOrder, PlaceOrderItem};
+use order_contract::api::{OrderQuery, PlaceOrder, PlaceOrderItem};
 use quickmart_shared::AppError;
 use quickmart_shared::graphql::{AdminOnly, SignedIn, camel_case, parse_id, request_context};
 use quickmart_shared::pagination::PageSize;

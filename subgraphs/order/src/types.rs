@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use order_core::api::{
+use order_contract::api::{
     AddressDto, OrderDto, OrderItemDto, OrderPage, OrderQuery, OrderStatus as CoreStatus,
 };
 use quickmart_shared::AppError;
@@ -28,7 +28,7 @@ pub(crate) fn may_see(caller: &Caller, order: &OrderDto) -> bool {
 
 /// Where an order is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(remote = "order_core::api::OrderStatus")]
+#[graphql(remote = "order_contract::api::OrderStatus")]
 pub enum OrderStatus {
     /// Placed; stock is taken.
     Pending,

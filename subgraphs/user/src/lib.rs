@@ -1,7 +1,6 @@
 //! QuickMart user subgraph: the `User` entity, sign-up and login (rate limited), EdDSA access tokens, rotating
 //! refresh tokens and roles. Authorization happens here; user-core owns the data.
 
-mod client;
 mod loader;
 mod mutation;
 mod query;
@@ -24,10 +23,10 @@ use quickmart_shared::server::StartError;
 use quickmart_shared::{health, telemetry};
 use secrecy::SecretString;
 
-pub use client::UserCore;
 pub use loader::UserLoader;
 pub use mutation::Mutation;
 pub use query::Query;
+pub use user_contract::UserCoreClient;
 
 /// The service name in logs and metrics.
 pub const SERVICE: &str = "user-subgraph";
@@ -79,7 +78,7 @@ impl Config {
 
 /// What resolvers share for the life of the process.
 pub(crate) struct Services {
-    pub(crate) core: UserCore,
+    pub(crate) core: UserCoreClient,
     pub(crate) cache: Cache,
     pub(crate) signer: JwtSigner,
 }
@@ -101,7 +100,7 @@ pub fn schema_sdl() -> String {
 /// Builds the whole router: `POST /graphql` (authenticating every request), health and metrics.
 pub async fn build(config: &Config) -> Result<Router, StartError> {
     let cache = config.cache.connect()?;
-    let core = UserCore::new(
+    let core = UserCoreClient::new(
         InternalClient::new(
             "user-core",
             &config.user_core_url,

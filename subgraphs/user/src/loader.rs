@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use quickmart_shared::AppError;
-use quickmart_shared::cache::{keys, ttl};
 use quickmart_shared::client::CallContext;
-use user_core::api::UserDto;
+use user_contract::api::UserDto;
+use user_contract::cache::{USER_TTL, user_key};
 use uuid::Uuid;
 
 use crate::Services;
@@ -32,7 +32,7 @@ impl Loader<Uuid> for UserLoader {
 
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, UserDto>, Self::Error> {
         let cache = &self.services.cache;
-        let cache_keys: Vec<String> = ids.iter().map(|id| keys::user(*id)).collect();
+        let cache_keys: Vec<String> = ids.iter().map(|id| user_key(*id)).collect();
         let cached = cache.get_many_json::<UserDto>(&cache_keys).await;
         let mut found: HashMap<Uuid, UserDto> = HashMap::with_capacity(ids.len());
         let mut missing = Vec::new();
@@ -52,8 +52,8 @@ impl Loader<Uuid> for UserLoader {
                 .await
                 .map_err(Arc::new)?;
             let entries: Vec<(String, &UserDto)> =
-                loaded.iter().map(|u| (keys::user(u.id), u)).collect();
-            cache.set_many_json(&entries, ttl::USER).await;
+                loaded.iter().map(|u| (user_key(u.id), u)).collect();
+            cache.set_many_json(&entries, USER_TTL).await;
             found.extend(loaded.into_iter().map(|u| (u.id, u)));
         }
         Ok(found)

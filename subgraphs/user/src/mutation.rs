@@ -3,12 +3,12 @@
 use async_graphql::{Context, ID, Object};
 use quickmart_shared::AppError;
 use quickmart_shared::auth::{Actor, Role};
-use quickmart_shared::cache::keys;
 use quickmart_shared::graphql::{AdminOnly, SignedIn, request_context};
 use secrecy::{ExposeSecret, SecretString};
-use user_core::api::{
+use user_contract::api::{
     CreateUser, IssuedRefreshToken, PresentRefreshToken, UpdateUser, VerifyCredentials,
 };
+use user_contract::cache::user_key;
 
 use crate::Services;
 use crate::query::{parse_id, services};
@@ -125,7 +125,7 @@ impl Mutation {
             .core
             .update(&context.call_context(), actor.id, &body)
             .await?;
-        services.cache.delete(&[keys::user(actor.id)]).await;
+        services.cache.delete(&[user_key(actor.id)]).await;
         Ok(User(user))
     }
 
@@ -143,7 +143,7 @@ impl Mutation {
             .core
             .set_role(&context.call_context(), id, role)
             .await?;
-        services.cache.delete(&[keys::user(id)]).await;
+        services.cache.delete(&[user_key(id)]).await;
         Ok(User(user))
     }
 }

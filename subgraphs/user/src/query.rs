@@ -6,7 +6,7 @@ use quickmart_shared::AppError;
 use quickmart_shared::auth::Caller;
 use quickmart_shared::graphql::{AdminOnly, PageInfo, request_context};
 use quickmart_shared::pagination::PageSize;
-use user_core::api::UserQuery;
+use user_contract::api::UserQuery;
 use uuid::Uuid;
 
 use crate::loader::UserLoader;

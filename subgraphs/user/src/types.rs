@@ -4,7 +4,7 @@ use async_graphql::{ComplexObject, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use quickmart_shared::auth::Role;
 use quickmart_shared::graphql::PageInfo;
-use user_core::api::UserDto;
+use user_contract::api::UserDto;
 
 /// A QuickMart account.
 pub(crate) struct User(pub UserDto);

@@ -8,7 +8,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use quickmart_shared::AppError;
 use uuid::Uuid;
 
-use crate::api::{AddressDto, OrderCursor, OrderDto, OrderItemDto, OrderStatus, StatusChangeDto};
+use crate::api::{AddressDto, OrderDto, OrderItemDto, OrderStatus, StatusChangeDto};
+use crate::domain::{OrderCursor, can_become, parse_status};
 use crate::schema::{order_items, order_status_history, orders};
 
 /// The status of a claim whose placement is still running.
@@ -462,8 +463,8 @@ pub(crate) async fn transition(
         let Some(row) = row.filter(|row| owner.is_none_or(|owner| row.user_id == owner)) else {
             return Err(AppError::NotFound(format!("no order {id}")));
         };
-        let from = OrderStatus::parse(&row.status)?;
-        if !from.can_become(to) {
+        let from = parse_status(&row.status)?;
+        if !can_become(from, to) {
             return Err(AppError::InvalidState(format!(
                 "an order that is {} cannot become {}",
                 from.as_str(),
@@ -527,8 +528,8 @@ pub(crate) async fn history(
     rows.into_iter()
         .map(|(from, to, actor_id, changed_at)| {
             Ok(StatusChangeDto {
-                from: from.as_deref().map(OrderStatus::parse).transpose()?,
-                to: OrderStatus::parse(&to)?,
+                from: from.as_deref().map(parse_status).transpose()?,
+                to: parse_status(&to)?,
                 actor_id,
                 changed_at,
             })
@@ -626,7 +627,7 @@ async fn with_items(
             Ok(OrderDto {
                 id: row.id,
                 user_id: row.user_id,
-                status: OrderStatus::parse(&row.status)?,
+                status: parse_status(&row.status)?,
                 total: row.total,
                 currency: row.currency,
                 items: by_order.remove(&row.id).unwrap_or_default(),

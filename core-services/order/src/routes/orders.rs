@@ -15,11 +15,12 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::api::{
-    ChangeStatus, IDEMPOTENCY_KEY_HEADER, LookupOrders, OrderCursor, OrderDto, OrderEdge,
-    OrderList, OrderPage, OrderQuery, OrderStatus, OrdersByUsers, PlaceOrder, StatusChangeDto,
-    UserOrderPage, UserOrderPages,
+    ChangeStatus, IDEMPOTENCY_KEY_HEADER, LookupOrders, OrderDto, OrderEdge, OrderList, OrderPage,
+    OrderQuery, OrderStatus, OrdersByUsers, PlaceOrder, StatusChangeDto, UserOrderPage,
+    UserOrderPages,
 };
 use crate::db::orders::{self as db, ListFilter};
+use crate::domain::OrderCursor;
 use crate::domain::{IdempotencyKey, NewOrder};
 use crate::state::AppState;
 use crate::{lifecycle, placement};

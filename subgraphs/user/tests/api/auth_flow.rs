@@ -2,9 +2,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use quickmart_shared::cache::{Cache, keys};
+use quickmart_shared::cache::Cache;
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use user_contract::cache::user_key;
 
 use crate::helpers::{ME, PASSWORD, REFRESH, TestApp, code, unique_email};
 
@@ -167,7 +168,7 @@ async fn users_are_cached_by_id_and_updates_invalidate_them() {
         app.gql(ME, json!({}), token).await["data"]["me"]["name"].as_str(),
         Some("Test User")
     );
-    let cached: Option<Value> = cache.get_json(&keys::user(id)).await;
+    let cached: Option<Value> = cache.get_json(&user_key(id)).await;
     assert_eq!(
         cached
             .and_then(|u| u["name"].as_str().map(str::to_owned))
@@ -180,7 +181,7 @@ async fn users_are_cached_by_id_and_updates_invalidate_them() {
         app.gql(rename, json!({}), token).await["data"]["updateMe"]["name"].as_str(),
         Some("Renamed")
     );
-    assert_eq!(cache.get_json::<Value>(&keys::user(id)).await, None);
+    assert_eq!(cache.get_json::<Value>(&user_key(id)).await, None);
     assert_eq!(
         app.gql(ME, json!({}), token).await["data"]["me"]["name"].as_str(),
         Some("Renamed")

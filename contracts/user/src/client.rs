@@ -1,21 +1,21 @@
-//! The typed client of user-core.
+//! The typed client of user-core: one method per route its callers use, over the shared internal client.
 
-use quickmart_shared::AppError;
-use quickmart_shared::auth::Role;
-use quickmart_shared::client::{CallContext, InternalClient};
-use user_core::api::{
+use crate::api::{
     CreateUser, IssueRefreshToken, IssuedRefreshToken, LookupUsers, PresentRefreshToken, Revoked,
     SetRole, UpdateUser, UserDto, UserList, UserPage, UserQuery, VerifyCredentials,
 };
+use quickmart_shared::AppError;
+use quickmart_shared::auth::Role;
+use quickmart_shared::client::{CallContext, InternalClient};
 use uuid::Uuid;
 
 /// user-core's API, one method per endpoint.
 #[derive(Debug, Clone)]
-pub struct UserCore {
+pub struct UserCoreClient {
     client: InternalClient,
 }
 
-impl UserCore {
+impl UserCoreClient {
     /// Wraps an internal client pointed at user-core.
     pub fn new(client: InternalClient) -> Self {
         Self { client }

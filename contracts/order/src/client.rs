@@ -1,8 +1,8 @@
-//! The typed client of order-core (orders are not cached: they are per user and change with every status).
+//! The typed client of order-core: one method per route its callers use, over the shared internal client.
 
 use std::collections::HashMap;
 
-use order_core::api::{
+use crate::api::{
     ChangeStatus, IDEMPOTENCY_KEY_HEADER, LookupOrders, OrderDto, OrderList, OrderPage, OrderQuery,
     OrderStatus, OrdersByUsers, PlaceOrder, UserOrderPages,
 };
@@ -10,13 +10,13 @@ use quickmart_shared::AppError;
 use quickmart_shared::client::{CallContext, InternalClient};
 use uuid::Uuid;
 
-/// order-core, as the subgraph sees it.
-#[derive(Clone)]
-pub struct OrderCore {
+/// order-core over REST.
+#[derive(Debug, Clone)]
+pub struct OrderCoreClient {
     client: InternalClient,
 }
 
-impl OrderCore {
+impl OrderCoreClient {
     /// A client over `client`.
     pub fn new(client: InternalClient) -> Self {
         Self { client }

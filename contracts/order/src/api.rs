@@ -1,0 +1,238 @@
+//! The REST contract of order-core: request and response bodies. OpenAPI derives come with the `openapi`
+//! feature, which order-core enables and clients need not.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Header carrying the client's idempotency key on `POST /v1/orders`.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
+/// Where an order is in its lifecycle (the internal `PLACING` state is never shown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderStatus {
+    /// Placed; stock is taken.
+    Pending,
+    /// Accepted by the store (an admin, later a payment module).
+    Confirmed,
+    /// On its way.
+    Shipped,
+    /// Arrived.
+    Delivered,
+    /// Cancelled; its stock went back on the shelf.
+    Cancelled,
+}
+
+impl OrderStatus {
+    /// The database and wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Confirmed => "CONFIRMED",
+            Self::Shipped => "SHIPPED",
+            Self::Delivered => "DELIVERED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+}
+
+/// One line of `POST /v1/orders`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlaceOrderItem {
+    /// The product.
+    pub product_id: Uuid,
+    /// Units (1–1000).
+    pub quantity: i64,
+}
+
+/// A postal address (a snapshot on the order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AddressDto {
+    /// Recipient (1–200 characters).
+    pub name: String,
+    /// Street and number (1–200 characters).
+    pub line1: String,
+    /// More of the address (up to 200 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    /// City (1–100 characters).
+    pub city: String,
+    /// Postal code (1–20 characters).
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2 country code, e.g. `DE`.
+    pub country: String,
+}
+
+/// Body of `POST /v1/orders` (with the `Idempotency-Key` header; the buyer is `x-actor-id`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlaceOrder {
+    /// 1–100 lines, each product at most once.
+    pub items: Vec<PlaceOrderItem>,
+    /// Where to ship, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<AddressDto>,
+}
+
+/// A line of an order, with the snapshots taken when it was placed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderItemDto {
+    /// The product.
+    pub product_id: Uuid,
+    /// Its SKU then.
+    pub sku: String,
+    /// Its name then.
+    pub name: String,
+    /// Units.
+    pub quantity: i32,
+    /// Its price then, in minor units.
+    pub unit_price: i64,
+    /// `unit_price × quantity`.
+    pub line_total: i64,
+}
+
+/// An order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderDto {
+    /// Order id (UUID v7).
+    pub id: Uuid,
+    /// The buyer.
+    pub user_id: Uuid,
+    /// Lifecycle state.
+    pub status: OrderStatus,
+    /// Sum of the line totals, in minor units.
+    pub total: i64,
+    /// The store currency.
+    pub currency: String,
+    /// The lines, in the order they were requested.
+    pub items: Vec<OrderItemDto>,
+    /// Where to ship, as given when placing.
+    pub shipping_address: Option<AddressDto>,
+    /// When it was placed.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Body of `POST /v1/orders/{id}/status`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangeStatus {
+    /// The next status; only legal transitions are accepted.
+    pub status: OrderStatus,
+}
+
+/// One recorded change of status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StatusChangeDto {
+    /// The status before (`None` for the placement).
+    pub from: Option<OrderStatus>,
+    /// The status after.
+    pub to: OrderStatus,
+    /// Who changed it (`x-actor-id`); `None` when order-core acted on its own.
+    pub actor_id: Option<Uuid>,
+    /// When.
+    pub changed_at: DateTime<Utc>,
+}
+
+/// Body of `POST /v1/orders/lookup`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LookupOrders {
+    /// Up to 1000 ids; unknown (or, for a customer, foreign) ones are left out of the answer.
+    pub ids: Vec<Uuid>,
+}
+
+/// Answer of `POST /v1/orders/lookup`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderList {
+    /// The orders found.
+    pub items: Vec<OrderDto>,
+}
+
+/// Body of `POST /v1/orders/by-users`: one page of orders for each of several buyers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrdersByUsers {
+    /// 1–100 buyers (a customer actor gets pages only for themself; other buyers' pages are empty).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
+    pub user_ids: Vec<Uuid>,
+    /// Only orders in this status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrderStatus>,
+    /// Page size per buyer, 1–100 (default 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
+    pub limit: Option<i64>,
+    /// Cursor of the last item of the previous page; the same position applies to every buyer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// Answer of `POST /v1/orders/by-users`: a page for every requested buyer, in request order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserOrderPages {
+    /// One page per buyer.
+    pub pages: Vec<UserOrderPage>,
+}
+
+/// One buyer's page of orders.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserOrderPage {
+    /// The buyer.
+    pub user_id: Uuid,
+    /// Their orders, newest first.
+    #[serde(flatten)]
+    pub page: OrderPage,
+}
+
+/// Query of `GET /v1/orders`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct OrderQuery {
+    /// Only this buyer's orders (a customer actor only ever sees their own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Uuid>,
+    /// Only orders in this status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrderStatus>,
+    /// Page size, 1–100 (default 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Cursor of the last item of the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// One page of orders, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderPage {
+    /// The orders with their cursors, in order.
+    pub items: Vec<OrderEdge>,
+    /// Whether another page follows.
+    pub has_more: bool,
+    /// How many orders match the filter in all.
+    pub total_count: i64,
+}
+
+/// An order and its position in the list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderEdge {
+    /// Pass as `after` to continue after this order.
+    pub cursor: String,
+    /// The order.
+    pub order: OrderDto,
+}

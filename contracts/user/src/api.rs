@@ -1,0 +1,192 @@
+//! The REST contract of user-core: request and response bodies. OpenAPI derives come with the `openapi`
+//! feature, which user-core enables and clients need not.
+
+use chrono::{DateTime, Utc};
+use quickmart_shared::auth::Role;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// An account as other services see it: never the password hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserDto {
+    /// User id (UUID v7).
+    pub id: Uuid,
+    /// E-mail address, lower-cased.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+    /// When the account last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Body of `POST /v1/users`.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateUser {
+    /// E-mail address; unique regardless of case.
+    pub email: String,
+    /// At least 10 characters, not all of one class (lower case, upper case, digits, others).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
+    #[serde(serialize_with = "expose")]
+    pub password: SecretString,
+    /// Display name (1–100 characters).
+    pub name: String,
+}
+
+/// Body of `POST /v1/users/verify-credentials`.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VerifyCredentials {
+    /// E-mail address (any case).
+    pub email: String,
+    /// The password to check.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
+    #[serde(serialize_with = "expose")]
+    pub password: SecretString,
+}
+
+/// Body of `POST /v1/users/lookup`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LookupUsers {
+    /// Up to 1000 ids; unknown ones are left out of the answer.
+    pub ids: Vec<Uuid>,
+}
+
+/// Answer of `POST /v1/users/lookup`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserList {
+    /// The users found.
+    pub items: Vec<UserDto>,
+}
+
+/// Query of `GET /v1/users`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct UserQuery {
+    /// Page size, 1–100 (default 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Cursor of the last item of the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// One page of users, newest first.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserPage {
+    /// The users with their cursors, in order.
+    pub items: Vec<UserEdge>,
+    /// Whether another page follows.
+    pub has_more: bool,
+    /// How many users there are in all.
+    pub total_count: i64,
+}
+
+/// A user and its position in the list.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserEdge {
+    /// Pass as `after` to continue after this user.
+    pub cursor: String,
+    /// The user.
+    pub user: UserDto,
+}
+
+/// Body of `PATCH /v1/users/{id}`: only the fields given change.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateUser {
+    /// New display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The current password; required with `new_password`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Password))]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "expose_option"
+    )]
+    pub current_password: Option<SecretString>,
+    /// New password (same policy as at creation); changing it revokes every refresh token of the user.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Password))]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "expose_option"
+    )]
+    pub new_password: Option<SecretString>,
+}
+
+/// Body of `PUT /v1/users/{id}/role`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetRole {
+    /// The new role.
+    pub role: Role,
+}
+
+/// Body of `POST /v1/refresh-tokens`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IssueRefreshToken {
+    /// The user the new session belongs to.
+    pub user_id: Uuid,
+}
+
+/// Body of `POST /v1/refresh-tokens/rotate` and `POST /v1/refresh-tokens/revoke`.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PresentRefreshToken {
+    /// The opaque refresh token.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
+    #[serde(serialize_with = "expose")]
+    pub refresh_token: SecretString,
+}
+
+/// A newly issued refresh token: shown once, stored only as a hash.
+#[derive(Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IssuedRefreshToken {
+    /// The opaque token to present to `rotate` or `revoke`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
+    #[serde(serialize_with = "expose")]
+    pub refresh_token: SecretString,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// The user it belongs to, as of now (for the access token's role).
+    pub user: UserDto,
+}
+
+/// Answer of `POST /v1/refresh-tokens/revoke`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Revoked {
+    /// Whether a live session was ended (false for an unknown or already revoked token).
+    pub revoked: bool,
+}
+
+/// Secrets cross the wire only in request and answer bodies; `Debug` and logs keep showing them redacted.
+fn expose<S: serde::Serializer>(secret: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
+    use secrecy::ExposeSecret;
+    serializer.serialize_str(secret.expose_secret())
+}
+
+fn expose_option<S: serde::Serializer>(
+    secret: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(secret) => expose(secret, serializer),
+        None => serializer.serialize_none(),
+    }
+}

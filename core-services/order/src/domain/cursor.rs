@@ -1,0 +1,38 @@
+//! The keyset cursor of the order list: opaque to clients, decoded only here.
+
+use chrono::{DateTime, Utc};
+use quickmart_shared::AppError;
+use quickmart_shared::pagination::{decode_cursor, encode_cursor};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::api::OrderDto;
+
+/// A keyset position in the order list (newest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCursor {
+    /// Creation time of the last order seen.
+    pub c: DateTime<Utc>,
+    /// Its id.
+    pub i: Uuid,
+}
+
+impl OrderCursor {
+    /// The position of `order`.
+    pub fn of(order: &OrderDto) -> Self {
+        Self {
+            c: order.created_at,
+            i: order.id,
+        }
+    }
+
+    /// Encodes the position as an opaque cursor.
+    pub fn encode(&self) -> String {
+        encode_cursor(self)
+    }
+
+    /// Decodes a cursor made by [`Self::encode`]; anything else is `BAD_USER_INPUT` naming `field`.
+    pub fn decode(cursor: &str, field: &str) -> Result<Self, AppError> {
+        decode_cursor(cursor, field)
+    }
+}
