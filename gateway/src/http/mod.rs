@@ -142,11 +142,16 @@ async fn get_graphql(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let params: Vec<(String, String)> = match raw.as_deref().map(form_urlencoded) {
-        Some(Ok(params)) => params,
-        Some(Err(())) => return bad_request("The query string is malformed"),
-        None => Vec::new(),
-    };
+    // `application/x-www-form-urlencoded`, decoded by the url crate's `form_urlencoded` (malformed escapes
+    // stay as written and invalid UTF-8 becomes U+FFFD, so the document then fails to parse or validate).
+    let params: Vec<(String, String)> = raw
+        .as_deref()
+        .map(|raw| {
+            form_urlencoded::parse(raw.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
     let param = |name: &str| {
         params
             .iter()
@@ -192,35 +197,4 @@ fn json_response(response: GatewayResponse) -> Response {
         HeaderValue::from_static("application/json"),
     );
     http
-}
-
-/// Decodes `application/x-www-form-urlencoded` pairs (`+` is a space, `%XX` a byte).
-fn form_urlencoded(raw: &str) -> Result<Vec<(String, String)>, ()> {
-    raw.split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            Ok((percent_decode(key)?, percent_decode(value)?))
-        })
-        .collect()
-}
-
-fn percent_decode(input: &str) -> Result<String, ()> {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3).ok_or(())?;
-                let hex = std::str::from_utf8(hex).map_err(|_| ())?;
-                out.push(u8::from_str_radix(hex, 16).map_err(|_| ())?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| ())
 }

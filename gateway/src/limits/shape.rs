@@ -233,3 +233,80 @@ impl Measurer<'_, '_> {
         Ok(total)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape_of(document: &str, limits: &OperationLimits) -> Result<Shape, MeasureError> {
+        let parsed = graphql_tools::parser::parse_query::<String>(document)
+            .expect("parses")
+            .into_static();
+        let operation = parsed
+            .definitions
+            .iter()
+            .find_map(|d| match d {
+                Definition::Operation(
+                    graphql_tools::static_graphql::query::OperationDefinition::SelectionSet(s),
+                ) => Some(s.clone()),
+                _ => None,
+            })
+            .expect("an anonymous operation");
+        measure(&parsed, &operation, limits)
+    }
+
+    #[test]
+    fn counts_are_per_expanded_occurrence_and_saturate() {
+        let limits = OperationLimits {
+            max_spread_depth: 100,
+            max_nesting: 200,
+            ..OperationLimits::default()
+        };
+        // Each fragment spreads the next twice: 2^k selections at level k, measured without expanding.
+        let mut document = String::from("{ ...F0 }\n");
+        for i in 0..70 {
+            let next = i + 1;
+            document.push_str(&format!(
+                "fragment F{i} on Query {{ ...F{next} ...F{next} }}\n"
+            ));
+        }
+        document.push_str("fragment F70 on Query { x: __typename }\n");
+        let shape = shape_of(&document, &limits).expect("measured");
+        assert_eq!(shape.selections, usize::MAX, "2^70 selections saturate");
+        assert_eq!(shape.aliases, usize::MAX);
+        assert_eq!(shape.spread_depth, 71);
+    }
+
+    #[test]
+    fn depth_nesting_and_introspection_depth_are_measured_apart() {
+        let limits = OperationLimits::default();
+        let shape = shape_of(
+            "{ me { id } __schema { types { name } } ... on Query { x: __typename } }",
+            &limits,
+        )
+        .expect("measured");
+        assert_eq!(
+            (
+                shape.depth,
+                shape.introspection_depth,
+                shape.root_fields,
+                shape.aliases
+            ),
+            (2, 3, 3, 1)
+        );
+        assert_eq!(shape.nesting, 3);
+    }
+
+    #[test]
+    fn a_spread_cycle_is_refused_by_name() {
+        let error = shape_of(
+            "{ ...A }\nfragment A on Query { ...B }\nfragment B on Query { ...A }",
+            &OperationLimits::default(),
+        )
+        .expect_err("a cycle");
+        assert!(
+            matches!(error, MeasureError::Cycle(ref name) if name == "A" || name == "B"),
+            "{error:?}"
+        );
+    }
+}
