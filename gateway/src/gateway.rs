@@ -17,7 +17,7 @@ use crate::error::GatewayError;
 use crate::execute::{self, ExecutionOutput, Executor, SubgraphClient};
 use crate::introspection::{self, Introspection};
 use crate::plan::{self, PlanCache, PlanCacheLimits, PreparedOperation, Supergraph};
-use crate::response::error::{GraphQLError, codes};
+use crate::response::error::{ErrorCode, GraphQLError};
 use crate::response::{self, projection::Projector};
 use crate::variables;
 
@@ -224,7 +224,7 @@ impl Gateway {
         prepared.unwrap_or_else(|_| {
             Err(vec![GraphQLError::with_code(
                 "The operation could not be prepared",
-                codes::INTERNAL,
+                ErrorCode::InternalServerError,
             )])
         })
     }
@@ -260,7 +260,7 @@ impl Gateway {
                 StatusCode::BAD_REQUEST,
                 &[GraphQLError::with_code(
                     "Must provide query string.",
-                    codes::BAD_REQUEST,
+                    ErrorCode::BadRequest,
                 )],
             );
         };
@@ -279,7 +279,7 @@ impl Gateway {
                 StatusCode::OK,
                 &[GraphQLError::with_code(
                     error.public_message(),
-                    error.code().as_str(),
+                    error.code(),
                 )],
             );
         }
@@ -288,7 +288,7 @@ impl Gateway {
                 StatusCode::METHOD_NOT_ALLOWED,
                 &[GraphQLError::with_code(
                     "Mutations cannot be sent over GET; use POST",
-                    codes::METHOD_NOT_ALLOWED,
+                    ErrorCode::MethodNotAllowed,
                 )],
             );
         }
@@ -300,7 +300,7 @@ impl Gateway {
                     StatusCode::BAD_REQUEST,
                     &[GraphQLError::with_code(
                         "Variables must be an object",
-                        codes::BAD_REQUEST,
+                        ErrorCode::BadRequest,
                     )],
                 );
             }

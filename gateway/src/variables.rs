@@ -5,7 +5,7 @@ use hive_router_query_planner::ast::value::Value as AstValue;
 use hive_router_query_planner::state::supergraph_state::TypeNode;
 use serde_json::{Map, Number, Value};
 
-use crate::response::error::{GraphQLError, codes};
+use crate::response::error::{ErrorCode, GraphQLError};
 
 /// Fills in defaults and checks that every non-null variable has a value.
 pub(crate) fn coerce(
@@ -28,7 +28,7 @@ pub(crate) fn coerce(
                     "Variable \"${}\" of required type \"{}\" was not provided.",
                     definition.name, definition.variable_type
                 ),
-                codes::BAD_USER_INPUT,
+                ErrorCode::BadUserInput,
             ));
         }
     }

@@ -34,6 +34,22 @@ pub enum ErrorCode {
     ServiceUnavailable,
     /// An unexpected failure.
     InternalServerError,
+    /// The gateway: the document does not parse.
+    GraphqlParseFailed,
+    /// The gateway: the document does not validate against the API schema.
+    GraphqlValidationFailed,
+    /// The gateway: an operation limit (tokens, depth, cost, …) is exceeded.
+    OperationLimitExceeded,
+    /// The gateway: the request body is over the size limit.
+    PayloadTooLarge,
+    /// The gateway: a subgraph did not answer in time.
+    SubrequestTimeout,
+    /// The gateway: a subgraph could not be reached or answered with something unusable.
+    SubrequestFailed,
+    /// The gateway: the HTTP request is not a GraphQL request.
+    BadRequest,
+    /// The gateway: a mutation over GET.
+    MethodNotAllowed,
 }
 
 impl ErrorCode {
@@ -50,6 +66,14 @@ impl ErrorCode {
             Self::RateLimited => "RATE_LIMITED",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
+            Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
+            Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            Self::OperationLimitExceeded => "OPERATION_LIMIT_EXCEEDED",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::SubrequestTimeout => "SUBREQUEST_TIMEOUT",
+            Self::SubrequestFailed => "SUBREQUEST_FAILED",
+            Self::BadRequest => "BAD_REQUEST",
+            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
         }
     }
 }
@@ -339,6 +363,19 @@ impl AppError {
             ErrorCode::InternalServerError => Self::internal(format!(
                 "upstream internal error (request {})",
                 problem.request_id.unwrap_or_default()
+            )),
+            // Codes only the gateway produces; a core never answers with them, so one means a broken peer.
+            ErrorCode::GraphqlParseFailed
+            | ErrorCode::GraphqlValidationFailed
+            | ErrorCode::OperationLimitExceeded
+            | ErrorCode::PayloadTooLarge
+            | ErrorCode::SubrequestTimeout
+            | ErrorCode::SubrequestFailed
+            | ErrorCode::BadRequest
+            | ErrorCode::MethodNotAllowed => Self::internal(format!(
+                "unexpected {} problem from a core: {}",
+                problem.code.as_str(),
+                problem.detail
             )),
         }
     }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::pool::{Pool, PoolError};
 use crate::error::GatewayError;
-use crate::response::error::{GraphQLError, codes};
+use crate::response::error::{ErrorCode, GraphQLError};
 
 /// A subgraph's HTTP endpoint with its own connection pool.
 #[derive(Debug)]
@@ -78,10 +78,10 @@ impl SubgraphClient {
         // Handles registered once: looking a labelled metric up on every fetch costs a hash
         // of its name and labels plus a String for the label value.
         let label = || ("subgraph", name.to_owned());
-        let errors = |code: &'static str| {
+        let errors = |code: ErrorCode| {
             metrics::counter!(
                 "gateway_subgraph_fetch_errors_total",
-                &[label(), ("code", code.to_owned())]
+                &[label(), ("code", code.as_str().to_owned())]
             )
         };
         Ok(Self {
@@ -92,8 +92,8 @@ impl SubgraphClient {
                 "gateway_subgraph_fetch_duration_seconds",
                 &[label()]
             ),
-            timeouts: errors(codes::SUBREQUEST_TIMEOUT),
-            failures: errors(codes::SUBREQUEST_FAILED),
+            timeouts: errors(ErrorCode::SubrequestTimeout),
+            failures: errors(ErrorCode::SubrequestFailed),
         })
     }
 
@@ -127,7 +127,7 @@ impl SubgraphClient {
                 self.timeouts.increment(1);
                 GraphQLError::with_code(
                     format!("Request to subgraph '{}' timed out", self.name),
-                    codes::SUBREQUEST_TIMEOUT,
+                    ErrorCode::SubrequestTimeout,
                 )
                 .extension("serviceName", Value::String(self.name.clone()))
             }
@@ -203,7 +203,7 @@ impl SubgraphClient {
         self.failures.increment(1);
         GraphQLError::with_code(
             format!("HTTP fetch failed from '{}': {reason}", self.name),
-            codes::SUBREQUEST_FAILED,
+            ErrorCode::SubrequestFailed,
         )
         .extension("serviceName", Value::String(self.name.clone()))
     }

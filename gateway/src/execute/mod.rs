@@ -22,7 +22,7 @@ use hive_router_query_planner::planner::plan_nodes::{
 use http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value};
 
-use crate::response::error::{GraphQLError, PathSegment, codes};
+use crate::response::error::{ErrorCode, GraphQLError, PathSegment};
 use crate::schema::SchemaIndex;
 
 /// Runs plans against the subgraphs.
@@ -123,7 +123,7 @@ impl Executor {
                     "The plan refers to unknown subgraph '{}'",
                     fetch.service_name
                 ),
-                codes::INTERNAL,
+                ErrorCode::InternalServerError,
             ));
         };
         client
@@ -146,7 +146,10 @@ impl Executor {
             answer.and_then(
                 |(status, bytes)| match self.clients.get(&fetch.service_name) {
                     Some(client) => client.parse(status, &bytes),
-                    None => Err(GraphQLError::with_code("unknown subgraph", codes::INTERNAL)),
+                    None => Err(GraphQLError::with_code(
+                        "unknown subgraph",
+                        ErrorCode::InternalServerError,
+                    )),
                 },
             );
         merge_root_response(&self.schema, fetch, response, &mut output);
@@ -181,7 +184,7 @@ fn run_node<'a>(run: &'a Run<'a>, node: &'a PlanNode) -> BoxFuture<'a, ()> {
             PlanNode::Subscription(_) | PlanNode::Defer(_) => {
                 run.push_error(GraphQLError::with_code(
                     "Subscriptions and @defer are not supported",
-                    codes::INTERNAL,
+                    ErrorCode::InternalServerError,
                 ));
             }
         }
@@ -209,7 +212,7 @@ impl Run<'_> {
         if client.is_none() {
             self.push_error(GraphQLError::with_code(
                 format!("The plan refers to unknown subgraph '{service}'"),
-                codes::INTERNAL,
+                ErrorCode::InternalServerError,
             ));
         }
         client
@@ -230,14 +233,14 @@ impl Run<'_> {
         let PlanNode::Fetch(fetch) = flatten.node.as_ref() else {
             self.push_error(GraphQLError::with_code(
                 "Unsupported plan: Flatten around a non-fetch node",
-                codes::INTERNAL,
+                ErrorCode::InternalServerError,
             ));
             return;
         };
         let Some(requires) = &fetch.requires else {
             self.push_error(GraphQLError::with_code(
                 "Unsupported plan: entity fetch without requires",
-                codes::INTERNAL,
+                ErrorCode::InternalServerError,
             ));
             return;
         };

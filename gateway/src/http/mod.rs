@@ -16,7 +16,7 @@ use axum::routing::get;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use crate::gateway::{Gateway, GatewayResponse, GraphQLRequest, Transport};
-use crate::response::error::{GraphQLError, codes};
+use crate::response::error::{ErrorCode, GraphQLError};
 
 /// The client's socket address, when the server was started with connect info.
 pub(crate) struct ClientAddr(pub Option<SocketAddr>);
@@ -109,7 +109,7 @@ async fn post_graphql(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             &[GraphQLError::with_code(
                 "POST bodies must be `Content-Type: application/json`",
-                codes::BAD_REQUEST,
+                ErrorCode::BadRequest,
             )],
         ));
     }
@@ -123,7 +123,7 @@ async fn post_graphql(
                         "Request body is larger than {} bytes",
                         gateway.config().max_body_bytes
                     ),
-                    codes::PAYLOAD_TOO_LARGE,
+                    ErrorCode::PayloadTooLarge,
                 )],
             ));
         }
@@ -186,7 +186,7 @@ async fn get_graphql(
 fn bad_request(message: &str) -> Response {
     json_response(GatewayResponse::request_error(
         StatusCode::BAD_REQUEST,
-        &[GraphQLError::with_code(message, codes::BAD_REQUEST)],
+        &[GraphQLError::with_code(message, ErrorCode::BadRequest)],
     ))
 }
 

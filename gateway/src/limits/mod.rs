@@ -16,7 +16,7 @@ pub(crate) use tokens::scan;
 
 use serde_json::json;
 
-use crate::response::error::{GraphQLError, codes};
+use crate::response::error::{ErrorCode, GraphQLError};
 
 /// Limits on the size and shape of an operation; each is a `GATEWAY_MAX_*` setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +125,7 @@ impl LimitExceeded {
 
     /// The client error: `OPERATION_LIMIT_EXCEEDED` with `limit`, `value` and `max`.
     pub(crate) fn into_graphql_error(self) -> GraphQLError {
-        GraphQLError::with_code(self.message, codes::LIMIT_EXCEEDED)
+        GraphQLError::with_code(self.message, ErrorCode::OperationLimitExceeded)
             .extension("limit", json!(self.limit))
             .extension("value", json!(self.value))
             .extension("max", json!(self.max))

@@ -16,7 +16,7 @@ use graphql_tools::static_graphql::query::{
 use graphql_tools::static_graphql::schema::Type;
 
 use crate::limits::LimitExceeded;
-use crate::response::error::{GraphQLError, codes};
+use crate::response::error::{ErrorCode, GraphQLError};
 use crate::schema::{SchemaIndex, TypeKind};
 
 /// One field occurrence and the type it is selected on (`None` when the type is unknown to the index).
@@ -75,7 +75,7 @@ pub(super) fn check(
                 format!(
                     "Fields \"{key}\" conflict because {reason}. Use different aliases on the fields to fetch both if this was intentional."
                 ),
-                codes::VALIDATION_FAILED,
+                ErrorCode::GraphqlValidationFailed,
             );
             error.locations = Some(
                 locations

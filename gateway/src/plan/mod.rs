@@ -20,7 +20,7 @@ use hive_router_query_planner::state::supergraph_state::OperationKind;
 use hive_router_query_planner::utils::cancellation::CancellationToken;
 
 use crate::limits::{self, LimitExceeded, OperationLimits, Shape};
-use crate::response::error::{GraphQLError, codes};
+use crate::response::error::{ErrorCode, GraphQLError};
 use crate::response::stream::FastPath;
 
 /// An operation ready to execute: the normalized client operation (what to project) and its
@@ -65,14 +65,17 @@ impl PrepareError {
     /// The errors to send to the client.
     pub(crate) fn into_graphql_errors(self) -> Vec<GraphQLError> {
         match self {
-            Self::Parse(message) => vec![GraphQLError::with_code(message, codes::PARSE_FAILED)],
+            Self::Parse(message) => vec![GraphQLError::with_code(
+                message,
+                ErrorCode::GraphqlParseFailed,
+            )],
             Self::Limit(limit) => vec![limit.into_graphql_error()],
             Self::Validation(errors) => errors,
             Self::Plan(cause) => {
                 tracing::error!(%cause, "the query planner could not plan a valid operation");
                 vec![GraphQLError::with_code(
                     "The operation could not be planned",
-                    codes::INTERNAL,
+                    ErrorCode::InternalServerError,
                 )]
             }
         }
@@ -101,7 +104,7 @@ pub(crate) fn prepare(
         cycle @ limits::MeasureError::Cycle(_) => {
             PrepareError::Validation(vec![GraphQLError::with_code(
                 cycle.to_string(),
-                codes::VALIDATION_FAILED,
+                ErrorCode::GraphqlValidationFailed,
             )])
         }
     })?;
@@ -117,7 +120,8 @@ pub(crate) fn prepare(
             validation_errors
                 .into_iter()
                 .map(|e| {
-                    let mut error = GraphQLError::with_code(e.message, codes::VALIDATION_FAILED);
+                    let mut error =
+                        GraphQLError::with_code(e.message, ErrorCode::GraphqlValidationFailed);
                     error.locations = Some(
                         e.locations
                             .iter()
@@ -155,7 +159,7 @@ pub(crate) fn prepare(
         .map_err(|e| {
             PrepareError::Validation(vec![GraphQLError::with_code(
                 e.to_string(),
-                codes::VALIDATION_FAILED,
+                ErrorCode::GraphqlValidationFailed,
             )])
         })?;
     let operation = normalized.operation;
@@ -171,13 +175,13 @@ pub(crate) fn prepare(
     .ok_or_else(|| {
         PrepareError::Validation(vec![GraphQLError::with_code(
             "The schema has no root type for this operation",
-            codes::VALIDATION_FAILED,
+            ErrorCode::GraphqlValidationFailed,
         )])
     })?;
     if kind == OperationKind::Subscription {
         return Err(PrepareError::Validation(vec![GraphQLError::with_code(
             "Subscriptions are not supported by this gateway",
-            codes::VALIDATION_FAILED,
+            ErrorCode::GraphqlValidationFailed,
         )]));
     }
 
@@ -268,7 +272,7 @@ fn select_operation<'d>(
             if operations.next().is_some() {
                 return Err(PrepareError::Validation(vec![GraphQLError::with_code(
                     "Must provide operation name if query contains multiple operations.",
-                    codes::VALIDATION_FAILED,
+                    ErrorCode::GraphqlValidationFailed,
                 )]));
             }
             first
@@ -281,7 +285,7 @@ fn select_operation<'d>(
         };
         PrepareError::Validation(vec![GraphQLError::with_code(
             message,
-            codes::VALIDATION_FAILED,
+            ErrorCode::GraphqlValidationFailed,
         )])
     })
 }

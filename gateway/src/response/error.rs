@@ -31,9 +31,9 @@ pub struct GraphQLError {
 
 impl GraphQLError {
     /// An error with a stable `extensions.code`.
-    pub fn with_code(message: impl Into<String>, code: &str) -> Self {
+    pub fn with_code(message: impl Into<String>, code: ErrorCode) -> Self {
         let mut extensions = Map::new();
-        extensions.insert("code".to_owned(), Value::String(code.to_owned()));
+        extensions.insert("code".to_owned(), Value::String(code.as_str().to_owned()));
         Self {
             message: message.into(),
             locations: None,
@@ -92,26 +92,5 @@ impl GraphQLError {
     }
 }
 
-/// Stable error codes the gateway itself produces.
-pub(crate) mod codes {
-    /// The document does not parse.
-    pub(crate) const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
-    /// The document does not validate against the API schema.
-    pub(crate) const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
-    /// Depth, alias or root-field limit exceeded.
-    pub(crate) const LIMIT_EXCEEDED: &str = "OPERATION_LIMIT_EXCEEDED";
-    /// The request body is over the size limit.
-    pub(crate) const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
-    /// A subgraph did not answer in time.
-    pub(crate) const SUBREQUEST_TIMEOUT: &str = "SUBREQUEST_TIMEOUT";
-    /// A subgraph could not be reached or answered with something unusable.
-    pub(crate) const SUBREQUEST_FAILED: &str = "SUBREQUEST_FAILED";
-    /// The HTTP request itself is not a GraphQL request.
-    pub(crate) const BAD_REQUEST: &str = "BAD_REQUEST";
-    /// Variables do not match their declared types.
-    pub(crate) const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
-    /// The plan could not be built or executed.
-    pub(crate) const INTERNAL: &str = "INTERNAL_SERVER_ERROR";
-    /// The operation type is not allowed here (a mutation over GET).
-    pub(crate) const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
-}
+/// The client error codes: one table for every service (REST problem documents, subgraph and gateway errors).
+pub(crate) use quickmart_shared::ErrorCode;

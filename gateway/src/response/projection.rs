@@ -11,7 +11,7 @@ use hive_router_query_planner::ast::selection_set::FieldSelection;
 use serde_json::{Map, Value};
 
 use crate::introspection::Introspection;
-use crate::response::error::{GraphQLError, PathSegment};
+use crate::response::error::{ErrorCode, GraphQLError, PathSegment};
 use crate::schema::{SchemaIndex, TypeKind};
 
 /// A non-null field was null: its parent must become null (or the parent's parent…).
@@ -197,7 +197,7 @@ impl<'a> Projector<'a> {
                     self.errors.push(
                         GraphQLError::with_code(
                             format!("Enum \"{type_name}\" cannot represent value: {value}"),
-                            "INTERNAL_SERVER_ERROR",
+                            ErrorCode::InternalServerError,
                         )
                         .at(self.current_path()),
                     );
@@ -279,7 +279,7 @@ impl<'a> Projector<'a> {
         self.errors.push(
             GraphQLError::with_code(
                 format!("Cannot return null for non-nullable field {field}"),
-                "INTERNAL_SERVER_ERROR",
+                ErrorCode::InternalServerError,
             )
             .at(self.current_path()),
         );
