@@ -321,6 +321,26 @@ impl ParsedQueries {
     }
 }
 
+/// A subgraph's whole router, the same for every subgraph: [`subgraph_routes`] verifying tokens with `keys`,
+/// the health and metrics routes, and the request telemetry labelled `service`.
+pub fn subgraph_router<Q, M, S>(
+    service: &'static str,
+    schema: Schema<Q, M, S>,
+    keys: &crate::auth::KeyMaterial,
+    internal_token: SecretString,
+    per_request: PerRequest,
+) -> Result<Router, crate::server::StartError>
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    let verifier = Arc::new(keys.verifier()?);
+    let router = subgraph_routes(schema, verifier, internal_token, per_request)
+        .merge(crate::health::routes(crate::health::always_ready()));
+    Ok(crate::telemetry::instrument(router, service))
+}
+
 /// The `POST /graphql` route of a subgraph: authenticates the caller (an invalid token is `UNAUTHENTICATED`
 /// even on public fields), builds the [`RequestContext`], lets `per_request` add its data, and executes.
 /// `internal_token` is what the gateway presents with the client address it derived.

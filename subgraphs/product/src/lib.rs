@@ -69,23 +69,19 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
     )
     .map_err(|e| StartError::Other(format!("product-core client: {e}")))?;
     let core = ProductCore::new(client, config.cache.connect()?);
-    let verifier = Arc::new(config.keys.verifier()?);
     let per_request: PerRequest = Arc::new(move |request, context: &RequestContext| {
         request.data(loaders::RequestData::new(
             core.clone(),
             context.call_context(),
         ))
     });
-    let router = quickmart_shared::graphql::subgraph_routes(
+    quickmart_shared::graphql::subgraph_router(
+        SERVICE,
         build_schema(),
-        verifier,
+        &config.keys,
         config.internal_token.clone(),
         per_request,
     )
-    .merge(quickmart_shared::health::routes(
-        quickmart_shared::health::always_ready(),
-    ));
-    Ok(quickmart_shared::telemetry::instrument(router, SERVICE))
 }
 
 /// The subgraph's SDL with federation directives, as the supergraph composition needs it.

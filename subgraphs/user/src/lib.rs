@@ -18,9 +18,8 @@ use quickmart_shared::auth::{JwtSigner, KeyMaterial};
 use quickmart_shared::cache::{Cache, CacheSettings};
 use quickmart_shared::client::InternalClient;
 use quickmart_shared::config::{ConfigError, Env};
-use quickmart_shared::graphql::{PerRequest, RequestContext, subgraph_routes};
+use quickmart_shared::graphql::{PerRequest, RequestContext, subgraph_router};
 use quickmart_shared::server::StartError;
-use quickmart_shared::{health, telemetry};
 use secrecy::SecretString;
 
 pub use loader::UserLoader;
@@ -114,7 +113,6 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         cache,
         signer: config.keys.signer()?,
     });
-    let verifier = Arc::new(config.keys.verifier()?);
     let per_request_services = Arc::clone(&services);
     // A DataLoader per request: it batches the request's lookups and calls the core as the request's caller.
     let per_request: PerRequest = Arc::new(
@@ -123,12 +121,11 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
             request.data(DataLoader::new(loader, tokio::spawn))
         },
     );
-    let router = subgraph_routes(
+    subgraph_router(
+        SERVICE,
         schema(Some(services)),
-        verifier,
+        &config.keys,
         config.internal_token.clone(),
         per_request,
     )
-    .merge(health::routes(health::always_ready()));
-    Ok(telemetry::instrument(router, SERVICE))
 }

@@ -128,21 +128,8 @@ pub(super) async fn list_orders(
         after,
         limit: page_size.limit_plus_one(),
     };
-    let (mut orders, total_count) = db::page(&mut *state.conn().await?, &filter).await?;
-    let has_more = orders.len() > page_size.get() as usize;
-    orders.truncate(page_size.get() as usize);
-    let items = orders
-        .into_iter()
-        .map(|order| OrderEdge {
-            cursor: OrderCursor::of(&order).encode(),
-            order,
-        })
-        .collect();
-    Ok(Json(OrderPage {
-        items,
-        has_more,
-        total_count,
-    }))
+    let (orders, total_count) = db::page(&mut *state.conn().await?, &filter).await?;
+    Ok(Json(page_of(orders, total_count, page_size)))
 }
 
 /// One page of orders per buyer, newest first, from one query (for batched `User.orders`). A customer actor
@@ -196,27 +183,32 @@ pub(super) async fn orders_by_users(
         .user_ids
         .iter()
         .map(|user_id| {
-            let (mut orders, total_count) = found.get(user_id).cloned().unwrap_or_default();
-            let has_more = orders.len() > page_size.get() as usize;
-            orders.truncate(page_size.get() as usize);
-            let items = orders
-                .into_iter()
-                .map(|order| OrderEdge {
-                    cursor: OrderCursor::of(&order).encode(),
-                    order,
-                })
-                .collect();
+            let (orders, total_count) = found.get(user_id).cloned().unwrap_or_default();
             UserOrderPage {
                 user_id: *user_id,
-                page: OrderPage {
-                    items,
-                    has_more,
-                    total_count,
-                },
+                page: page_of(orders, total_count, page_size),
             }
         })
         .collect();
     Ok(Json(UserOrderPages { pages }))
+}
+
+/// A page of `orders` fetched with one row more than `page_size` (that row says another page follows).
+fn page_of(mut orders: Vec<OrderDto>, total_count: i64, page_size: PageSize) -> OrderPage {
+    let has_more = orders.len() > page_size.get() as usize;
+    orders.truncate(page_size.get() as usize);
+    let items = orders
+        .into_iter()
+        .map(|order| OrderEdge {
+            cursor: OrderCursor::of(&order).encode(),
+            order,
+        })
+        .collect();
+    OrderPage {
+        items,
+        has_more,
+        total_count,
+    }
 }
 
 /// The orders with the given ids (for batched entity resolution); unknown ones, and for a customer other
