@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Whole-stack benchmark (a measurement, not a test) for two of DESIGN.md's targets:
+# Whole-stack benchmark (a measurement, not a test) for two of docs/ARCHITECTURE.md's performance targets:
 #   1. cache: cached `product(id)` reads straight at the product subgraph, with Redis vs with the cache off
 #      (REDIS_URL=none://): RPS ratio (target ≥ 3×);
 #   2. ordering: `placeOrder` through the gateway, one unit each of 20 products, unique idempotency keys,

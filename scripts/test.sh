@@ -52,8 +52,9 @@ if wants lint; then
   step "cargo clippy (warnings are errors)"
   cargo clippy --workspace --all-targets --locked -- -D warnings
 
-  step "crate graph: callers depend on contracts, never on cores"
+  step "crate graph: callers depend on contracts, never on cores; docs/ARCHITECTURE.md's table matches"
   bash scripts/check-deps.sh
+  python3 scripts/check-architecture.py
 
   ensure_cargo_tool cargo-deny cargo-deny 0.20.2
   step "cargo deny check licenses bans sources"

@@ -40,7 +40,7 @@ CHECKOV_K8S_SKIPS=(
     # whose tags move, do use Always.
     CKV_K8S_15
     # "Prefer secrets as files over environment variables": the services are configured by environment
-    # variables by design (12-factor; see DESIGN.md), each pod gets only the keys it needs, and the
+    # variables by design (12-factor; docs/ARCHITECTURE.md "Operations"), each pod gets only the keys it needs, and the
     # binary never logs them (secrecy::SecretString).
     CKV_K8S_35
 )

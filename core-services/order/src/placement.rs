@@ -1,4 +1,4 @@
-//! Placing an order, safe under any concurrency and any retry (DESIGN.md, "Placing an order"):
+//! Placing an order, safe under any concurrency and any retry (`docs/ARCHITECTURE.md`, "Placing an order"):
 //!
 //! 1. claim (user, key) with a `PLACING` row;
 //! 2. reserve every line in product-core (prices, SKUs and names come from the reservation);
