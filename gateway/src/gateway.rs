@@ -41,7 +41,7 @@ pub struct GraphQLRequest {
 
 /// How the request arrived: mutations are refused over GET.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
+pub enum RequestMethod {
     /// `POST /graphql`.
     Post,
     /// `GET /graphql?query=…`.
@@ -233,7 +233,7 @@ impl Gateway {
     pub async fn execute(
         &self,
         request: GraphQLRequest,
-        transport: Transport,
+        transport: RequestMethod,
         forwarded: &HeaderMap,
     ) -> GatewayResponse {
         let started = Instant::now();
@@ -252,7 +252,7 @@ impl Gateway {
     async fn execute_inner(
         &self,
         request: GraphQLRequest,
-        transport: Transport,
+        transport: RequestMethod,
         forwarded: &HeaderMap,
     ) -> GatewayResponse {
         let Some(query) = request.query.as_deref().filter(|q| !q.trim().is_empty()) else {
@@ -283,7 +283,7 @@ impl Gateway {
                 )],
             );
         }
-        if transport == Transport::Get && prepared.kind != OperationKind::Query {
+        if transport == RequestMethod::Get && prepared.kind != OperationKind::Query {
             return GatewayResponse::request_error(
                 StatusCode::METHOD_NOT_ALLOWED,
                 &[GraphQLError::with_code(

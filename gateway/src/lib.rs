@@ -14,10 +14,10 @@
 //! ```
 
 mod config;
+mod endpoint;
 mod error;
 mod execute;
 mod gateway;
-mod http;
 mod introspection;
 mod limits;
 mod plan;
@@ -27,6 +27,6 @@ mod variables;
 
 pub use config::GatewayConfig;
 pub use error::GatewayError;
-pub use gateway::{Gateway, GatewayResponse, GraphQLRequest, Transport};
+pub use gateway::{Gateway, GatewayResponse, GraphQLRequest, RequestMethod};
 pub use limits::OperationLimits;
 pub use response::error::GraphQLError;

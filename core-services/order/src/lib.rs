@@ -112,7 +112,7 @@ pub fn state(config: &Config, pool: DbPool) -> Result<AppState, StartError> {
     .map_err(|e| StartError::Other(format!("cannot build the product-core client: {e}")))?;
     Ok(AppState {
         pool,
-        products: stock::ProductCore::new(client),
+        products: stock::StockReservations::new(client),
         currency: Arc::from(config.currency.as_str()),
         reservation_ttl: config.reservation_ttl,
     })

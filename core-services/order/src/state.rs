@@ -6,7 +6,7 @@ use std::time::Duration;
 use quickmart_shared::AppError;
 use quickmart_shared::db::{DbConn, DbPool};
 
-use crate::stock::ProductCore;
+use crate::stock::StockReservations;
 
 /// The state of order-core's handlers.
 #[derive(Clone)]
@@ -14,7 +14,7 @@ pub struct AppState {
     /// The order database.
     pub pool: DbPool,
     /// product-core, which holds the stock.
-    pub products: ProductCore,
+    pub products: StockReservations,
     /// The store currency.
     pub currency: Arc<str>,
     /// How long an uncommitted reservation holds stock; a `PLACING` claim older than this is abandoned.

@@ -12,11 +12,11 @@ use crate::domain::OrderLine;
 
 /// The client of product-core's reservation API.
 #[derive(Debug, Clone)]
-pub struct ProductCore {
+pub struct StockReservations {
     client: ProductCoreClient,
 }
 
-impl ProductCore {
+impl StockReservations {
     /// A client over `client`.
     pub fn new(client: InternalClient) -> Self {
         Self {

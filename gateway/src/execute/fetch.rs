@@ -15,7 +15,7 @@ use crate::response::error::{ErrorCode, GraphQLError};
 #[derive(Debug)]
 pub(crate) struct SubgraphClient {
     name: String,
-    transport: Transport,
+    transport: Connection,
     timeout: Duration,
     fetch_duration: metrics::Histogram,
     timeouts: metrics::Counter,
@@ -25,7 +25,7 @@ pub(crate) struct SubgraphClient {
 /// Plain HTTP (every in-cluster subgraph) goes through the lean pool; `https://` subgraphs
 /// keep a TLS-capable general client.
 #[derive(Debug)]
-enum Transport {
+enum Connection {
     Plain(Pool),
     Tls {
         url: String,
@@ -63,8 +63,8 @@ impl SubgraphClient {
             .parse()
             .map_err(|e| GatewayError::HttpClient(format!("subgraph {name} URL {url}: {e}")))?;
         let transport = match Pool::new(&uri, idle_per_host) {
-            Some(pool) => Transport::Plain(pool),
-            None => Transport::Tls {
+            Some(pool) => Connection::Plain(pool),
+            None => Connection::Tls {
                 url: url.to_owned(),
                 client: reqwest::Client::builder()
                     .pool_max_idle_per_host(idle_per_host)
@@ -142,7 +142,7 @@ impl SubgraphClient {
         headers: &HeaderMap,
     ) -> Result<(StatusCode, Bytes), Failure> {
         match &self.transport {
-            Transport::Plain(pool) => match pool.post(headers, Bytes::from(body)).await {
+            Connection::Plain(pool) => match pool.post(headers, Bytes::from(body)).await {
                 Ok(response) => Ok((response.status(), response.into_body())),
                 Err(error) => {
                     tracing::warn!(subgraph = %self.name, %error, "subgraph request failed");
@@ -153,7 +153,7 @@ impl SubgraphClient {
                     })
                 }
             },
-            Transport::Tls { url, client } => {
+            Connection::Tls { url, client } => {
                 let sent = client
                     .post(url)
                     .headers(headers.clone())

@@ -21,7 +21,7 @@ use hive_router_query_planner::utils::cancellation::CancellationToken;
 
 use crate::limits::{self, LimitExceeded, OperationLimits, Shape};
 use crate::response::error::{ErrorCode, GraphQLError};
-use crate::response::stream::FastPath;
+use crate::response::fast_path::FastPath;
 
 /// An operation ready to execute: the normalized client operation (what to project) and its
 /// plan (what to fetch). Shared by every request with the same document and operation name.

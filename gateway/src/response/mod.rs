@@ -1,8 +1,8 @@
 //! The client response: projection of merged data, and the errors list.
 
 pub(crate) mod error;
+pub(crate) mod fast_path;
 pub(crate) mod projection;
-pub(crate) mod stream;
 
 use error::GraphQLError;
 

@@ -1,7 +1,7 @@
 //! QuickMart product subgraph: `Product` and `Category` for the federated graph, cached in Redis and backed by
 //! product-core.
 
-mod core;
+mod catalog;
 mod loaders;
 mod schema;
 mod types;
@@ -20,7 +20,7 @@ use quickmart_shared::graphql::{PerRequest, RequestContext};
 use quickmart_shared::server::StartError;
 use secrecy::SecretString;
 
-pub use crate::core::ProductCore;
+pub use crate::catalog::Catalog;
 pub use crate::schema::{ProductSchema, build_schema};
 
 /// The service's name in logs and metrics.
@@ -68,7 +68,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         Duration::from_secs(5),
     )
     .map_err(|e| StartError::Other(format!("product-core client: {e}")))?;
-    let core = ProductCore::new(client, config.cache.connect()?);
+    let core = Catalog::new(client, config.cache.connect()?);
     let per_request: PerRequest = Arc::new(move |request, context: &RequestContext| {
         request.data(loaders::RequestData::new(
             core.clone(),

@@ -10,11 +10,11 @@ use quickmart_shared::client::CallContext;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use crate::core::ProductCore;
+use crate::catalog::Catalog;
 
 /// Loads products by id for one request.
 pub(crate) struct ProductLoader {
-    core: ProductCore,
+    core: Catalog,
     ctx: CallContext,
 }
 
@@ -36,13 +36,13 @@ pub(crate) struct RequestData {
     pub products: DataLoader<ProductLoader>,
     categories: OnceCell<Arc<Vec<CategoryDto>>>,
     /// The core, for calls that are not batched.
-    pub core: ProductCore,
+    pub core: Catalog,
     ctx: CallContext,
 }
 
 impl RequestData {
     /// Fresh per-request data.
-    pub(crate) fn new(core: ProductCore, ctx: CallContext) -> Self {
+    pub(crate) fn new(core: Catalog, ctx: CallContext) -> Self {
         let loader = ProductLoader {
             core: core.clone(),
             ctx: ctx.clone(),

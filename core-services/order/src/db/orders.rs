@@ -355,7 +355,11 @@ pub(crate) async fn page(
         query
     };
     let mut query = filtered();
-    if let Some(OrderCursor { c, i }) = filter.after {
+    if let Some(OrderCursor {
+        created_at: c,
+        id: i,
+    }) = filter.after
+    {
         query = query.filter(
             orders::created_at
                 .lt(c)
@@ -409,8 +413,8 @@ pub(crate) async fn pages_by_users(
     .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(user_ids)
     .bind::<diesel::sql_types::Text, _>(PLACING)
     .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(status.map(OrderStatus::as_str))
-    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>, _>(after.map(|a| a.c))
-    .bind::<diesel::sql_types::Uuid, _>(after.map_or(Uuid::nil(), |a| a.i))
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>, _>(after.map(|a| a.created_at))
+    .bind::<diesel::sql_types::Uuid, _>(after.map_or(Uuid::nil(), |a| a.id))
     .bind::<diesel::sql_types::BigInt, _>(limit)
     .load(conn)
     .await?;

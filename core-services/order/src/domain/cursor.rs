@@ -8,21 +8,23 @@ use uuid::Uuid;
 
 use crate::api::OrderDto;
 
-/// A keyset position in the order list (newest first).
+/// A keyset position in the order list (newest first). The wire keys are one letter to keep cursors short.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderCursor {
     /// Creation time of the last order seen.
-    pub c: DateTime<Utc>,
+    #[serde(rename = "c")]
+    pub created_at: DateTime<Utc>,
     /// Its id.
-    pub i: Uuid,
+    #[serde(rename = "i")]
+    pub id: Uuid,
 }
 
 impl OrderCursor {
     /// The position of `order`.
     pub fn of(order: &OrderDto) -> Self {
         Self {
-            c: order.created_at,
-            i: order.id,
+            created_at: order.created_at,
+            id: order.id,
         }
     }
 

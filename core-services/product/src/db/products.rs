@@ -124,16 +124,20 @@ pub(crate) async fn page(
     use products::dsl::{created_at, id, name, price};
     let mut query = filtered(filter).select(ProductRow::as_select());
     query = match (filter.sort, &filter.after) {
-        (ProductSort::Newest, Some(ProductCursor::Newest { c, i })) => {
-            query.filter(created_at.lt(*c).or(created_at.eq(*c).and(id.lt(*i))))
-        }
-        (ProductSort::PriceAsc, Some(ProductCursor::Price { p, i })) => {
+        (
+            ProductSort::Newest,
+            Some(ProductCursor::Newest {
+                created_at: c,
+                id: i,
+            }),
+        ) => query.filter(created_at.lt(*c).or(created_at.eq(*c).and(id.lt(*i)))),
+        (ProductSort::PriceAsc, Some(ProductCursor::Price { price: p, id: i })) => {
             query.filter(price.gt(*p).or(price.eq(*p).and(id.gt(*i))))
         }
-        (ProductSort::PriceDesc, Some(ProductCursor::Price { p, i })) => {
+        (ProductSort::PriceDesc, Some(ProductCursor::Price { price: p, id: i })) => {
             query.filter(price.lt(*p).or(price.eq(*p).and(id.lt(*i))))
         }
-        (ProductSort::NameAsc, Some(ProductCursor::Name { n, i })) => {
+        (ProductSort::NameAsc, Some(ProductCursor::Name { name: n, id: i })) => {
             query.filter(name.gt(n.clone()).or(name.eq(n.clone()).and(id.gt(*i))))
         }
         _ => query,

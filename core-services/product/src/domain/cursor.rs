@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use crate::api::{ProductDto, ProductSort};
 
-/// A keyset position in the product list, tied to one sort order.
+/// A keyset position in the product list, tied to one sort order. The wire keys are one letter to keep cursors
+/// short.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "s")]
 pub enum ProductCursor {
@@ -16,25 +17,31 @@ pub enum ProductCursor {
     #[serde(rename = "n")]
     Newest {
         /// Creation time of the last product seen.
-        c: DateTime<Utc>,
+        #[serde(rename = "c")]
+        created_at: DateTime<Utc>,
         /// Its id.
-        i: Uuid,
+        #[serde(rename = "i")]
+        id: Uuid,
     },
     /// Position under either price order.
     #[serde(rename = "p")]
     Price {
         /// Price of the last product seen.
-        p: i64,
+        #[serde(rename = "p")]
+        price: i64,
         /// Its id.
-        i: Uuid,
+        #[serde(rename = "i")]
+        id: Uuid,
     },
     /// Position under [`ProductSort::NameAsc`].
     #[serde(rename = "a")]
     Name {
         /// Name of the last product seen.
-        n: String,
+        #[serde(rename = "n")]
+        name: String,
         /// Its id.
-        i: Uuid,
+        #[serde(rename = "i")]
+        id: Uuid,
     },
 }
 
@@ -43,16 +50,16 @@ impl ProductCursor {
     pub fn of(sort: ProductSort, product: &ProductDto) -> Self {
         match sort {
             ProductSort::Newest => Self::Newest {
-                c: product.created_at,
-                i: product.id,
+                created_at: product.created_at,
+                id: product.id,
             },
             ProductSort::PriceAsc | ProductSort::PriceDesc => Self::Price {
-                p: product.price,
-                i: product.id,
+                price: product.price,
+                id: product.id,
             },
             ProductSort::NameAsc => Self::Name {
-                n: product.name.clone(),
-                i: product.id,
+                name: product.name.clone(),
+                id: product.id,
             },
         }
     }

@@ -400,7 +400,7 @@ async fn control_characters_are_bad_input_naming_the_field_never_a_500() {
         "{problem}"
     );
     let forged = quickmart_shared::pagination::encode_cursor(
-        &json!({ "a": { "n": "x\u{0}", "i": uuid::Uuid::nil() } }),
+        &json!({ "s": "a", "n": "x\u{0}", "i": uuid::Uuid::nil() }),
     );
     let (status, problem) = app
         .get(&format!("/v1/products?sort=name_asc&after={forged}"))

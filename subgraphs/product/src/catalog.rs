@@ -16,12 +16,12 @@ use uuid::Uuid;
 
 /// product-core, as the subgraph sees it.
 #[derive(Clone)]
-pub struct ProductCore {
+pub struct Catalog {
     client: ProductCoreClient,
     cache: Cache,
 }
 
-impl ProductCore {
+impl Catalog {
     /// A client over `client` that caches reads in `cache`.
     pub fn new(client: InternalClient, cache: Cache) -> Self {
         Self {

@@ -1,4 +1,4 @@
-//! HTTP surface: `/graphql` (POST JSON, GET queries, GraphiQL), health and metrics.
+//! The HTTP endpoint: `/graphql` (POST JSON, GET queries, GraphiQL), health and metrics.
 
 mod graphiql;
 mod headers;
@@ -15,7 +15,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
-use crate::gateway::{Gateway, GatewayResponse, GraphQLRequest, Transport};
+use crate::gateway::{Gateway, GatewayResponse, GraphQLRequest, RequestMethod};
 use crate::response::error::{ErrorCode, GraphQLError};
 
 /// The client's socket address, when the server was started with connect info.
@@ -133,7 +133,11 @@ async fn post_graphql(
         Ok(request) => request,
         Err(_) => return bad_request("The request body is not a JSON GraphQL request"),
     };
-    json_response(gateway.execute(request, Transport::Post, &forwarded).await)
+    json_response(
+        gateway
+            .execute(request, RequestMethod::Post, &forwarded)
+            .await,
+    )
 }
 
 async fn get_graphql(
@@ -180,7 +184,11 @@ async fn get_graphql(
         extensions: None,
     };
     let forwarded = gateway.forwarded_headers(&headers, client);
-    json_response(gateway.execute(request, Transport::Get, &forwarded).await)
+    json_response(
+        gateway
+            .execute(request, RequestMethod::Get, &forwarded)
+            .await,
+    )
 }
 
 fn bad_request(message: &str) -> Response {
