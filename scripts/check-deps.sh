@@ -18,5 +18,21 @@ for caller in "${CALLERS[@]}"; do
     fi
   done
 done
-[[ $failed -eq 0 ]] && echo "crate graph: no caller depends on a core crate"
+# Heavy crates by job: subgraphs, contracts and the gateway never link diesel; the gateway never async-graphql.
+forbid() { # package crate...
+  local package=$1; shift
+  local tree
+  tree=$(cargo tree --locked -e normal,build -p "$package" --prefix none | sort -u)
+  for crate in "$@"; do
+    if grep -q "^$crate " <<<"$tree"; then
+      echo "error: $package links $crate; enable only the quickmart-shared features it uses" >&2
+      failed=1
+    fi
+  done
+}
+for package in product-subgraph user-subgraph order-subgraph product-contract user-contract order-contract; do
+  forbid "$package" diesel diesel-async
+done
+forbid quickmart-gateway diesel diesel-async async-graphql utoipa redis
+[[ $failed -eq 0 ]] && echo "crate graph: no caller depends on a core crate; no heavy crate outside its job"
 exit "$failed"

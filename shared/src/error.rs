@@ -11,7 +11,8 @@ use uuid::Uuid;
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Stable, machine-readable error codes shared by REST problem documents and GraphQL errors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     /// No valid credentials.
@@ -79,7 +80,8 @@ impl ErrorCode {
 }
 
 /// One invalid input field and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// Path of the field in the request, e.g. `price` or `lines[1].quantity`.
     pub field: String,
@@ -420,7 +422,8 @@ pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// An RFC 9457 problem document, with QuickMart's extension members.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// A URI naming the problem type.
     #[serde(rename = "type")]
@@ -468,12 +471,14 @@ impl IntoResponse for AppError {
     }
 }
 
+#[cfg(feature = "db")]
 impl From<diesel::result::Error> for AppError {
     fn from(error: diesel::result::Error) -> Self {
         Self::internal(error)
     }
 }
 
+#[cfg(feature = "db")]
 impl From<crate::db::PoolError> for AppError {
     fn from(error: crate::db::PoolError) -> Self {
         tracing::warn!(error = %error, "database pool unavailable");

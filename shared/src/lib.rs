@@ -3,15 +3,20 @@
 //! JWT authentication, the internal REST client and pagination cursors.
 
 pub mod auth;
+#[cfg(feature = "cache")]
 pub mod cache;
+#[cfg(feature = "client")]
 pub mod client;
 pub mod config;
+#[cfg(feature = "db")]
 pub mod db;
 pub mod error;
 pub mod extract;
+#[cfg(feature = "graphql")]
 pub mod graphql;
 pub mod health;
 pub mod internal;
+#[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod pagination;
 pub mod server;

@@ -295,6 +295,7 @@ pub enum StartError {
     Config(#[from] crate::config::ConfigError),
     /// The database could not be prepared.
     #[error(transparent)]
+    #[cfg(feature = "db")]
     Database(#[from] crate::db::DbError),
     /// Keys could not be loaded.
     #[error(transparent)]
