@@ -56,3 +56,106 @@ pub(crate) fn to_json(value: &AstValue) -> Value {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn operation(query: &str) -> OperationDefinition {
+        let document =
+            graphql_tools::parser::parse_query::<String>(query).expect("the query parses");
+        let operation = document
+            .definitions
+            .into_iter()
+            .find_map(|d| match d {
+                graphql_tools::parser::query::Definition::Operation(op) => Some(op),
+                graphql_tools::parser::query::Definition::Fragment(_) => None,
+            })
+            .expect("an operation");
+        operation.into()
+    }
+
+    fn coerce_json(query: &str, provided: Value) -> Result<Value, Value> {
+        let provided = provided.as_object().cloned().unwrap_or_default();
+        coerce(&operation(query), provided)
+            .map(Value::Object)
+            .map_err(|errors| serde_json::to_value(errors).expect("errors serialize"))
+    }
+
+    #[test]
+    fn defaults_fill_in_missing_variables_but_never_replace_provided_ones() {
+        assert_eq!(
+            coerce_json("query ($first: Int = 3) { a }", json!({ "first": 10 })),
+            Ok(json!({ "first": 10 }))
+        );
+        let query = r#"query ($first: Int = 3, $sort: Sort = NAME, $tags: [String!] = ["a", "b"], $f: Filter = { term: "x", max: 1.5, exact: true }) { a }"#;
+        assert_eq!(
+            coerce_json(query, json!({})),
+            Ok(json!({
+                "first": 3,
+                "sort": "NAME",
+                "tags": ["a", "b"],
+                "f": { "term": "x", "max": 1.5, "exact": true }
+            }))
+        );
+    }
+
+    #[test]
+    fn an_explicit_null_for_a_nullable_variable_stays_null_despite_a_default() {
+        let query = "query ($first: Int = 3, $after: String) { a }";
+        assert_eq!(
+            coerce_json(query, json!({ "first": null })),
+            Ok(json!({ "first": null }))
+        );
+    }
+
+    #[test]
+    fn a_missing_or_null_required_variable_is_refused() {
+        let query = "query ($id: ID!, $ids: [ID!]!, $n: Int) { a }";
+        assert_eq!(
+            coerce_json(query, json!({ "ids": null })),
+            Err(json!([
+                {
+                    "message": "Variable \"$id\" of required type \"ID!\" was not provided.",
+                    "extensions": { "code": "BAD_USER_INPUT" }
+                },
+                {
+                    "message": "Variable \"$ids\" of required type \"[ID!]!\" was not provided.",
+                    "extensions": { "code": "BAD_USER_INPUT" }
+                }
+            ]))
+        );
+    }
+
+    #[test]
+    fn a_required_variable_with_a_default_may_be_omitted_but_not_null() {
+        let query = "query ($first: Int! = 3) { a }";
+        assert_eq!(coerce_json(query, json!({})), Ok(json!({ "first": 3 })));
+        assert!(coerce_json(query, json!({ "first": null })).is_err());
+    }
+
+    #[test]
+    fn variables_the_operation_does_not_define_are_kept() {
+        assert_eq!(
+            coerce_json("{ a }", json!({ "extra": [1] })),
+            Ok(json!({ "extra": [1] }))
+        );
+    }
+
+    #[test]
+    fn literals_convert_to_json() {
+        assert_eq!(to_json(&AstValue::Null), Value::Null);
+        assert_eq!(to_json(&AstValue::Variable("v".to_owned())), Value::Null);
+        assert_eq!(to_json(&AstValue::Int(-7)), json!(-7));
+        assert_eq!(to_json(&AstValue::Float(0.25)), json!(0.25));
+        assert_eq!(to_json(&AstValue::Float(f64::NAN)), Value::Null);
+        assert_eq!(to_json(&AstValue::Enum("OPEN".to_owned())), json!("OPEN"));
+        assert_eq!(to_json(&AstValue::Boolean(false)), json!(false));
+        assert_eq!(
+            to_json(&AstValue::List(vec![AstValue::Int(1), AstValue::Null])),
+            json!([1, null])
+        );
+    }
+}

@@ -502,3 +502,541 @@ fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     // Serializing a string or a serde_json::Value into a Vec cannot fail.
     let _ = serde_json::to_writer(out, value);
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use hive_router_query_planner::planner::plan_nodes::{
+        ConditionNode, FetchNodePathSegment, SubscriptionNode, ValueSetter,
+    };
+    use serde_json::json;
+
+    use super::*;
+    use crate::limits::OperationLimits;
+    use crate::plan::{self, PreparedOperation, Supergraph};
+
+    const SUPERGRAPH: &str = include_str!("../../tests/fixtures/supergraph.graphql");
+
+    type Answer = Box<dyn Fn(&Value) -> Value + Send + Sync>;
+
+    /// A subgraph on a random local port answering with `answer`, recording what it received.
+    struct FakeSubgraph {
+        url: String,
+        received: Arc<Mutex<Vec<Value>>>,
+    }
+
+    impl FakeSubgraph {
+        async fn start(answer: Answer) -> Self {
+            let received = Arc::new(Mutex::new(Vec::new()));
+            let recorded = received.clone();
+            let answer = Arc::new(answer);
+            let router = axum::Router::new().route(
+                "/graphql",
+                axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+                    let reply = answer(&body);
+                    recorded.lock().expect("recorder lock").push(body);
+                    async move { axum::Json(reply) }
+                }),
+            );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind a local port");
+            let addr = listener.local_addr().expect("local address");
+            tokio::spawn(async move { axum::serve(listener, router).await });
+            Self {
+                url: format!("http://{addr}/graphql"),
+                received,
+            }
+        }
+
+        fn received(&self) -> Vec<Value> {
+            self.received.lock().expect("recorder lock").clone()
+        }
+    }
+
+    /// The fixture supergraph with some subgraphs sent to local fakes, and an executor over it.
+    struct Graph {
+        supergraph: Supergraph,
+        executor: Executor,
+    }
+
+    impl Graph {
+        fn new(urls: &[(&str, &str)]) -> Self {
+            let urls: HashMap<String, String> = urls
+                .iter()
+                .map(|(graph, url)| ((*graph).to_owned(), (*url).to_owned()))
+                .collect();
+            let supergraph = Supergraph::parse(SUPERGRAPH, &|graph| urls.get(graph).cloned())
+                .expect("the fixture supergraph loads");
+            let clients = supergraph
+                .subgraphs
+                .values()
+                .map(|s| {
+                    let client = SubgraphClient::new(&s.name, &s.url, Duration::from_secs(5), 4)
+                        .expect("a subgraph client");
+                    (s.name.clone(), client)
+                })
+                .collect();
+            let executor = Executor::new(clients, supergraph.schema.clone());
+            Self {
+                supergraph,
+                executor,
+            }
+        }
+
+        fn prepare(&self, query: &str) -> PreparedOperation {
+            plan::prepare(
+                &self.supergraph,
+                &plan::validation_plan(),
+                &OperationLimits::default(),
+                query,
+                None,
+            )
+            .unwrap_or_else(|e| panic!("{query}: {:?}", e.into_graphql_errors()))
+        }
+
+        fn plan(&self, query: &str) -> QueryPlan {
+            self.prepare(query)
+                .plan
+                .expect("the operation needs a subgraph")
+        }
+
+        async fn run(&self, query: &str, variables: &Value) -> ExecutionOutput {
+            let plan = self.plan(query);
+            let variables = variables.as_object().cloned().unwrap_or_default();
+            self.executor
+                .execute(&plan, &variables, &HeaderMap::new())
+                .await
+        }
+    }
+
+    fn the_fetch(plan: &QueryPlan) -> FetchNode {
+        match &plan.node {
+            Some(PlanNode::Fetch(fetch)) => fetch.clone(),
+            other => panic!("expected one fetch, got {other:?}"),
+        }
+    }
+
+    fn errors_json(errors: &[GraphQLError]) -> Value {
+        serde_json::to_value(errors).expect("errors serialize")
+    }
+
+    /// The products subgraph answering `topProducts` with these UPCs.
+    fn top_products(upcs: &'static [&'static str]) -> Answer {
+        Box::new(move |_| {
+            let products: Vec<Value> = upcs
+                .iter()
+                .map(|upc| json!({ "__typename": "Product", "upc": upc }))
+                .collect();
+            json!({ "data": { "topProducts": products } })
+        })
+    }
+
+    /// The inventory subgraph: `inStock` is whether the UPC is not `p2`, and `p2` also errors.
+    fn inventory() -> Answer {
+        Box::new(|body| {
+            let representations = body["variables"]["representations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let entities: Vec<Value> = representations
+                .iter()
+                .map(|r| json!({ "inStock": r["upc"] != "p2" }))
+                .collect();
+            let errors: Vec<Value> = representations
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r["upc"] == "p2")
+                .map(
+                    |(i, _)| json!({ "message": "p2 is odd", "path": ["_entities", i, "inStock"] }),
+                )
+                .collect();
+            json!({ "data": { "_entities": entities }, "errors": errors })
+        })
+    }
+
+    #[test]
+    fn a_plan_of_one_plain_fetch_is_a_single_root_fetch() {
+        let graph = Graph::new(&[]);
+        let plan = graph.plan(r#"{ product(upc: "p1") { name } }"#);
+        assert!(single_root_fetch(&plan).is_some());
+
+        let joined = graph.plan("{ topProducts { inStock } }");
+        assert!(matches!(joined.node, Some(PlanNode::Sequence(_))));
+        assert!(single_root_fetch(&joined).is_none());
+
+        let empty = QueryPlan {
+            kind: "QueryPlan",
+            node: None,
+        };
+        assert!(single_root_fetch(&empty).is_none());
+    }
+
+    #[test]
+    fn a_root_fetch_with_output_rewrites_is_not_a_single_root_fetch() {
+        let graph = Graph::new(&[]);
+        let mut fetch = the_fetch(&graph.plan(r#"{ product(upc: "p1") { name } }"#));
+        fetch.output_rewrites = Some(vec![FetchRewrite::ValueSetter(ValueSetter {
+            path: vec![FetchNodePathSegment::Key("__typename".to_owned())],
+            set_value_to: "Product".to_owned(),
+        })]);
+        let plan = QueryPlan {
+            kind: "QueryPlan",
+            node: Some(PlanNode::Fetch(fetch.clone())),
+        };
+        assert!(single_root_fetch(&plan).is_none());
+
+        fetch.output_rewrites = Some(Vec::new());
+        let plan = QueryPlan {
+            kind: "QueryPlan",
+            node: Some(PlanNode::Fetch(fetch)),
+        };
+        assert!(single_root_fetch(&plan).is_some());
+    }
+
+    #[test]
+    fn a_root_fetch_body_sends_only_the_variables_the_fetch_uses() {
+        let graph = Graph::new(&[]);
+        let fetch =
+            the_fetch(&graph.plan("query Q($upc: String!) { product(upc: $upc) { name } }"));
+        let variables = json!({ "upc": "p1", "unused": 3, "extra": true });
+        let body = root_fetch_body(&fetch, variables.as_object().expect("an object"));
+        let body: Value = serde_json::from_slice(&body).expect("the body is JSON");
+        assert_eq!(body["query"], json!(fetch.operation.document_str));
+        assert_eq!(body["variables"], json!({ "upc": "p1" }));
+    }
+
+    #[test]
+    fn used_variables_that_were_not_provided_are_left_out() {
+        let usages: BTreeSet<String> = ["a", "b", "c"].into_iter().map(str::to_owned).collect();
+        let variables = json!({ "a": 1, "c": [true] });
+        let mut body = b"\"representations\":[]".to_vec();
+        write_used_variables(
+            variables.as_object().expect("an object"),
+            Some(&usages),
+            &mut body,
+            false,
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&body),
+            r#""representations":[],"a":1,"c":[true]"#
+        );
+
+        let mut body = Vec::new();
+        write_used_variables(
+            variables.as_object().expect("an object"),
+            None,
+            &mut body,
+            true,
+        );
+        assert!(body.is_empty());
+    }
+
+    #[test]
+    fn root_output_merges_the_data_and_keeps_the_subgraphs_errors() {
+        let graph = Graph::new(&[]);
+        let fetch = the_fetch(&graph.plan(r#"{ product(upc: "p1") { name } }"#));
+        let answer = json!({
+            "data": { "product": { "name": "Chair" } },
+            "errors": [{ "message": "boom", "path": ["product", "price"], "extensions": { "code": "X" } }]
+        });
+        let bytes = Bytes::from(serde_json::to_vec(&answer).expect("json"));
+        let output = graph
+            .executor
+            .root_output(&fetch, Ok((StatusCode::OK, bytes)));
+        assert_eq!(output.data, json!({ "product": { "name": "Chair" } }));
+        assert_eq!(
+            errors_json(&output.errors),
+            json!([{ "message": "boom", "path": ["product", "price"], "extensions": { "code": "X" } }])
+        );
+    }
+
+    #[test]
+    fn root_output_of_a_failed_fetch_is_the_failure_beside_empty_data() {
+        let graph = Graph::new(&[]);
+        let fetch = the_fetch(&graph.plan(r#"{ product(upc: "p1") { name } }"#));
+        let failure = GraphQLError::with_code("timed out", ErrorCode::SubrequestTimeout);
+        let output = graph.executor.root_output(&fetch, Err(failure));
+        assert_eq!(output.data, json!({}));
+        assert_eq!(
+            errors_json(&output.errors),
+            json!([{ "message": "timed out", "extensions": { "code": "SUBREQUEST_TIMEOUT" } }])
+        );
+    }
+
+    #[test]
+    fn root_output_refuses_an_answer_that_is_not_a_graphql_response() {
+        let graph = Graph::new(&[]);
+        let fetch = the_fetch(&graph.plan(r#"{ product(upc: "p1") { name } }"#));
+        let output = graph.executor.root_output(
+            &fetch,
+            Ok((
+                StatusCode::BAD_GATEWAY,
+                Bytes::from_static(b"<html>down</html>"),
+            )),
+        );
+        assert_eq!(output.data, json!({}));
+        assert_eq!(
+            errors_json(&output.errors),
+            json!([{
+                "message": "HTTP fetch failed from 'products': 502 Bad Gateway",
+                "extensions": { "code": "SUBREQUEST_FAILED", "serviceName": "products" }
+            }])
+        );
+
+        // A well-formed GraphQL body is read whatever the status.
+        let output = graph.executor.root_output(
+            &fetch,
+            Ok((
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Bytes::from_static(br#"{"data":null,"errors":[{"message":"db down"}]}"#),
+            )),
+        );
+        assert_eq!(output.data, json!({}));
+        assert_eq!(
+            errors_json(&output.errors),
+            json!([{ "message": "db down" }])
+        );
+    }
+
+    #[test]
+    fn an_entity_error_is_repathed_to_the_location_of_its_representation() {
+        let requires = SelectionSet::default();
+        let path: FlattenNodePath = serde_json::from_value(json!([])).expect("an empty path");
+        let groups = [EntityGroup {
+            response_key: "_entities",
+            variable: "representations",
+            paths: vec![&path],
+            requires: &requires,
+            input_rewrites: None,
+            output_rewrites: None,
+        }];
+        let location = |segments: Value| -> Vec<PathSegment> {
+            segments
+                .as_array()
+                .expect("a path")
+                .iter()
+                .map(|s| match s {
+                    Value::String(k) => PathSegment::Key(k.clone()),
+                    other => PathSegment::Index(
+                        usize::try_from(other.as_u64().expect("an index")).expect("small"),
+                    ),
+                })
+                .collect()
+        };
+        let collected = [CollectedGroup {
+            representations: Vec::new(),
+            count: 2,
+            locations: vec![
+                (location(json!(["topProducts", 0])), 0),
+                (location(json!(["topProducts", 1])), 1),
+                (location(json!(["topProducts", 2])), 0),
+            ],
+        }];
+        let repathed = repath(
+            &location(json!(["_entities", 1, "inStock"])),
+            &groups,
+            &collected,
+        );
+        assert_eq!(
+            repathed,
+            Some(location(json!(["topProducts", 1, "inStock"])))
+        );
+        // A shared representation points at its first location.
+        let repathed = repath(&location(json!(["_entities", 0])), &groups, &collected);
+        assert_eq!(repathed, Some(location(json!(["topProducts", 0]))));
+
+        for unmapped in [
+            json!(["_entities", 5, "inStock"]),
+            json!(["other", 0]),
+            json!(["_entities"]),
+            json!([0, "_entities"]),
+        ] {
+            assert_eq!(
+                repath(&location(unmapped.clone()), &groups, &collected),
+                None,
+                "{unmapped}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn entities_are_fetched_once_per_distinct_representation_and_merged_everywhere() {
+        let products = FakeSubgraph::start(top_products(&["p1", "p3", "p1"])).await;
+        let inventory = FakeSubgraph::start(inventory()).await;
+        let graph = Graph::new(&[("PRODUCTS", &products.url), ("INVENTORY", &inventory.url)]);
+
+        let output = graph
+            .run("{ topProducts { upc inStock } }", &json!({}))
+            .await;
+
+        assert_eq!(output.errors.len(), 0, "{:?}", output.errors);
+        assert_eq!(
+            output.data,
+            json!({ "topProducts": [
+                { "__typename": "Product", "upc": "p1", "inStock": true },
+                { "__typename": "Product", "upc": "p3", "inStock": true },
+                { "__typename": "Product", "upc": "p1", "inStock": true }
+            ] })
+        );
+        let sent = inventory.received();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(
+            sent[0]["variables"]["representations"],
+            json!([
+                { "__typename": "Product", "upc": "p1" },
+                { "__typename": "Product", "upc": "p3" }
+            ])
+        );
+    }
+
+    #[tokio::test]
+    async fn entity_errors_reach_the_client_at_the_entitys_response_path() {
+        let products = FakeSubgraph::start(top_products(&["p1", "p2"])).await;
+        let inventory = FakeSubgraph::start(inventory()).await;
+        let graph = Graph::new(&[("PRODUCTS", &products.url), ("INVENTORY", &inventory.url)]);
+
+        let output = graph.run("{ topProducts { inStock } }", &json!({})).await;
+
+        assert_eq!(
+            errors_json(&output.errors),
+            json!([{ "message": "p2 is odd", "path": ["topProducts", 1, "inStock"] }])
+        );
+    }
+
+    #[tokio::test]
+    async fn no_entity_fetch_is_sent_when_the_path_reaches_no_entity() {
+        let products = FakeSubgraph::start(top_products(&[])).await;
+        let inventory = FakeSubgraph::start(inventory()).await;
+        let graph = Graph::new(&[("PRODUCTS", &products.url), ("INVENTORY", &inventory.url)]);
+
+        let output = graph.run("{ topProducts { inStock } }", &json!({})).await;
+
+        assert_eq!(output.data, json!({ "topProducts": [] }));
+        assert!(output.errors.is_empty());
+        assert_eq!(products.received().len(), 1);
+        assert!(inventory.received().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_null_or_missing_entity_in_the_answer_leaves_its_location_as_it_was() {
+        let products = FakeSubgraph::start(top_products(&["p1", "p3"])).await;
+        let inventory =
+            FakeSubgraph::start(Box::new(|_| json!({ "data": { "_entities": [null] } }))).await;
+        let graph = Graph::new(&[("PRODUCTS", &products.url), ("INVENTORY", &inventory.url)]);
+
+        let output = graph
+            .run("{ topProducts { upc inStock } }", &json!({}))
+            .await;
+
+        assert_eq!(
+            output.data,
+            json!({ "topProducts": [
+                { "__typename": "Product", "upc": "p1" },
+                { "__typename": "Product", "upc": "p3" }
+            ] })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_entity_fetch_keeps_the_root_data_and_reports_the_failure() {
+        let products = FakeSubgraph::start(top_products(&["p1"])).await;
+        // Nothing listens on a port that was just free.
+        let down = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            format!("http://{}/graphql", listener.local_addr().expect("addr"))
+        };
+        let graph = Graph::new(&[("PRODUCTS", &products.url), ("INVENTORY", &down)]);
+
+        let output = graph
+            .run("{ topProducts { upc inStock } }", &json!({}))
+            .await;
+
+        assert_eq!(
+            output.data,
+            json!({ "topProducts": [{ "__typename": "Product", "upc": "p1" }] })
+        );
+        assert_eq!(
+            errors_json(&output.errors),
+            json!([{
+                "message": "HTTP fetch failed from 'inventory': connection failed",
+                "extensions": { "code": "SUBREQUEST_FAILED", "serviceName": "inventory" }
+            }])
+        );
+    }
+
+    #[tokio::test]
+    async fn a_plan_naming_an_unknown_subgraph_fails_with_an_internal_error() {
+        let graph = Graph::new(&[]);
+        let plan = graph.plan(r#"{ product(upc: "p1") { name } }"#);
+        let executor = Executor::new(HashMap::new(), graph.supergraph.schema.clone());
+        let output = executor
+            .execute(&plan, &Map::new(), &HeaderMap::new())
+            .await;
+        assert_eq!(output.data, json!({}));
+        assert_eq!(
+            errors_json(&output.errors),
+            json!([{
+                "message": "The plan refers to unknown subgraph 'products'",
+                "extensions": { "code": "INTERNAL_SERVER_ERROR" }
+            }])
+        );
+    }
+
+    #[tokio::test]
+    async fn a_condition_node_runs_the_branch_its_variable_selects() {
+        let products = FakeSubgraph::start(Box::new(
+            |_| json!({ "data": { "product": { "name": "Chair" } } }),
+        ))
+        .await;
+        let graph = Graph::new(&[("PRODUCTS", &products.url)]);
+        let fetch = the_fetch(&graph.plan(r#"{ product(upc: "p1") { name } }"#));
+        let plan = QueryPlan {
+            kind: "QueryPlan",
+            node: Some(PlanNode::Condition(ConditionNode {
+                condition: "withProduct".to_owned(),
+                if_clause: Some(Box::new(PlanNode::Fetch(fetch))),
+                else_clause: None,
+            })),
+        };
+        let headers = HeaderMap::new();
+
+        for (variables, expected) in [
+            (
+                json!({ "withProduct": true }),
+                json!({ "product": { "name": "Chair" } }),
+            ),
+            (json!({ "withProduct": false }), json!({})),
+            // A missing or non-boolean condition counts as false.
+            (json!({ "withProduct": "yes" }), json!({})),
+            (json!({}), json!({})),
+        ] {
+            let variables = variables.as_object().cloned().unwrap_or_default();
+            let output = graph.executor.execute(&plan, &variables, &headers).await;
+            assert_eq!(output.data, expected, "{variables:?}");
+        }
+        assert_eq!(products.received().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn subscription_nodes_are_refused_without_a_fetch() {
+        let products = FakeSubgraph::start(top_products(&[])).await;
+        let graph = Graph::new(&[("PRODUCTS", &products.url)]);
+        let fetch = the_fetch(&graph.plan(r#"{ product(upc: "p1") { name } }"#));
+        let plan = QueryPlan {
+            kind: "QueryPlan",
+            node: Some(PlanNode::Subscription(SubscriptionNode { primary: fetch })),
+        };
+        let output = graph
+            .executor
+            .execute(&plan, &Map::new(), &HeaderMap::new())
+            .await;
+        assert_eq!(output.errors.len(), 1);
+        assert_eq!(
+            output.errors[0].message,
+            "Subscriptions and @defer are not supported"
+        );
+        assert!(products.received().is_empty());
+    }
+}

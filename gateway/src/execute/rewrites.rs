@@ -102,3 +102,149 @@ fn rename_key(
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::json;
+
+    use super::*;
+
+    const SDL: &str = "
+        type Query { media: [Media!]! }
+        interface Media { id: ID! }
+        type Book implements Media { id: ID! title: String }
+        type Movie implements Media { id: ID! title: String }
+    ";
+
+    fn schema() -> SchemaIndex {
+        SchemaIndex::new(
+            graphql_tools::parser::parse_schema::<String>(SDL)
+                .expect("the test SDL parses")
+                .into_static(),
+        )
+    }
+
+    fn typename_is(names: &[&str]) -> FetchNodePathSegment {
+        FetchNodePathSegment::TypenameEquals(
+            names
+                .iter()
+                .map(|n| (*n).to_owned())
+                .collect::<BTreeSet<_>>(),
+        )
+    }
+
+    fn key(k: &str) -> FetchNodePathSegment {
+        FetchNodePathSegment::Key(k.to_owned())
+    }
+
+    fn setter(path: Vec<FetchNodePathSegment>, to: &str) -> FetchRewrite {
+        FetchRewrite::ValueSetter(ValueSetter {
+            path,
+            set_value_to: to.to_owned(),
+        })
+    }
+
+    fn renamer(path: Vec<FetchNodePathSegment>, to: &str) -> FetchRewrite {
+        FetchRewrite::KeyRenamer(KeyRenamer {
+            path,
+            rename_key_to: to.to_owned(),
+        })
+    }
+
+    #[test]
+    fn a_value_setter_rewrites_the_typename_of_every_matching_representation() {
+        let rewrites = vec![setter(
+            vec![typename_is(&["Book"]), key("__typename")],
+            "Media",
+        )];
+        let mut value = json!([
+            { "__typename": "Book", "id": "b1" },
+            { "__typename": "Movie", "id": "m1" },
+            { "__typename": "Book", "id": "b2" }
+        ]);
+        apply_all(Some(&rewrites), &schema(), &mut value);
+        assert_eq!(
+            value,
+            json!([
+                { "__typename": "Media", "id": "b1" },
+                { "__typename": "Movie", "id": "m1" },
+                { "__typename": "Media", "id": "b2" }
+            ])
+        );
+    }
+
+    #[test]
+    fn a_typename_condition_on_an_interface_matches_its_implementations() {
+        let rewrites = vec![setter(vec![typename_is(&["Media"]), key("id")], "hidden")];
+        let mut value = json!({ "__typename": "Movie", "id": "m1" });
+        apply_all(Some(&rewrites), &schema(), &mut value);
+        assert_eq!(value, json!({ "__typename": "Movie", "id": "hidden" }));
+    }
+
+    #[test]
+    fn an_object_without_typename_satisfies_any_condition() {
+        let rewrites = vec![setter(vec![typename_is(&["Book"]), key("id")], "x")];
+        let mut value = json!({ "id": "b1" });
+        apply_all(Some(&rewrites), &schema(), &mut value);
+        assert_eq!(value, json!({ "id": "x" }));
+    }
+
+    #[test]
+    fn a_value_setter_never_creates_a_missing_key() {
+        let rewrites = vec![setter(vec![key("__typename")], "Media")];
+        let mut value = json!({ "id": "b1" });
+        apply_all(Some(&rewrites), &schema(), &mut value);
+        assert_eq!(value, json!({ "id": "b1" }));
+    }
+
+    #[test]
+    fn a_key_renamer_moves_a_planner_alias_back_to_the_client_key() {
+        let rewrites = vec![renamer(
+            vec![typename_is(&["Book"]), key("media"), key("_internal_title")],
+            "title",
+        )];
+        let mut value = json!({
+            "__typename": "Book",
+            "media": [{ "_internal_title": "Dune" }, { "other": 1 }]
+        });
+        apply_all(Some(&rewrites), &schema(), &mut value);
+        assert_eq!(
+            value,
+            json!({ "__typename": "Book", "media": [{ "title": "Dune" }, { "other": 1 }] })
+        );
+    }
+
+    #[test]
+    fn a_key_renamer_skips_objects_of_another_type_and_same_name_renames() {
+        let rewrites = vec![
+            renamer(vec![typename_is(&["Book"]), key("t")], "title"),
+            renamer(vec![key("id")], "id"),
+        ];
+        let mut value = json!([
+            { "__typename": "Movie", "t": "Alien", "id": "m1" },
+            { "__typename": "Book", "t": "Dune", "id": "b1" }
+        ]);
+        apply_all(Some(&rewrites), &schema(), &mut value);
+        assert_eq!(
+            value,
+            json!([
+                { "__typename": "Movie", "t": "Alien", "id": "m1" },
+                { "__typename": "Book", "title": "Dune", "id": "b1" }
+            ])
+        );
+    }
+
+    #[test]
+    fn rewrites_apply_in_order_and_none_changes_nothing() {
+        let mut value = json!({ "__typename": "Book", "a": "1" });
+        apply_all(None, &schema(), &mut value);
+        assert_eq!(value, json!({ "__typename": "Book", "a": "1" }));
+
+        // Renamed first, so the setter finds the key under its new name.
+        let rewrites = vec![renamer(vec![key("a")], "b"), setter(vec![key("b")], "2")];
+        apply_all(Some(&rewrites), &schema(), &mut value);
+        assert_eq!(value, json!({ "__typename": "Book", "b": "2" }));
+    }
+}

@@ -164,3 +164,203 @@ fn is_list(field_type: &Type) -> bool {
         Type::NamedType(_) => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use hive_router_query_planner::ast::operation::OperationDefinition;
+    use serde_json::json;
+
+    use super::*;
+
+    const SDL: &str = "
+        type Query {
+            product(id: ID!): Product
+            products(first: Int): [Product!]!
+            catalog(limit: Int = 5): [Product]
+            categories: [Category!]!
+            connection(first: Int): ProductConnection
+            media: [Media!]!
+            count: Int
+        }
+        type ProductConnection { nodes: [Product!]! edges: [Edge!]! total: Int }
+        type Edge { node: Product cursor: String }
+        type Product {
+            id: ID!
+            name: String
+            reviews(first: Int = 2): [Review!]!
+            related: [Product!]!
+            category: Category
+        }
+        type Review { id: ID! author: User }
+        type User { id: ID! }
+        type Category { id: ID! }
+        interface Media { id: ID! }
+        type Book implements Media { id: ID! author: User reviews(first: Int = 2): [Review!]! }
+        type Movie implements Media { id: ID! cast(first: Int): [User!]! }
+    ";
+
+    fn schema() -> SchemaIndex {
+        SchemaIndex::new(
+            graphql_tools::parser::parse_schema::<String>(SDL)
+                .expect("the test SDL parses")
+                .into_static(),
+        )
+    }
+
+    fn selection_set(query: &str) -> SelectionSet {
+        let document =
+            graphql_tools::parser::parse_query::<String>(query).expect("the query parses");
+        let operation = document
+            .definitions
+            .into_iter()
+            .find_map(|d| match d {
+                graphql_tools::parser::query::Definition::Operation(op) => Some(op),
+                graphql_tools::parser::query::Definition::Fragment(_) => None,
+            })
+            .expect("an operation");
+        OperationDefinition::from(operation).selection_set
+    }
+
+    fn estimate_with(query: &str, variables: &Value, default_list_size: usize) -> Estimate {
+        let variables = variables.as_object().cloned().unwrap_or_default();
+        estimate(
+            &schema(),
+            &selection_set(query),
+            "Query",
+            &variables,
+            default_list_size,
+        )
+    }
+
+    fn cost(query: &str) -> usize {
+        let estimate = estimate_with(query, &json!({}), 10);
+        assert!(!estimate.uses_variables);
+        estimate.cost
+    }
+
+    #[test]
+    fn each_object_costs_one_and_leaves_introspection_and_unknown_fields_cost_nothing() {
+        assert_eq!(cost("{ count }"), 0);
+        assert_eq!(cost("{ __typename count }"), 0);
+        assert_eq!(
+            cost("{ __schema { types { fields { type { name } } } } nope { id } }"),
+            0
+        );
+        assert_eq!(cost(r#"{ product(id: "1") { id name } }"#), 1);
+        assert_eq!(cost(r#"{ product(id: "1") { category { id } } }"#), 2);
+        assert_eq!(
+            cost(r#"{ a: product(id: "1") { id } b: product(id: "2") { id } }"#),
+            2
+        );
+    }
+
+    #[test]
+    fn a_size_argument_multiplies_the_cost_of_everything_below_it() {
+        assert_eq!(cost("{ products(first: 3) { id } }"), 3);
+        // 3 products × (1 + 4 reviews × (1 + 1 author))
+        assert_eq!(
+            cost("{ products(first: 3) { reviews(first: 4) { author { id } } } }"),
+            3 * (1 + 4 * 2)
+        );
+    }
+
+    #[test]
+    fn a_size_arguments_schema_default_applies_when_it_is_omitted() {
+        assert_eq!(cost("{ catalog { id } }"), 5);
+        assert_eq!(cost("{ catalog(limit: 1) { reviews { id } } }"), 1 + 2);
+    }
+
+    #[test]
+    fn an_unsized_list_counts_as_the_default_list_size() {
+        assert_eq!(
+            estimate_with("{ categories { id } }", &json!({}), 10).cost,
+            10
+        );
+        assert_eq!(
+            estimate_with("{ categories { id } }", &json!({}), 3).cost,
+            3
+        );
+        // A sized field without a size or a default is unsized too.
+        assert_eq!(
+            estimate_with("{ products { related { id } } }", &json!({}), 4).cost,
+            4 * (1 + 4)
+        );
+    }
+
+    #[test]
+    fn a_connections_size_passes_to_the_lists_directly_inside_it() {
+        // 1 connection + 7 nodes + 7 edges × (1 + 1 node)
+        assert_eq!(
+            cost("{ connection(first: 7) { total nodes { id } edges { cursor node { id } } } }"),
+            1 + 7 + 7 * 2
+        );
+        // Only to the lists directly inside: a list below a node is sized on its own.
+        assert_eq!(
+            cost("{ connection(first: 7) { nodes { related { id } } } }"),
+            1 + 7 * (1 + 10)
+        );
+    }
+
+    #[test]
+    fn a_size_from_a_variable_is_read_and_flagged() {
+        let query = "query ($n: Int) { products(first: $n) { id } }";
+        let estimate = estimate_with(query, &json!({ "n": 40 }), 10);
+        assert_eq!(
+            estimate,
+            Estimate {
+                cost: 40,
+                uses_variables: true
+            }
+        );
+        // Without a value (preparation time) the default, then the default list size, apply.
+        assert_eq!(estimate_with(query, &json!({}), 10).cost, 10);
+        assert_eq!(
+            estimate_with(
+                "query ($n: Int) { catalog(limit: $n) { id } }",
+                &json!({}),
+                10
+            )
+            .cost,
+            5
+        );
+    }
+
+    #[test]
+    fn a_negative_size_counts_as_zero() {
+        assert_eq!(cost("{ products(first: -5) { reviews { id } } }"), 0);
+        let estimate = estimate_with(
+            "query ($n: Int) { products(first: $n) { id } }",
+            &json!({ "n": -1 }),
+            10,
+        );
+        assert_eq!(estimate.cost, 0);
+    }
+
+    #[test]
+    fn fragments_on_different_types_count_the_costliest_not_their_sum() {
+        // Book: 1 author + 2 reviews = 3; Movie: 6 cast. One media item costs 1 + max(3, 6).
+        assert_eq!(
+            cost(
+                "{ media { ... on Book { author { id } reviews { id } } ... on Movie { cast(first: 6) { id } } } }"
+            ),
+            10 * (1 + 6)
+        );
+        // Fragments on the same type add up.
+        assert_eq!(
+            cost(
+                "{ media { ... on Book { author { id } } ... on Book { reviews { id } } ... on Movie { cast(first: 1) { id } } } }"
+            ),
+            10 * (1 + 3)
+        );
+    }
+
+    #[test]
+    fn a_huge_estimate_saturates_instead_of_overflowing() {
+        let estimate = estimate_with(
+            "{ products(first: 2147483647) { related { related { related { id } } } } }",
+            &json!({}),
+            usize::MAX,
+        );
+        assert_eq!(estimate.cost, usize::MAX);
+    }
+}

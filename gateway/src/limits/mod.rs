@@ -148,3 +148,138 @@ impl Shape {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape_at(limits: &OperationLimits) -> Shape {
+        Shape {
+            selections: limits.max_selections,
+            aliases: limits.max_aliases,
+            depth: limits.max_depth,
+            introspection_depth: limits.max_introspection_depth,
+            nesting: limits.max_nesting,
+            spread_depth: 0,
+            root_fields: limits.max_root_fields,
+        }
+    }
+
+    #[test]
+    fn a_value_exactly_at_the_limit_passes_and_one_more_is_refused() {
+        assert_eq!(LimitExceeded::check("depth", 12, 12), Ok(()));
+        assert_eq!(LimitExceeded::check("depth", 0, 0), Ok(()));
+        let refused = LimitExceeded::check("depth", 13, 12).expect_err("13 > 12");
+        assert_eq!(
+            (refused.limit, refused.value, refused.max),
+            ("depth", 13, 12)
+        );
+        assert!(LimitExceeded::check("cost", usize::MAX, usize::MAX - 1).is_err());
+    }
+
+    #[test]
+    fn each_limit_has_its_own_message() {
+        let cases = [
+            (
+                "depth",
+                "Operation is 13 levels deep, more than the limit of 12",
+            ),
+            (
+                "introspectionDepth",
+                "Introspection is 13 levels deep, more than the limit of 12",
+            ),
+            (
+                "aliases",
+                "Operation uses 13 aliases, more than the limit of 12",
+            ),
+            (
+                "rootFields",
+                "Operation has 13 root fields, more than the limit of 12",
+            ),
+            (
+                "tokens",
+                "Document has 13 tokens, more than the limit of 12",
+            ),
+            (
+                "nesting",
+                "Document nests 13 levels of brackets, more than the limit of 12",
+            ),
+            (
+                "fragments",
+                "Document defines 13 fragments, more than the limit of 12",
+            ),
+            (
+                "spreadDepth",
+                "Fragment spreads are chained 13 deep, more than the limit of 12",
+            ),
+            (
+                "selections",
+                "Operation expands to 13 selections, more than the limit of 12",
+            ),
+            ("cost", "Operation costs 13, more than the limit of 12"),
+            ("widgets", "Operation exceeds the widgets limit (13 > 12)"),
+        ];
+        for (limit, message) in cases {
+            assert_eq!(LimitExceeded::new(limit, 13, 12).to_string(), message);
+        }
+    }
+
+    #[test]
+    fn the_client_error_names_the_limit_value_and_max() {
+        let error = LimitExceeded::new("aliases", 31, 30).into_graphql_error();
+        assert_eq!(
+            serde_json::to_value(&error).expect("the error serializes"),
+            json!({
+                "message": "Operation uses 31 aliases, more than the limit of 30",
+                "extensions": {
+                    "code": "OPERATION_LIMIT_EXCEEDED",
+                    "limit": "aliases",
+                    "value": 31,
+                    "max": 30
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn a_shape_at_every_limit_passes() {
+        let limits = OperationLimits::default();
+        assert_eq!(shape_at(&limits).check(&limits), Ok(()));
+        assert_eq!(Shape::default().check(&limits), Ok(()));
+        // Spread depth is refused while measuring, before a shape exists: the check ignores it.
+        let mut shape = shape_at(&limits);
+        shape.spread_depth = limits.max_spread_depth + 1;
+        assert_eq!(shape.check(&limits), Ok(()));
+    }
+
+    #[test]
+    fn a_shape_one_over_any_limit_is_refused_naming_it() {
+        let limits = OperationLimits::default();
+        type Bump = fn(&mut Shape);
+        let cases: [(&str, Bump); 6] = [
+            ("nesting", |s| s.nesting += 1),
+            ("selections", |s| s.selections += 1),
+            ("rootFields", |s| s.root_fields += 1),
+            ("depth", |s| s.depth += 1),
+            ("introspectionDepth", |s| s.introspection_depth += 1),
+            ("aliases", |s| s.aliases += 1),
+        ];
+        for (limit, bump) in cases {
+            let mut shape = shape_at(&limits);
+            bump(&mut shape);
+            let refused = shape.check(&limits).expect_err(limit);
+            assert_eq!(refused.limit, limit);
+            assert_eq!(refused.value, refused.max + 1, "{limit}");
+        }
+    }
+
+    #[test]
+    fn the_first_exceeded_limit_in_check_order_is_reported() {
+        let limits = OperationLimits::default();
+        let mut shape = shape_at(&limits);
+        shape.aliases += 5;
+        shape.depth += 1;
+        shape.selections += 1;
+        assert_eq!(shape.check(&limits).map_err(|e| e.limit), Err("selections"));
+    }
+}

@@ -359,3 +359,301 @@ pub(crate) fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value:
     // Serializing a string or serde_json::Value into a Vec cannot fail.
     let _ = serde_json::to_writer(out, value);
 }
+
+#[cfg(test)]
+mod tests {
+    use hive_router_query_planner::ast::operation::OperationDefinition;
+    use serde_json::json;
+
+    use super::*;
+
+    const SDL: &str = "
+        type Query {
+            product(upc: String): Product
+            topProducts: [Product!]!
+            maybeProducts: [Product!]
+            tags: [String]
+            media: [Media!]!
+            search: [SearchResult]
+            status: Status
+            strictName: String!
+        }
+        enum Status { OPEN CLOSED }
+        type Product { upc: String! name: String! price: Int owner: User }
+        type User { id: ID! name: String }
+        interface Media { id: ID! title: String }
+        type Book implements Media { id: ID! title: String pages: Int }
+        type Movie implements Media { id: ID! title: String minutes: Int }
+        union SearchResult = Book | Movie
+    ";
+
+    fn schema() -> SchemaIndex {
+        SchemaIndex::new(
+            graphql_tools::parser::parse_schema::<String>(SDL)
+                .expect("the test SDL parses")
+                .into_static(),
+        )
+    }
+
+    fn operation(query: &str) -> OperationDefinition {
+        let document =
+            graphql_tools::parser::parse_query::<String>(query).expect("the query parses");
+        let operation = document
+            .definitions
+            .into_iter()
+            .find_map(|d| match d {
+                graphql_tools::parser::query::Definition::Operation(op) => Some(op),
+                graphql_tools::parser::query::Definition::Fragment(_) => None,
+            })
+            .expect("an operation");
+        operation.into()
+    }
+
+    /// The projected `data` as text, and the errors after projection.
+    fn project_with(
+        schema: &SchemaIndex,
+        query: &str,
+        data: &Value,
+        variables: &Value,
+        mut errors: Vec<GraphQLError>,
+    ) -> (String, Vec<GraphQLError>) {
+        let operation = operation(query);
+        let variables = variables.as_object().cloned().unwrap_or_default();
+        let directives = crate::introspection::builtin_directives();
+        let introspection = Introspection::new(schema, &variables, &directives);
+        let out = Projector::new(schema, &variables, &introspection, &mut errors)
+            .project(&operation, "Query", data);
+        (String::from_utf8(out).expect("UTF-8 JSON"), errors)
+    }
+
+    fn project(query: &str, data: &Value) -> (String, Vec<GraphQLError>) {
+        project_with(&schema(), query, data, &json!({}), Vec::new())
+    }
+
+    fn errors_json(errors: &[GraphQLError]) -> Value {
+        serde_json::to_value(errors).expect("errors serialize")
+    }
+
+    #[test]
+    fn only_the_client_selection_is_written_in_its_order() {
+        let data = json!({
+            "product": { "__typename": "Product", "price": 10, "upc": "p1", "name": "Chair" }
+        });
+        let (out, errors) = project("{ product { name price } }", &data);
+        assert_eq!(out, r#"{"product":{"name":"Chair","price":10}}"#);
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn aliases_are_read_and_written_by_response_key() {
+        let data = json!({ "a": { "n": "A" }, "b": { "name": "B" } });
+        let (out, _) = project(
+            r#"{ a: product(upc: "1") { n: name } b: product(upc: "2") { name } }"#,
+            &data,
+        );
+        assert_eq!(out, r#"{"a":{"n":"A"},"b":{"name":"B"}}"#);
+    }
+
+    #[test]
+    fn typename_is_the_runtime_object_type() {
+        let data = json!({
+            "product": {},
+            "media": [
+                { "__typename": "Book", "pages": 300 },
+                { "__typename": "Movie", "minutes": 120 }
+            ]
+        });
+        let (out, _) = project(
+            "{ __typename product { __typename } media { kind: __typename ... on Book { pages } ... on Movie { minutes } } }",
+            &data,
+        );
+        assert_eq!(
+            out,
+            r#"{"__typename":"Query","product":{"__typename":"Product"},"media":[{"kind":"Book","pages":300},{"kind":"Movie","minutes":120}]}"#
+        );
+    }
+
+    #[test]
+    fn a_null_in_a_non_null_field_nulls_the_nearest_nullable_parent() {
+        let data = json!({ "product": { "upc": "p1", "name": null }, "tags": ["a"] });
+        let (out, errors) = project("{ product { upc name } tags }", &data);
+        assert_eq!(out, r#"{"product":null,"tags":["a"]}"#);
+        assert_eq!(
+            errors_json(&errors),
+            json!([{
+                "message": "Cannot return null for non-nullable field name",
+                "path": ["product", "name"],
+                "extensions": { "code": "INTERNAL_SERVER_ERROR" }
+            }])
+        );
+    }
+
+    #[test]
+    fn a_null_bubbles_through_non_null_parents_up_to_data() {
+        let data = json!({ "topProducts": [{ "name": "A" }, { "name": null }] });
+        let (out, errors) = project("{ topProducts { name } }", &data);
+        assert_eq!(out, "null");
+        assert_eq!(
+            errors_json(&errors)[0]["path"],
+            json!(["topProducts", 1, "name"])
+        );
+    }
+
+    #[test]
+    fn a_null_non_null_item_nulls_a_nullable_list() {
+        let data = json!({ "maybeProducts": [{ "name": "A" }, { "name": null }] });
+        let (out, errors) = project("{ maybeProducts { name } }", &data);
+        assert_eq!(out, r#"{"maybeProducts":null}"#);
+        assert_eq!(errors.len(), 1);
+    }
+
+    #[test]
+    fn missing_nullable_fields_are_null_without_an_error() {
+        let data = json!({ "product": { "name": "Chair" } });
+        let (out, errors) = project("{ product { name price owner { id } } status }", &data);
+        assert_eq!(
+            out,
+            r#"{"product":{"name":"Chair","price":null,"owner":null},"status":null}"#
+        );
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn a_missing_non_null_root_field_nulls_the_whole_data() {
+        let (out, errors) = project("{ strictName tags }", &Value::Null);
+        assert_eq!(out, "null");
+        assert_eq!(errors_json(&errors)[0]["path"], json!(["strictName"]));
+    }
+
+    #[test]
+    fn errors_already_reported_explain_missing_non_null_data() {
+        let reported = GraphQLError::with_code("products is down", ErrorCode::SubrequestFailed);
+        let (out, errors) = project_with(
+            &schema(),
+            "{ product { name } }",
+            &json!({ "product": {} }),
+            &json!({}),
+            vec![reported],
+        );
+        assert_eq!(out, r#"{"product":null}"#);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].message, "products is down");
+    }
+
+    #[test]
+    fn only_the_first_non_null_violation_adds_an_error() {
+        let data = json!({ "a": { "name": null }, "b": { "name": null } });
+        let (out, errors) = project("{ a: product { name } b: product { name } }", &data);
+        assert_eq!(out, r#"{"a":null,"b":null}"#);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors_json(&errors)[0]["path"], json!(["a", "name"]));
+    }
+
+    #[test]
+    fn an_enum_value_the_api_schema_does_not_know_is_null_with_an_error() {
+        let (out, errors) = project("{ status }", &json!({ "status": "OPEN" }));
+        assert_eq!(out, r#"{"status":"OPEN"}"#);
+        assert!(errors.is_empty());
+
+        let (out, errors) = project("{ status }", &json!({ "status": "ARCHIVED" }));
+        assert_eq!(out, r#"{"status":null}"#);
+        assert_eq!(
+            errors_json(&errors),
+            json!([{
+                "message": "Enum \"Status\" cannot represent value: \"ARCHIVED\"",
+                "path": ["status"],
+                "extensions": { "code": "INTERNAL_SERVER_ERROR" }
+            }])
+        );
+    }
+
+    #[test]
+    fn an_abstract_value_whose_typename_is_not_a_possible_type_is_null() {
+        let data = json!({
+            "search": [
+                { "__typename": "Podcast", "id": "x" },
+                { "__typename": "SearchResult", "id": "y" },
+                { "__typename": "Book", "id": "b1" },
+                { "__typename": "Movie", "id": "m1" }
+            ]
+        });
+        let (out, errors) = project("{ search { ... on Book { id } } }", &data);
+        assert_eq!(out, r#"{"search":[null,null,{"id":"b1"},{}]}"#);
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn an_interface_objects_typename_stands_for_the_interface() {
+        let data = json!({ "media": [{ "__typename": "Media", "id": "x", "title": "T" }] });
+        let query = "{ media { __typename id title } }";
+        let (out, _) = project(query, &data);
+        assert_eq!(
+            out, "null",
+            "without @interfaceObject the typename is invalid"
+        );
+
+        let mut schema = schema();
+        schema.interface_objects.insert("Media".to_owned());
+        let (out, errors) = project_with(&schema, query, &data, &json!({}), Vec::new());
+        assert_eq!(
+            out,
+            r#"{"media":[{"__typename":"Media","id":"x","title":"T"}]}"#
+        );
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn skip_and_include_follow_their_variables() {
+        let query = "query ($s: Boolean!, $i: Boolean!) { product { upc @skip(if: $s) name @include(if: $i) price } }";
+        let data = json!({ "product": { "upc": "p1", "name": "Chair", "price": 3 } });
+        let cases = [
+            (
+                json!({ "s": false, "i": true }),
+                r#"{"product":{"upc":"p1","name":"Chair","price":3}}"#,
+            ),
+            (
+                json!({ "s": true, "i": false }),
+                r#"{"product":{"price":3}}"#,
+            ),
+            // An absent variable is false: not skipped, not included.
+            (json!({}), r#"{"product":{"upc":"p1","price":3}}"#),
+        ];
+        for (variables, expected) in cases {
+            let (out, _) = project_with(&schema(), query, &data, &variables, Vec::new());
+            assert_eq!(out, expected, "{variables}");
+        }
+    }
+
+    #[test]
+    fn repeated_fields_and_matching_fragments_merge_their_selections() {
+        let data = json!({ "product": { "owner": { "id": "u1", "name": "Ann" }, "price": 1 } });
+        let (out, _) = project(
+            "{ product { owner { id } ... on Product { owner { name } price } ... on User { id } } }",
+            &data,
+        );
+        assert_eq!(
+            out,
+            r#"{"product":{"owner":{"id":"u1","name":"Ann"},"price":1}}"#
+        );
+    }
+
+    #[test]
+    fn values_of_the_wrong_shape_and_unknown_fields_are_null() {
+        let data = json!({ "tags": "not a list", "product": "not an object", "nope": 1 });
+        let (out, errors) = project("{ tags product { name } nope }", &data);
+        assert_eq!(out, r#"{"tags":null,"product":null,"nope":null}"#);
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn root_introspection_fields_are_answered_by_introspection() {
+        let (out, _) = project(
+            r#"{ __type(name: "Status") { kind enumValues { name } } __typename }"#,
+            &json!({}),
+        );
+        assert_eq!(
+            out,
+            r#"{"__type":{"kind":"ENUM","enumValues":[{"name":"OPEN"},{"name":"CLOSED"}]},"__typename":"Query"}"#
+        );
+    }
+}
