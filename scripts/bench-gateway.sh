@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Gateway benchmark (a measurement, not a test): release-builds the gateway and the fixture
-# subgraphs (gateway/examples/fixture_subgraphs), runs each as its own process on loopback,
-# and drives them with wrk.
+# subgraphs (gateway/examples/fixture_subgraphs), runs each as its own process on loopback
+# (the gateway as `quickmart serve gateway`, what images run), and drives them with wrk.
 #
 #   1. heavy: 20 orders × 3 items, products and users joined from two subgraphs (3 fetches),
 #      through the gateway: RPS, p50/p99, gateway CPU µs per request (utime+stime from
@@ -15,7 +15,8 @@
 #
 # Env: DURATION (s, default 30), WARMUP (s, default 5), CONNECTIONS (default 50),
 #      THREADS (wrk threads, default 2), BASE_PORT (default 14300), BENCH_BIN (a folder holding
-#      quickmart-gateway and examples/fixture_subgraphs from another build, to compare; not rebuilt).
+#      quickmart and examples/fixture_subgraphs from another build, to compare; not rebuilt; a folder
+#      from before the one binary, holding quickmart-gateway instead, works too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +36,8 @@ fi
 if [[ -n "${BENCH_BIN:-}" ]]; then
   BIN=$BENCH_BIN
 else
-  cargo build --release -q -p quickmart-gateway --bin quickmart-gateway --example fixture_subgraphs
+  cargo build --release -q -p quickmart --bin quickmart
+  cargo build --release -q -p quickmart-gateway --example fixture_subgraphs
   BIN="$CARGO_TARGET_DIR/release"
 fi
 WORK=$(mktemp -d)
@@ -52,9 +54,15 @@ GATEWAY_SUBGRAPH_USERS_URL="http://127.0.0.1:$BASE_PORT/graphql" \
 GATEWAY_SUBGRAPH_PRODUCTS_URL="http://127.0.0.1:$((BASE_PORT + 1))/graphql" \
 GATEWAY_SUBGRAPH_INVENTORY_URL="http://127.0.0.1:$((BASE_PORT + 2))/graphql" \
 GATEWAY_SUBGRAPH_ORDERS_URL="http://127.0.0.1:$((BASE_PORT + 3))/graphql" \
+if [[ -x "$BIN/quickmart" ]]; then
+  GATEWAY=("$BIN/quickmart" serve gateway)
+else
+  GATEWAY=("$BIN/quickmart-gateway")
+fi
 RUST_LOG=warn QUICKMART_STATE_DIR="$WORK/state" \
-  "$BIN/quickmart-gateway" --supergraph gateway/tests/fixtures/supergraph.graphql \
-  --listen "127.0.0.1:$GATEWAY_PORT" &
+SUPERGRAPH_PATH=gateway/tests/fixtures/supergraph.graphql \
+GATEWAY_LISTEN_ADDR="127.0.0.1:$GATEWAY_PORT" \
+  "${GATEWAY[@]}" &
 GATEWAY_PID=$!
 PIDS+=("$GATEWAY_PID")
 

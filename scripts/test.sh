@@ -3,8 +3,8 @@
 # stage). The CI workflow runs the stages as parallel jobs: `scripts/test.sh lint`, `unit`, `integration`,
 # `deploy`.
 #
-#   lint         cargo fmt --check, clippy (warnings are errors), the crate-graph rule, cargo deny (licences,
-#                bans, sources)
+#   lint         cargo fmt --check, clippy (warnings are errors), the crate-graph rule, cargo package of the
+#                shared library, cargo deny (licences, bans, sources)
 #   unit         unit tests of every crate (cargo nextest, profile ci)
 #   integration  integration and end-to-end tests, doc tests, schema and OpenAPI drift
 #   deploy       the deployment validators and the backup/restore round trip
@@ -55,6 +55,11 @@ if wants lint; then
   step "crate graph: callers depend on contracts, never on cores; docs/ARCHITECTURE.md's table matches"
   bash scripts/check-deps.sh
   python3 scripts/check-architecture.py
+
+  # The shared library is released as a package of its own (shared/CHANGELOG.md): it must package and build
+  # alone, from its published sources and crates.io dependencies only.
+  step "cargo package -p quickmart-shared"
+  cargo package -p quickmart-shared --locked --allow-dirty
 
   ensure_cargo_tool cargo-deny cargo-deny 0.20.2
   step "cargo deny check licenses bans sources"

@@ -5,43 +5,31 @@ use quickmart_shared::config::Env;
 use quickmart_shared::db::{DbSettings, ensure_database, run_migrations};
 use secrecy::ExposeSecret;
 
-use crate::services::Service;
+use quickmart_shared::ServiceId;
 
 /// Migrates the database of `only`, or of every core.
-pub async fn migrate(env: &Env, only: Option<Service>) -> anyhow::Result<()> {
+pub async fn migrate(env: &Env, only: Option<ServiceId>) -> anyhow::Result<()> {
     let cores = [
-        (
-            Service::UserCore,
-            "USER",
-            "quickmart_user",
-            user_core::MIGRATIONS,
-        ),
-        (
-            Service::ProductCore,
-            "PRODUCT",
-            "quickmart_product",
-            product_core::MIGRATIONS,
-        ),
-        (
-            Service::OrderCore,
-            "ORDER",
-            "quickmart_order",
-            order_core::MIGRATIONS,
-        ),
+        (ServiceId::UserCore, user_core::MIGRATIONS),
+        (ServiceId::ProductCore, product_core::MIGRATIONS),
+        (ServiceId::OrderCore, order_core::MIGRATIONS),
     ];
     if let Some(service) = only
         && !service.is_core()
     {
         anyhow::bail!(
-            "{} has no database; choose user-core, product-core or order-core",
-            service.name()
+            "{service} has no database; choose one of {}",
+            ServiceId::CORES.map(ServiceId::name).join(", ")
         );
     }
-    for (service, prefix, database, migrations) in cores {
+    for (service, migrations) in cores {
+        let Some(database) = service.database() else {
+            continue;
+        };
         if only.is_some_and(|o| o != service) {
             continue;
         }
-        let settings = DbSettings::from_env(env, prefix, database)?;
+        let settings = DbSettings::from_env(env, database)?;
         let url = settings.url.expose_secret();
         if settings.create_if_missing {
             ensure_database(url).await?;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use anyhow::{Context, bail};
+use quickmart_shared::ServiceId;
 
 /// The folder of the workspace this binary was built from (where `schema/` lives).
 pub fn default_root() -> PathBuf {
@@ -12,24 +13,12 @@ pub fn default_root() -> PathBuf {
     std::fs::canonicalize(&root).unwrap_or(root)
 }
 
-/// (name, default URL, SDL) of every subgraph.
-fn subgraphs() -> [(&'static str, &'static str, String); 3] {
+/// (service, SDL) of every subgraph.
+fn subgraphs() -> [(ServiceId, String); 3] {
     [
-        (
-            "user",
-            "http://127.0.0.1:4001/graphql",
-            user_subgraph::schema_sdl(),
-        ),
-        (
-            "product",
-            "http://127.0.0.1:4002/graphql",
-            product_subgraph::schema_sdl(),
-        ),
-        (
-            "order",
-            "http://127.0.0.1:4003/graphql",
-            order_subgraph::schema_sdl(),
-        ),
+        (ServiceId::UserSubgraph, user_subgraph::schema_sdl()),
+        (ServiceId::ProductSubgraph, product_subgraph::schema_sdl()),
+        (ServiceId::OrderSubgraph, order_subgraph::schema_sdl()),
     ]
 }
 
@@ -45,7 +34,9 @@ pub fn compose(root: &Path, check: bool) -> anyhow::Result<()> {
     let result = (|| {
         let mut outputs = Vec::new();
         let mut args = Vec::new();
-        for (name, url, sdl) in subgraphs() {
+        for (service, sdl) in subgraphs() {
+            let name = service.subgraph_name().unwrap_or(service.name());
+            let url = service.default_url();
             let file = scratch.join(format!("{name}.graphql"));
             std::fs::write(&file, &sdl)?;
             args.push(format!("{name}={url}={}", file.display()));
@@ -88,16 +79,20 @@ fn run_composition(schema_dir: &Path, out: &Path, args: &[String]) -> anyhow::Re
     Ok(std::fs::read_to_string(out)?)
 }
 
+/// (name, OpenAPI document) of every core.
+fn documents() -> [(&'static str, utoipa::openapi::OpenApi); 3] {
+    [
+        (ServiceId::UserCore.name(), user_core::openapi()),
+        (ServiceId::ProductCore.name(), product_core::openapi()),
+        (ServiceId::OrderCore.name(), order_core::openapi()),
+    ]
+}
+
 /// Writes (or, with `check`, compares) every core's OpenAPI document under `schema/openapi/`.
 pub fn openapi(root: &Path, check: bool) -> anyhow::Result<()> {
     let dir = root.join("schema/openapi");
-    let documents = [
-        ("user-core", user_core::openapi()),
-        ("product-core", product_core::openapi()),
-        ("order-core", order_core::openapi()),
-    ];
     let mut outputs = Vec::new();
-    for (name, document) in documents {
+    for (name, document) in documents() {
         let json = document
             .to_pretty_json()
             .context("serialising an OpenAPI document")?
@@ -131,4 +126,34 @@ fn write_or_check(outputs: &[(PathBuf, String)], check: bool, fix: &str) -> anyh
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every core answers errors as RFC 9457 problem documents; its OpenAPI must say so on each one.
+    #[test]
+    fn every_error_response_is_documented_as_problem_json() {
+        let mut undocumented = Vec::new();
+        for (name, document) in documents() {
+            let json = serde_json::to_value(&document).expect("OpenAPI serialises");
+            let paths = json["paths"].as_object().expect("paths");
+            for (path, operations) in paths {
+                for (method, operation) in operations.as_object().into_iter().flatten() {
+                    let responses = operation["responses"].as_object().into_iter().flatten();
+                    for (status, response) in responses {
+                        let is_error = status.starts_with('4') || status.starts_with('5');
+                        if is_error && response["content"]["application/problem+json"].is_null() {
+                            undocumented.push(format!("{name} {method} {path} {status}"));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            undocumented.is_empty(),
+            "not problem+json: {undocumented:#?}"
+        );
+    }
 }

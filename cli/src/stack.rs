@@ -1,39 +1,33 @@
 //! Every service in one process: the launcher of `quickmart up` and of the end-to-end tests.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+use quickmart_shared::config::Env;
 use quickmart_shared::server::{StartError, bind, serve};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::services::{self, Service};
+use quickmart_shared::ServiceId;
+
+use crate::services;
 
 /// The running services.
 pub struct Stack {
     /// Where each service listens.
-    pub addrs: BTreeMap<Service, SocketAddr>,
+    pub addrs: BTreeMap<ServiceId, SocketAddr>,
     shutdown: watch::Sender<bool>,
-    tasks: JoinSet<(Service, Result<(), quickmart_shared::server::ServeError>)>,
+    tasks: JoinSet<(ServiceId, Result<(), quickmart_shared::server::ServeError>)>,
 }
 
 impl Stack {
     /// Binds every service's listen address (`<PREFIX>_LISTEN_ADDR`, port 0 for a random one), points the
     /// services at each other, builds them (cores first: migrations, admin bootstrap) and serves them.
-    pub async fn start(mut vars: HashMap<String, String>) -> Result<Self, StartError> {
+    pub async fn start(mut env: Env) -> Result<Self, StartError> {
         let mut listeners = BTreeMap::new();
-        for service in Service::ALL {
-            let variable = service.listen_variable();
-            let addr = match vars.get(&variable) {
-                Some(value) => value.parse().map_err(|e| {
-                    StartError::Config(quickmart_shared::config::ConfigError::Malformed {
-                        name: variable.clone(),
-                        reason: format!("{e}"),
-                    })
-                })?,
-                None => SocketAddr::from(([127, 0, 0, 1], service.default_port())),
-            };
-            listeners.insert(service, bind(addr, &variable).await?);
+        for service in ServiceId::ALL {
+            let addr = env.listen_addr(service)?;
+            listeners.insert(service, bind(addr, &service.listen_variable()).await?);
         }
         let mut addrs = BTreeMap::new();
         for (service, listener) in &listeners {
@@ -45,28 +39,20 @@ impl Stack {
             );
         }
         // In one process the services always talk to each other, whatever URLs the environment names.
-        let url = |service: Service| format!("http://{}", addrs[&service]);
-        vars.insert("USER_CORE_URL".into(), url(Service::UserCore));
-        vars.insert("PRODUCT_CORE_URL".into(), url(Service::ProductCore));
-        vars.insert("ORDER_CORE_URL".into(), url(Service::OrderCore));
-        vars.insert(
-            "GATEWAY_SUBGRAPH_USER_URL".into(),
-            format!("{}/graphql", url(Service::UserSubgraph)),
-        );
-        vars.insert(
-            "GATEWAY_SUBGRAPH_PRODUCT_URL".into(),
-            format!("{}/graphql", url(Service::ProductSubgraph)),
-        );
-        vars.insert(
-            "GATEWAY_SUBGRAPH_ORDER_URL".into(),
-            format!("{}/graphql", url(Service::OrderSubgraph)),
-        );
+        for service in ServiceId::ALL {
+            if service != ServiceId::Gateway {
+                env.set(
+                    service.url_variable(),
+                    service.url_at(&addrs[&service].to_string()),
+                );
+            }
+        }
 
         let (shutdown, signal) = watch::channel(false);
         let mut tasks = JoinSet::new();
-        for service in Service::ALL {
-            let router = services::build(service, &vars).await?;
-            let limits = services::server_limits(service, &vars)?;
+        for service in ServiceId::ALL {
+            let router = services::build(service, &env).await?;
+            let limits = services::server_limits(service, &env)?;
             let Some(listener) = listeners.remove(&service) else {
                 continue;
             };
@@ -86,7 +72,7 @@ impl Stack {
     }
 
     /// The base URL of a service.
-    pub fn url(&self, service: Service) -> String {
+    pub fn url(&self, service: ServiceId) -> String {
         format!("http://{}", self.addrs[&service])
     }
 
@@ -94,7 +80,7 @@ impl Stack {
     pub async fn wait_until_ready(&self, timeout: std::time::Duration) -> Result<(), StartError> {
         let client = reqwest::Client::new();
         let deadline = tokio::time::Instant::now() + timeout;
-        for service in Service::ALL {
+        for service in ServiceId::ALL {
             let url = format!("{}/readyz", self.url(service));
             loop {
                 if client

@@ -1,18 +1,16 @@
 //! `quickmart up`: the whole system in one process, with databases, demo data and the URLs to open.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use quickmart_shared::client::InternalClient;
-use quickmart_shared::config::{DEV_INTERNAL_TOKEN, DEV_POSTGRES_URL};
-use secrecy::SecretString;
+use quickmart_shared::config::{DEV_POSTGRES_URL, DEV_REDIS_URL, Env};
 
 use crate::embedded::{EmbeddedServers, answers};
-use crate::services::Service;
 use crate::stack::Stack;
+use quickmart_shared::ServiceId;
 
 /// Options of `quickmart up`.
 pub struct UpOptions {
@@ -22,38 +20,27 @@ pub struct UpOptions {
 
 /// Runs every service until Ctrl-C or SIGTERM.
 pub async fn up(options: UpOptions) -> anyhow::Result<()> {
-    let mut vars: HashMap<String, String> = std::env::vars().collect();
-    let production = vars
-        .get("QUICKMART_ENV")
-        .is_some_and(|v| v.eq_ignore_ascii_case("production"));
+    let mut env = Env::from_process()?;
     let mut embedded = EmbeddedServers::default();
-    if !production {
-        let state_dir = PathBuf::from(
-            vars.get("QUICKMART_STATE_DIR")
-                .cloned()
-                .unwrap_or_else(|| ".quickmart".into()),
-        );
-        prepare_postgres(&mut vars, &mut embedded, &state_dir).await?;
-        prepare_redis(&mut vars, &mut embedded).await?;
+    // Production never gets embedded servers: its databases and cache must be configured (and are checked).
+    if !env.is_production() {
+        let state_dir = PathBuf::from(env.raw("QUICKMART_STATE_DIR").unwrap_or(".quickmart"));
+        prepare_postgres(&mut env, &mut embedded, &state_dir).await?;
+        prepare_redis(&mut env, &mut embedded).await?;
     }
-    let outcome = run(vars, options).await;
+    let outcome = run(env, options).await;
     embedded.stop().await;
     outcome
 }
 
-async fn run(vars: HashMap<String, String>, options: UpOptions) -> anyhow::Result<()> {
-    let mut stack = Stack::start(vars.clone()).await?;
+async fn run(env: Env, options: UpOptions) -> anyhow::Result<()> {
+    let mut stack = Stack::start(env.clone()).await?;
     stack.wait_until_ready(Duration::from_secs(60)).await?;
     if options.seed {
-        let token = SecretString::from(
-            vars.get("INTERNAL_API_TOKEN")
-                .cloned()
-                .unwrap_or_else(|| DEV_INTERNAL_TOKEN.into()),
-        );
         let client = InternalClient::new(
-            "product-core",
-            &stack.url(Service::ProductCore),
-            token,
+            ServiceId::ProductCore.name(),
+            &stack.url(ServiceId::ProductCore),
+            env.internal_token()?,
             Duration::from_secs(10),
         )?;
         let report = crate::seed::seed(&client)
@@ -66,7 +53,7 @@ async fn run(vars: HashMap<String, String>, options: UpOptions) -> anyhow::Resul
             );
         }
     }
-    print_banner(&stack, &vars);
+    print_banner(&stack, &env);
     tokio::select! {
         () = quickmart_shared::server::shutdown_signal() => {}
         reason = stack.stopped() => {
@@ -80,28 +67,28 @@ async fn run(vars: HashMap<String, String>, options: UpOptions) -> anyhow::Resul
     Ok(())
 }
 
-fn print_banner(stack: &Stack, vars: &HashMap<String, String>) {
-    let admin_email = vars
-        .get("QUICKMART_ADMIN_EMAIL")
-        .map_or("admin@quickmart.local", String::as_str);
-    let default_password = !vars.contains_key("QUICKMART_ADMIN_PASSWORD");
+fn print_banner(stack: &Stack, env: &Env) {
+    let admin_email = env
+        .raw("QUICKMART_ADMIN_EMAIL")
+        .unwrap_or("admin@quickmart.local");
+    let default_password = env.raw("QUICKMART_ADMIN_PASSWORD").is_none();
     println!();
     println!("QuickMart is running.");
     println!();
     println!(
         "  GraphiQL (the one endpoint)  {}/graphql",
-        stack.url(Service::Gateway)
+        stack.url(ServiceId::Gateway)
     );
-    for (service, name) in [
-        (Service::UserCore, "user-core"),
-        (Service::ProductCore, "product-core"),
-        (Service::OrderCore, "order-core"),
-    ] {
-        println!("  {name:<13} Swagger UI    {}/docs", stack.url(service));
+    for service in ServiceId::CORES {
+        println!(
+            "  {:<13} Swagger UI    {}/docs",
+            service.name(),
+            stack.url(service)
+        );
     }
     println!(
         "  Metrics                      {}/metrics  (every service serves /metrics, /healthz, /readyz)",
-        stack.url(Service::Gateway)
+        stack.url(ServiceId::Gateway)
     );
     println!();
     if default_password {
@@ -114,21 +101,16 @@ fn print_banner(stack: &Stack, vars: &HashMap<String, String>) {
     println!("Press Ctrl-C to stop.");
 }
 
-const DATABASE_VARIABLES: [(&str, &str); 3] = [
-    ("USER_DATABASE_URL", "quickmart_user"),
-    ("PRODUCT_DATABASE_URL", "quickmart_product"),
-    ("ORDER_DATABASE_URL", "quickmart_order"),
-];
-
 /// Uses the configured databases, else the local server, else a private cluster started here.
 async fn prepare_postgres(
-    vars: &mut HashMap<String, String>,
+    env: &mut Env,
     embedded: &mut EmbeddedServers,
     state_dir: &std::path::Path,
 ) -> anyhow::Result<()> {
-    if DATABASE_VARIABLES
-        .iter()
-        .any(|(name, _)| vars.contains_key(*name))
+    let databases = ServiceId::CORES.into_iter().filter_map(ServiceId::database);
+    if databases
+        .clone()
+        .any(|db| env.contains(&format!("{}_DATABASE_URL", db.env_prefix)))
     {
         return Ok(());
     }
@@ -142,30 +124,31 @@ async fn prepare_postgres(
     }
     println!("No PostgreSQL answers at {DEV_POSTGRES_URL}: starting a private one.");
     let server = embedded.start_postgres(state_dir).await?;
-    for (name, database) in DATABASE_VARIABLES {
-        vars.insert(name.to_owned(), format!("{server}/{database}"));
+    for db in databases {
+        env.set(
+            format!("{}_DATABASE_URL", db.env_prefix),
+            format!("{server}/{}", db.name),
+        );
     }
     Ok(())
 }
 
 /// Uses `REDIS_URL`, else the local server, else a private `redis-server`, else an in-process cache.
-async fn prepare_redis(
-    vars: &mut HashMap<String, String>,
-    embedded: &mut EmbeddedServers,
-) -> anyhow::Result<()> {
-    if vars.contains_key("REDIS_URL") || answers("127.0.0.1:6379") {
+async fn prepare_redis(env: &mut Env, embedded: &mut EmbeddedServers) -> anyhow::Result<()> {
+    let local = DEV_REDIS_URL.trim_start_matches("redis://");
+    if env.contains("REDIS_URL") || answers(local) {
         return Ok(());
     }
     match embedded.start_redis().await? {
         Some(url) => {
-            println!("No Redis answers at 127.0.0.1:6379: started a private one at {url}.");
-            vars.insert("REDIS_URL".into(), url);
+            println!("No Redis answers at {local}: started a private one at {url}.");
+            env.set("REDIS_URL", url);
         }
         None => {
             println!(
-                "No Redis answers at 127.0.0.1:6379 and none is installed: using an in-process cache."
+                "No Redis answers at {local} and none is installed: using an in-process cache."
             );
-            vars.insert("REDIS_URL".into(), "memory://".into());
+            env.set("REDIS_URL", "memory://");
         }
     }
     Ok(())

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ipnet::IpNet;
+use quickmart_shared::ServiceId;
 use quickmart_shared::auth::{JwtVerifier, KeyMaterial};
 use quickmart_shared::config::Env;
 use secrecy::SecretString;
@@ -69,31 +70,10 @@ impl Default for GatewayConfig {
 }
 
 impl GatewayConfig {
-    /// Reads the configuration from the environment; a malformed value fails naming it.
-    pub fn from_env() -> Result<Self, GatewayError> {
-        Self::from_vars(std::env::vars())
-    }
-
-    /// Reads the configuration from a list of variables (testable `from_env`).
-    pub fn from_vars(
-        vars: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, GatewayError> {
-        let vars: HashMap<String, String> = vars.into_iter().collect();
-        let mut config = Self::default();
-        // The settings every service shares come through the shared reader, with its production rules.
-        let env = Env::from_pairs(vars.clone())?;
-        config.internal_token = Some(env.internal_token()?);
-        config.jwt_verifier = Some(Arc::new(KeyMaterial::from_env(&env)?.verifier()?));
-        if let Some(v) = vars.get("GATEWAY_TRUSTED_PROXIES") {
-            config.trusted_proxies = parse_networks(v)?;
-        }
-        if let Some(v) = vars.get("GATEWAY_LISTEN_ADDR") {
-            config.listen_addr = parse("GATEWAY_LISTEN_ADDR", v)?;
-        }
-        if let Some(v) = vars.get("GATEWAY_MAX_BODY_BYTES") {
-            config.max_body_bytes = parse("GATEWAY_MAX_BODY_BYTES", v)?;
-        }
-        let limits = &mut config.limits;
+    /// Reads the configuration through the shared reader; a malformed value fails naming it.
+    pub fn from_env(env: &Env) -> Result<Self, GatewayError> {
+        let defaults = Self::default();
+        let mut limits = defaults.limits;
         for (name, slot) in [
             ("GATEWAY_MAX_TOKENS", &mut limits.max_tokens),
             ("GATEWAY_MAX_NESTING", &mut limits.max_nesting),
@@ -110,37 +90,37 @@ impl GatewayConfig {
             ("GATEWAY_MAX_COST", &mut limits.max_cost),
             ("GATEWAY_COST_LIST_SIZE", &mut limits.default_list_size),
         ] {
-            if let Some(v) = vars.get(name) {
-                *slot = parse(name, v)?;
-            }
+            *slot = env.parse_or(name, *slot)?;
         }
-        if let Some(v) = vars.get("GATEWAY_SUBGRAPH_TIMEOUT_MS") {
-            config.subgraph_timeout =
-                Duration::from_millis(parse("GATEWAY_SUBGRAPH_TIMEOUT_MS", v)?);
-        }
-        if let Some(v) = vars.get("GATEWAY_PLAN_CACHE_SIZE") {
-            config.plan_cache_size = parse("GATEWAY_PLAN_CACHE_SIZE", v)?;
-        }
-        if let Some(v) = vars.get("GATEWAY_PLAN_CACHE_BYTES") {
-            config.plan_cache_bytes = parse("GATEWAY_PLAN_CACHE_BYTES", v)?;
-        }
-        if let Some(v) = vars.get("GATEWAY_PLAN_CACHE_MAX_DOCUMENT_BYTES") {
-            config.plan_cache_max_document_bytes =
-                parse("GATEWAY_PLAN_CACHE_MAX_DOCUMENT_BYTES", v)?;
-        }
-        if let Some(v) = vars.get("GATEWAY_POOL_IDLE_PER_HOST") {
-            config.pool_idle_per_host = parse("GATEWAY_POOL_IDLE_PER_HOST", v)?;
-        }
-        for (name, value) in &vars {
-            if let Some(graph) = name
-                .strip_prefix("GATEWAY_SUBGRAPH_")
-                .and_then(|rest| rest.strip_suffix("_URL"))
-                && !graph.is_empty()
-            {
-                config.subgraph_urls.insert(graph.to_owned(), value.clone());
-            }
-        }
-        Ok(config)
+        let subgraph_urls = env
+            .with_prefix("GATEWAY_SUBGRAPH_")
+            .filter_map(|(rest, url)| {
+                let graph = rest.strip_suffix("_URL")?;
+                (!graph.is_empty()).then(|| (graph.to_owned(), url.to_owned()))
+            })
+            .collect();
+        Ok(Self {
+            listen_addr: env.listen_addr(ServiceId::Gateway)?,
+            max_body_bytes: env.parse_or("GATEWAY_MAX_BODY_BYTES", defaults.max_body_bytes)?,
+            limits,
+            subgraph_timeout: Duration::from_millis(env.parse_or(
+                "GATEWAY_SUBGRAPH_TIMEOUT_MS",
+                u64::try_from(defaults.subgraph_timeout.as_millis()).unwrap_or(u64::MAX),
+            )?),
+            plan_cache_size: env.parse_or("GATEWAY_PLAN_CACHE_SIZE", defaults.plan_cache_size)?,
+            plan_cache_bytes: env
+                .parse_or("GATEWAY_PLAN_CACHE_BYTES", defaults.plan_cache_bytes)?,
+            plan_cache_max_document_bytes: env.parse_or(
+                "GATEWAY_PLAN_CACHE_MAX_DOCUMENT_BYTES",
+                defaults.plan_cache_max_document_bytes,
+            )?,
+            pool_idle_per_host: env
+                .parse_or("GATEWAY_POOL_IDLE_PER_HOST", defaults.pool_idle_per_host)?,
+            subgraph_urls,
+            trusted_proxies: parse_networks(env.raw("GATEWAY_TRUSTED_PROXIES").unwrap_or(""))?,
+            internal_token: Some(env.internal_token()?),
+            jwt_verifier: Some(Arc::new(KeyMaterial::from_env(env)?.verifier()?)),
+        })
     }
 
     /// The URL override for a `join__Graph` value, if one is configured.
@@ -164,17 +144,4 @@ fn parse_networks(value: &str) -> Result<Vec<IpNet>, GatewayError> {
                 })
         })
         .collect()
-}
-
-fn parse<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T, GatewayError>
-where
-    T::Err: std::fmt::Display,
-{
-    value
-        .trim()
-        .parse()
-        .map_err(|e: T::Err| GatewayError::Config {
-            name,
-            reason: e.to_string(),
-        })
 }

@@ -7,8 +7,10 @@
 //! ```no_run
 //! # async fn run() -> Result<(), quickmart_gateway::GatewayError> {
 //! use quickmart_gateway::{Gateway, GatewayConfig};
+//! use quickmart_shared::config::Env;
 //! let sdl = std::fs::read_to_string("schema/supergraph.graphql").unwrap_or_default();
-//! let gateway = Gateway::from_supergraph_sdl(&sdl, GatewayConfig::from_env()?)?;
+//! let config = GatewayConfig::from_env(&Env::from_process()?)?;
+//! let gateway = Gateway::from_supergraph_sdl(&sdl, config)?;
 //! let app: axum::Router = gateway.router();
 //! # let _ = app; Ok(()) }
 //! ```

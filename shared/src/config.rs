@@ -10,6 +10,8 @@ use std::str::FromStr;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::service::{DatabaseId, ServiceId};
+
 /// The internal token development setups share; refused in production.
 pub const DEV_INTERNAL_TOKEN: &str = "quickmart-dev-internal-token";
 /// The PostgreSQL server used when no database URL is configured (development only).
@@ -101,6 +103,23 @@ impl Env {
         self.environment == Environment::Production
     }
 
+    /// Sets a variable in this snapshot (the one-process launcher points services at each other this way).
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.vars.insert(name.into(), value.into());
+    }
+
+    /// Whether a variable is set (even to an empty value).
+    pub fn contains(&self, name: &str) -> bool {
+        self.vars.contains_key(name)
+    }
+
+    /// The variables whose names start with `prefix`, with the rest of the name.
+    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
+        self.vars
+            .iter()
+            .filter_map(move |(name, value)| Some((name.strip_prefix(prefix)?, value.as_str())))
+    }
+
     /// The raw value of a variable, if set and not empty.
     pub fn raw(&self, name: &str) -> Option<&str> {
         self.vars
@@ -173,11 +192,11 @@ impl Env {
         }
     }
 
-    /// The database URL of one core: `<PREFIX>_DATABASE_URL`, or the development server with `database`.
-    pub fn database_url(&self, prefix: &str, database: &str) -> Result<SecretString, ConfigError> {
+    /// The URL of one core's database: `<PREFIX>_DATABASE_URL`, or its database on the development server.
+    pub fn database_url(&self, database: DatabaseId) -> Result<SecretString, ConfigError> {
         self.secret(
-            &format!("{prefix}_DATABASE_URL"),
-            &format!("{DEV_POSTGRES_URL}/{database}"),
+            &format!("{}_DATABASE_URL", database.env_prefix),
+            &format!("{DEV_POSTGRES_URL}/{}", database.name),
         )
     }
 
@@ -198,16 +217,32 @@ impl Env {
         Ok(token)
     }
 
-    /// The address a service listens on: `<PREFIX>_LISTEN_ADDR`, or loopback on its default port.
-    pub fn listen_addr(
-        &self,
-        prefix: &str,
-        default_port: u16,
-    ) -> Result<std::net::SocketAddr, ConfigError> {
+    /// The address `service` listens on: `<PREFIX>_LISTEN_ADDR`, or loopback on its default port.
+    pub fn listen_addr(&self, service: ServiceId) -> Result<std::net::SocketAddr, ConfigError> {
         self.parse_or(
-            &format!("{prefix}_LISTEN_ADDR"),
-            std::net::SocketAddr::from(([127, 0, 0, 1], default_port)),
+            &service.listen_variable(),
+            std::net::SocketAddr::from(([127, 0, 0, 1], service.default_port())),
         )
+    }
+
+    /// Where to reach `service`: its URL variable (`PRODUCT_CORE_URL`, `GATEWAY_SUBGRAPH_USER_URL`), or where it
+    /// listens on this machine by default; an http(s) URL.
+    pub fn service_url(&self, service: ServiceId) -> Result<String, ConfigError> {
+        let name = service.url_variable();
+        let value = self
+            .raw(&name)
+            .map_or_else(|| service.default_url(), str::to_owned);
+        match url::Url::parse(&value) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(value),
+            Ok(_) => Err(ConfigError::Malformed {
+                name,
+                reason: "expected an http(s) URL".into(),
+            }),
+            Err(e) => Err(ConfigError::Malformed {
+                name,
+                reason: e.to_string(),
+            }),
+        }
     }
 
     /// The store's one currency (`QUICKMART_CURRENCY`, default USD): three upper-case letters.
@@ -255,7 +290,7 @@ mod tests {
     #[test]
     fn malformed_values_name_the_variable() {
         let error = env(&[("PRODUCT_CORE_LISTEN_ADDR", "not-an-address")])
-            .listen_addr("PRODUCT_CORE", 8082);
+            .listen_addr(ServiceId::ProductCore);
         assert!(
             error
                 .expect_err("malformed")
@@ -264,6 +299,33 @@ mod tests {
         );
         assert!(Env::from_pairs([("QUICKMART_ENV", "staging")]).is_err());
         assert!(env(&[("QUICKMART_CURRENCY", "usd")]).currency().is_err());
+        let not_http = env(&[("PRODUCT_CORE_URL", "ftp://x")]).service_url(ServiceId::ProductCore);
+        assert!(
+            matches!(not_http, Err(ConfigError::Malformed { name, .. }) if name == "PRODUCT_CORE_URL")
+        );
+    }
+
+    #[test]
+    fn one_definition_of_production() {
+        for value in ["production", "prod", "PRODUCTION", " Prod "] {
+            assert!(env(&[("QUICKMART_ENV", value)]).is_production(), "{value}");
+        }
+        for value in ["", "development", "dev", "test"] {
+            assert!(!env(&[("QUICKMART_ENV", value)]).is_production(), "{value}");
+        }
+    }
+
+    #[test]
+    fn service_urls_default_to_this_machine() {
+        let env = env(&[]);
+        assert_eq!(
+            env.service_url(ServiceId::OrderCore).expect("default"),
+            "http://127.0.0.1:8083"
+        );
+        assert_eq!(
+            env.listen_addr(ServiceId::Gateway).expect("default"),
+            std::net::SocketAddr::from(([127, 0, 0, 1], 4000))
+        );
     }
 
     #[test]

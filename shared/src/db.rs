@@ -40,12 +40,12 @@ impl DbSettings {
     /// Reads `<PREFIX>_DATABASE_URL`, `<PREFIX>_DB_MAX_CONNECTIONS` and `MIGRATE_ON_START`.
     pub fn from_env(
         env: &crate::config::Env,
-        prefix: &str,
-        database: &str,
+        database: crate::service::DatabaseId,
     ) -> Result<Self, crate::config::ConfigError> {
         Ok(Self {
-            url: env.database_url(prefix, database)?,
-            max_connections: env.parse_or(&format!("{prefix}_DB_MAX_CONNECTIONS"), 16)?,
+            url: env.database_url(database)?,
+            max_connections: env
+                .parse_or(&format!("{}_DB_MAX_CONNECTIONS", database.env_prefix), 16)?,
             migrate_on_start: env.flag("MIGRATE_ON_START", true)?,
             create_if_missing: !env.is_production(),
         })

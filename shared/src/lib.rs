@@ -20,9 +20,11 @@ pub mod internal;
 pub mod openapi;
 pub mod pagination;
 pub mod server;
+pub mod service;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;
 
 pub use error::{AppError, ErrorCode, FieldError, FieldErrors};
+pub use service::ServiceId;

@@ -25,3 +25,18 @@ impl Modify for InternalTokenSecurity {
 pub fn docs_routes(document: utoipa::openapi::OpenApi) -> Router {
     Router::new().merge(SwaggerUi::new("/docs").url("/openapi.json", document))
 }
+
+/// The whole router of a core: its documented API behind the internal token, then health, metrics and the
+/// docs (open), all instrumented as `service`. Every core is assembled this way.
+pub fn core_router(
+    service: crate::ServiceId,
+    api: utoipa_axum::router::OpenApiRouter,
+    internal_token: secrecy::SecretString,
+    readiness: crate::health::ReadinessCheck,
+) -> Router {
+    let (api, document) = api.split_for_parts();
+    let router = crate::internal::require_internal_token(api, internal_token)
+        .merge(crate::health::routes(readiness))
+        .merge(docs_routes(document));
+    crate::telemetry::instrument(router, service.name())
+}

@@ -322,31 +322,6 @@ pub async fn run(
     Ok(())
 }
 
-/// The whole `main` of a service binary: logs, configuration from the environment, `start`, then serve until
-/// a shutdown signal. A start-up failure prints one line naming what to fix and exits with status 1.
-pub async fn main<F>(service: &str, listen_variable: &str, start: F) -> std::process::ExitCode
-where
-    F: AsyncFnOnce(crate::config::Env) -> Result<(SocketAddr, Router), StartError>,
-{
-    crate::telemetry::init();
-    let outcome = async {
-        let env = crate::config::Env::from_process()?;
-        let limits = ServerLimits::from_env(&env)?;
-        let (addr, router) = start(env).await?;
-        run(service, addr, listen_variable, router, limits).await
-    }
-    .await;
-    match outcome {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            let reason = crate::error::cause_chain(&error);
-            tracing::error!(service, error = %reason, "could not start");
-            eprintln!("{service}: {reason}");
-            std::process::ExitCode::FAILURE
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::AtomicUsize;

@@ -1,11 +1,11 @@
 //! Starting the whole stack for one test and talking to its gateway.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use quickmart::services::Service;
 use quickmart::stack::Stack;
+use quickmart_shared::ServiceId;
 use quickmart_shared::auth::generate_key_pair;
+use quickmart_shared::config::Env;
 use quickmart_shared::testing::TestDatabase;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
@@ -27,7 +27,7 @@ impl TestSystem {
         let product = TestDatabase::create("e2e_product", product_core::MIGRATIONS).await;
         let order = TestDatabase::create("e2e_order", order_core::MIGRATIONS).await;
         let (private, public) = generate_key_pair().expect("keys");
-        let mut vars: HashMap<String, String> = HashMap::from([
+        let mut env = Env::from_pairs::<String, String>([
             ("USER_DATABASE_URL".into(), user.url.clone()),
             ("PRODUCT_DATABASE_URL".into(), product.url.clone()),
             ("ORDER_DATABASE_URL".into(), order.url.clone()),
@@ -41,17 +41,18 @@ impl TestSystem {
             ("JWT_PUBLIC_KEYS".into(), public),
             ("QUICKMART_ADMIN_EMAIL".into(), ADMIN_EMAIL.into()),
             ("QUICKMART_ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into()),
-        ]);
-        for service in Service::ALL {
-            vars.insert(service.listen_variable(), "127.0.0.1:0".into());
+        ])
+        .expect("env");
+        for service in ServiceId::ALL {
+            env.set(service.listen_variable(), "127.0.0.1:0");
         }
-        let stack = Stack::start(vars).await.expect("start the stack");
+        let stack = Stack::start(env).await.expect("start the stack");
         stack
             .wait_until_ready(Duration::from_secs(30))
             .await
             .expect("ready");
         Self {
-            gateway: format!("{}/graphql", stack.url(Service::Gateway)),
+            gateway: format!("{}/graphql", stack.url(ServiceId::Gateway)),
             http: reqwest::Client::new(),
             _stack: stack,
             _databases: [user, product, order],

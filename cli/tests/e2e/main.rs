@@ -1,6 +1,7 @@
 //! End-to-end: the whole stack in one process on random ports, fresh databases, driven through the gateway only.
 
 mod admin;
+mod commands;
 mod helpers;
 mod refusals;
 mod storefront;

@@ -19,18 +19,18 @@ use std::time::Duration;
 
 use axum::Router;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use quickmart_shared::ServiceId;
 use quickmart_shared::client::InternalClient;
 use quickmart_shared::config::{ConfigError, Env};
 use quickmart_shared::db::{DbPool, DbSettings};
 use quickmart_shared::server::StartError;
+use quickmart_shared::service::DatabaseId;
 use secrecy::SecretString;
 
 pub use state::AppState;
 
-/// The service's name in logs and metrics.
-pub const SERVICE: &str = "order-core";
-/// The variable that sets the listen address.
-pub const LISTEN_VARIABLE: &str = "ORDER_CORE_LISTEN_ADDR";
+/// Which service this is: its name in logs and metrics, its port and variables.
+pub const SERVICE: ServiceId = ServiceId::OrderCore;
 /// The database's migrations, embedded in the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
@@ -68,14 +68,10 @@ impl Config {
                 reason: format!("must be between 1 and 3600 seconds, got {ttl}"),
             });
         }
-        let product_core_url = env
-            .raw("PRODUCT_CORE_URL")
-            .unwrap_or("http://127.0.0.1:8082")
-            .to_owned();
-        url_of("PRODUCT_CORE_URL", &product_core_url)?;
+        let product_core_url = env.service_url(ServiceId::ProductCore)?;
         Ok(Self {
-            listen_addr: env.listen_addr("ORDER_CORE", 8083)?,
-            database: DbSettings::from_env(env, "ORDER", "quickmart_order")?,
+            listen_addr: env.listen_addr(SERVICE)?,
+            database: DbSettings::from_env(env, DatabaseId::ORDER)?,
             product_core_url,
             internal_token: env.internal_token()?,
             currency: env.currency()?,
@@ -87,24 +83,10 @@ impl Config {
     }
 }
 
-fn url_of(name: &str, value: &str) -> Result<(), ConfigError> {
-    match url::Url::parse(value) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(()),
-        Ok(_) => Err(ConfigError::Malformed {
-            name: name.into(),
-            reason: "expected an http(s) URL".into(),
-        }),
-        Err(e) => Err(ConfigError::Malformed {
-            name: name.into(),
-            reason: e.to_string(),
-        }),
-    }
-}
-
 /// The handlers' state over an open pool.
 pub fn state(config: &Config, pool: DbPool) -> Result<AppState, StartError> {
     let client = InternalClient::new(
-        "product-core",
+        ServiceId::ProductCore.name(),
         &config.product_core_url,
         config.internal_token.clone(),
         PRODUCT_CORE_TIMEOUT,
@@ -124,14 +106,12 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
     let pool = quickmart_shared::db::connect(&config.database, MIGRATIONS).await?;
     let state = state(config, pool.clone())?;
     tokio::spawn(reconciler::run(state.clone(), config.reconcile_interval));
-    let (api, document) = routes::api().with_state(state).split_for_parts();
-    let router =
-        quickmart_shared::internal::require_internal_token(api, config.internal_token.clone())
-            .merge(quickmart_shared::health::routes(
-                quickmart_shared::db::readiness(pool),
-            ))
-            .merge(quickmart_shared::openapi::docs_routes(document));
-    Ok(quickmart_shared::telemetry::instrument(router, SERVICE))
+    Ok(quickmart_shared::openapi::core_router(
+        SERVICE,
+        routes::api().with_state(state),
+        config.internal_token.clone(),
+        quickmart_shared::db::readiness(pool),
+    ))
 }
 
 /// The OpenAPI document of the API.

@@ -18,18 +18,18 @@ use std::time::Duration;
 
 use axum::Router;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use quickmart_shared::ServiceId;
 use quickmart_shared::cache::CacheSettings;
 use quickmart_shared::config::{ConfigError, Env};
 use quickmart_shared::db::DbSettings;
 use quickmart_shared::server::StartError;
+use quickmart_shared::service::DatabaseId;
 use secrecy::SecretString;
 
 pub use state::AppState;
 
-/// The service's name in logs and metrics.
-pub const SERVICE: &str = "product-core";
-/// The variable that sets the listen address.
-pub const LISTEN_VARIABLE: &str = "PRODUCT_CORE_LISTEN_ADDR";
+/// Which service this is: its name in logs and metrics, its port and variables.
+pub const SERVICE: ServiceId = ServiceId::ProductCore;
 /// The database's migrations, embedded in the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
@@ -56,8 +56,8 @@ impl Config {
     /// Reads the settings from `env`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            listen_addr: env.listen_addr("PRODUCT_CORE", 8082)?,
-            database: DbSettings::from_env(env, "PRODUCT", "quickmart_product")?,
+            listen_addr: env.listen_addr(SERVICE)?,
+            database: DbSettings::from_env(env, DatabaseId::PRODUCT)?,
             cache: CacheSettings::from_env(env)?,
             internal_token: env.internal_token()?,
             currency: env.currency()?,
@@ -81,14 +81,12 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         reservation_ttl: config.reservation_ttl,
     };
     tokio::spawn(sweeper::run(state.clone(), config.sweep_interval));
-    let (api, document) = routes::api().with_state(state).split_for_parts();
-    let router =
-        quickmart_shared::internal::require_internal_token(api, config.internal_token.clone())
-            .merge(quickmart_shared::health::routes(
-                quickmart_shared::db::readiness(pool),
-            ))
-            .merge(quickmart_shared::openapi::docs_routes(document));
-    Ok(quickmart_shared::telemetry::instrument(router, SERVICE))
+    Ok(quickmart_shared::openapi::core_router(
+        SERVICE,
+        routes::api().with_state(state),
+        config.internal_token.clone(),
+        quickmart_shared::db::readiness(pool),
+    ))
 }
 
 /// The OpenAPI document of the API.

@@ -4,27 +4,27 @@
 // The contract is its own crate, so callers never link this one; inside, it is still `crate::api`.
 use user_contract::api;
 mod bootstrap;
-pub mod db;
+mod db;
 pub mod domain;
 mod routes;
 mod schema;
+mod state;
 
 use std::net::SocketAddr;
 
 use axum::Router;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use quickmart_shared::ServiceId;
 use quickmart_shared::config::{ConfigError, Env};
-use quickmart_shared::db::{DbPool, DbSettings};
+use quickmart_shared::db::DbSettings;
 use quickmart_shared::server::StartError;
-use quickmart_shared::{health, internal, openapi as docs, telemetry};
+use quickmart_shared::service::DatabaseId;
 use secrecy::SecretString;
 
-pub use routes::openapi;
+pub use state::AppState;
 
-/// The service name in logs and metrics.
-pub const SERVICE: &str = "user-core";
-/// The variable that sets the listen address.
-pub const LISTEN_VARIABLE: &str = "USER_CORE_LISTEN_ADDR";
+/// Which service this is: its name in logs and metrics, its port and variables.
+pub const SERVICE: ServiceId = ServiceId::UserCore;
 /// The admin account created at first start when `QUICKMART_ADMIN_EMAIL` is unset.
 pub const DEFAULT_ADMIN_EMAIL: &str = "admin@quickmart.local";
 /// The development admin password; production refuses it.
@@ -55,8 +55,8 @@ impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let days: u16 = env.parse_or("REFRESH_TOKEN_TTL_DAYS", 30)?;
         Ok(Self {
-            listen_addr: env.listen_addr("USER_CORE", 8081)?,
-            database: DbSettings::from_env(env, "USER", "quickmart_user")?,
+            listen_addr: env.listen_addr(SERVICE)?,
+            database: DbSettings::from_env(env, DatabaseId::USER)?,
             internal_token: env.internal_token()?,
             admin_email: env
                 .raw("QUICKMART_ADMIN_EMAIL")
@@ -66,14 +66,6 @@ impl Config {
             refresh_token_ttl: chrono::Duration::days(i64::from(days.max(1))),
         })
     }
-}
-
-/// What every handler shares.
-#[derive(Clone)]
-pub(crate) struct AppState {
-    pool: DbPool,
-    hasher: domain::PasswordHasher,
-    refresh_token_ttl: chrono::Duration,
 }
 
 /// Connects and migrates the database, makes sure the admin account exists, and returns the whole router: the
@@ -89,11 +81,15 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         hasher,
         refresh_token_ttl: config.refresh_token_ttl,
     };
-    let (api, document) = routes::router().split_for_parts();
-    let api =
-        internal::require_internal_token(api.with_state(state), config.internal_token.clone());
-    let router = api
-        .merge(health::routes(quickmart_shared::db::readiness(pool)))
-        .merge(docs::docs_routes(document));
-    Ok(telemetry::instrument(router, SERVICE))
+    Ok(quickmart_shared::openapi::core_router(
+        SERVICE,
+        routes::api().with_state(state),
+        config.internal_token.clone(),
+        quickmart_shared::db::readiness(pool),
+    ))
+}
+
+/// The OpenAPI document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::api().into_openapi()
 }

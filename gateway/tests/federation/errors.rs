@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use insta::assert_json_snapshot;
 use quickmart_gateway::GatewayConfig;
+use quickmart_shared::config::Env;
 
 use crate::harness::{Faults, TestGraph};
 
@@ -163,15 +164,17 @@ async fn entity_errors_reach_the_client() {
 async fn a_subgraph_slower_than_the_timeout_nulls_only_its_fields() {
     let state_dir =
         std::env::temp_dir().join(format!("quickmart-gateway-test-{}", std::process::id()));
-    let timeout = GatewayConfig::from_vars([
+    let env = Env::from_pairs([
         ("GATEWAY_SUBGRAPH_TIMEOUT_MS".to_owned(), "200".to_owned()),
         (
             "QUICKMART_STATE_DIR".to_owned(),
             state_dir.display().to_string(),
         ),
     ])
-    .expect("config")
-    .subgraph_timeout;
+    .expect("env");
+    let timeout = GatewayConfig::from_env(&env)
+        .expect("config")
+        .subgraph_timeout;
     let slow = [("users", Duration::from_secs(3))];
     let graph = TestGraph::start_faulty(
         |c| c.subgraph_timeout = timeout,

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use async_graphql::SDLExportOptions;
 use axum::Router;
+use quickmart_shared::ServiceId;
 use quickmart_shared::auth::KeyMaterial;
 use quickmart_shared::client::InternalClient;
 use quickmart_shared::config::Env;
@@ -20,16 +21,14 @@ use quickmart_shared::server::StartError;
 use secrecy::SecretString;
 
 pub use crate::schema::{OrderSchema, build_schema};
-pub use order_contract::OrderCoreClient;
+use order_contract::OrderCoreClient;
 
-/// The service's name in logs and metrics.
-pub const SERVICE: &str = "order-subgraph";
-/// The variable that sets the listen address.
-pub const LISTEN_VARIABLE: &str = "ORDER_SUBGRAPH_LISTEN_ADDR";
+/// Which service this is: its name in logs and metrics, its port and variables.
+pub const SERVICE: ServiceId = ServiceId::OrderSubgraph;
 
 /// Longest one call to order-core may take: placing an order waits for product-core's reservation, which the
 /// core bounds at 10 s per attempt.
-const ORDER_CORE_TIMEOUT: Duration = Duration::from_secs(30);
+const CORE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The order subgraph's settings.
 #[derive(Clone)]
@@ -48,11 +47,8 @@ impl Config {
     /// Reads the settings from `env`.
     pub fn from_env(env: &Env) -> Result<Self, StartError> {
         Ok(Self {
-            listen_addr: env.listen_addr("ORDER_SUBGRAPH", 4003)?,
-            core_url: env
-                .raw("ORDER_CORE_URL")
-                .unwrap_or("http://127.0.0.1:8083")
-                .to_owned(),
+            listen_addr: env.listen_addr(SERVICE)?,
+            core_url: env.service_url(ServiceId::OrderCore)?,
             internal_token: env.internal_token()?,
             keys: KeyMaterial::from_env(env)?,
         })
@@ -62,10 +58,10 @@ impl Config {
 /// The whole router: `POST /graphql`, health and metrics.
 pub async fn build(config: &Config) -> Result<Router, StartError> {
     let client = InternalClient::new(
-        "order-core",
+        ServiceId::OrderCore.name(),
         &config.core_url,
         config.internal_token.clone(),
-        ORDER_CORE_TIMEOUT,
+        CORE_TIMEOUT,
     )
     .map_err(|e| StartError::Other(format!("order-core client: {e}")))?;
     let core = OrderCoreClient::new(client);
@@ -76,7 +72,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         ))
     });
     quickmart_shared::graphql::subgraph_router(
-        SERVICE,
+        SERVICE.name(),
         build_schema(),
         &config.keys,
         config.internal_token.clone(),

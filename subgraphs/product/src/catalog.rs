@@ -16,14 +16,14 @@ use uuid::Uuid;
 
 /// product-core, as the subgraph sees it.
 #[derive(Clone)]
-pub struct Catalog {
+pub(crate) struct Catalog {
     client: ProductCoreClient,
     cache: Cache,
 }
 
 impl Catalog {
     /// A client over `client` that caches reads in `cache`.
-    pub fn new(client: InternalClient, cache: Cache) -> Self {
+    pub(crate) fn new(client: InternalClient, cache: Cache) -> Self {
         Self {
             client: ProductCoreClient::new(client),
             cache,
@@ -31,7 +31,7 @@ impl Catalog {
     }
 
     /// Products by id, from the cache where possible and from one core call for the rest.
-    pub async fn products_by_ids(
+    pub(crate) async fn products_by_ids(
         &self,
         ctx: &CallContext,
         ids: &[Uuid],
@@ -59,7 +59,7 @@ impl Catalog {
     }
 
     /// A page of products (lists are not cached: filters make them too varied to be worth it).
-    pub async fn list_products(
+    pub(crate) async fn list_products(
         &self,
         ctx: &CallContext,
         query: &ProductQuery,
@@ -68,7 +68,7 @@ impl Catalog {
     }
 
     /// Every category, from the cache where possible.
-    pub async fn categories(&self, ctx: &CallContext) -> Result<Vec<CategoryDto>, AppError> {
+    pub(crate) async fn categories(&self, ctx: &CallContext) -> Result<Vec<CategoryDto>, AppError> {
         let key = categories_key();
         if let Some(categories) = self.cache.get_json(&key).await {
             return Ok(categories);
@@ -79,7 +79,7 @@ impl Catalog {
     }
 
     /// Creates a category (product-core drops the cached list).
-    pub async fn create_category(
+    pub(crate) async fn create_category(
         &self,
         ctx: &CallContext,
         input: &CreateCategory,
@@ -88,7 +88,7 @@ impl Catalog {
     }
 
     /// Creates a product.
-    pub async fn create_product(
+    pub(crate) async fn create_product(
         &self,
         ctx: &CallContext,
         input: &CreateProduct,
@@ -97,7 +97,7 @@ impl Catalog {
     }
 
     /// Changes a product (product-core drops its cache entry).
-    pub async fn update_product(
+    pub(crate) async fn update_product(
         &self,
         ctx: &CallContext,
         id: Uuid,
@@ -107,7 +107,7 @@ impl Catalog {
     }
 
     /// Adjusts a product's stock (product-core drops its cache entry).
-    pub async fn adjust_stock(
+    pub(crate) async fn adjust_stock(
         &self,
         ctx: &CallContext,
         id: Uuid,

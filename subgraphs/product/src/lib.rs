@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use async_graphql::SDLExportOptions;
 use axum::Router;
+use quickmart_shared::ServiceId;
 use quickmart_shared::auth::KeyMaterial;
 use quickmart_shared::cache::CacheSettings;
 use quickmart_shared::client::InternalClient;
@@ -20,13 +21,14 @@ use quickmart_shared::graphql::{PerRequest, RequestContext};
 use quickmart_shared::server::StartError;
 use secrecy::SecretString;
 
-pub use crate::catalog::Catalog;
+use crate::catalog::Catalog;
 pub use crate::schema::{ProductSchema, build_schema};
 
-/// The service's name in logs and metrics.
-pub const SERVICE: &str = "product-subgraph";
-/// The variable that sets the listen address.
-pub const LISTEN_VARIABLE: &str = "PRODUCT_SUBGRAPH_LISTEN_ADDR";
+/// Which service this is: its name in logs and metrics, its port and variables.
+pub const SERVICE: ServiceId = ServiceId::ProductSubgraph;
+
+/// Longest one call to product-core may take (an attempt; idempotent reads are retried).
+const CORE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The product subgraph's settings.
 #[derive(Clone)]
@@ -47,11 +49,8 @@ impl Config {
     /// Reads the settings from `env`.
     pub fn from_env(env: &Env) -> Result<Self, StartError> {
         Ok(Self {
-            listen_addr: env.listen_addr("PRODUCT_SUBGRAPH", 4002)?,
-            core_url: env
-                .raw("PRODUCT_CORE_URL")
-                .unwrap_or("http://127.0.0.1:8082")
-                .to_owned(),
+            listen_addr: env.listen_addr(SERVICE)?,
+            core_url: env.service_url(ServiceId::ProductCore)?,
             internal_token: env.internal_token()?,
             cache: CacheSettings::from_env(env).map_err(|e: ConfigError| StartError::Config(e))?,
             keys: KeyMaterial::from_env(env)?,
@@ -62,10 +61,10 @@ impl Config {
 /// The whole router: `POST /graphql`, health and metrics.
 pub async fn build(config: &Config) -> Result<Router, StartError> {
     let client = InternalClient::new(
-        "product-core",
+        ServiceId::ProductCore.name(),
         &config.core_url,
         config.internal_token.clone(),
-        Duration::from_secs(5),
+        CORE_TIMEOUT,
     )
     .map_err(|e| StartError::Other(format!("product-core client: {e}")))?;
     let core = Catalog::new(client, config.cache.connect()?);
@@ -76,7 +75,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         ))
     });
     quickmart_shared::graphql::subgraph_router(
-        SERVICE,
+        SERVICE.name(),
         build_schema(),
         &config.keys,
         config.internal_token.clone(),

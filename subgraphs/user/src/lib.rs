@@ -1,41 +1,36 @@
 //! QuickMart user subgraph: the `User` entity, sign-up and login (rate limited), EdDSA access tokens, rotating
 //! refresh tokens and roles. Authorization happens here; user-core owns the data.
 
-mod loader;
-mod mutation;
-mod query;
+mod accounts;
+mod loaders;
 mod rate_limit;
+mod schema;
 mod types;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::dataloader::DataLoader;
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+use async_graphql::SDLExportOptions;
 use axum::Router;
-use quickmart_shared::auth::{JwtSigner, KeyMaterial};
-use quickmart_shared::cache::{Cache, CacheSettings};
+use quickmart_shared::ServiceId;
+use quickmart_shared::auth::KeyMaterial;
+use quickmart_shared::cache::CacheSettings;
 use quickmart_shared::client::InternalClient;
 use quickmart_shared::config::{ConfigError, Env};
 use quickmart_shared::graphql::{PerRequest, RequestContext, subgraph_router};
 use quickmart_shared::server::StartError;
 use secrecy::SecretString;
 
-pub use loader::UserLoader;
-pub use mutation::Mutation;
-pub use query::Query;
-pub use user_contract::UserCoreClient;
+pub use crate::schema::{UserSchema, build_schema};
+use user_contract::UserCoreClient;
 
-/// The service name in logs and metrics.
-pub const SERVICE: &str = "user-subgraph";
-/// The variable that sets the listen address.
-pub const LISTEN_VARIABLE: &str = "USER_SUBGRAPH_LISTEN_ADDR";
-/// How long one call to user-core may take.
+use crate::accounts::Accounts;
+
+/// Which service this is: its name in logs and metrics, its port and variables.
+pub const SERVICE: ServiceId = ServiceId::UserSubgraph;
+/// Longest one call to user-core may take (an attempt; idempotent reads are retried).
 const CORE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The user subgraph's schema.
-pub type UserSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Settings of the user subgraph.
 #[derive(Debug, Clone)]
@@ -43,7 +38,7 @@ pub struct Config {
     /// Where to listen (`USER_SUBGRAPH_LISTEN_ADDR`, default 127.0.0.1:4001).
     pub listen_addr: SocketAddr,
     /// Base URL of user-core (`USER_CORE_URL`, default `http://127.0.0.1:8081`).
-    pub user_core_url: String,
+    pub core_url: String,
     /// The token user-core requires (`INTERNAL_API_TOKEN`).
     pub internal_token: SecretString,
     /// The cache and rate-limit store (`REDIS_URL`).
@@ -63,11 +58,8 @@ impl Config {
             });
         }
         Ok(Self {
-            listen_addr: env.listen_addr("USER_SUBGRAPH", 4001)?,
-            user_core_url: env
-                .raw("USER_CORE_URL")
-                .unwrap_or("http://127.0.0.1:8081")
-                .to_owned(),
+            listen_addr: env.listen_addr(SERVICE)?,
+            core_url: env.service_url(ServiceId::UserCore)?,
             internal_token: env.internal_token()?,
             cache: CacheSettings::from_env(env)?,
             keys,
@@ -75,57 +67,39 @@ impl Config {
     }
 }
 
-/// What resolvers share for the life of the process.
-pub(crate) struct Services {
-    pub(crate) core: UserCoreClient,
-    pub(crate) cache: Cache,
-    pub(crate) signer: JwtSigner,
-}
-
-/// The schema with its process-wide services (none when only the SDL is wanted).
-fn schema(services: Option<Arc<Services>>) -> UserSchema {
-    let builder = quickmart_shared::graphql::subgraph_schema(Query, Mutation, EmptySubscription);
-    match services {
-        Some(services) => builder.data(services).finish(),
-        None => builder.finish(),
-    }
-}
-
-/// The federation SDL of the subgraph (written to `schema/user.graphql`; composed by `quickmart compose`).
-pub fn schema_sdl() -> String {
-    schema(None).sdl_with_options(SDLExportOptions::new().federation())
-}
-
 /// Builds the whole router: `POST /graphql` (authenticating every request), health and metrics.
 pub async fn build(config: &Config) -> Result<Router, StartError> {
     let cache = config.cache.connect()?;
     let core = UserCoreClient::new(
         InternalClient::new(
-            "user-core",
-            &config.user_core_url,
+            ServiceId::UserCore.name(),
+            &config.core_url,
             config.internal_token.clone(),
             CORE_TIMEOUT,
         )
         .map_err(|e| StartError::Other(format!("user-core client: {e}")))?,
     );
-    let services = Arc::new(Services {
+    let accounts = Accounts {
         core,
         cache,
-        signer: config.keys.signer()?,
+        signer: Arc::new(config.keys.signer()?),
+    };
+    let per_request: PerRequest = Arc::new(move |request, context: &RequestContext| {
+        request.data(loaders::RequestData::new(
+            accounts.clone(),
+            context.call_context(),
+        ))
     });
-    let per_request_services = Arc::clone(&services);
-    // A DataLoader per request: it batches the request's lookups and calls the core as the request's caller.
-    let per_request: PerRequest = Arc::new(
-        move |request: async_graphql::Request, context: &RequestContext| {
-            let loader = UserLoader::new(Arc::clone(&per_request_services), context.call_context());
-            request.data(DataLoader::new(loader, tokio::spawn))
-        },
-    );
     subgraph_router(
-        SERVICE,
-        schema(Some(services)),
+        SERVICE.name(),
+        build_schema(),
         &config.keys,
         config.internal_token.clone(),
         per_request,
     )
+}
+
+/// The subgraph's SDL with federation directives, as the supergraph composition needs it.
+pub fn schema_sdl() -> String {
+    build_schema().sdl_with_options(SDLExportOptions::new().federation())
 }

@@ -1,10 +1,19 @@
 //! The GraphQL types of the subgraph.
 
-use async_graphql::{ComplexObject, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use quickmart_shared::AppError;
 use quickmart_shared::auth::Role;
 use quickmart_shared::graphql::PageInfo;
 use user_contract::api::UserDto;
+
+use crate::loaders::RequestData;
+
+/// The request's data, attached by the router to every request.
+pub(crate) fn request_data<'a>(ctx: &Context<'a>) -> Result<&'a RequestData, AppError> {
+    ctx.data::<RequestData>()
+        .map_err(|_| AppError::internal("user request data missing"))
+}
 
 /// A QuickMart account.
 pub(crate) struct User(pub UserDto);

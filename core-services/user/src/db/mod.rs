@@ -1,4 +1,4 @@
 //! Queries over the user database.
 
-pub mod refresh_tokens;
-pub mod users;
+pub(crate) mod refresh_tokens;
+pub(crate) mod users;

@@ -3,17 +3,19 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use quickmart_shared::AppError;
+use quickmart_shared::db::is_foreign_key_violation;
 use uuid::Uuid;
 
 use crate::schema::refresh_tokens;
 
 /// Name of the foreign key from tokens to users.
-pub const USER_FOREIGN_KEY: &str = "refresh_tokens_user_id_fkey";
+const USER_FOREIGN_KEY: &str = "refresh_tokens_user_id_fkey";
 
 /// A row of `refresh_tokens`.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
-pub struct TokenRow {
+pub(crate) struct TokenRow {
     /// Id.
     pub id: Uuid,
     /// Owner.
@@ -31,7 +33,7 @@ pub struct TokenRow {
 /// A token to store.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = refresh_tokens)]
-pub struct NewToken {
+pub(crate) struct NewToken {
     /// Id (UUID v7).
     pub id: Uuid,
     /// Owner.
@@ -44,18 +46,25 @@ pub struct NewToken {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Stores a token; an unknown user fails with a foreign-key violation of [`USER_FOREIGN_KEY`].
-pub async fn insert(conn: &mut AsyncPgConnection, token: &NewToken) -> QueryResult<()> {
+/// Stores a token; an unknown user (deleted since it was looked up) is `NOT_FOUND`.
+pub(crate) async fn insert(conn: &mut AsyncPgConnection, token: &NewToken) -> Result<(), AppError> {
     diesel::insert_into(refresh_tokens::table)
         .values(token)
         .execute(conn)
         .await
         .map(drop)
+        .map_err(|error| {
+            if is_foreign_key_violation(&error, USER_FOREIGN_KEY) {
+                AppError::NotFound("no user has this id".to_owned())
+            } else {
+                error.into()
+            }
+        })
 }
 
 /// What presenting a token for rotation came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rotation {
+pub(crate) enum Rotation {
     /// The token was live: it now points at its successor, which was stored.
     Rotated {
         /// The owner.
@@ -73,15 +82,15 @@ pub enum Rotation {
 /// Rotates the token whose hash is `presented` into `successor` (which inherits the family), in one transaction
 /// with the old row locked, so two concurrent rotations of one token cannot both succeed. The family revocation of
 /// a detected reuse commits even though the caller answers with an error.
-pub async fn rotate(
+pub(crate) async fn rotate(
     conn: &mut AsyncPgConnection,
     presented: &[u8],
     successor_id: Uuid,
     successor_hash: Vec<u8>,
     successor_expires_at: DateTime<Utc>,
-) -> QueryResult<Rotation> {
+) -> Result<Rotation, AppError> {
     let presented = presented.to_vec();
-    conn.transaction(async move |conn| {
+    conn.transaction::<_, AppError, _>(async move |conn| {
         let Some(old) = refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(&presented))
             .select(TokenRow::as_select())
@@ -121,7 +130,10 @@ pub async fn rotate(
 }
 
 /// Revokes the live tokens of the family of the token whose hash is `presented`; how many were live.
-pub async fn revoke_by_hash(conn: &mut AsyncPgConnection, presented: &[u8]) -> QueryResult<usize> {
+pub(crate) async fn revoke_by_hash(
+    conn: &mut AsyncPgConnection,
+    presented: &[u8],
+) -> Result<usize, AppError> {
     let family = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(presented))
         .select(refresh_tokens::family_id)
@@ -135,7 +147,10 @@ pub async fn revoke_by_hash(conn: &mut AsyncPgConnection, presented: &[u8]) -> Q
 }
 
 /// Revokes every live token of a family.
-pub async fn revoke_family(conn: &mut AsyncPgConnection, family_id: Uuid) -> QueryResult<usize> {
+pub(crate) async fn revoke_family(
+    conn: &mut AsyncPgConnection,
+    family_id: Uuid,
+) -> Result<usize, AppError> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
@@ -144,10 +159,14 @@ pub async fn revoke_family(conn: &mut AsyncPgConnection, family_id: Uuid) -> Que
     .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
     .execute(conn)
     .await
+    .map_err(AppError::from)
 }
 
 /// Revokes every live token of a user (a password change ends every session).
-pub async fn revoke_all_of_user(conn: &mut AsyncPgConnection, user_id: Uuid) -> QueryResult<usize> {
+pub(crate) async fn revoke_all_of_user(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+) -> Result<usize, AppError> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
@@ -156,4 +175,5 @@ pub async fn revoke_all_of_user(conn: &mut AsyncPgConnection, user_id: Uuid) -> 
     .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
     .execute(conn)
     .await
+    .map_err(AppError::from)
 }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use quickmart_shared::AppError;
 use quickmart_shared::auth::Role;
+use quickmart_shared::db::is_unique_violation;
 use uuid::Uuid;
 
 use crate::api::UserDto;
@@ -13,7 +14,7 @@ use crate::schema::users;
 /// A row of `users`.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
-pub struct UserRow {
+pub(crate) struct UserRow {
     /// Id.
     pub id: Uuid,
     /// Lower-cased e-mail address.
@@ -32,7 +33,7 @@ pub struct UserRow {
 
 impl UserRow {
     /// The account as the API shows it.
-    pub fn to_dto(&self) -> Result<UserDto, AppError> {
+    pub(crate) fn to_dto(&self) -> Result<UserDto, AppError> {
         Ok(UserDto {
             id: self.id,
             email: self.email.clone(),
@@ -47,7 +48,7 @@ impl UserRow {
 /// A new account.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = users)]
-pub struct NewUser<'a> {
+pub(crate) struct NewUser<'a> {
     /// Id (UUID v7).
     pub id: Uuid,
     /// Lower-cased e-mail address.
@@ -61,22 +62,40 @@ pub struct NewUser<'a> {
 }
 
 /// Name of the unique constraint on e-mail addresses.
-pub const EMAIL_UNIQUE: &str = "users_email_key";
+const EMAIL_UNIQUE: &str = "users_email_key";
 
-/// Inserts an account; a taken e-mail address fails with a unique violation of [`EMAIL_UNIQUE`].
-pub async fn insert(conn: &mut AsyncPgConnection, user: &NewUser<'_>) -> QueryResult<UserRow> {
+/// Inserts an account; a taken e-mail address (in any case) is [`email_taken`].
+pub(crate) async fn insert(
+    conn: &mut AsyncPgConnection,
+    user: &NewUser<'_>,
+) -> Result<UserRow, AppError> {
     diesel::insert_into(users::table)
         .values(user)
         .returning(UserRow::as_returning())
         .get_result(conn)
         .await
+        .map_err(|error| {
+            if is_unique_violation(&error, EMAIL_UNIQUE) {
+                email_taken()
+            } else {
+                error.into()
+            }
+        })
+}
+
+/// The conflict of an e-mail address that another account has.
+pub(crate) fn email_taken() -> AppError {
+    AppError::conflict(
+        "email",
+        "an account with this e-mail address already exists",
+    )
 }
 
 /// Inserts an account unless its e-mail address is taken; whether it was inserted.
-pub async fn insert_if_absent(
+pub(crate) async fn insert_if_absent(
     conn: &mut AsyncPgConnection,
     user: &NewUser<'_>,
-) -> QueryResult<bool> {
+) -> Result<bool, AppError> {
     let inserted = diesel::insert_into(users::table)
         .values(user)
         .on_conflict(users::email)
@@ -87,43 +106,52 @@ pub async fn insert_if_absent(
 }
 
 /// One account by id.
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<UserRow>> {
+pub(crate) async fn find(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> Result<Option<UserRow>, AppError> {
     users::table
         .find(id)
         .select(UserRow::as_select())
         .first(conn)
         .await
         .optional()
+        .map_err(AppError::from)
 }
 
 /// One account by (normalised) e-mail address.
-pub async fn find_by_email(
+pub(crate) async fn find_by_email(
     conn: &mut AsyncPgConnection,
     email: &str,
-) -> QueryResult<Option<UserRow>> {
+) -> Result<Option<UserRow>, AppError> {
     users::table
         .filter(users::email.eq(email))
         .select(UserRow::as_select())
         .first(conn)
         .await
         .optional()
+        .map_err(AppError::from)
 }
 
 /// The accounts among `ids` that exist.
-pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<UserRow>> {
+pub(crate) async fn find_many(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<UserRow>, AppError> {
     users::table
         .filter(users::id.eq_any(ids))
         .select(UserRow::as_select())
         .load(conn)
         .await
+        .map_err(AppError::from)
 }
 
 /// Up to `limit` accounts, newest first, after the keyset position `after` (created_at, id).
-pub async fn page(
+pub(crate) async fn page(
     conn: &mut AsyncPgConnection,
     limit: i64,
     after: Option<(DateTime<Utc>, Uuid)>,
-) -> QueryResult<Vec<UserRow>> {
+) -> Result<Vec<UserRow>, AppError> {
     let mut query = users::table
         .select(UserRow::as_select())
         .order((users::created_at.desc(), users::id.desc()))
@@ -136,18 +164,18 @@ pub async fn page(
                 .or(users::created_at.eq(created_at).and(users::id.lt(id))),
         );
     }
-    query.load(conn).await
+    Ok(query.load(conn).await?)
 }
 
 /// How many accounts there are.
-pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    users::table.count().get_result(conn).await
+pub(crate) async fn count(conn: &mut AsyncPgConnection) -> Result<i64, AppError> {
+    Ok(users::table.count().get_result(conn).await?)
 }
 
 /// What an update changes (only the fields given).
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = users)]
-pub struct UserChanges<'a> {
+pub(crate) struct UserChanges<'a> {
     /// New display name.
     pub name: Option<&'a str>,
     /// New password hash.
@@ -157,15 +185,16 @@ pub struct UserChanges<'a> {
 }
 
 /// Applies `changes` to an account; `None` when it does not exist.
-pub async fn update(
+pub(crate) async fn update(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     changes: &UserChanges<'_>,
-) -> QueryResult<Option<UserRow>> {
+) -> Result<Option<UserRow>, AppError> {
     diesel::update(users::table.find(id))
         .set((changes, users::updated_at.eq(diesel::dsl::now)))
         .returning(UserRow::as_returning())
         .get_result(conn)
         .await
         .optional()
+        .map_err(AppError::from)
 }

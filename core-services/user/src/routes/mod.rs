@@ -69,7 +69,7 @@ impl Modify for InternalApi {
 }
 
 /// The API routes with their documentation.
-pub(crate) fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create_user, users::list_users))
         .routes(routes!(users::verify_credentials))
@@ -79,9 +79,4 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(refresh_tokens::issue))
         .routes(routes!(refresh_tokens::rotate))
         .routes(routes!(refresh_tokens::revoke))
-}
-
-/// The OpenAPI document of user-core (served at `/openapi.json`; the CLI writes it to `schema/openapi/`).
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    router().split_for_parts().1
 }

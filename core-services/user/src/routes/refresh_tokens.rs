@@ -5,21 +5,20 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use quickmart_shared::AppError;
-use quickmart_shared::db::is_foreign_key_violation;
 use quickmart_shared::error::Problem;
 use quickmart_shared::extract::ApiJson;
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::api::{IssueRefreshToken, IssuedRefreshToken, PresentRefreshToken, Revoked};
-use crate::db::refresh_tokens::{self, NewToken, Rotation, USER_FOREIGN_KEY};
+use crate::db::refresh_tokens::{self, NewToken, Rotation};
 use crate::db::users;
 use crate::domain::RefreshToken;
 
 /// Starts a session (a new token family) for a user who just signed in.
 #[utoipa::path(post, path = "/v1/refresh-tokens", tag = "refresh-tokens", request_body = IssueRefreshToken, responses(
     (status = 201, description = "The token, shown once", body = IssuedRefreshToken),
-    (status = 404, description = "No such user", body = Problem),
+    (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
 ))]
 #[tracing::instrument(skip_all, fields(user_id = %body.user_id))]
 pub(crate) async fn issue(
@@ -28,7 +27,7 @@ pub(crate) async fn issue(
 ) -> Result<(StatusCode, Json<IssuedRefreshToken>), AppError> {
     let token = RefreshToken::generate();
     let expires_at = Utc::now() + state.refresh_token_ttl;
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.conn().await?;
     let user = users::find(&mut conn, body.user_id)
         .await?
         .ok_or_else(|| AppError::NotFound("no user has this id".to_owned()))?;
@@ -39,16 +38,7 @@ pub(crate) async fn issue(
         token_hash: token.hash(),
         expires_at,
     };
-    refresh_tokens::insert(&mut conn, &row)
-        .await
-        .map_err(|error| {
-            // The user was deleted between the lookup and the insert.
-            if is_foreign_key_violation(&error, USER_FOREIGN_KEY) {
-                AppError::NotFound("no user has this id".to_owned())
-            } else {
-                error.into()
-            }
-        })?;
+    refresh_tokens::insert(&mut conn, &row).await?;
     let issued = IssuedRefreshToken {
         refresh_token: token.into_secret(),
         expires_at,
@@ -62,7 +52,7 @@ pub(crate) async fn issue(
 #[utoipa::path(post, path = "/v1/refresh-tokens/rotate", tag = "refresh-tokens", request_body = PresentRefreshToken,
     responses(
         (status = 200, description = "The successor token, shown once, and the user as of now", body = IssuedRefreshToken),
-        (status = 401, description = "Unknown, expired, revoked or reused token", body = Problem),
+        (status = 401, description = "Unknown, expired, revoked or reused token", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn rotate(
@@ -72,7 +62,7 @@ pub(crate) async fn rotate(
     let presented = RefreshToken::presented(body.refresh_token).hash();
     let successor = RefreshToken::generate();
     let expires_at = Utc::now() + state.refresh_token_ttl;
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.conn().await?;
     let outcome = refresh_tokens::rotate(
         &mut conn,
         &presented,
@@ -110,7 +100,7 @@ pub(crate) async fn revoke(
     ApiJson(body): ApiJson<PresentRefreshToken>,
 ) -> Result<Json<Revoked>, AppError> {
     let presented = RefreshToken::presented(body.refresh_token).hash();
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.conn().await?;
     let revoked = refresh_tokens::revoke_by_hash(&mut conn, &presented).await?;
     Ok(Json(Revoked {
         revoked: revoked > 0,

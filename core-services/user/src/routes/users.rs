@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use diesel_async::AsyncConnection;
 use quickmart_shared::AppError;
-use quickmart_shared::db::is_unique_violation;
 use quickmart_shared::error::{FieldError, Problem};
 use quickmart_shared::extract::{ApiJson, ApiPath, ApiQuery};
 use quickmart_shared::pagination::{PageSize, decode_cursor, encode_cursor};
@@ -16,7 +15,7 @@ use crate::api::{
     CreateUser, LookupUsers, SetRole, UpdateUser, UserDto, UserEdge, UserList, UserPage, UserQuery,
     VerifyCredentials,
 };
-use crate::db::users::{self, EMAIL_UNIQUE, NewUser, UserChanges};
+use crate::db::users::{self, NewUser, UserChanges};
 use crate::domain::{Email, Password, UserName};
 
 /// Most ids one lookup may ask for.
@@ -25,8 +24,8 @@ const MAX_LOOKUP: usize = 1000;
 /// Creates a customer account.
 #[utoipa::path(post, path = "/v1/users", tag = "users", request_body = CreateUser, responses(
     (status = 201, description = "Created", body = UserDto),
-    (status = 409, description = "The e-mail address is taken (in any case)", body = Problem),
-    (status = 422, description = "Invalid email, password or name", body = Problem),
+    (status = 409, description = "The e-mail address is taken (in any case)", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Invalid email, password or name", body = Problem, content_type = "application/problem+json"),
 ))]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create_user(
@@ -46,13 +45,13 @@ pub(crate) async fn create_user(
     let (Some(email), Some(password), Some(name)) = (email, password, name) else {
         return Err(AppError::Invalid(errors));
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.conn().await?;
     // Cheap checks before the costly hash; the unique index still settles a race between two sign-ups.
     if users::find_by_email(&mut conn, email.as_str())
         .await?
         .is_some()
     {
-        return Err(taken());
+        return Err(users::email_taken());
     }
     let hash = state.hasher.hash(&password).await?;
     let new = NewUser {
@@ -62,13 +61,7 @@ pub(crate) async fn create_user(
         password_hash: &hash,
         role: quickmart_shared::auth::Role::Customer.as_str(),
     };
-    let row = users::insert(&mut conn, &new).await.map_err(|error| {
-        if is_unique_violation(&error, EMAIL_UNIQUE) {
-            taken()
-        } else {
-            error.into()
-        }
-    })?;
+    let row = users::insert(&mut conn, &new).await?;
     tracing::info!(user_id = %row.id, "account created");
     Ok((StatusCode::CREATED, Json(row.to_dto()?)))
 }
@@ -77,7 +70,7 @@ pub(crate) async fn create_user(
 /// time (the password is checked against a decoy hash), so the answer does not tell which accounts exist.
 #[utoipa::path(post, path = "/v1/users/verify-credentials", tag = "users", request_body = VerifyCredentials, responses(
     (status = 200, description = "The credentials are right", body = UserDto),
-    (status = 401, description = "Unknown e-mail or wrong password", body = Problem),
+    (status = 401, description = "Unknown e-mail or wrong password", body = Problem, content_type = "application/problem+json"),
 ))]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn verify_credentials(
@@ -90,7 +83,7 @@ pub(crate) async fn verify_credentials(
         return Err(wrong_credentials());
     };
     let row = {
-        let mut conn = state.pool.get().await?;
+        let mut conn = state.conn().await?;
         users::find_by_email(&mut conn, email.as_str()).await?
     };
     let hash = row.as_ref().map(|r| r.password_hash.as_str());
@@ -104,13 +97,6 @@ pub(crate) async fn verify_credentials(
     }
 }
 
-fn taken() -> AppError {
-    AppError::conflict(
-        "email",
-        "an account with this e-mail address already exists",
-    )
-}
-
 fn wrong_credentials() -> AppError {
     AppError::Unauthenticated("the e-mail address or password is wrong".to_owned())
 }
@@ -119,15 +105,15 @@ fn wrong_credentials() -> AppError {
 #[utoipa::path(get, path = "/v1/users/{id}", tag = "users", params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The account", body = UserDto),
-        (status = 400, description = "Malformed id", body = Problem),
-        (status = 404, description = "No such account", body = Problem),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip(state))]
 pub(crate) async fn get_user(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<UserDto>, AppError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.conn().await?;
     let row = users::find(&mut conn, id).await?.ok_or_else(not_found)?;
     Ok(Json(row.to_dto()?))
 }
@@ -139,7 +125,7 @@ fn not_found() -> AppError {
 /// Many accounts by id in one call (the subgraph's DataLoader batches); unknown ids are left out.
 #[utoipa::path(post, path = "/v1/users/lookup", tag = "users", request_body = LookupUsers, responses(
     (status = 200, description = "The accounts found, in no particular order", body = UserList),
-    (status = 422, description = "Too many ids", body = Problem),
+    (status = 422, description = "Too many ids", body = Problem, content_type = "application/problem+json"),
 ))]
 #[tracing::instrument(skip_all, fields(count = body.ids.len()))]
 pub(crate) async fn lookup_users(
@@ -152,7 +138,7 @@ pub(crate) async fn lookup_users(
             format!("at most {MAX_LOOKUP} ids per lookup"),
         ));
     }
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.conn().await?;
     let rows = users::find_many(&mut conn, &body.ids).await?;
     let items = rows
         .iter()
@@ -164,7 +150,7 @@ pub(crate) async fn lookup_users(
 /// Accounts, newest first, a page at a time.
 #[utoipa::path(get, path = "/v1/users", tag = "users", params(UserQuery), responses(
     (status = 200, description = "One page", body = UserPage),
-    (status = 422, description = "Bad limit or cursor", body = Problem),
+    (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
 ))]
 #[tracing::instrument(skip(state))]
 pub(crate) async fn list_users(
@@ -177,7 +163,7 @@ pub(crate) async fn list_users(
         .as_deref()
         .map(|cursor| decode_cursor(cursor, "after"))
         .transpose()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.conn().await?;
     let mut rows = users::page(&mut conn, size.limit_plus_one(), after).await?;
     let has_more = rows.len() > size.get() as usize;
     rows.truncate(size.get() as usize);
@@ -204,8 +190,8 @@ pub(crate) async fn list_users(
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The updated account", body = UserDto),
-        (status = 404, description = "No such account", body = Problem),
-        (status = 422, description = "Invalid name or password, or the current password is wrong", body = Problem),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid name or password, or the current password is wrong", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip(state, body))]
 pub(crate) async fn update_user(
@@ -239,7 +225,7 @@ pub(crate) async fn update_user(
     }
     let name = name.flatten();
     let current = {
-        let mut conn = state.pool.get().await?;
+        let mut conn = state.conn().await?;
         users::find(&mut conn, id).await?.ok_or_else(not_found)?
     };
     let new_hash = match (&new_password, &body.current_password) {
@@ -263,14 +249,14 @@ pub(crate) async fn update_user(
         password_hash: new_hash.as_deref(),
         role: None,
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.conn().await?;
     let row = if new_hash.is_some() {
         (*conn)
             .transaction(async |conn| {
                 let row = users::update(conn, id, &changes).await?;
                 let revoked = crate::db::refresh_tokens::revoke_all_of_user(conn, id).await?;
                 tracing::info!(user_id = %id, revoked, "password changed; sessions revoked");
-                Ok::<_, diesel::result::Error>(row)
+                Ok::<_, AppError>(row)
             })
             .await?
     } else if changes.name.is_some() {
@@ -286,7 +272,7 @@ pub(crate) async fn update_user(
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The updated account", body = UserDto),
-        (status = 404, description = "No such account", body = Problem),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip(state))]
 pub(crate) async fn set_role(
@@ -294,7 +280,7 @@ pub(crate) async fn set_role(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<SetRole>,
 ) -> Result<Json<UserDto>, AppError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = state.conn().await?;
     let changes = UserChanges {
         role: Some(body.role.as_str()),
         ..UserChanges::default()
