@@ -107,6 +107,11 @@ impl FieldErrors {
         self.0.extend(error.field_errors());
     }
 
+    /// `BAD_USER_INPUT` with every recorded field, for a caller that already knows one was invalid.
+    pub fn into_error(self) -> AppError {
+        AppError::Invalid(self.0)
+    }
+
     /// `Ok(value)` when nothing was recorded, `BAD_USER_INPUT` with every recorded field otherwise.
     pub fn finish<T>(self, value: T) -> Result<T, AppError> {
         if self.0.is_empty() {

@@ -14,8 +14,9 @@ impl Modify for InternalTokenSecurity {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "internal_token",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 crate::internal::INTERNAL_TOKEN_HEADER,
+                "The shared internal token (`INTERNAL_API_TOKEN`).",
             ))),
         );
     }

@@ -146,23 +146,10 @@ pub enum ProductSort {
     NameAsc,
 }
 
-impl std::str::FromStr for ProductSort {
-    type Err = AppError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "newest" => Ok(Self::Newest),
-            "price_asc" => Ok(Self::PriceAsc),
-            "price_desc" => Ok(Self::PriceDesc),
-            "name_asc" => Ok(Self::NameAsc),
-            _ => Err(AppError::invalid(
-                "sort",
-                "must be one of newest, price_asc, price_desc, name_asc",
-            )),
-        }
-    }
-}
-
 impl ProductSort {
+    /// Every sort order.
+    pub const ALL: [Self; 4] = [Self::Newest, Self::PriceAsc, Self::PriceDesc, Self::NameAsc];
+
     /// The query-string spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -197,8 +184,10 @@ pub struct ProductQuery {
     /// Include inactive products (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_inactive: Option<bool>,
-    /// `newest` (default), `price_asc`, `price_desc` or `name_asc`.
+    /// `newest` (default), `price_asc`, `price_desc` or `name_asc`. Text on the wire, so that an unknown value
+    /// is reported with the other invalid fields (422) rather than as a malformed query (400).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<ProductSort>))]
     pub sort: Option<String>,
     /// Page size, 1–100 (default 20).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -4,7 +4,9 @@
 use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
 use quickmart_shared::AppError;
 use quickmart_shared::auth::{Actor, Caller, Role};
-use quickmart_shared::graphql::{AdminOnly, PageInfo, SignedIn, parse_id, request_context};
+use quickmart_shared::graphql::{
+    AdminOnly, PageInfo, SignedIn, camel_case, parse_id, request_context,
+};
 use quickmart_shared::pagination::PageSize;
 use secrecy::{ExposeSecret, SecretString};
 use user_contract::api::{
@@ -226,11 +228,13 @@ impl Mutation {
             current_password: input.current_password.map(SecretString::from),
             new_password: input.new_password.map(SecretString::from),
         };
+        // The core names fields as its JSON does (`new_password`); the client knows them as GraphQL does.
         let user = data
             .accounts
             .core
             .update(&data.ctx, actor.id, &body)
-            .await?;
+            .await
+            .map_err(|e| e.map_fields(camel_case))?;
         data.accounts.cache.delete(&[user_key(actor.id)]).await;
         Ok(User(user))
     }

@@ -1,9 +1,9 @@
 //! Categories, products and stock changes.
 
-use quickmart_shared::AppError;
+use quickmart_shared::{AppError, FieldErrors};
 use uuid::Uuid;
 
-use super::{MAX_INT, Problems};
+use super::MAX_INT;
 use crate::api::{CreateCategory, CreateProduct, StockAdjustment, UpdateProduct};
 
 /// A valid new category.
@@ -18,7 +18,7 @@ pub struct NewCategory {
 impl NewCategory {
     /// Validates `input`.
     pub fn parse(input: CreateCategory) -> Result<Self, AppError> {
-        let mut problems = Problems::default();
+        let mut problems = FieldErrors::default();
         let name = input.name.trim().to_owned();
         check_name(&mut problems, "name", &name, 100);
         let slug = input.slug.trim().to_owned();
@@ -60,7 +60,7 @@ pub struct NewProduct {
 impl NewProduct {
     /// Validates `input` for a store selling in `currency`.
     pub fn parse(input: CreateProduct, currency: &str) -> Result<Self, AppError> {
-        let mut problems = Problems::default();
+        let mut problems = FieldErrors::default();
         let sku = input.sku.trim().to_owned();
         if sku.is_empty()
             || sku.len() > 64
@@ -112,7 +112,7 @@ pub struct ProductChanges {
 impl ProductChanges {
     /// Validates `input`.
     pub fn parse(input: UpdateProduct) -> Result<Self, AppError> {
-        let mut problems = Problems::default();
+        let mut problems = FieldErrors::default();
         let name = input.name.map(|n| n.trim().to_owned());
         if let Some(name) = &name {
             check_name(&mut problems, "name", name, 200);
@@ -160,7 +160,7 @@ impl StockDelta {
     }
 }
 
-fn check_name(problems: &mut Problems, field: &str, name: &str, max: usize) {
+fn check_name(problems: &mut FieldErrors, field: &str, name: &str, max: usize) {
     let length = name.chars().count();
     if length == 0 {
         problems.add(field, "must not be empty");
@@ -171,13 +171,13 @@ fn check_name(problems: &mut Problems, field: &str, name: &str, max: usize) {
     }
 }
 
-fn check_description(problems: &mut Problems, description: &str) {
+fn check_description(problems: &mut FieldErrors, description: &str) {
     if description.chars().count() > 5000 {
         problems.add("description", "must be at most 5000 characters");
     }
 }
 
-fn check_price(problems: &mut Problems, field: &str, price: i64) {
+fn check_price(problems: &mut FieldErrors, field: &str, price: i64) {
     if !(0..=MAX_INT).contains(&price) {
         problems.add(
             field,

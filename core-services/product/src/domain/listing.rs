@@ -1,11 +1,11 @@
 //! The product list's filter, sort and page.
 
-use quickmart_shared::AppError;
 use quickmart_shared::pagination::PageSize;
+use quickmart_shared::{AppError, FieldErrors};
 use uuid::Uuid;
 
+use super::MAX_INT;
 use super::ProductCursor;
-use super::{MAX_INT, Problems};
 use crate::api::{ProductQuery, ProductSort};
 
 /// A valid product list request.
@@ -34,15 +34,16 @@ pub struct ListFilter {
 impl ListFilter {
     /// Validates a query.
     pub fn parse(query: ProductQuery) -> Result<Self, AppError> {
-        let mut problems = Problems::default();
-        let sort = match query
-            .sort
-            .as_deref()
-            .map(str::parse::<ProductSort>)
-            .transpose()
-        {
-            Ok(sort) => sort.unwrap_or_default(),
-            Err(_) => {
+        let mut problems = FieldErrors::default();
+        let sort = match query.sort.as_deref().map(|spelling| {
+            ProductSort::ALL
+                .into_iter()
+                .find(|sort| sort.as_str() == spelling)
+                .ok_or(())
+        }) {
+            None => ProductSort::default(),
+            Some(Ok(sort)) => sort,
+            Some(Err(())) => {
                 problems.add(
                     "sort",
                     "must be one of newest, price_asc, price_desc, name_asc",

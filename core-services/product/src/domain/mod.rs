@@ -10,8 +10,5 @@ pub use cursor::ProductCursor;
 pub use listing::ListFilter;
 pub use reservation::{ReservationLines, ReservationTtl};
 
-/// Field errors of a whole input (see [`quickmart_shared::FieldErrors`]).
-pub(crate) type Problems = quickmart_shared::FieldErrors;
-
 /// Largest amount of money or stock that fits a GraphQL `Int`.
 pub(crate) const MAX_INT: i64 = i32::MAX as i64;

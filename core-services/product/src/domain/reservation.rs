@@ -6,8 +6,8 @@ use quickmart_shared::AppError;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::Problems;
 use crate::api::CreateReservation;
+use quickmart_shared::FieldErrors;
 
 /// Most lines one reservation may hold.
 pub(super) const MAX_LINES: usize = 100;
@@ -21,7 +21,7 @@ pub struct ReservationLines(Vec<(Uuid, i32)>);
 impl ReservationLines {
     /// Validates the lines of `input`.
     pub fn parse(input: &CreateReservation) -> Result<Self, AppError> {
-        let mut problems = Problems::default();
+        let mut problems = FieldErrors::default();
         if input.lines.is_empty() || input.lines.len() > MAX_LINES {
             problems.add(
                 "lines",

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use diesel_async::AsyncConnection;
 use quickmart_shared::AppError;
-use quickmart_shared::error::{FieldError, Problem};
+use quickmart_shared::error::Problem;
 use quickmart_shared::extract::{ApiJson, ApiPath, ApiQuery};
 use quickmart_shared::pagination::{PageSize, decode_cursor, encode_cursor};
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use crate::api::{
     VerifyCredentials,
 };
 use crate::db::users::{self, NewUser, UserChanges};
-use crate::domain::{Email, Password, UserName};
+use crate::domain::{AccountChanges, Email, NewAccount, PasswordChange, UserName};
 
 /// Most ids one lookup may ask for.
 const MAX_LOOKUP: usize = 1000;
@@ -32,19 +32,11 @@ pub(crate) async fn create_user(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateUser>,
 ) -> Result<(StatusCode, Json<UserDto>), AppError> {
-    let mut errors = Vec::new();
-    let email = Email::parse(&body.email)
-        .map_err(|m| errors.push(field("email", m)))
-        .ok();
-    let password = Password::parse(body.password)
-        .map_err(|m| errors.push(field("password", m)))
-        .ok();
-    let name = UserName::parse(&body.name)
-        .map_err(|m| errors.push(field("name", m)))
-        .ok();
-    let (Some(email), Some(password), Some(name)) = (email, password, name) else {
-        return Err(AppError::Invalid(errors));
-    };
+    let NewAccount {
+        email,
+        password,
+        name,
+    } = NewAccount::parse(body)?;
     let mut conn = state.conn().await?;
     // Cheap checks before the costly hash; the unique index still settles a race between two sign-ups.
     if users::find_by_email(&mut conn, email.as_str())
@@ -199,50 +191,29 @@ pub(crate) async fn update_user(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> Result<Json<UserDto>, AppError> {
-    let mut errors = Vec::new();
-    let name = body
-        .name
-        .as_deref()
-        .map(UserName::parse)
-        .transpose()
-        .map_err(|m| errors.push(field("name", m)))
-        .ok();
-    let new_password = body
-        .new_password
-        .map(Password::parse)
-        .transpose()
-        .map_err(|m| errors.push(field("newPassword", m)))
-        .ok()
-        .flatten();
-    if new_password.is_some() && body.current_password.is_none() {
-        errors.push(field(
-            "currentPassword",
-            "is required to change the password",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
-    let name = name.flatten();
+    let AccountChanges { name, password } = AccountChanges::parse(body)?;
     let current = {
         let mut conn = state.conn().await?;
         users::find(&mut conn, id).await?.ok_or_else(not_found)?
     };
-    let new_hash = match (&new_password, &body.current_password) {
-        (Some(new_password), Some(current_password)) => {
+    let new_hash = match &password {
+        Some(PasswordChange {
+            current: presented,
+            new,
+        }) => {
             if !state
                 .hasher
-                .verify(current_password, Some(&current.password_hash))
+                .verify(presented, Some(&current.password_hash))
                 .await?
             {
                 return Err(AppError::invalid(
-                    "currentPassword",
+                    "current_password",
                     "is not the current password",
                 ));
             }
-            Some(state.hasher.hash(new_password).await?)
+            Some(state.hasher.hash(new).await?)
         }
-        _ => None,
+        None => None,
     };
     let changes = UserChanges {
         name: name.as_ref().map(UserName::as_str),
@@ -290,11 +261,4 @@ pub(crate) async fn set_role(
         .ok_or_else(not_found)?;
     tracing::info!(user_id = %id, role = body.role.as_str(), "role set");
     Ok(Json(row.to_dto()?))
-}
-
-fn field(name: &str, message: impl ToString) -> FieldError {
-    FieldError {
-        field: name.to_owned(),
-        message: message.to_string(),
-    }
 }

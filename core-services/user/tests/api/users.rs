@@ -239,19 +239,19 @@ async fn a_password_change_needs_the_current_password_and_ends_every_session() {
     .await;
     assert_eq!(
         (status, body["errors"][0]["field"].as_str()),
-        (422, Some("currentPassword"))
+        (422, Some("current_password"))
     );
     let wrong = json!({"current_password": "Not-The-One-1", "new_password": "Another-Pass-7"});
     let (status, body) = status_and_json(patch(wrong).await.expect("send")).await;
     assert_eq!(
         (status, body["errors"][0]["field"].as_str()),
-        (422, Some("currentPassword"))
+        (422, Some("current_password"))
     );
     let weak = json!({"current_password": PASSWORD, "new_password": "weakweakweak"});
     let (status, body) = status_and_json(patch(weak).await.expect("send")).await;
     assert_eq!(
         (status, body["errors"][0]["field"].as_str()),
-        (422, Some("newPassword"))
+        (422, Some("new_password"))
     );
     // Nothing was revoked by the refused attempts.
     let rotated = core
