@@ -315,7 +315,14 @@ impl<'s> Introspection<'s> {
                 None => out.extend_from_slice(b"null"),
             },
             "directives" => {
-                let declared: Vec<&DirectiveDefinition> = schema.directive_definitions().collect();
+                // The planner's API schema can carry a directive the supergraph declares a second time (@skip,
+                // @include): each name is listed once, the first declaration winning.
+                let mut declared: Vec<&DirectiveDefinition> = Vec::new();
+                for definition in schema.directive_definitions() {
+                    if !declared.iter().any(|d| d.name == definition.name) {
+                        declared.push(definition);
+                    }
+                }
                 let builtins = self
                     .builtin_directives
                     .iter()
@@ -877,7 +884,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "bug: @include and @skip, declared in the supergraph, are listed twice in __schema.directives"]
     fn each_directive_of_the_supergraph_is_listed_once() {
         let supergraph = crate::plan::Supergraph::parse(
             include_str!("../tests/fixtures/supergraph.graphql"),
