@@ -20,6 +20,29 @@ struct PrivatePostgres {
     pg_ctl: PathBuf,
     data_dir: PathBuf,
     as_postgres_user: bool,
+    /// `pg_ctl start`'s server options (port, socket folder), for a restart on the same port.
+    options: String,
+    log: PathBuf,
+}
+
+impl PrivatePostgres {
+    async fn start(&self) -> anyhow::Result<()> {
+        let status = postgres_command(&self.pg_ctl, self.as_postgres_user)
+            .args(["start", "-w", "-t", "30", "-o", &self.options, "-l"])
+            .arg(&self.log)
+            .arg("-D")
+            .arg(&self.data_dir)
+            .stdout(Stdio::null())
+            .status()
+            .await?;
+        if !status.success() {
+            bail!(
+                "the private PostgreSQL did not start; see {}",
+                self.log.display()
+            );
+        }
+        Ok(())
+    }
 }
 
 impl EmbeddedServers {
@@ -79,26 +102,43 @@ impl EmbeddedServers {
             "-p {port} -c listen_addresses=127.0.0.1 -k {}",
             root.display()
         );
-        let status = postgres_command(&bin.join("pg_ctl"), as_postgres_user)
-            .args(["start", "-w", "-t", "30", "-o", &options, "-l"])
-            .arg(root.join("postgres.log"))
-            .arg("-D")
-            .arg(&data_dir)
+        let postgres = PrivatePostgres {
+            pg_ctl: bin.join("pg_ctl"),
+            data_dir,
+            as_postgres_user,
+            options,
+            log: root.join("postgres.log"),
+        };
+        postgres.start().await?;
+        self.postgres = Some(postgres);
+        Ok(format!("postgres://postgres@127.0.0.1:{port}"))
+    }
+
+    /// Stops the private PostgreSQL at once (as a crash would), keeping its data: fault tests use it.
+    pub async fn pause_postgres(&self) -> anyhow::Result<()> {
+        let postgres = self
+            .postgres
+            .as_ref()
+            .context("no private PostgreSQL runs")?;
+        let status = postgres_command(&postgres.pg_ctl, postgres.as_postgres_user)
+            .args(["stop", "-w", "-m", "immediate", "-D"])
+            .arg(&postgres.data_dir)
             .stdout(Stdio::null())
             .status()
             .await?;
         if !status.success() {
-            bail!(
-                "the private PostgreSQL did not start; see {}",
-                root.join("postgres.log").display()
-            );
+            bail!("the private PostgreSQL did not stop");
         }
-        self.postgres = Some(PrivatePostgres {
-            pg_ctl: bin.join("pg_ctl"),
-            data_dir,
-            as_postgres_user,
-        });
-        Ok(format!("postgres://postgres@127.0.0.1:{port}"))
+        Ok(())
+    }
+
+    /// Starts the private PostgreSQL again on the same port after [`Self::pause_postgres`].
+    pub async fn resume_postgres(&self) -> anyhow::Result<()> {
+        self.postgres
+            .as_ref()
+            .context("no private PostgreSQL runs")?
+            .start()
+            .await
     }
 
     /// Starts a private `redis-server` on a free port when one is installed; returns its URL.

@@ -16,6 +16,8 @@ use crate::telemetry::{REQUEST_ID_HEADER, RequestMeta, TRACEPARENT_HEADER};
 
 /// Retries after the first attempt of an idempotent call.
 const MAX_RETRIES: u32 = 2;
+/// A retry is only started with at least this much of the call's budget left.
+const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
 /// Who a call is made for: the acting user (sent as `x-actor-*`) and the request it serves.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +45,10 @@ pub struct InternalClient {
     base_url: String,
     token: SecretString,
     service: &'static str,
+    /// What callers are told is unavailable: the module, never the internal service.
+    unavailable: String,
+    /// The whole call's budget, retries and their pauses included.
+    budget: Duration,
 }
 
 impl std::fmt::Debug for InternalClient {
@@ -55,7 +61,8 @@ impl std::fmt::Debug for InternalClient {
 }
 
 impl InternalClient {
-    /// A client of `service` at `base_url` (e.g. `http://127.0.0.1:8082`), each attempt bounded by `timeout`.
+    /// A client of `service` at `base_url` (e.g. `http://127.0.0.1:8082`). `timeout` bounds the whole call,
+    /// retries included, so that it ends before the caller's own deadline (docs/ARCHITECTURE.md, "Faults").
     pub fn new(
         service: &'static str,
         base_url: &str,
@@ -69,11 +76,14 @@ impl InternalClient {
             .tcp_nodelay(true)
             .build()
             .map_err(AppError::internal)?;
+        let module = service.strip_suffix("-core").unwrap_or(service);
         Ok(Self {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),
             token,
             service,
+            unavailable: format!("the {module} service is unavailable; try again shortly"),
+            budget: timeout,
         })
     }
 
@@ -165,14 +175,22 @@ impl Call<'_> {
         let url = format!("{}{}", client.base_url, self.path);
         let meta = ctx.meta.clone().or_else(crate::telemetry::current_request);
         let attempts = if self.idempotent { MAX_RETRIES + 1 } else { 1 };
+        let deadline = tokio::time::Instant::now() + client.budget;
         let mut last_error = None;
         for attempt in 0..attempts {
             if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(50 * 3_u64.pow(attempt - 1))).await;
+                let pause = Duration::from_millis(50 * 3_u64.pow(attempt - 1));
+                // A retry that could not finish within the budget only holds the caller longer.
+                if tokio::time::Instant::now() + pause + MIN_ATTEMPT >= deadline {
+                    break;
+                }
+                tokio::time::sleep(pause).await;
             }
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
             let mut request = client
                 .http
                 .request(self.method.clone(), &url)
+                .timeout(remaining)
                 .header(INTERNAL_TOKEN_HEADER, client.token.expose_secret())
                 .header(http::header::ACCEPT, "application/json");
             if let Some(meta) = &meta {
@@ -200,10 +218,7 @@ impl Call<'_> {
             match outcome {
                 Err(error) => {
                     tracing::warn!(service = client.service, %url, attempt, error = %error, "internal call failed");
-                    last_error = Some(AppError::ServiceUnavailable(format!(
-                        "{} is unavailable",
-                        client.service
-                    )));
+                    last_error = Some(AppError::ServiceUnavailable(client.unavailable.clone()));
                 }
                 Ok(response) => {
                     let status = response.status();
@@ -216,15 +231,19 @@ impl Call<'_> {
                         Ok(body) => body,
                         Err(error) => {
                             tracing::warn!(service = client.service, %url, error = %error, "reading an internal answer failed");
-                            last_error = Some(AppError::ServiceUnavailable(format!(
-                                "{} is unavailable",
-                                client.service
-                            )));
+                            last_error =
+                                Some(AppError::ServiceUnavailable(client.unavailable.clone()));
                             continue;
                         }
                     };
                     if status.is_success() {
                         return Ok(body.to_vec());
+                    }
+                    // A core's own 503 says its dependency is down: retrying only adds load while it recovers,
+                    // and its wording (which dependency) is internal.
+                    if status == http::StatusCode::SERVICE_UNAVAILABLE && is_problem {
+                        tracing::warn!(service = client.service, %url, "dependency of the core unavailable");
+                        return Err(AppError::ServiceUnavailable(client.unavailable.clone()));
                     }
                     let error = if is_problem {
                         serde_json::from_slice::<Problem>(&body)
@@ -249,8 +268,108 @@ impl Call<'_> {
                 }
             }
         }
-        Err(last_error.unwrap_or_else(|| {
-            AppError::ServiceUnavailable(format!("{} is unavailable", client.service))
-        }))
+        Err(last_error.unwrap_or_else(|| AppError::ServiceUnavailable(client.unavailable.clone())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::Router;
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+
+    use super::*;
+
+    /// Serves `router` on a random port.
+    async fn serve(router: Router) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        format!("http://{addr}")
+    }
+
+    fn client(url: &str, budget: Duration) -> InternalClient {
+        InternalClient::new("product-core", url, SecretString::from("t"), budget).expect("client")
+    }
+
+    /// A core whose database is down answers 503: the call fails at once, once, naming the module.
+    #[tokio::test]
+    async fn a_cores_503_is_not_retried_and_names_the_module() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let url = serve(Router::new().route(
+            "/v1/products",
+            get(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                async {
+                    AppError::ServiceUnavailable("the database is unavailable".into())
+                        .into_response()
+                }
+            }),
+        ))
+        .await;
+        let error = client(&url, Duration::from_secs(5))
+            .get("/v1/products")
+            .send::<serde_json::Value>(&CallContext::default())
+            .await
+            .expect_err("503");
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "not retried");
+        let message = error.public_message();
+        assert!(message.contains("product service"), "{message}");
+        assert!(
+            !message.contains("database") && !message.contains("product-core"),
+            "{message}"
+        );
+    }
+
+    /// A 502 from a proxy in front of the core is retried (the core may not have seen it).
+    #[tokio::test]
+    async fn a_502_is_retried_within_the_budget() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let url = serve(Router::new().route(
+            "/v1/products",
+            get(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                async { StatusCode::BAD_GATEWAY }
+            }),
+        ))
+        .await;
+        let error = client(&url, Duration::from_secs(5))
+            .get("/v1/products")
+            .send::<serde_json::Value>(&CallContext::default())
+            .await
+            .expect_err("502");
+        assert_eq!(calls.load(Ordering::SeqCst), 3, "one call and two retries");
+        assert_eq!(error.code(), crate::ErrorCode::InternalServerError);
+    }
+
+    /// A core that hangs uses up the call's whole budget in one attempt: no retry can start after it, so the call
+    /// ends within its budget instead of attempts × timeout.
+    #[tokio::test]
+    async fn a_hanging_core_is_tried_once_within_the_budget() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let url = serve(Router::new().route(
+            "/v1/products",
+            get(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                std::future::pending::<String>()
+            }),
+        ))
+        .await;
+        let error = client(&url, Duration::from_millis(400))
+            .get("/v1/products")
+            .send::<serde_json::Value>(&CallContext::default())
+            .await
+            .expect_err("timeout");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(error.code(), crate::ErrorCode::ServiceUnavailable);
     }
 }

@@ -13,12 +13,162 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::health::ReadinessCheck;
 
-/// A pool of PostgreSQL connections.
-pub type DbPool = Pool<AsyncPgConnection>;
 /// A connection checked out of a [`DbPool`].
 pub type DbConn<'a> = diesel_async::pooled_connection::bb8::PooledConnection<'a, AsyncPgConnection>;
-/// Why a connection could not be checked out.
-pub type PoolError = bb8::RunError<diesel_async::pooled_connection::PoolError>;
+
+/// Consecutive failed checkouts that open the breaker.
+const BREAKER_THRESHOLD: u32 = 3;
+/// How long an open breaker refuses checkouts before one probe may try the database again.
+const BREAKER_OPEN_FOR: Duration = Duration::from_secs(2);
+
+/// Why a connection could not be checked out: the database did not give one in time, or the breaker is open
+/// after repeated failures and no attempt was made. Both are `SERVICE_UNAVAILABLE`.
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    /// The pool could not connect (or hand out a connection) within its wait.
+    #[error("no database connection: {0}")]
+    Checkout(#[from] bb8::RunError<diesel_async::pooled_connection::PoolError>),
+    /// The breaker is open: the database failed repeatedly and is not tried until the next probe.
+    #[error("the database failed repeatedly; not trying it until the next probe")]
+    BreakerOpen,
+}
+
+/// A core's pool of PostgreSQL connections behind a circuit breaker (docs/ARCHITECTURE.md, "Faults"): while the
+/// database is down, requests fail in microseconds instead of each waiting out the pool's timeout, and one probe
+/// every [`BREAKER_OPEN_FOR`] finds out when it is back.
+///
+/// Hand-written rather than a crate: the breaker must count only checkout failures (a query's own error is not
+/// the database being down), and the state machine is a dozen lines over two atomics.
+#[derive(Clone)]
+pub struct DbPool {
+    pool: Pool<AsyncPgConnection>,
+    breaker: std::sync::Arc<breaker::Breaker>,
+}
+
+impl DbPool {
+    /// A pool whose breaker stays open for `open_for` after it trips.
+    fn new(pool: Pool<AsyncPgConnection>, open_for: Duration) -> Self {
+        Self {
+            pool,
+            breaker: std::sync::Arc::new(breaker::Breaker::new(open_for)),
+        }
+    }
+
+    /// Checks out a connection, or fails at once while the breaker is open.
+    pub async fn get(&self) -> Result<DbConn<'_>, PoolError> {
+        let Some(attempt) = self.breaker.admit() else {
+            metrics::counter!("db_breaker_rejections_total").increment(1);
+            return Err(PoolError::BreakerOpen);
+        };
+        metrics::counter!("db_checkout_attempts_total").increment(1);
+        match self.pool.get().await {
+            Ok(conn) => {
+                if self.breaker.succeeded(attempt) {
+                    tracing::info!("database reachable again: breaker closed");
+                    metrics::gauge!("db_breaker_open").set(0.0);
+                }
+                Ok(conn)
+            }
+            Err(error) => {
+                if self.breaker.failed(attempt) {
+                    tracing::warn!(error = %error, "database unreachable: breaker open");
+                    metrics::gauge!("db_breaker_open").set(1.0);
+                }
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Checkouts that reached the pool so far (the breaker's refusals are not counted).
+    pub fn checkout_attempts(&self) -> u64 {
+        self.breaker.attempts()
+    }
+}
+
+/// The breaker's state machine, apart from diesel (whose query traits would shadow the atomics' methods).
+mod breaker {
+    use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+
+    use super::BREAKER_THRESHOLD;
+
+    /// Closed (failures below the threshold), open until a time, or half-open with one probe running.
+    #[derive(Debug)]
+    pub(super) struct Breaker {
+        failures: AtomicU32,
+        /// Milliseconds since `epoch` until which checkouts are refused; 0 when closed.
+        open_until_ms: AtomicU64,
+        /// Set while the one half-open probe runs.
+        probing: AtomicBool,
+        epoch: Instant,
+        open_for: Duration,
+        attempts: AtomicU64,
+    }
+
+    /// An admitted checkout: an ordinary one, or the probe of an open breaker.
+    #[derive(Debug, Clone, Copy)]
+    pub(super) struct Attempt {
+        probe: bool,
+    }
+
+    impl Breaker {
+        pub(super) fn new(open_for: Duration) -> Self {
+            Self {
+                failures: AtomicU32::new(0),
+                open_until_ms: AtomicU64::new(0),
+                probing: AtomicBool::new(false),
+                epoch: Instant::now(),
+                open_for,
+                attempts: AtomicU64::new(0),
+            }
+        }
+
+        /// Whether a checkout may try the database: always when closed; once open, only after the open period
+        /// and only one at a time (the probe).
+        pub(super) fn admit(&self) -> Option<Attempt> {
+            let open_until = self.open_until_ms.load(Ordering::Acquire);
+            let probe = open_until != 0;
+            if probe && (self.now_ms() < open_until || self.probing.swap(true, Ordering::AcqRel)) {
+                return None;
+            }
+            self.attempts.fetch_add(1, Ordering::Relaxed);
+            Some(Attempt { probe })
+        }
+
+        /// Records a connection; whether this closed an open breaker.
+        pub(super) fn succeeded(&self, attempt: Attempt) -> bool {
+            self.failures.store(0, Ordering::Release);
+            if attempt.probe {
+                self.probing.store(false, Ordering::Release);
+            }
+            self.open_until_ms.swap(0, Ordering::AcqRel) != 0
+        }
+
+        /// Records a failed checkout; whether this opened the breaker (a failed probe reopens it quietly).
+        pub(super) fn failed(&self, attempt: Attempt) -> bool {
+            let failures = self.failures.fetch_add(1, Ordering::AcqRel) + 1;
+            let trips = attempt.probe || failures >= BREAKER_THRESHOLD;
+            let mut opened = false;
+            if trips {
+                let open_for = u64::try_from(self.open_for.as_millis()).unwrap_or(u64::MAX);
+                let until = self.now_ms().saturating_add(open_for).max(1);
+                opened = self.open_until_ms.swap(until, Ordering::AcqRel) == 0;
+            }
+            if attempt.probe {
+                self.probing.store(false, Ordering::Release);
+            }
+            opened
+        }
+
+        pub(super) fn attempts(&self) -> u64 {
+            self.attempts.load(Ordering::Relaxed)
+        }
+
+        fn now_ms(&self) -> u64 {
+            u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+        }
+    }
+}
 
 /// Advisory-lock key that serialises migrations between replicas starting together ("qm-migr").
 const MIGRATION_LOCK_KEY: i64 = 0x0071_6d2d_6d69_6772;
@@ -34,6 +184,8 @@ pub struct DbSettings {
     pub migrate_on_start: bool,
     /// Create the database when it does not exist (development).
     pub create_if_missing: bool,
+    /// Longest a request waits for a connection (`DB_POOL_TIMEOUT_MS`, default 1000).
+    pub checkout_timeout: Duration,
 }
 
 impl DbSettings {
@@ -47,6 +199,9 @@ impl DbSettings {
             max_connections: env
                 .parse_or(&format!("{}_DB_MAX_CONNECTIONS", database.env_prefix), 16)?,
             migrate_on_start: env.flag("MIGRATE_ON_START", true)?,
+            checkout_timeout: Duration::from_millis(
+                env.parse_or("DB_POOL_TIMEOUT_MS", 1000)?.max(1),
+            ),
             create_if_missing: !env.is_production(),
         })
     }
@@ -86,16 +241,37 @@ pub async fn connect(
     if settings.migrate_on_start {
         run_migrations(&url, migrations).await?;
     }
-    Ok(pool(&url, settings.max_connections))
+    Ok(pool_with(
+        &url,
+        settings.max_connections,
+        settings.checkout_timeout,
+        BREAKER_OPEN_FOR,
+    ))
 }
 
-/// Opens a pool without touching the database yet: connections are made on demand, so a database that is
-/// down makes requests fail with `SERVICE_UNAVAILABLE` rather than the service refuse to start.
+/// Opens a pool (1 s checkout wait) without touching the database yet: connections are made on demand, so a
+/// database that is down makes requests fail with `SERVICE_UNAVAILABLE` rather than the service refuse to start.
 pub fn pool(url: &str, max_connections: u32) -> DbPool {
-    Pool::builder()
+    pool_with(
+        url,
+        max_connections,
+        Duration::from_secs(1),
+        BREAKER_OPEN_FOR,
+    )
+}
+
+/// [`pool`] with its checkout wait and the time its breaker stays open.
+pub fn pool_with(
+    url: &str,
+    max_connections: u32,
+    checkout_timeout: Duration,
+    breaker_open_for: Duration,
+) -> DbPool {
+    let pool = Pool::builder()
         .max_size(max_connections.max(1))
-        .connection_timeout(Duration::from_secs(5))
-        .build_unchecked(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url))
+        .connection_timeout(checkout_timeout)
+        .build_unchecked(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url));
+    DbPool::new(pool, breaker_open_for)
 }
 
 /// Splits `postgres://…/name?…` into the URL of the maintenance database `postgres` and `name`.
@@ -237,6 +413,55 @@ pub fn is_foreign_key_violation(error: &DieselError, constraint: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// While PostgreSQL is unreachable, three failed checkouts open the breaker; then 24 concurrent requests fail
+    /// without one reaching the database, and after the open period exactly one probe tries it again.
+    #[tokio::test]
+    async fn the_breaker_stops_trying_a_dead_database_and_sends_one_probe() {
+        // Nothing listens on port 1: every connection attempt is refused.
+        let pool = pool_with(
+            "postgres://postgres@127.0.0.1:1/nothing",
+            4,
+            Duration::from_millis(300),
+            Duration::from_millis(400),
+        );
+        for _ in 0..BREAKER_THRESHOLD {
+            assert!(matches!(pool.get().await, Err(PoolError::Checkout(_))));
+        }
+        assert_eq!(pool.checkout_attempts(), u64::from(BREAKER_THRESHOLD));
+        let refused = futures::future::join_all((0..24).map(|_| pool.get())).await;
+        assert!(
+            refused
+                .iter()
+                .all(|r| matches!(r, Err(PoolError::BreakerOpen)))
+        );
+        assert_eq!(pool.checkout_attempts(), u64::from(BREAKER_THRESHOLD));
+        tokio::time::sleep(Duration::from_millis(450)).await;
+        let probed = futures::future::join_all((0..8).map(|_| pool.get())).await;
+        assert_eq!(pool.checkout_attempts(), u64::from(BREAKER_THRESHOLD) + 1);
+        let probes = probed
+            .iter()
+            .filter(|r| matches!(r, Err(PoolError::Checkout(_))))
+            .count();
+        assert_eq!(probes, 1, "one probe, the others refused");
+        // The failed probe opened it again.
+        assert!(matches!(pool.get().await, Err(PoolError::BreakerOpen)));
+    }
+
+    /// A pool that gets connections never opens its breaker, whatever the load.
+    #[tokio::test]
+    async fn a_healthy_database_keeps_the_breaker_closed() {
+        let server = std::env::var("TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| crate::config::DEV_POSTGRES_URL.to_owned());
+        let pool = pool(&format!("{server}/postgres"), 4);
+        let results = futures::future::join_all((0..32).map(|_| async {
+            let conn = pool.get().await;
+            conn.map(drop)
+        }))
+        .await;
+        assert!(results.iter().all(Result::is_ok));
+        assert_eq!(pool.checkout_attempts(), 32);
+    }
 
     #[test]
     fn maintenance_url_swaps_the_database() {

@@ -486,7 +486,9 @@ impl From<diesel::result::Error> for AppError {
 #[cfg(feature = "db")]
 impl From<crate::db::PoolError> for AppError {
     fn from(error: crate::db::PoolError) -> Self {
-        tracing::warn!(error = %error, "database pool unavailable");
+        if !matches!(error, crate::db::PoolError::BreakerOpen) {
+            tracing::warn!(error = %error, "database pool unavailable");
+        }
         Self::ServiceUnavailable("the database is unavailable".to_owned())
     }
 }

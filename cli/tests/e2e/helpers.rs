@@ -18,19 +18,36 @@ pub(crate) struct TestSystem {
     pub http: reqwest::Client,
     /// Dropping it aborts every service; then the databases are dropped (with FORCE).
     _stack: Stack,
-    _databases: [TestDatabase; 3],
+    _databases: Vec<TestDatabase>,
 }
 
 impl TestSystem {
+    /// The whole stack over fresh databases on the test server.
     pub(crate) async fn start() -> Self {
         let user = TestDatabase::create("e2e_user", user_core::MIGRATIONS).await;
         let product = TestDatabase::create("e2e_product", product_core::MIGRATIONS).await;
         let order = TestDatabase::create("e2e_order", order_core::MIGRATIONS).await;
+        let urls = [user.url.clone(), product.url.clone(), order.url.clone()];
+        Self::start_over(urls, vec![user, product, order]).await
+    }
+
+    /// The whole stack over databases it creates on `server` (a private PostgreSQL a fault test may stop).
+    pub(crate) async fn start_on(server: &str) -> Self {
+        let urls = ServiceId::CORES.map(|core| {
+            core.database()
+                .map(|db| format!("{server}/{}", db.name))
+                .unwrap_or_default()
+        });
+        Self::start_over(urls, Vec::new()).await
+    }
+
+    async fn start_over(database_urls: [String; 3], databases: Vec<TestDatabase>) -> Self {
+        let [user, product, order] = database_urls;
         let (private, public) = generate_key_pair().expect("keys");
         let mut env = Env::from_pairs::<String, String>([
-            ("USER_DATABASE_URL".into(), user.url.clone()),
-            ("PRODUCT_DATABASE_URL".into(), product.url.clone()),
-            ("ORDER_DATABASE_URL".into(), order.url.clone()),
+            ("USER_DATABASE_URL".into(), user),
+            ("PRODUCT_DATABASE_URL".into(), product),
+            ("ORDER_DATABASE_URL".into(), order),
             ("REDIS_URL".into(), "redis://127.0.0.1:6379".into()),
             (
                 "CACHE_NAMESPACE".into(),
@@ -55,7 +72,7 @@ impl TestSystem {
             gateway: format!("{}/graphql", stack.url(ServiceId::Gateway)),
             http: reqwest::Client::new(),
             _stack: stack,
-            _databases: [user, product, order],
+            _databases: databases,
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod admin;
 mod commands;
+mod faults;
 mod helpers;
 mod refusals;
 mod storefront;

@@ -34,8 +34,8 @@ pub const SERVICE: ServiceId = ServiceId::OrderCore;
 /// The database's migrations, embedded in the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-/// Longest a single call to product-core may take (an attempt; idempotent calls are retried).
-const PRODUCT_CORE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest one call to product-core may take, retries included (within the order subgraph's 8 s).
+const PRODUCT_CORE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// order-core's settings.
 #[derive(Debug, Clone)]

@@ -43,6 +43,7 @@ impl TestProductCore {
                 // TestDatabase::create has migrated it.
                 migrate_on_start: false,
                 create_if_missing: false,
+                checkout_timeout: std::time::Duration::from_secs(1),
             },
             cache,
             internal_token: SecretString::from(internal_token.to_owned()),

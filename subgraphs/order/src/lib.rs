@@ -26,9 +26,9 @@ use order_contract::OrderCoreClient;
 /// Which service this is: its name in logs and metrics, its port and variables.
 pub const SERVICE: ServiceId = ServiceId::OrderSubgraph;
 
-/// Longest one call to order-core may take: placing an order waits for product-core's reservation, which the
-/// core bounds at 10 s per attempt.
-const CORE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest one call to order-core may take, retries included: placing an order waits for product-core's
+/// reservation, which order-core bounds at 5 s; both end before the gateway's 10 s subgraph timeout.
+const CORE_TIMEOUT: Duration = Duration::from_secs(8);
 
 /// The order subgraph's settings.
 #[derive(Clone)]

@@ -27,7 +27,7 @@ pub use crate::schema::{ProductSchema, build_schema};
 /// Which service this is: its name in logs and metrics, its port and variables.
 pub const SERVICE: ServiceId = ServiceId::ProductSubgraph;
 
-/// Longest one call to product-core may take (an attempt; idempotent reads are retried).
+/// Longest one call to product-core may take, retries included (within the gateway's 10 s subgraph timeout).
 const CORE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The product subgraph's settings.

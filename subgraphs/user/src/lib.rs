@@ -29,8 +29,8 @@ use crate::accounts::Accounts;
 
 /// Which service this is: its name in logs and metrics, its port and variables.
 pub const SERVICE: ServiceId = ServiceId::UserSubgraph;
-/// Longest one call to user-core may take (an attempt; idempotent reads are retried).
-const CORE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest one call to user-core may take, retries included (within the gateway's 10 s subgraph timeout).
+const CORE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Settings of the user subgraph.
 #[derive(Debug, Clone)]

@@ -35,6 +35,7 @@ fn settings(db: &TestDatabase) -> DbSettings {
         max_connections: 20,
         migrate_on_start: true,
         create_if_missing: false,
+        checkout_timeout: std::time::Duration::from_secs(1),
     }
 }
 
