@@ -137,6 +137,13 @@ impl Cache {
         format!("{}{key}", self.namespace)
     }
 
+    /// Whether the cache cannot be used right now: disabled, or skipped after a recent failure. A caller that must
+    /// not lose counts (rate limits) falls back to something local while this holds.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self.backend, Backend::Disabled)
+            || now_ms() < self.skip_until_ms.load(Ordering::Relaxed)
+    }
+
     /// Reads one JSON value; `None` on a miss, on an undecodable entry, or when the cache fails.
     pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
         self.get_many_json(&[key.to_owned()])

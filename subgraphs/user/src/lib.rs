@@ -81,6 +81,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
     );
     let accounts = Accounts {
         core,
+        limits: rate_limit::LimitStore::new(cache.clone()),
         cache,
         signer: Arc::new(config.keys.signer()?),
     };

@@ -10,7 +10,8 @@
 //! - Registrations per client address: 20 an hour.
 //!
 //! A success clears the e-mail's counters. Keys carry a hash of the e-mail, never the e-mail itself, so a key's
-//! size does not depend on the input. When Redis is unavailable the limits fail open: logins keep working.
+//! size does not depend on the input. When Redis is unavailable the counters move to this replica's memory:
+//! logins keep working and stay limited (per replica, so up to N replicas × the limit while Redis is down).
 
 use std::time::Duration;
 
@@ -44,9 +45,64 @@ fn email_digest(email: &str) -> String {
     digest(&email.trim().to_lowercase())
 }
 
+/// Where the counters live: Redis (shared by every replica), or this replica's memory while Redis is down.
+#[derive(Clone)]
+pub(crate) struct LimitStore {
+    shared: Cache,
+    local: Cache,
+}
+
+impl LimitStore {
+    /// Counters in `shared`, falling back to a private in-process map.
+    pub(crate) fn new(shared: Cache) -> Self {
+        Self {
+            shared,
+            local: Cache::in_memory(),
+        }
+    }
+
+    /// The store to use now: the shared one unless it is failing.
+    fn current(&self) -> &Cache {
+        if self.shared.is_unavailable() {
+            &self.local
+        } else {
+            &self.shared
+        }
+    }
+
+    async fn count_in_window(&self, key: &str, window: Duration) -> Option<(u64, u64)> {
+        match self.current().count_in_window(key, window).await {
+            // The shared store failed during this very call: count locally instead of letting it through.
+            None if self.shared.is_unavailable() => self.local.count_in_window(key, window).await,
+            counted => counted,
+        }
+    }
+
+    async fn get_count(&self, key: &str) -> Option<u64> {
+        self.current().get_json::<u64>(key).await
+    }
+
+    async fn take_turn(
+        &self,
+        key: &str,
+        turn: Duration,
+        max_wait: Duration,
+    ) -> Option<Result<Duration, Duration>> {
+        match self.current().take_turn(key, turn, max_wait).await {
+            None if self.shared.is_unavailable() => self.local.take_turn(key, turn, max_wait).await,
+            taken => taken,
+        }
+    }
+
+    async fn delete(&self, keys: &[String]) {
+        self.shared.delete(keys).await;
+        self.local.delete(keys).await;
+    }
+}
+
 /// The counters one login attempt is judged by.
 pub(crate) struct LoginLimits<'a> {
-    cache: &'a Cache,
+    cache: &'a LimitStore,
     email_key: String,
     pair_key: Option<String>,
     address_failures_key: Option<String>,
@@ -55,7 +111,7 @@ pub(crate) struct LoginLimits<'a> {
 
 impl<'a> LoginLimits<'a> {
     /// The counters of `email` and of the client at `client_ip` (when known).
-    pub(crate) fn new(cache: &'a Cache, email: &str, client_ip: Option<&str>) -> Self {
+    pub(crate) fn new(cache: &'a LimitStore, email: &str, client_ip: Option<&str>) -> Self {
         let email = email_digest(email);
         Self {
             cache,
@@ -80,7 +136,7 @@ impl<'a> LoginLimits<'a> {
         if let (Some(failures), Some(turns)) = (&self.address_failures_key, &self.address_turns_key)
             && self
                 .cache
-                .get_json::<u64>(failures)
+                .get_count(failures)
                 .await
                 .is_some_and(|count| count >= PER_ADDRESS)
         {
@@ -138,7 +194,7 @@ impl<'a> LoginLimits<'a> {
 
 /// Counts a registration from `client_ip` (when known); `RATE_LIMITED` past the hourly allowance.
 pub(crate) async fn reserve_registration(
-    cache: &Cache,
+    cache: &LimitStore,
     client_ip: Option<&str>,
 ) -> Result<(), AppError> {
     let Some(ip) = client_ip else { return Ok(()) };
@@ -159,7 +215,7 @@ mod tests {
     #[test]
     fn keys_do_not_grow_with_the_input() {
         // Row 14 of the hardening issue: a 400 KB e-mail made a 458 KB Redis key.
-        let cache = Cache::in_memory();
+        let cache = LimitStore::new(Cache::in_memory());
         let huge = format!("{}@example.com", "a".repeat(400_000));
         let limits = LoginLimits::new(&cache, &huge, Some("203.0.113.9"));
         for key in [
@@ -173,6 +229,38 @@ mod tests {
         assert_eq!(
             a.email_key,
             LoginLimits::new(&cache, "ann@example.com", None).email_key
+        );
+    }
+
+    /// Redis down (nothing listens on port 1): the sixth attempt is still refused, counted in memory; before, the
+    /// limits switched off and every attempt reached the password check.
+    #[tokio::test]
+    async fn with_redis_down_the_limits_count_in_memory() {
+        let dead = Cache::redis(
+            &secrecy::SecretString::from("redis://127.0.0.1:1"),
+            Duration::from_millis(100),
+        )
+        .expect("a client for a dead Redis");
+        let store = LimitStore::new(dead);
+        let limits = LoginLimits::new(&store, "ann@example.com", Some("203.0.113.9"));
+        for attempt in 1..=PER_ADDRESS_AND_EMAIL {
+            assert!(limits.reserve().await.is_ok(), "attempt {attempt}");
+            limits.record_failure().await;
+        }
+        assert!(matches!(
+            limits.reserve().await,
+            Err(AppError::RateLimited { .. })
+        ));
+        // 8 × the registration limit at once: exactly the allowance passes.
+        let results = futures::future::join_all(
+            (0..REGISTRATIONS_PER_ADDRESS * 8)
+                .map(|_| reserve_registration(&store, Some("198.51.100.4"))),
+        )
+        .await;
+        let admitted = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(
+            admitted,
+            usize::try_from(REGISTRATIONS_PER_ADDRESS).unwrap_or(0)
         );
     }
 }

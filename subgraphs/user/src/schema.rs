@@ -130,7 +130,7 @@ impl Mutation {
     ) -> Result<AuthPayload, AppError> {
         let (data, context) = (request_data(ctx)?, request_context(ctx)?);
         let accounts = &data.accounts;
-        reserve_registration(&accounts.cache, context.client_ip.as_deref()).await?;
+        reserve_registration(&accounts.limits, context.client_ip.as_deref()).await?;
         let call = &data.ctx;
         let body = CreateUser {
             email: input.email,
@@ -159,7 +159,7 @@ impl Mutation {
                 format!("must be at most {MAX_EMAIL_LENGTH} characters"),
             ));
         }
-        let limits = LoginLimits::new(&accounts.cache, &email, context.client_ip.as_deref());
+        let limits = LoginLimits::new(&accounts.limits, &email, context.client_ip.as_deref());
         if let Err(refused) = limits.reserve().await {
             limits.record_failure().await;
             return Err(refused);
