@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use axum::Router;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use quickmart_shared::ServiceId;
+use quickmart_shared::cache::CacheSettings;
 use quickmart_shared::config::{ConfigError, Env};
 use quickmart_shared::db::DbSettings;
 use quickmart_shared::server::StartError;
@@ -47,11 +48,13 @@ pub struct Config {
     pub admin_password: SecretString,
     /// How long a refresh token lives.
     pub refresh_token_ttl: chrono::Duration,
+    /// The cache whose user entries this service deletes after every write (`REDIS_URL`, `CACHE_NAMESPACE`).
+    pub cache: CacheSettings,
 }
 
 impl Config {
     /// Reads `USER_CORE_LISTEN_ADDR`, `USER_DATABASE_URL`, `INTERNAL_API_TOKEN`, `QUICKMART_ADMIN_EMAIL`,
-    /// `QUICKMART_ADMIN_PASSWORD` and `REFRESH_TOKEN_TTL_DAYS` (default 30).
+    /// `QUICKMART_ADMIN_PASSWORD`, `REFRESH_TOKEN_TTL_DAYS` (default 30), `REDIS_URL` and `CACHE_NAMESPACE`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let days: u16 = env.parse_or("REFRESH_TOKEN_TTL_DAYS", 30)?;
         Ok(Self {
@@ -64,6 +67,7 @@ impl Config {
                 .to_owned(),
             admin_password: env.secret("QUICKMART_ADMIN_PASSWORD", DEV_ADMIN_PASSWORD)?,
             refresh_token_ttl: chrono::Duration::days(i64::from(days.max(1))),
+            cache: CacheSettings::from_env(env)?,
         })
     }
 }
@@ -77,6 +81,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         .map_err(|e| StartError::Other(e.to_string()))?;
     bootstrap::ensure_admin(&pool, &hasher, &config.admin_email, &config.admin_password).await?;
     let state = AppState {
+        cache: config.cache.connect()?,
         pool: pool.clone(),
         hasher,
         refresh_token_ttl: config.refresh_token_ttl,

@@ -1,7 +1,11 @@
 //! What every handler shares.
 
 use quickmart_shared::AppError;
+use quickmart_shared::cache::Cache;
 use quickmart_shared::db::{DbConn, DbPool};
+
+use user_contract::cache::user_key;
+use uuid::Uuid;
 
 use crate::domain::PasswordHasher;
 
@@ -14,9 +18,17 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// How long a refresh token lives.
     pub refresh_token_ttl: chrono::Duration,
+    /// The shared cache, whose user entries this service deletes after every write to a user.
+    pub cache: Cache,
 }
 
 impl AppState {
+    /// Deletes the cached copy of a user whose data changed (after the change committed), so that a write made
+    /// straight at this API is seen by the subgraph at once.
+    pub async fn invalidate_user(&self, id: Uuid) {
+        self.cache.delete(&[user_key(id)]).await;
+    }
+
     /// A pooled connection, or `SERVICE_UNAVAILABLE`.
     pub async fn conn(&self) -> Result<DbConn<'_>, AppError> {
         Ok(self.pool.get().await?)

@@ -1,5 +1,5 @@
-//! Per-request batching: users by id, batched per request and cached in Redis (cache-aside; mutations here
-//! delete the keys).
+//! Per-request batching: users by id, batched per request and cached in Redis (cache-aside; user-core deletes
+//! the keys after every write).
 
 use std::collections::HashMap;
 use std::sync::Arc;

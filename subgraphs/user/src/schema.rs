@@ -12,7 +12,6 @@ use secrecy::{ExposeSecret, SecretString};
 use user_contract::api::{
     CreateUser, IssuedRefreshToken, PresentRefreshToken, UpdateUser, UserQuery, VerifyCredentials,
 };
-use user_contract::cache::user_key;
 use uuid::Uuid;
 
 use crate::accounts::Accounts;
@@ -235,7 +234,6 @@ impl Mutation {
             .update(&data.ctx, actor.id, &body)
             .await
             .map_err(|e| e.map_fields(camel_case))?;
-        data.accounts.cache.delete(&[user_key(actor.id)]).await;
         Ok(User(user))
     }
 
@@ -250,7 +248,6 @@ impl Mutation {
         let data = request_data(ctx)?;
         let id = parse_id(&user_id, "userId")?;
         let user = data.accounts.core.set_role(&data.ctx, id, role).await?;
-        data.accounts.cache.delete(&[user_key(id)]).await;
         Ok(User(user))
     }
 }

@@ -235,7 +235,9 @@ pub(crate) async fn update_user(
     } else {
         Some(current)
     };
-    Ok(Json(row.ok_or_else(not_found)?.to_dto()?))
+    let row = row.ok_or_else(not_found)?;
+    state.invalidate_user(id).await;
+    Ok(Json(row.to_dto()?))
 }
 
 /// Sets an account's role (the subgraph allows this to admins only).
@@ -260,5 +262,6 @@ pub(crate) async fn set_role(
         .await?
         .ok_or_else(not_found)?;
     tracing::info!(user_id = %id, role = body.role.as_str(), "role set");
+    state.invalidate_user(id).await;
     Ok(Json(row.to_dto()?))
 }

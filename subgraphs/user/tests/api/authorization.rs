@@ -157,3 +157,27 @@ async fn admins_page_through_users() {
         .await;
     assert_eq!(code(&garbage), Some("BAD_USER_INPUT"));
 }
+
+/// A write made straight at user-core (another subgraph replica, a script, an operator) is seen at once: the
+/// core deletes the cached user. Before, the subgraph served the old role from its cache for up to 5 minutes.
+#[tokio::test]
+async fn a_role_set_directly_on_the_core_is_seen_at_once() {
+    let app = TestApp::spawn().await;
+    let alice = app.register(&unique_email("alice")).await;
+    let id = alice["user"]["id"].as_str().expect("id").to_owned();
+    let admin = app.admin_token().await;
+    let before = app.gql(USER, json!({"id": id}), Some(&admin)).await;
+    assert_eq!(before["data"]["user"]["role"], "CUSTOMER", "{before}");
+
+    let response = reqwest::Client::new()
+        .put(format!("{}/v1/users/{id}/role", app.core.url))
+        .header("x-internal-token", crate::helpers::TOKEN)
+        .json(&json!({"role": "ADMIN"}))
+        .send()
+        .await
+        .expect("core answers");
+    assert!(response.status().is_success(), "{}", response.status());
+
+    let after = app.gql(USER, json!({"id": id}), Some(&admin)).await;
+    assert_eq!(after["data"]["user"]["role"], "ADMIN", "{after}");
+}

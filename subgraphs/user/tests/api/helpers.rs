@@ -44,6 +44,8 @@ pub(crate) struct Core {
     pub url: String,
     pub db: TestDatabase,
     pub admin_email: String,
+    /// The cache namespace the core and every subgraph on it share, as replicas sharing one Redis do.
+    pub cache_namespace: String,
 }
 
 impl Core {
@@ -52,7 +54,9 @@ impl Core {
         capture_logs();
         let db = TestDatabase::create("user", user_core::MIGRATIONS).await;
         let admin_email = format!("admin-{}@example.com", uuid::Uuid::now_v7().simple());
+        let cache_namespace = format!("test-{}:", uuid::Uuid::new_v4().simple());
         let env = Env::from_pairs([
+            ("CACHE_NAMESPACE", cache_namespace.as_str()),
             ("USER_DATABASE_URL", db.url.as_str()),
             ("INTERNAL_API_TOKEN", TOKEN),
             ("QUICKMART_ADMIN_EMAIL", admin_email.as_str()),
@@ -65,6 +69,7 @@ impl Core {
             url,
             db,
             admin_email,
+            cache_namespace,
         }
     }
 }
@@ -89,7 +94,7 @@ impl TestApp {
 
     /// A subgraph on an existing core, signing with `keys` and verifying with `public_keys`.
     pub(crate) async fn spawn_on(core: Arc<Core>, keys: &Keys, public_keys: &str) -> Self {
-        let cache_namespace = format!("test-{}:", uuid::Uuid::new_v4().simple());
+        let cache_namespace = core.cache_namespace.clone();
         let env = Env::from_pairs([
             ("CACHE_NAMESPACE", cache_namespace.as_str()),
             ("USER_CORE_URL", core.url.as_str()),
