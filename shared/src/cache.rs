@@ -52,6 +52,57 @@ impl CacheSettings {
 
 /// How long a cache call may take before it counts as a miss.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(100);
+/// [`Cache::put_versioned`] in Redis: per key, compare the stored `v<version>:` prefix and write only when the
+/// rule of [`versioned_write_wins`] says so, atomically (ARGV: ttl, then version and body per key).
+static VERSIONED_PUT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        r"
+        local written = 0
+        for i, key in ipairs(KEYS) do
+          local version = tonumber(ARGV[i * 2])
+          local body = ARGV[i * 2 + 1]
+          local write = true
+          local current = redis.call('GET', key)
+          if current then
+            local stored, stored_body = string.match(current, '^v(%d+):(.*)$')
+            if stored then
+              stored = tonumber(stored)
+              if body == '' then
+                write = version >= stored
+              else
+                write = version > stored or (version == stored and stored_body == '')
+              end
+            end
+          end
+          if write then
+            redis.call('SET', key, 'v' .. ARGV[i * 2] .. ':' .. body, 'PX', ARGV[1])
+            written = written + 1
+          end
+        end
+        return written
+        ",
+    )
+});
+
+/// Splits `v<version>:<body>`; the body of a tombstone is empty.
+fn split_versioned(raw: &str) -> Option<(i64, &str)> {
+    let rest = raw.strip_prefix('v')?;
+    let (version, body) = rest.split_once(':')?;
+    Some((version.parse().ok()?, body))
+}
+
+/// Whether a versioned write (`tombstone` or entry, at `version`) replaces what is stored (`(version, is a
+/// tombstone)`, or nothing / another format).
+fn versioned_write_wins(stored: Option<(i64, bool)>, version: i64, tombstone: bool) -> bool {
+    match stored {
+        None => true,
+        Some((stored, _)) if tombstone => version >= stored,
+        Some((stored, stored_is_tombstone)) => {
+            version > stored || (version == stored && stored_is_tombstone)
+        }
+    }
+}
+
 /// How long the cache is skipped after a failure.
 const BACKOFF: Duration = Duration::from_secs(1);
 
@@ -155,6 +206,28 @@ impl Cache {
 
     /// Reads many JSON values in one round trip, in the order of `keys`.
     pub async fn get_many_json<T: DeserializeOwned>(&self, keys: &[String]) -> Vec<Option<T>> {
+        self.get_many_decoded(keys, |raw| serde_json::from_str(raw).ok())
+            .await
+    }
+
+    /// Reads many versioned entries (written by [`Self::put_versioned`]) in one round trip; a tombstone, an
+    /// entry of another format or a miss is `None`.
+    pub async fn get_many_versioned<T: DeserializeOwned>(&self, keys: &[String]) -> Vec<Option<T>> {
+        self.get_many_decoded(keys, |raw| {
+            let (_, body) = split_versioned(raw)?;
+            if body.is_empty() {
+                return None;
+            }
+            serde_json::from_str(body).ok()
+        })
+        .await
+    }
+
+    async fn get_many_decoded<T>(
+        &self,
+        keys: &[String],
+        decode: impl Fn(&str) -> Option<T>,
+    ) -> Vec<Option<T>> {
         if keys.is_empty() {
             return Vec::new();
         }
@@ -191,13 +264,73 @@ impl Cache {
         raw.into_iter()
             .zip(keys)
             .map(|(value, key)| {
-                let decoded = value.and_then(|v| serde_json::from_str(&v).ok());
+                let decoded = value.as_deref().and_then(&decode);
                 let outcome = if decoded.is_some() { "hit" } else { "miss" };
                 metrics::counter!("cache_requests_total", "keyspace" => keyspace(key), "outcome" => outcome)
                     .increment(1);
                 decoded
             })
             .collect()
+    }
+
+    /// Writes versioned entries (`Some(value)`) or tombstones (`None`) in one round trip, never going back in
+    /// time (docs/ARCHITECTURE.md, "Rules of the domain"): a tombstone replaces anything of its version or older;
+    /// an entry replaces only an older version, or the tombstone of its own version. So a reader that read the
+    /// database before a write cannot put its old copy back after the writer's invalidation, however the two
+    /// interleave, and a reader that read after it can fill at once.
+    pub async fn put_versioned<T: Serialize>(
+        &self,
+        entries: &[(String, i64, Option<T>)],
+        ttl: Duration,
+    ) {
+        let encoded: Vec<(String, i64, String)> = entries
+            .iter()
+            .filter_map(|(key, version, value)| {
+                let body = match value {
+                    Some(value) => serde_json::to_string(value).ok()?,
+                    None => String::new(),
+                };
+                Some((self.key(key), *version, body))
+            })
+            .collect();
+        if encoded.is_empty() {
+            return;
+        }
+        match &self.backend {
+            Backend::Disabled => {}
+            Backend::Memory(map) => {
+                let expires = Instant::now() + ttl;
+                let now = Instant::now();
+                let mut map = map
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                for (key, version, body) in encoded {
+                    let current = map
+                        .get(&key)
+                        .filter(|(exp, _)| *exp > now)
+                        .and_then(|(_, raw)| split_versioned(raw))
+                        .map(|(stored, body)| (stored, body.is_empty()));
+                    if versioned_write_wins(current, version, body.is_empty()) {
+                        map.insert(key, (expires, format!("v{version}:{body}")));
+                    }
+                }
+            }
+            Backend::Redis(pool) => {
+                let result = self
+                    .guarded(async {
+                        let mut conn = pool.get().await?;
+                        let mut invocation = VERSIONED_PUT.prepare_invoke();
+                        invocation.arg(ttl.as_millis() as u64);
+                        for (key, version, body) in &encoded {
+                            invocation.key(key).arg(*version).arg(body);
+                        }
+                        invocation.invoke_async::<i64>(&mut *conn).await?;
+                        Ok(())
+                    })
+                    .await;
+                self.observe_failure("put_versioned", result);
+            }
+        }
     }
 
     /// Writes one JSON value with a time-to-live.
@@ -552,5 +685,74 @@ mod tests {
                 .map(|c| c.0),
             Some(2)
         );
+    }
+
+    /// The measured race: a reader misses and reads the database (version 5), a writer commits version 6 and
+    /// invalidates, then the reader fills its old copy. The old copy must never come back, in either backend; a
+    /// reader of the new version fills at once, and 8 × concurrent stale fills lose to one fresh one.
+    #[tokio::test]
+    async fn a_stale_fill_never_replaces_an_invalidation() {
+        let redis = Cache::redis(
+            &SecretString::from(crate::config::DEV_REDIS_URL),
+            DEFAULT_TIMEOUT,
+        )
+        .expect("url")
+        .with_namespace(&format!("test-{}:", uuid::Uuid::new_v4().simple()));
+        for cache in [Cache::in_memory(), redis] {
+            let key = "qm:v1:product:race".to_owned();
+            let ttl = Duration::from_secs(60);
+            let read = |cache: Cache| {
+                let key = key.clone();
+                async move { cache.get_many_versioned::<String>(&[key]).await.remove(0) }
+            };
+            cache
+                .put_versioned(&[(key.clone(), 5, Some("stock 945"))], ttl)
+                .await;
+            assert_eq!(read(cache.clone()).await.as_deref(), Some("stock 945"));
+            cache
+                .put_versioned::<&str>(&[(key.clone(), 6, None)], ttl)
+                .await;
+            assert_eq!(read(cache.clone()).await, None, "a tombstone is a miss");
+            cache
+                .put_versioned(&[(key.clone(), 5, Some("stock 945"))], ttl)
+                .await;
+            assert_eq!(read(cache.clone()).await, None, "the stale fill lost");
+            // Eight stale fills and one fresh one, at once: whatever the order, the fresh one stays.
+            let fills = (0..9).map(|n| {
+                let cache = cache.clone();
+                let key = key.clone();
+                let (version, value) = if n == 4 {
+                    (6, "stock 944")
+                } else {
+                    (5, "stock 945")
+                };
+                async move {
+                    cache
+                        .put_versioned(&[(key, version, Some(value))], ttl)
+                        .await;
+                }
+            });
+            futures::future::join_all(fills).await;
+            assert_eq!(read(cache.clone()).await.as_deref(), Some("stock 944"));
+            // An older tombstone (a write that committed earlier) does not hide the newer entry.
+            cache
+                .put_versioned::<&str>(&[(key.clone(), 4, None)], ttl)
+                .await;
+            assert_eq!(read(cache.clone()).await.as_deref(), Some("stock 944"));
+        }
+    }
+
+    #[test]
+    fn the_versioned_rule() {
+        assert!(versioned_write_wins(None, 1, false));
+        assert!(versioned_write_wins(Some((5, false)), 6, false));
+        assert!(!versioned_write_wins(Some((5, false)), 5, false));
+        assert!(versioned_write_wins(Some((5, true)), 5, false));
+        assert!(!versioned_write_wins(Some((6, true)), 5, false));
+        assert!(versioned_write_wins(Some((5, false)), 5, true));
+        assert!(!versioned_write_wins(Some((6, false)), 5, true));
+        assert_eq!(split_versioned("v12:{}"), Some((12, "{}")));
+        assert_eq!(split_versioned("v12:"), Some((12, "")));
+        assert_eq!(split_versioned("{\"id\":1}"), None);
     }
 }

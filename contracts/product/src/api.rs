@@ -56,6 +56,9 @@ pub struct ProductDto {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every change to the product (stock included); caches use it never to go back in time.
+    #[serde(default)]
+    pub version: i64,
 }
 
 /// Body of `POST /v1/products`.

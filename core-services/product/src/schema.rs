@@ -21,6 +21,7 @@ diesel::table! {
         category_id -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        version -> Int8,
     }
 }
 

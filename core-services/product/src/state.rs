@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use product_contract::cache::product_key;
+use product_contract::cache::{PRODUCT_TTL, product_key};
 use quickmart_shared::AppError;
 use quickmart_shared::cache::Cache;
 use quickmart_shared::db::{DbConn, DbPool};
@@ -28,9 +28,30 @@ impl AppState {
         Ok(self.pool.get().await?)
     }
 
-    /// Deletes the cache entries of products whose data changed (after the change committed).
+    /// Invalidates the cache entries of products whose data changed (after the change committed): a tombstone
+    /// carrying each product's new version, so that no reader who read the old row can put it back. Without the
+    /// versions (the database just went away) the entries are deleted, which still invalidates but leaves that
+    /// race open.
     pub async fn invalidate_products(&self, ids: &[Uuid]) {
-        let keys: Vec<String> = ids.iter().map(|id| product_key(*id)).collect();
-        self.cache.delete(&keys).await;
+        if ids.is_empty() {
+            return;
+        }
+        let versions = match self.conn().await {
+            Ok(mut conn) => crate::db::products::versions(&mut conn, ids).await.ok(),
+            Err(_) => None,
+        };
+        match versions {
+            Some(versions) => {
+                let tombstones: Vec<(String, i64, Option<()>)> = versions
+                    .into_iter()
+                    .map(|(id, version)| (product_key(id), version, None))
+                    .collect();
+                self.cache.put_versioned(&tombstones, PRODUCT_TTL).await;
+            }
+            None => {
+                let keys: Vec<String> = ids.iter().map(|id| product_key(*id)).collect();
+                self.cache.delete(&keys).await;
+            }
+        }
     }
 }

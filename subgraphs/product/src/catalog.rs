@@ -37,7 +37,7 @@ impl Catalog {
         ids: &[Uuid],
     ) -> Result<HashMap<Uuid, ProductDto>, AppError> {
         let cache_keys: Vec<String> = ids.iter().map(|id| product_key(*id)).collect();
-        let cached: Vec<Option<ProductDto>> = self.cache.get_many_json(&cache_keys).await;
+        let cached: Vec<Option<ProductDto>> = self.cache.get_many_versioned(&cache_keys).await;
         let mut found: HashMap<Uuid, ProductDto> =
             cached.into_iter().flatten().map(|p| (p.id, p)).collect();
         let missing: Vec<Uuid> = ids
@@ -47,12 +47,14 @@ impl Catalog {
             .collect();
         if !missing.is_empty() {
             let fetched = self.client.lookup(ctx, missing).await?;
-            let entries: Vec<(String, &ProductDto)> = fetched
+            // A compare-and-set on the version: a copy read before a concurrent write never replaces that
+            // write's invalidation.
+            let entries: Vec<(String, i64, Option<&ProductDto>)> = fetched
                 .items
                 .iter()
-                .map(|p| (product_key(p.id), p))
+                .map(|p| (product_key(p.id), p.version, Some(p)))
                 .collect();
-            self.cache.set_many_json(&entries, PRODUCT_TTL).await;
+            self.cache.put_versioned(&entries, PRODUCT_TTL).await;
             found.extend(fetched.items.into_iter().map(|p| (p.id, p)));
         }
         Ok(found)

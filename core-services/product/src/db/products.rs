@@ -29,6 +29,7 @@ pub struct ProductRow {
     category_id: Option<Uuid>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    version: i64,
 }
 
 impl ProductRow {
@@ -46,6 +47,7 @@ impl ProductRow {
             category_id: self.category_id,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            version: self.version,
         }
     }
 }
@@ -156,6 +158,18 @@ pub(crate) async fn page(
     Ok((rows, total))
 }
 
+/// The current version of each of `ids` that exists (for the cache's tombstones).
+pub(crate) async fn versions(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, i64)>, AppError> {
+    Ok(products::table
+        .filter(products::id.eq_any(ids))
+        .select((products::id, products::version))
+        .load(conn)
+        .await?)
+}
+
 /// Inserts a product; a taken SKU is `CONFLICT` on `sku`, an unknown category `BAD_USER_INPUT` on `category_id`.
 pub(crate) async fn insert(
     conn: &mut AsyncPgConnection,
@@ -173,6 +187,7 @@ pub(crate) async fn insert(
         category_id: product.category_id,
         created_at: now,
         updated_at: now,
+        version: 1,
     };
     diesel::insert_into(products::table)
         .values(&row)

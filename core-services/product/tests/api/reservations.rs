@@ -259,3 +259,26 @@ async fn stock_changes_invalidate_the_cached_product() {
     .await;
     assert!(cache.get_json::<Value>(&key).await.is_none(), "adjustment");
 }
+
+/// Every change bumps the product's version, whichever statement makes it: the cache's tombstones and
+/// compare-and-set fills depend on it (a stale copy always carries an older version).
+#[tokio::test]
+async fn every_change_bumps_the_version() {
+    let app = TestApp::spawn().await;
+    let product = app.create_product("VER-1", 100, 5).await;
+    assert_eq!(product["version"], 1);
+    let id = product["id"].as_str().expect("id").to_owned();
+    app.post(
+        &format!("/v1/products/{id}/stock-adjustments"),
+        json!({ "delta": 1 }),
+    )
+    .await;
+    app.post(
+        "/v1/reservations",
+        json!({ "lines": [{ "product_id": id, "quantity": 2 }] }),
+    )
+    .await;
+    let (_, now) = app.get(&format!("/v1/products/{id}")).await;
+    assert_eq!(now["version"], 3, "{now}");
+    assert_eq!(now["stock"], 4);
+}
