@@ -6,6 +6,7 @@ use user_contract::api;
 mod bootstrap;
 mod db;
 pub mod domain;
+pub mod purger;
 mod routes;
 mod schema;
 mod state;
@@ -80,6 +81,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         .await
         .map_err(|e| StartError::Other(e.to_string()))?;
     bootstrap::ensure_admin(&pool, &hasher, &config.admin_email, &config.admin_password).await?;
+    tokio::spawn(purger::run(pool.clone(), purger::INTERVAL));
     let state = AppState {
         cache: config.cache.connect()?,
         pool: pool.clone(),

@@ -177,3 +177,22 @@ pub(crate) async fn revoke_all_of_user(
     .await
     .map_err(AppError::from)
 }
+
+/// Deletes up to `batch` whole sessions (families) whose every token expired more than `grace` ago; how many
+/// tokens went. A family with any token still valid is kept whole, so reuse detection still sees its history.
+pub(crate) async fn purge_expired(
+    conn: &mut AsyncPgConnection,
+    grace: chrono::Duration,
+    batch: i64,
+) -> Result<usize, AppError> {
+    let cutoff = Utc::now() - grace;
+    Ok(diesel::sql_query(
+        "DELETE FROM refresh_tokens WHERE family_id IN ( \
+             SELECT family_id FROM refresh_tokens GROUP BY family_id \
+             HAVING max(expires_at) < $1 LIMIT $2)",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(cutoff)
+    .bind::<diesel::sql_types::BigInt, _>(batch)
+    .execute(conn)
+    .await?)
+}

@@ -117,3 +117,51 @@ async fn expired_tokens_are_refused() {
         .expect("expire");
     assert_eq!(rotate(&core, &token).await.0, 401);
 }
+
+/// Sessions whose every token expired over a day ago are deleted; a session with a live token stays whole (its
+/// rotated tokens are what reuse detection compares against).
+#[tokio::test]
+async fn expired_sessions_are_purged_and_live_ones_kept_whole() {
+    let core = TestCore::spawn().await;
+    let user = core.create_user("purge@example.com").await;
+    let id = user["id"].as_str().expect("id");
+    let old = core.issue_token(id).await;
+    let live = core.issue_token(id).await;
+    let (status, _) = rotate(&core, &live).await;
+    assert_eq!(status, 200);
+    let mut conn = core.db.pool.get().await.expect("connection");
+    use diesel_async::RunQueryDsl;
+    // The first session ended two days ago; the second (a rotated token and its successor) is live.
+    diesel::sql_query(
+        "UPDATE refresh_tokens SET expires_at = now() - interval '2 days' \
+         WHERE token_hash = sha256(convert_to($1, 'UTF8'))",
+    )
+    .bind::<diesel::sql_types::Text, _>(&old)
+    .execute(&mut conn)
+    .await
+    .expect("age the first session");
+    drop(conn);
+
+    let deleted = user_core::purger::purge_once(&core.db.pool)
+        .await
+        .expect("purge");
+    assert_eq!(deleted, 1);
+    assert_eq!(
+        user_core::purger::purge_once(&core.db.pool)
+            .await
+            .expect("purge"),
+        0
+    );
+    let mut conn = core.db.pool.get().await.expect("connection");
+    let left: Vec<Count> = diesel::sql_query("SELECT count(*) AS n FROM refresh_tokens")
+        .load(&mut conn)
+        .await
+        .expect("count");
+    assert_eq!(left[0].n, 2, "the live session's two tokens stay");
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
