@@ -25,6 +25,8 @@ mod limits;
 mod plan;
 mod response;
 mod schema;
+#[cfg(test)]
+mod test_support;
 mod variables;
 
 pub use config::GatewayConfig;

@@ -64,17 +64,7 @@ mod tests {
     use super::*;
 
     fn operation(query: &str) -> OperationDefinition {
-        let document =
-            graphql_tools::parser::parse_query::<String>(query).expect("the query parses");
-        let operation = document
-            .definitions
-            .into_iter()
-            .find_map(|d| match d {
-                graphql_tools::parser::query::Definition::Operation(op) => Some(op),
-                graphql_tools::parser::query::Definition::Fragment(_) => None,
-            })
-            .expect("an operation");
-        operation.into()
+        crate::test_support::operation(query)
     }
 
     fn coerce_json(query: &str, provided: Value) -> Result<Value, Value> {

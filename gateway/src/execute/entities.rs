@@ -142,7 +142,6 @@ fn project_object(
 mod tests {
     use std::collections::BTreeSet;
 
-    use hive_router_query_planner::ast::operation::OperationDefinition;
     use hive_router_query_planner::ast::selection_set::SelectionSet;
     use serde_json::json;
 
@@ -160,26 +159,12 @@ mod tests {
     ";
 
     fn schema() -> SchemaIndex {
-        SchemaIndex::new(
-            graphql_tools::parser::parse_schema::<String>(SDL)
-                .expect("the test SDL parses")
-                .into_static(),
-        )
+        crate::test_support::schema_index(SDL)
     }
 
     /// A `requires` selection set, written as a query.
     fn requires(selection: &str) -> SelectionSet {
-        let document =
-            graphql_tools::parser::parse_query::<String>(selection).expect("the selection parses");
-        let operation = document
-            .definitions
-            .into_iter()
-            .find_map(|d| match d {
-                graphql_tools::parser::query::Definition::Operation(op) => Some(op),
-                graphql_tools::parser::query::Definition::Fragment(_) => None,
-            })
-            .expect("an operation");
-        OperationDefinition::from(operation).selection_set
+        crate::test_support::operation(selection).selection_set
     }
 
     fn field(name: &str) -> FlattenNodePathSegment {

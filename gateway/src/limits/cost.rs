@@ -167,7 +167,6 @@ fn is_list(field_type: &Type) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use hive_router_query_planner::ast::operation::OperationDefinition;
     use serde_json::json;
 
     use super::*;
@@ -200,25 +199,11 @@ mod tests {
     ";
 
     fn schema() -> SchemaIndex {
-        SchemaIndex::new(
-            graphql_tools::parser::parse_schema::<String>(SDL)
-                .expect("the test SDL parses")
-                .into_static(),
-        )
+        crate::test_support::schema_index(SDL)
     }
 
     fn selection_set(query: &str) -> SelectionSet {
-        let document =
-            graphql_tools::parser::parse_query::<String>(query).expect("the query parses");
-        let operation = document
-            .definitions
-            .into_iter()
-            .find_map(|d| match d {
-                graphql_tools::parser::query::Definition::Operation(op) => Some(op),
-                graphql_tools::parser::query::Definition::Fragment(_) => None,
-            })
-            .expect("an operation");
-        OperationDefinition::from(operation).selection_set
+        crate::test_support::operation(query).selection_set
     }
 
     fn estimate_with(query: &str, variables: &Value, default_list_size: usize) -> Estimate {

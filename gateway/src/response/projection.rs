@@ -388,25 +388,11 @@ mod tests {
     ";
 
     fn schema() -> SchemaIndex {
-        SchemaIndex::new(
-            graphql_tools::parser::parse_schema::<String>(SDL)
-                .expect("the test SDL parses")
-                .into_static(),
-        )
+        crate::test_support::schema_index(SDL)
     }
 
     fn operation(query: &str) -> OperationDefinition {
-        let document =
-            graphql_tools::parser::parse_query::<String>(query).expect("the query parses");
-        let operation = document
-            .definitions
-            .into_iter()
-            .find_map(|d| match d {
-                graphql_tools::parser::query::Definition::Operation(op) => Some(op),
-                graphql_tools::parser::query::Definition::Fragment(_) => None,
-            })
-            .expect("an operation");
-        operation.into()
+        crate::test_support::operation(query)
     }
 
     /// The projected `data` as text, and the errors after projection.
