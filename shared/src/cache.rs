@@ -103,6 +103,11 @@ fn versioned_write_wins(stored: Option<(i64, bool)>, version: i64, tombstone: bo
     }
 }
 
+/// Entries of the in-process map after which expired ones are pruned.
+const MEMORY_PRUNE_AT: usize = 50_000;
+/// Live entries of the in-process map after which it is cleared.
+const MEMORY_MAX_ENTRIES: usize = 200_000;
+
 /// How long the cache is skipped after a failure.
 const BACKOFF: Duration = Duration::from_secs(1);
 
@@ -358,7 +363,7 @@ impl Cache {
                 let mut map = map
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if map.len() > 50_000 {
+                if map.len() > MEMORY_PRUNE_AT {
                     let now = Instant::now();
                     map.retain(|_, (exp, _)| *exp > now);
                 }
@@ -431,6 +436,14 @@ impl Cache {
                 let mut map = map
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if map.len() >= MEMORY_PRUNE_AT {
+                    map.retain(|_, (exp, _)| *exp > now);
+                    // A flood of distinct live keys resets the in-process counters rather than exhaust memory.
+                    if map.len() >= MEMORY_MAX_ENTRIES {
+                        tracing::warn!(entries = map.len(), "in-process cache full: cleared");
+                        map.clear();
+                    }
+                }
                 let entry = map
                     .entry(key.to_owned())
                     .or_insert_with(|| (now + window, "0".to_owned()));

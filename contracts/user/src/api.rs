@@ -23,6 +23,9 @@ pub struct UserDto {
     pub created_at: DateTime<Utc>,
     /// When the account last changed.
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every change to the account; caches use it never to go back in time.
+    #[serde(default)]
+    pub version: i64,
 }
 
 /// Body of `POST /v1/users`.

@@ -4,7 +4,7 @@ use quickmart_shared::AppError;
 use quickmart_shared::cache::Cache;
 use quickmart_shared::db::{DbConn, DbPool};
 
-use user_contract::cache::user_key;
+use user_contract::cache::{USER_TTL, user_key};
 use uuid::Uuid;
 
 use crate::domain::PasswordHasher;
@@ -23,10 +23,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Deletes the cached copy of a user whose data changed (after the change committed), so that a write made
-    /// straight at this API is seen by the subgraph at once.
-    pub async fn invalidate_user(&self, id: Uuid) {
-        self.cache.delete(&[user_key(id)]).await;
+    /// Invalidates the cached copy of a user whose data changed (after the change committed), so that a write
+    /// made straight at this API is seen by the subgraph at once: a tombstone of the row's new `version`, which no
+    /// copy read before the change can replace.
+    pub async fn invalidate_user(&self, id: Uuid, version: i64) {
+        self.cache
+            .put_versioned::<()>(&[(user_key(id), version, None)], USER_TTL)
+            .await;
     }
 
     /// A pooled connection, or `SERVICE_UNAVAILABLE`.

@@ -27,7 +27,7 @@ impl Loader<Uuid> for UserLoader {
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, UserDto>, Self::Error> {
         let cache = &self.accounts.cache;
         let cache_keys: Vec<String> = ids.iter().map(|id| user_key(*id)).collect();
-        let cached = cache.get_many_json::<UserDto>(&cache_keys).await;
+        let cached = cache.get_many_versioned::<UserDto>(&cache_keys).await;
         let mut found: HashMap<Uuid, UserDto> = HashMap::with_capacity(ids.len());
         let mut missing = Vec::new();
         for (id, hit) in ids.iter().zip(cached) {
@@ -45,9 +45,13 @@ impl Loader<Uuid> for UserLoader {
                 .lookup(&self.ctx, missing)
                 .await
                 .map_err(Arc::new)?;
-            let entries: Vec<(String, &UserDto)> =
-                loaded.iter().map(|u| (user_key(u.id), u)).collect();
-            cache.set_many_json(&entries, USER_TTL).await;
+            // A compare-and-set on the version: a copy read before a concurrent change never replaces that
+            // change's invalidation.
+            let entries: Vec<(String, i64, Option<&UserDto>)> = loaded
+                .iter()
+                .map(|u| (user_key(u.id), u.version, Some(u)))
+                .collect();
+            cache.put_versioned(&entries, USER_TTL).await;
             found.extend(loaded.into_iter().map(|u| (u.id, u)));
         }
         Ok(found)

@@ -10,8 +10,9 @@
 //! - Registrations per client address: 20 an hour.
 //!
 //! A success clears the e-mail's counters. Keys carry a hash of the e-mail, never the e-mail itself, so a key's
-//! size does not depend on the input. When Redis is unavailable the counters move to this replica's memory:
-//! logins keep working and stay limited (per replica, so up to N replicas × the limit while Redis is down).
+//! size does not depend on the input. Every count is also kept in this replica's memory, and an attempt is judged
+//! by the higher of the two: when Redis is unavailable (or fails mid-burst) logins keep working and stay limited
+//! (per replica, so up to N replicas × the limit while Redis is down).
 
 use std::time::Duration;
 
@@ -61,7 +62,7 @@ impl LimitStore {
         }
     }
 
-    /// The store to use now: the shared one unless it is failing.
+    /// The store to read a count from now: the shared one unless it is failing.
     fn current(&self) -> &Cache {
         if self.shared.is_unavailable() {
             &self.local
@@ -70,16 +71,22 @@ impl LimitStore {
         }
     }
 
+    /// Counts in both stores and judges by the higher count: the local one knows every attempt this replica
+    /// saw, so a Redis that fails in the middle of a burst cannot split the count and let the burst through
+    /// twice; the shared one knows every replica's.
     async fn count_in_window(&self, key: &str, window: Duration) -> Option<(u64, u64)> {
-        match self.current().count_in_window(key, window).await {
-            // The shared store failed during this very call: count locally instead of letting it through.
-            None if self.shared.is_unavailable() => self.local.count_in_window(key, window).await,
-            counted => counted,
+        let local = self.local.count_in_window(key, window).await;
+        let shared = self.shared.count_in_window(key, window).await;
+        match (shared, local) {
+            (Some(shared), Some(local)) => Some(if shared.0 >= local.0 { shared } else { local }),
+            (shared, local) => shared.or(local),
         }
     }
 
     async fn get_count(&self, key: &str) -> Option<u64> {
-        self.current().get_json::<u64>(key).await
+        let local = self.local.get_json::<u64>(key).await;
+        let shared = self.shared.get_json::<u64>(key).await;
+        shared.max(local)
     }
 
     async fn take_turn(

@@ -29,6 +29,8 @@ pub(crate) struct UserRow {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every change (a trigger).
+    pub version: i64,
 }
 
 impl UserRow {
@@ -41,6 +43,7 @@ impl UserRow {
             role: self.role.parse::<Role>().map_err(AppError::internal)?,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            version: self.version,
         })
     }
 }

@@ -236,7 +236,7 @@ pub(crate) async fn update_user(
         Some(current)
     };
     let row = row.ok_or_else(not_found)?;
-    state.invalidate_user(id).await;
+    state.invalidate_user(id, row.version).await;
     Ok(Json(row.to_dto()?))
 }
 
@@ -262,6 +262,6 @@ pub(crate) async fn set_role(
         .await?
         .ok_or_else(not_found)?;
     tracing::info!(user_id = %id, role = body.role.as_str(), "role set");
-    state.invalidate_user(id).await;
+    state.invalidate_user(id, row.version).await;
     Ok(Json(row.to_dto()?))
 }

@@ -19,7 +19,8 @@ async fn created_accounts_are_lower_cased_and_hashed_with_argon2id() {
       "id": "[id]",
       "name": "Ada",
       "role": "CUSTOMER",
-      "updated_at": "[time]"
+      "updated_at": "[time]",
+      "version": 1
     }
     "#);
     let mut conn = core.db.pool.get().await.expect("connection");
