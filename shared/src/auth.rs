@@ -112,6 +112,20 @@ pub struct Claims {
     pub exp: u64,
     /// Unique token id.
     pub jti: String,
+    /// The account's token version when the token was minted; subgraphs refuse it once the account's current
+    /// one is newer (a new role or password, or every session ended). Tokens from before it existed carry 0.
+    #[serde(default)]
+    pub ver: i64,
+}
+
+impl Claims {
+    /// Who the token speaks for.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: self.sub,
+            role: self.role,
+        }
+    }
 }
 
 /// Why keys could not be loaded.
@@ -210,8 +224,16 @@ impl JwtVerifier {
 
     /// Authenticates a request from its `Authorization` header: no header is anonymous, a bad one fails.
     pub fn authenticate(&self, headers: &http::HeaderMap) -> Result<Caller, AppError> {
+        Ok(match self.claims_of(headers)? {
+            Some(claims) => Caller::User(claims.actor()),
+            None => Caller::Anonymous,
+        })
+    }
+
+    /// The verified claims of a request's `Authorization` header: `None` without one, an error for a bad one.
+    pub fn claims_of(&self, headers: &http::HeaderMap) -> Result<Option<Claims>, AppError> {
         let Some(value) = headers.get(http::header::AUTHORIZATION) else {
-            return Ok(Caller::Anonymous);
+            return Ok(None);
         };
         let token = value
             .to_str()
@@ -225,11 +247,7 @@ impl JwtVerifier {
             .ok_or_else(|| {
                 AppError::Unauthenticated("expected `Authorization: Bearer <token>`".to_owned())
             })?;
-        let claims = self.verify(token)?;
-        Ok(Caller::User(Actor {
-            id: claims.sub,
-            role: claims.role,
-        }))
+        self.verify(token).map(Some)
     }
 }
 
@@ -271,8 +289,8 @@ impl JwtSigner {
         self.ttl
     }
 
-    /// Mints an access token for `actor`.
-    pub fn sign(&self, actor: Actor) -> Result<String, AppError> {
+    /// Mints an access token for `actor`, whose account's token version is now `token_version`.
+    pub fn sign(&self, actor: Actor, token_version: i64) -> Result<String, AppError> {
         let iat = unix_now();
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -281,6 +299,7 @@ impl JwtSigner {
             iat,
             exp: iat + self.ttl.as_secs(),
             jti: Uuid::now_v7().to_string(),
+            ver: token_version,
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
@@ -549,7 +568,7 @@ mod tests {
             role: Role::Admin,
         };
         let claims = verifier
-            .verify(&signer.sign(actor).expect("token"))
+            .verify(&signer.sign(actor, 0).expect("token"))
             .expect("valid");
         assert_eq!((claims.sub, claims.role), (actor.id, actor.role));
     }
@@ -566,11 +585,11 @@ mod tests {
             id: Uuid::now_v7(),
             role: Role::Customer,
         };
-        assert!(verifier.verify(&old.sign(actor).expect("token")).is_ok());
-        assert!(verifier.verify(&new.sign(actor).expect("token")).is_ok());
+        assert!(verifier.verify(&old.sign(actor, 0).expect("token")).is_ok());
+        assert!(verifier.verify(&new.sign(actor, 0).expect("token")).is_ok());
         assert!(
             verifier
-                .verify(&stranger.sign(actor).expect("token"))
+                .verify(&stranger.sign(actor, 0).expect("token"))
                 .is_err()
         );
     }
@@ -587,7 +606,7 @@ mod tests {
         };
         assert!(
             verifier
-                .verify(&signer.sign(actor).expect("token"))
+                .verify(&signer.sign(actor, 0).expect("token"))
                 .is_err()
         );
     }
@@ -605,10 +624,13 @@ mod tests {
         let second = KeyMaterial::from_env(&env).expect("reused");
         assert!(first.generated);
         assert_eq!(first.public_pems, second.public_pems);
-        let token = first.signer().expect("signer").sign(Actor {
-            id: Uuid::now_v7(),
-            role: Role::Customer,
-        });
+        let token = first.signer().expect("signer").sign(
+            Actor {
+                id: Uuid::now_v7(),
+                role: Role::Customer,
+            },
+            0,
+        );
         assert!(
             second
                 .verifier()

@@ -255,6 +255,33 @@ pub fn error_response(error: &AppError) -> Response {
     Response::from_errors(vec![server_error])
 }
 
+/// Tells the current token version of an account, so that every subgraph refuses the access tokens of ended
+/// sessions (docs/ARCHITECTURE.md, "Rules of the domain"). The user module implements it; `shared` only asks.
+#[async_trait::async_trait]
+pub trait Sessions: Send + Sync {
+    /// The account's current token version; `UNAUTHENTICATED` when the account does not exist.
+    async fn current_version(&self, user: uuid::Uuid, ctx: &CallContext) -> Result<i64, AppError>;
+}
+
+/// Refuses a token minted before its account's current token version.
+async fn check_session(
+    sessions: &dyn Sessions,
+    claims: &crate::auth::Claims,
+    context: &RequestContext,
+) -> Result<(), AppError> {
+    let current = sessions
+        .current_version(claims.sub, &context.call_context())
+        .await?;
+    if claims.ver < current {
+        metrics::counter!("session_tokens_refused_total").increment(1);
+        return Err(AppError::Unauthenticated(
+            "this session has ended (signed out everywhere, or the role or password changed); sign in again"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 /// Adds per-request data (DataLoaders, clients) to a GraphQL request.
 pub type PerRequest =
     Arc<dyn Fn(async_graphql::Request, &RequestContext) -> async_graphql::Request + Send + Sync>;
@@ -264,6 +291,7 @@ struct SubgraphState<Q, M, S> {
     verifier: Arc<JwtVerifier>,
     internal_token: SecretString,
     per_request: PerRequest,
+    sessions: Arc<dyn Sessions>,
     parsed: Arc<ParsedQueries>,
 }
 
@@ -274,6 +302,7 @@ impl<Q, M, S> Clone for SubgraphState<Q, M, S> {
             verifier: Arc::clone(&self.verifier),
             internal_token: self.internal_token.clone(),
             per_request: Arc::clone(&self.per_request),
+            sessions: Arc::clone(&self.sessions),
             parsed: Arc::clone(&self.parsed),
         }
     }
@@ -329,6 +358,7 @@ pub fn subgraph_router<Q, M, S>(
     keys: &crate::auth::KeyMaterial,
     internal_token: SecretString,
     per_request: PerRequest,
+    sessions: Arc<dyn Sessions>,
 ) -> Result<Router, crate::server::StartError>
 where
     Q: ObjectType + 'static,
@@ -336,19 +366,21 @@ where
     S: SubscriptionType + 'static,
 {
     let verifier = Arc::new(keys.verifier()?);
-    let router = subgraph_routes(schema, verifier, internal_token, per_request)
+    let router = subgraph_routes(schema, verifier, internal_token, per_request, sessions)
         .merge(crate::health::routes(crate::health::always_ready()));
     Ok(crate::telemetry::instrument(router, service))
 }
 
 /// The `POST /graphql` route of a subgraph: authenticates the caller (an invalid token is `UNAUTHENTICATED`
 /// even on public fields), builds the [`RequestContext`], lets `per_request` add its data, and executes.
-/// `internal_token` is what the gateway presents with the client address it derived.
+/// `internal_token` is what the gateway presents with the client address it derived; `sessions` refuses the
+/// tokens of ended sessions.
 pub fn subgraph_routes<Q, M, S>(
     schema: Schema<Q, M, S>,
     verifier: Arc<JwtVerifier>,
     internal_token: SecretString,
     per_request: PerRequest,
+    sessions: Arc<dyn Sessions>,
 ) -> Router
 where
     Q: ObjectType + 'static,
@@ -363,6 +395,7 @@ where
             verifier,
             internal_token,
             per_request,
+            sessions,
             parsed,
         })
 }
@@ -396,10 +429,13 @@ where
     M: ObjectType + 'static,
     S: SubscriptionType + 'static,
 {
-    let caller = match state.verifier.authenticate(&headers) {
-        Ok(caller) => caller,
+    let claims = match state.verifier.claims_of(&headers) {
+        Ok(claims) => claims,
         Err(error) => return error_response(&error).into(),
     };
+    let caller = claims
+        .as_ref()
+        .map_or(Caller::Anonymous, |claims| Caller::User(claims.actor()));
     let meta = extensions
         .get::<RequestMeta>()
         .cloned()
@@ -416,6 +452,11 @@ where
         meta,
         client_ip,
     };
+    if let Some(claims) = &claims
+        && let Err(error) = check_session(&*state.sessions, claims, &context).await
+    {
+        return error_response(&error).into();
+    }
     let mut request = (state.per_request)(request.into_inner(), &context).data(context);
     state.parsed.attach(&mut request);
     state.schema.execute(request).await.into()

@@ -16,6 +16,8 @@ pub(crate) const ADMIN_PASSWORD: &str = "e2e-admin-password-1";
 pub(crate) struct TestSystem {
     pub gateway: String,
     pub http: reqwest::Client,
+    /// What it was started with, for a replica of it.
+    env: Env,
     /// Dropping it aborts every service; then the databases are dropped (with FORCE).
     _stack: Stack,
     _databases: Vec<TestDatabase>,
@@ -63,7 +65,11 @@ impl TestSystem {
         for service in ServiceId::ALL {
             env.set(service.listen_variable(), "127.0.0.1:0");
         }
-        let stack = Stack::start(env).await.expect("start the stack");
+        Self::serve(env, databases).await
+    }
+
+    async fn serve(env: Env, databases: Vec<TestDatabase>) -> Self {
+        let stack = Stack::start(env.clone()).await.expect("start the stack");
         stack
             .wait_until_ready(Duration::from_secs(30))
             .await
@@ -71,9 +77,16 @@ impl TestSystem {
         Self {
             gateway: format!("{}/graphql", stack.url(ServiceId::Gateway)),
             http: reqwest::Client::new(),
+            env,
             _stack: stack,
             _databases: databases,
         }
+    }
+
+    /// A second complete set of services over the same databases, Redis namespace and keys, on ports of its
+    /// own: another replica of every service, as a deployment of two runs them.
+    pub(crate) async fn replica(&self) -> Self {
+        Self::serve(self.env.clone(), Vec::new()).await
     }
 
     /// Sends an operation to the gateway, with a bearer token when given.

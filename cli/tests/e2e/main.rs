@@ -5,4 +5,5 @@ mod commands;
 mod faults;
 mod helpers;
 mod refusals;
+mod replicas;
 mod storefront;

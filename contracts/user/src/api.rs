@@ -26,6 +26,10 @@ pub struct UserDto {
     /// Bumped by every change to the account; caches use it never to go back in time.
     #[serde(default)]
     pub version: i64,
+    /// The version of the account's sessions: access tokens minted with an older one are refused. A new role,
+    /// a new password and ending every session bump it.
+    #[serde(default)]
+    pub token_version: i64,
 }
 
 /// Body of `POST /v1/users`.

@@ -93,6 +93,16 @@ impl UserCoreClient {
         call.json(&SetRole { role })?.idempotent().send(ctx).await
     }
 
+    /// Ends every session of a user (refresh tokens revoked, access tokens refused); a repeat only ends the
+    /// sessions begun since, so it is safe to retry.
+    pub async fn end_sessions(&self, ctx: &CallContext, id: Uuid) -> Result<UserDto, AppError> {
+        self.client
+            .post(&format!("/v1/users/{id}/sessions/end"))
+            .idempotent()
+            .send(ctx)
+            .await
+    }
+
     /// Starts a session for a user.
     pub async fn issue_refresh_token(
         &self,

@@ -10,6 +10,8 @@ pub mod purger;
 mod routes;
 mod schema;
 mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::net::SocketAddr;
 

@@ -10,6 +10,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         version -> Int8,
+        token_version -> Int8,
     }
 }
 

@@ -57,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
                 id: uuid::Uuid::now_v7(),
                 role: quickmart_shared::auth::Role::Customer,
             };
-            println!("{}", signer.sign(actor)?);
+            println!("{}", signer.sign(actor, 0)?);
             Ok(())
         }
         _ => bail!("usage: fixture_subgraphs sdl DIR | serve BASE_PORT | token STATE_DIR"),

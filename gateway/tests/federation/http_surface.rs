@@ -225,10 +225,13 @@ async fn operations_the_gateway_answers_itself_still_refuse_a_bad_token() {
     )
     .expect("signer");
     let good = signer
-        .sign(quickmart_shared::auth::Actor {
-            id: uuid::Uuid::now_v7(),
-            role: quickmart_shared::auth::Role::Customer,
-        })
+        .sign(
+            quickmart_shared::auth::Actor {
+                id: uuid::Uuid::now_v7(),
+                role: quickmart_shared::auth::Role::Customer,
+            },
+            0,
+        )
         .expect("token");
     let ask = |query: &'static str, token: Option<String>| {
         let mut request = graph

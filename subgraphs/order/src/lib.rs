@@ -22,6 +22,8 @@ use secrecy::SecretString;
 
 pub use crate::schema::{OrderSchema, build_schema};
 use order_contract::OrderCoreClient;
+use quickmart_shared::cache::CacheSettings;
+use user_contract::sessions::TokenVersions;
 
 /// Which service this is: its name in logs and metrics, its port and variables.
 pub const SERVICE: ServiceId = ServiceId::OrderSubgraph;
@@ -41,6 +43,10 @@ pub struct Config {
     pub internal_token: SecretString,
     /// The keys that verify access tokens (`JWT_PUBLIC_KEYS`, …).
     pub keys: KeyMaterial,
+    /// The cache the token versions are read from (`REDIS_URL`, `CACHE_NAMESPACE`).
+    pub cache: CacheSettings,
+    /// user-core's base URL (`USER_CORE_URL`), for the token versions that end sessions.
+    pub user_core_url: String,
 }
 
 impl Config {
@@ -51,6 +57,8 @@ impl Config {
             core_url: env.service_url(ServiceId::OrderCore)?,
             internal_token: env.internal_token()?,
             keys: KeyMaterial::from_env(env)?,
+            cache: CacheSettings::from_env(env)?,
+            user_core_url: env.service_url(ServiceId::UserCore)?,
         })
     }
 }
@@ -65,6 +73,11 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
     )
     .map_err(|e| StartError::Other(format!("order-core client: {e}")))?;
     let core = OrderCoreClient::new(client);
+    let sessions = TokenVersions::connect(
+        &config.user_core_url,
+        config.internal_token.clone(),
+        config.cache.connect_with_near_copy()?,
+    )?;
     let per_request: PerRequest = Arc::new(move |request, context: &RequestContext| {
         request.data(loaders::RequestData::new(
             core.clone(),
@@ -77,6 +90,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         &config.keys,
         config.internal_token.clone(),
         per_request,
+        Arc::new(sessions),
     )
 }
 

@@ -10,9 +10,18 @@ use product_contract::api::{
 };
 use product_contract::cache::{CATEGORIES_TTL, PRODUCT_TTL, categories_key, product_key};
 use quickmart_shared::AppError;
-use quickmart_shared::cache::Cache;
+use quickmart_shared::cache::{Cache, Keyspace};
 use quickmart_shared::client::{CallContext, InternalClient};
 use uuid::Uuid;
+
+/// How products are cached.
+const PRODUCTS: Keyspace<Uuid, ProductDto> = Keyspace {
+    name: "product",
+    key: product_key,
+    id: |product| product.id,
+    version: |product| product.version,
+    ttl: PRODUCT_TTL,
+};
 
 /// product-core, as the subgraph sees it.
 #[derive(Clone)]
@@ -36,28 +45,11 @@ impl Catalog {
         ctx: &CallContext,
         ids: &[Uuid],
     ) -> Result<HashMap<Uuid, ProductDto>, AppError> {
-        let cache_keys: Vec<String> = ids.iter().map(|id| product_key(*id)).collect();
-        let cached: Vec<Option<ProductDto>> = self.cache.get_many_versioned(&cache_keys).await;
-        let mut found: HashMap<Uuid, ProductDto> =
-            cached.into_iter().flatten().map(|p| (p.id, p)).collect();
-        let missing: Vec<Uuid> = ids
-            .iter()
-            .filter(|id| !found.contains_key(id))
-            .copied()
-            .collect();
-        if !missing.is_empty() {
-            let fetched = self.client.lookup(ctx, missing).await?;
-            // A compare-and-set on the version: a copy read before a concurrent write never replaces that
-            // write's invalidation.
-            let entries: Vec<(String, i64, Option<&ProductDto>)> = fetched
-                .items
-                .iter()
-                .map(|p| (product_key(p.id), p.version, Some(p)))
-                .collect();
-            self.cache.put_versioned(&entries, PRODUCT_TTL).await;
-            found.extend(fetched.items.into_iter().map(|p| (p.id, p)));
-        }
-        Ok(found)
+        self.cache
+            .read_through(ids, &PRODUCTS, |missing| async {
+                Ok(self.client.lookup(ctx, missing).await?.items)
+            })
+            .await
     }
 
     /// A page of products (lists are not cached: filters make them too varied to be worth it).
@@ -98,23 +90,34 @@ impl Catalog {
         self.client.create_product(ctx, input).await
     }
 
-    /// Changes a product (product-core drops its cache entry).
+    /// Changes a product (product-core invalidates its cache entry; the new copy is cached at once).
     pub(crate) async fn update_product(
         &self,
         ctx: &CallContext,
         id: Uuid,
         input: &UpdateProduct,
     ) -> Result<ProductDto, AppError> {
-        self.client.update_product(ctx, id, input).await
+        let product = self.client.update_product(ctx, id, input).await?;
+        self.remember(&product).await;
+        Ok(product)
     }
 
-    /// Adjusts a product's stock (product-core drops its cache entry).
+    /// Adjusts a product's stock (product-core invalidates its cache entry; the new copy is cached at once).
     pub(crate) async fn adjust_stock(
         &self,
         ctx: &CallContext,
         id: Uuid,
         delta: i64,
     ) -> Result<ProductDto, AppError> {
-        self.client.adjust_stock(ctx, id, delta).await
+        let product = self.client.adjust_stock(ctx, id, delta).await?;
+        self.remember(&product).await;
+        Ok(product)
+    }
+
+    /// Caches a copy the core just returned from a write, so the writer reads its own change through this
+    /// replica without waiting for the invalidation channel (the versioned rule keeps a newer write's state).
+    async fn remember(&self, product: &ProductDto) {
+        let entry = [(product_key(product.id), product.version, Some(product))];
+        self.cache.put_versioned(&entry, PRODUCT_TTL).await;
     }
 }

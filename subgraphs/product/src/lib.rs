@@ -21,6 +21,8 @@ use quickmart_shared::graphql::{PerRequest, RequestContext};
 use quickmart_shared::server::StartError;
 use secrecy::SecretString;
 
+use user_contract::sessions::TokenVersions;
+
 use crate::catalog::Catalog;
 pub use crate::schema::{ProductSchema, build_schema};
 
@@ -43,6 +45,8 @@ pub struct Config {
     pub cache: CacheSettings,
     /// The keys that verify access tokens (`JWT_PUBLIC_KEYS`, …).
     pub keys: KeyMaterial,
+    /// user-core's base URL (`USER_CORE_URL`), for the token versions that end sessions.
+    pub user_core_url: String,
 }
 
 impl Config {
@@ -54,6 +58,7 @@ impl Config {
             internal_token: env.internal_token()?,
             cache: CacheSettings::from_env(env).map_err(|e: ConfigError| StartError::Config(e))?,
             keys: KeyMaterial::from_env(env)?,
+            user_core_url: env.service_url(ServiceId::UserCore)?,
         })
     }
 }
@@ -67,7 +72,13 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         CORE_TIMEOUT,
     )
     .map_err(|e| StartError::Other(format!("product-core client: {e}")))?;
-    let core = Catalog::new(client, config.cache.connect()?);
+    let cache = config.cache.connect_with_near_copy()?;
+    let sessions = TokenVersions::connect(
+        &config.user_core_url,
+        config.internal_token.clone(),
+        cache.clone(),
+    )?;
+    let core = Catalog::new(client, cache);
     let per_request: PerRequest = Arc::new(move |request, context: &RequestContext| {
         request.data(loaders::RequestData::new(
             core.clone(),
@@ -80,6 +91,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         &config.keys,
         config.internal_token.clone(),
         per_request,
+        Arc::new(sessions),
     )
 }
 

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use quickmart_shared::auth::JwtSigner;
 use quickmart_shared::cache::Cache;
 use user_contract::UserCoreClient;
+use user_contract::api::UserDto;
+use user_contract::cache::{USER_TTL, user_key};
 
 use crate::rate_limit::LimitStore;
 
@@ -14,10 +16,19 @@ use crate::rate_limit::LimitStore;
 pub(crate) struct Accounts {
     /// user-core's API.
     pub(crate) core: UserCoreClient,
-    /// User entries (cache-aside).
+    /// User entries (versioned, with a near copy).
     pub(crate) cache: Cache,
     /// Login and registration counters (Redis, or this replica's memory while Redis is down).
     pub(crate) limits: LimitStore,
     /// Mints access tokens.
     pub(crate) signer: Arc<JwtSigner>,
+}
+
+impl Accounts {
+    /// Caches a copy user-core just returned from a write, so the writer reads its own change through this
+    /// replica without waiting for the invalidation channel (the versioned rule keeps a newer write's state).
+    pub(crate) async fn remember(&self, user: &UserDto) {
+        let entry = [(user_key(user.id), user.version, Some(user))];
+        self.cache.put_versioned(&entry, USER_TTL).await;
+    }
 }

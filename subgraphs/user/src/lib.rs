@@ -24,6 +24,7 @@ use secrecy::SecretString;
 
 pub use crate::schema::{UserSchema, build_schema};
 use user_contract::UserCoreClient;
+use user_contract::sessions::TokenVersions;
 
 use crate::accounts::Accounts;
 
@@ -69,7 +70,7 @@ impl Config {
 
 /// Builds the whole router: `POST /graphql` (authenticating every request), health and metrics.
 pub async fn build(config: &Config) -> Result<Router, StartError> {
-    let cache = config.cache.connect()?;
+    let cache = config.cache.connect_with_near_copy()?;
     let core = UserCoreClient::new(
         InternalClient::new(
             ServiceId::UserCore.name(),
@@ -79,6 +80,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         )
         .map_err(|e| StartError::Other(format!("user-core client: {e}")))?,
     );
+    let sessions = TokenVersions::new(core.clone(), cache.clone());
     let accounts = Accounts {
         core,
         limits: rate_limit::LimitStore::new(cache.clone()),
@@ -97,6 +99,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         &config.keys,
         config.internal_token.clone(),
         per_request,
+        Arc::new(sessions),
     )
 }
 

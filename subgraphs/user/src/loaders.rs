@@ -1,5 +1,5 @@
-//! Per-request batching: users by id, batched per request and cached in Redis (cache-aside; user-core deletes
-//! the keys after every write).
+//! Per-request batching: users by id, batched per request and cached (versioned entries; user-core leaves a
+//! tombstone after every write).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use quickmart_shared::AppError;
 use quickmart_shared::client::CallContext;
 use user_contract::api::UserDto;
-use user_contract::cache::{USER_TTL, user_key};
+use user_contract::sessions::USERS;
 use uuid::Uuid;
 
 use crate::accounts::Accounts;
@@ -25,36 +25,13 @@ impl Loader<Uuid> for UserLoader {
     type Error = Arc<AppError>;
 
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, UserDto>, Self::Error> {
-        let cache = &self.accounts.cache;
-        let cache_keys: Vec<String> = ids.iter().map(|id| user_key(*id)).collect();
-        let cached = cache.get_many_versioned::<UserDto>(&cache_keys).await;
-        let mut found: HashMap<Uuid, UserDto> = HashMap::with_capacity(ids.len());
-        let mut missing = Vec::new();
-        for (id, hit) in ids.iter().zip(cached) {
-            match hit {
-                Some(user) => {
-                    found.insert(*id, user);
-                }
-                None => missing.push(*id),
-            }
-        }
-        if !missing.is_empty() {
-            let loaded = self
-                .accounts
-                .core
-                .lookup(&self.ctx, missing)
-                .await
-                .map_err(Arc::new)?;
-            // A compare-and-set on the version: a copy read before a concurrent change never replaces that
-            // change's invalidation.
-            let entries: Vec<(String, i64, Option<&UserDto>)> = loaded
-                .iter()
-                .map(|u| (user_key(u.id), u.version, Some(u)))
-                .collect();
-            cache.put_versioned(&entries, USER_TTL).await;
-            found.extend(loaded.into_iter().map(|u| (u.id, u)));
-        }
-        Ok(found)
+        self.accounts
+            .cache
+            .read_through(ids, &USERS, |missing| {
+                self.accounts.core.lookup(&self.ctx, missing)
+            })
+            .await
+            .map_err(Arc::new)
     }
 }
 

@@ -199,8 +199,19 @@ impl Mutation {
         sign_in(&data.accounts, issued)
     }
 
+    /// Signs the signed-in user out everywhere: every refresh token is revoked, and every access token issued so
+    /// far (this one too) is refused from now on by every subgraph.
+    #[graphql(guard = "SignedIn")]
+    async fn logout_all(&self, ctx: &Context<'_>) -> Result<bool, AppError> {
+        let (data, context) = (request_data(ctx)?, request_context(ctx)?);
+        let actor = context.require_user()?;
+        let user = data.accounts.core.end_sessions(&data.ctx, actor.id).await?;
+        data.accounts.remember(&user).await;
+        Ok(true)
+    }
+
     /// Ends the session of a refresh token; false when it was unknown or already ended. Access tokens already
-    /// issued stay valid until they expire (15 minutes at most).
+    /// issued stay valid until they expire (15 minutes at most); `logoutAll` ends those too.
     async fn logout(
         &self,
         ctx: &Context<'_>,
@@ -234,10 +245,12 @@ impl Mutation {
             .update(&data.ctx, actor.id, &body)
             .await
             .map_err(|e| e.map_fields(camel_case))?;
+        data.accounts.remember(&user).await;
         Ok(User(user))
     }
 
-    /// Sets a user's role (admins only). Access tokens already issued keep their role until they expire.
+    /// Sets a user's role (admins only). The user's sessions end when the role changes: their access tokens are
+    /// refused, and they sign in again with the new role.
     #[graphql(guard = "AdminOnly")]
     async fn set_user_role(
         &self,
@@ -248,16 +261,20 @@ impl Mutation {
         let data = request_data(ctx)?;
         let id = parse_id(&user_id, "userId")?;
         let user = data.accounts.core.set_role(&data.ctx, id, role).await?;
+        data.accounts.remember(&user).await;
         Ok(User(user))
     }
 }
 
 /// The answer to a successful sign-up, login or refresh: a fresh access token for the user as they are now.
 fn sign_in(accounts: &Accounts, issued: IssuedRefreshToken) -> Result<AuthPayload, AppError> {
-    let access_token = accounts.signer.sign(Actor {
-        id: issued.user.id,
-        role: issued.user.role,
-    })?;
+    let access_token = accounts.signer.sign(
+        Actor {
+            id: issued.user.id,
+            role: issued.user.role,
+        },
+        issued.user.token_version,
+    )?;
     Ok(AuthPayload {
         access_token,
         refresh_token: issued.refresh_token.expose_secret().to_owned(),

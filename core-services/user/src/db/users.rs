@@ -31,6 +31,9 @@ pub(crate) struct UserRow {
     pub updated_at: DateTime<Utc>,
     /// Bumped by every change (a trigger).
     pub version: i64,
+    /// The version of the account's sessions: bumped by a new role or password (the trigger) and by ending
+    /// every session.
+    pub token_version: i64,
 }
 
 impl UserRow {
@@ -44,6 +47,7 @@ impl UserRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,
+            token_version: self.token_version,
         })
     }
 }
@@ -200,4 +204,29 @@ pub(crate) async fn update(
         .await
         .optional()
         .map_err(AppError::from)
+}
+
+/// Ends every session of an account: bumps its token version (so its access tokens are refused) and revokes its
+/// refresh tokens, in one transaction; `None` when it does not exist.
+pub(crate) async fn end_sessions(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> Result<Option<UserRow>, AppError> {
+    use diesel_async::AsyncConnection;
+    conn.transaction(async |conn| {
+        let row = diesel::update(users::table.find(id))
+            .set((
+                users::token_version.eq(users::token_version + 1),
+                users::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(UserRow::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?;
+        if row.is_some() {
+            crate::db::refresh_tokens::revoke_all_of_user(conn, id).await?;
+        }
+        Ok::<_, AppError>(row)
+    })
+    .await
 }

@@ -38,6 +38,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(users::lookup_users))
         .routes(routes!(users::get_user, users::update_user))
         .routes(routes!(users::set_role))
+        .routes(routes!(users::end_sessions))
         .routes(routes!(refresh_tokens::issue))
         .routes(routes!(refresh_tokens::rotate))
         .routes(routes!(refresh_tokens::revoke))

@@ -240,7 +240,30 @@ pub(crate) async fn update_user(
     Ok(Json(row.to_dto()?))
 }
 
-/// Sets an account's role (the subgraph allows this to admins only).
+/// Ends every session of an account: its refresh tokens are revoked and its access tokens refused from now on
+/// (the token version is bumped).
+#[utoipa::path(post, path = "/v1/users/{id}/sessions/end", tag = "users",
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The account, with its new token version", body = UserDto),
+        (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip(state))]
+pub(crate) async fn end_sessions(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<UserDto>, AppError> {
+    let mut conn = state.conn().await?;
+    let row = users::end_sessions(&mut conn, id)
+        .await?
+        .ok_or_else(not_found)?;
+    tracing::info!(user_id = %id, token_version = row.token_version, "every session ended");
+    state.invalidate_user(id, row.version).await;
+    Ok(Json(row.to_dto()?))
+}
+
+/// Sets an account's role (the subgraph allows this to admins only). Sessions minted with the old role end.
 #[utoipa::path(put, path = "/v1/users/{id}/role", tag = "users", request_body = SetRole,
     params(("id" = Uuid, Path, description = "User id")),
     responses(

@@ -19,6 +19,7 @@ async fn created_accounts_are_lower_cased_and_hashed_with_argon2id() {
       "id": "[id]",
       "name": "Ada",
       "role": "CUSTOMER",
+      "token_version": 0,
       "updated_at": "[time]",
       "version": 1
     }
@@ -388,4 +389,68 @@ async fn control_characters_are_bad_input_naming_the_field_never_a_500() {
         (422, Some("name")),
         "{problem}"
     );
+}
+
+/// The token version moves with what ends sessions (a new role, a new password, every session ended) and with
+/// nothing else; ending sessions also revokes every refresh token.
+#[tokio::test]
+async fn the_token_version_moves_with_what_ends_sessions() {
+    let core = TestCore::spawn().await;
+    let user = core.create_user("sessions@example.com").await;
+    let id = user["id"].as_str().expect("id").to_owned();
+    let call = |method: Method, path: String, body: Option<serde_json::Value>| {
+        let mut request = core.request(method, &path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move { status_and_json(request.send().await.expect("core answers")).await }
+    };
+    let version = |body: &serde_json::Value| body["token_version"].as_i64().expect("token_version");
+    assert_eq!(version(&user), 0);
+
+    let (_, renamed) = call(
+        Method::PATCH,
+        format!("/v1/users/{id}"),
+        Some(json!({"name": "Renamed"})),
+    )
+    .await;
+    assert_eq!(version(&renamed), 0, "a new name ends nothing");
+    let (_, same) = call(
+        Method::PUT,
+        format!("/v1/users/{id}/role"),
+        Some(json!({"role": "CUSTOMER"})),
+    )
+    .await;
+    assert_eq!(version(&same), 0, "the same role ends nothing");
+    let (_, promoted) = call(
+        Method::PUT,
+        format!("/v1/users/{id}/role"),
+        Some(json!({"role": "ADMIN"})),
+    )
+    .await;
+    assert_eq!(version(&promoted), 1);
+    let password = json!({"current_password": PASSWORD, "new_password": "Another-Pass-77"});
+    let (_, changed) = call(Method::PATCH, format!("/v1/users/{id}"), Some(password)).await;
+    assert_eq!(version(&changed), 2);
+
+    let session = core.issue_token(&id).await;
+    let (status, ended) = call(Method::POST, format!("/v1/users/{id}/sessions/end"), None).await;
+    assert_eq!(status, 200, "{ended}");
+    assert_eq!(version(&ended), 3);
+    let rotate = json!({"refresh_token": session});
+    let (status, _) = call(
+        Method::POST,
+        "/v1/refresh-tokens/rotate".into(),
+        Some(rotate),
+    )
+    .await;
+    assert_eq!(status, 401, "the session's refresh token is revoked");
+    let stranger = uuid::Uuid::now_v7();
+    let (status, _) = call(
+        Method::POST,
+        format!("/v1/users/{stranger}/sessions/end"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
 }

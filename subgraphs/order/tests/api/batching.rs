@@ -10,7 +10,10 @@ async fn nested_user_orders_cost_one_core_call_per_level() {
     // Row 5 of the hardening issue: one order-core list call per user, 1 + n + n² calls from one request.
     let stack = TestStack::spawn().await;
     let product = stack.product("BATCH-1", 500, 1_000).await;
-    let buyers: Vec<_> = (0..4).map(|_| stack.user(Role::Customer)).collect();
+    let mut buyers = Vec::new();
+    for _ in 0..4 {
+        buyers.push(stack.user(Role::Customer).await);
+    }
     for (n, buyer) in buyers.iter().enumerate() {
         for k in 0..3 {
             let placed = stack
@@ -19,7 +22,7 @@ async fn nested_user_orders_cost_one_core_call_per_level() {
             assert!(placed["errors"].is_null(), "{placed}");
         }
     }
-    let admin = stack.admin();
+    let admin = stack.admin().await;
     let representations: Vec<_> = buyers
         .iter()
         .map(|b| json!({ "__typename": "User", "id": b.id.to_string() }))

@@ -13,7 +13,7 @@ const USER_ORDERS: &str = "query($reps: [_Any!]!, $first: Int, $after: String) {
 async fn order_entities_resolve_for_their_owner_only() {
     let stack = TestStack::spawn().await;
     let product = stack.product("E-1", 100, 10).await;
-    let (owner, stranger) = (stack.customer(), stack.customer());
+    let (owner, stranger) = (stack.customer().await, stack.customer().await);
     let first =
         stack.place(&owner, "e1", &[(&product, 1)]).await["data"]["placeOrder"]["id"].clone();
     let second =
@@ -42,7 +42,11 @@ async fn order_entities_resolve_for_their_owner_only() {
 async fn user_orders_page_for_self_and_admins_and_are_empty_for_others() {
     let stack = TestStack::spawn().await;
     let product = stack.product("U-1", 100, 10).await;
-    let (owner, stranger, admin) = (stack.customer(), stack.customer(), stack.admin());
+    let (owner, stranger, admin) = (
+        stack.customer().await,
+        stack.customer().await,
+        stack.admin().await,
+    );
     let mut placed = Vec::new();
     for key in ["a", "b", "c"] {
         placed.push(
@@ -125,7 +129,7 @@ async fn user_orders_page_for_self_and_admins_and_are_empty_for_others() {
 async fn past_orders_of_a_deactivated_product_still_resolve_it() {
     let stack = TestStack::spawn().await;
     let product = stack.product("OLD-1", 700, 5).await;
-    let buyer = stack.customer();
+    let buyer = stack.customer().await;
     let id =
         stack.place(&buyer, "before", &[(&product, 1)]).await["data"]["placeOrder"]["id"].clone();
     stack.deactivate(&product).await;

@@ -16,6 +16,7 @@ use quickmart_shared::db::DbSettings;
 use quickmart_shared::testing::{TestDatabase, spawn_router};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use user_core::testing::TestUserCore;
 use uuid::Uuid;
 
 pub(crate) const TOKEN: &str = "test-internal-token";
@@ -39,6 +40,8 @@ pub(crate) struct TestStack {
     cache: CacheSettings,
     pub product: TestProductCore,
     pub order_db: TestDatabase,
+    /// user-core, where the users behind the tokens exist.
+    pub users: TestUserCore,
 }
 
 fn settings(db: &TestDatabase) -> DbSettings {
@@ -102,6 +105,7 @@ impl TestStack {
                 },
             ));
         let order_core = spawn_router(order_router).await;
+        let users = TestUserCore::spawn(&cache, TOKEN).await;
 
         let (private, public) = generate_key_pair().expect("keys");
         let signer =
@@ -117,6 +121,8 @@ impl TestStack {
             core_url: order_core.clone(),
             internal_token: SecretString::from(TOKEN),
             keys: keys.clone(),
+            cache: cache.clone(),
+            user_core_url: users.url.clone(),
         };
         let subgraph = spawn_router(
             order_subgraph::build(&config)
@@ -134,24 +140,25 @@ impl TestStack {
             cache,
             product,
             order_db,
+            users,
         }
     }
 
     /// A new user with `role`, signed in.
-    pub(crate) fn user(&self, role: Role) -> User {
-        let id = Uuid::now_v7();
+    pub(crate) async fn user(&self, role: Role) -> User {
+        let id = self.users.add_user(role).await;
         User {
             id,
-            token: self.signer.sign(Actor { id, role }).expect("token"),
+            token: self.signer.sign(Actor { id, role }, 0).expect("token"),
         }
     }
 
-    pub(crate) fn customer(&self) -> User {
-        self.user(Role::Customer)
+    pub(crate) async fn customer(&self) -> User {
+        self.user(Role::Customer).await
     }
 
-    pub(crate) fn admin(&self) -> User {
-        self.user(Role::Admin)
+    pub(crate) async fn admin(&self) -> User {
+        self.user(Role::Admin).await
     }
 
     /// Sends a GraphQL request to the order subgraph, as `user` when given.
@@ -236,6 +243,7 @@ impl TestStack {
             internal_token: SecretString::from(TOKEN),
             cache: self.cache.clone(),
             keys: self.keys.clone(),
+            user_core_url: self.users.url.clone(),
         };
         spawn_router(
             product_subgraph::build(&config)

@@ -28,7 +28,7 @@ async fn place(stack: &TestStack, user: &User, product: &str, quantity: i64) -> 
 async fn cancelling_restocks_exactly_once_and_illegal_moves_are_refused() {
     let stack = TestStack::spawn().await;
     let product = stack.product("C-1", 100, 10).await;
-    let (buyer, admin) = (stack.customer(), stack.admin());
+    let (buyer, admin) = (stack.customer().await, stack.admin().await);
     let id = place(&stack, &buyer, &product, 3).await;
     assert_eq!(stack.stock_of(&product).await, 7);
 
@@ -133,7 +133,11 @@ async fn cancelling_restocks_exactly_once_and_illegal_moves_are_refused() {
 async fn another_customer_cannot_read_list_or_cancel_an_order() {
     let stack = TestStack::spawn().await;
     let product = stack.product("O-1", 100, 10).await;
-    let (owner, stranger, admin) = (stack.customer(), stack.customer(), stack.admin());
+    let (owner, stranger, admin) = (
+        stack.customer().await,
+        stack.customer().await,
+        stack.admin().await,
+    );
     let id = place(&stack, &owner, &product, 2).await;
     place(&stack, &stranger, &product, 1).await;
 

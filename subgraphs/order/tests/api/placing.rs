@@ -18,7 +18,7 @@ async fn a_placed_order_reads_back_whole() {
         stack.product("BOOK-1", 1999, 5).await,
         stack.product("PEN-1", 250, 10).await,
     );
-    let buyer = stack.customer();
+    let buyer = stack.customer().await;
     let response = stack
         .graphql(
             Some(&buyer),
@@ -111,7 +111,10 @@ async fn a_placed_order_reads_back_whole() {
 async fn forty_concurrent_orders_from_eight_users_against_ten_units() {
     let stack = Arc::new(TestStack::spawn().await);
     let product = stack.product("HOT-1", 500, 10).await;
-    let buyers: Vec<_> = (0..8).map(|_| stack.customer()).collect();
+    let mut buyers = Vec::new();
+    for _ in 0..8 {
+        buyers.push(stack.customer().await);
+    }
     let barrier = Arc::new(Barrier::new(40));
     let tasks: Vec<_> = (0..40)
         .map(|i| {
@@ -161,7 +164,7 @@ async fn retries_with_one_key_make_one_order() {
         stack.product("A-1", 100, 100).await,
         stack.product("B-1", 100, 100).await,
     );
-    let buyer = stack.customer();
+    let buyer = stack.customer().await;
 
     let first = stack.place(&buyer, "sequential", &[(&a, 2)]).await;
     let again = stack.place(&buyer, "sequential", &[(&a, 2)]).await;
@@ -224,7 +227,11 @@ async fn a_short_second_line_reserves_nothing() {
         stack.product("P-2", 100, 1).await,
     );
     let response = stack
-        .place(&stack.customer(), "short", &[(&plenty, 3), (&scarce, 2)])
+        .place(
+            &stack.customer().await,
+            "short",
+            &[(&plenty, 3), (&scarce, 2)],
+        )
         .await;
     assert_eq!(error_code(&response), "OUT_OF_STOCK");
     assert_eq!(
@@ -248,7 +255,7 @@ async fn bad_input_names_the_field() {
     );
     let retired = stack.product("OFF-1", 100, 10).await;
     stack.deactivate(&retired).await;
-    let buyer = stack.customer();
+    let buyer = stack.customer().await;
     for (items, field) in [
         (
             vec![(a.as_str(), 1), (retired.as_str(), 1)],
@@ -325,7 +332,7 @@ async fn a_failed_order_write_releases_the_reservation() {
         )
         .await;
     let response = stack
-        .place(&stack.customer(), "doomed", &[(&product, 4)])
+        .place(&stack.customer().await, "doomed", &[(&product, 4)])
         .await;
     assert_eq!(error_code(&response), "INTERNAL_SERVER_ERROR");
     assert!(
@@ -343,7 +350,7 @@ async fn product_core_unreachable_is_service_unavailable_and_writes_nothing() {
     let stack = TestStack::spawn_with_product_core_unreachable().await;
     let product = stack.product("U-1", 100, 10).await;
     let response = stack
-        .place(&stack.customer(), "offline", &[(&product, 1)])
+        .place(&stack.customer().await, "offline", &[(&product, 1)])
         .await;
     assert_eq!(error_code(&response), "SERVICE_UNAVAILABLE", "{response}");
     assert_eq!(stack.order_rows().await, 0);

@@ -260,3 +260,57 @@ async fn bad_input_names_the_field() {
         .await;
     assert_eq!(missing, json!({ "data": { "product": null } }));
 }
+
+/// A role taken away on user-core (by any replica, or straight at its API) ends the rights of the access tokens
+/// minted before: this subgraph refuses the old admin token within the invalidation window, not 15 minutes
+/// later. A validly signed token for an account that does not exist is refused too.
+#[tokio::test]
+async fn tokens_of_ended_sessions_are_refused() {
+    let stack = TestStack::spawn().await;
+    let input = json!({ "input": { "name": "Toys", "slug": "toys" } });
+    let before = stack
+        .graphql(Some(&stack.admin), CREATE_CATEGORY, input.clone())
+        .await;
+    assert_eq!(
+        before["data"]["createCategory"]["slug"],
+        json!("toys"),
+        "{before}"
+    );
+
+    let response = reqwest::Client::new()
+        .put(format!(
+            "{}/v1/users/{}/role",
+            stack.users.url, stack.admin_id
+        ))
+        .header("x-internal-token", crate::helpers::TOKEN)
+        .json(&json!({"role": "CUSTOMER"}))
+        .send()
+        .await
+        .expect("user-core answers");
+    assert!(response.status().is_success(), "{}", response.status());
+    let again = json!({ "input": { "name": "Games", "slug": "games" } });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let after = loop {
+        let after = stack
+            .graphql(Some(&stack.admin), CREATE_CATEGORY, again.clone())
+            .await;
+        if !after["errors"].is_null() || std::time::Instant::now() > deadline {
+            break after;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    assert_eq!(error_code(&after), "UNAUTHENTICATED", "{after}");
+
+    let stranger = stack
+        .signer
+        .sign(
+            quickmart_shared::auth::Actor {
+                id: uuid::Uuid::now_v7(),
+                role: quickmart_shared::auth::Role::Admin,
+            },
+            0,
+        )
+        .expect("token");
+    let refused = stack.graphql(Some(&stranger), CREATE_CATEGORY, again).await;
+    assert_eq!(error_code(&refused), "UNAUTHENTICATED", "{refused}");
+}

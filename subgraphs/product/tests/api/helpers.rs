@@ -1,4 +1,5 @@
-//! A product-core and a product subgraph on random ports, with tokens for each role.
+//! A product-core, a user-core (for the users behind the tokens) and a product subgraph on random ports, with
+//! tokens for each role.
 
 use std::sync::{Arc, Mutex};
 
@@ -12,7 +13,7 @@ use quickmart_shared::cache::CacheSettings;
 use quickmart_shared::testing::spawn_router;
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use uuid::Uuid;
+use user_core::testing::TestUserCore;
 
 pub(crate) const TOKEN: &str = "test-internal-token";
 pub(crate) const REDIS_URL: &str = "redis://127.0.0.1:6379";
@@ -25,7 +26,13 @@ pub(crate) struct TestStack {
     pub core_requests: Arc<Mutex<Vec<String>>>,
     pub admin: String,
     pub customer: String,
+    /// The user behind `admin`.
+    pub admin_id: uuid::Uuid,
+    /// Signs tokens the subgraph accepts.
+    pub signer: JwtSigner,
     _core: TestProductCore,
+    /// user-core, where the users behind the tokens exist.
+    pub users: TestUserCore,
 }
 
 impl TestStack {
@@ -50,6 +57,7 @@ impl TestStack {
         })
         .await;
         let core_url = core.url.clone();
+        let users = TestUserCore::spawn(&cache, TOKEN).await;
 
         let (private, public) = generate_key_pair().expect("keys");
         let signer =
@@ -65,20 +73,29 @@ impl TestStack {
                 issuer: DEFAULT_ISSUER.into(),
                 generated: false,
             },
+            user_core_url: users.url.clone(),
         };
         let subgraph_url =
             spawn_router(product_subgraph::build(&config).await.expect("subgraph")).await;
+        let admin_id = users.add_user(Role::Admin).await;
         let admin = signer
-            .sign(Actor {
-                id: Uuid::now_v7(),
-                role: Role::Admin,
-            })
+            .sign(
+                Actor {
+                    id: admin_id,
+                    role: Role::Admin,
+                },
+                0,
+            )
             .expect("token");
+        let customer_id = users.add_user(Role::Customer).await;
         let customer = signer
-            .sign(Actor {
-                id: Uuid::now_v7(),
-                role: Role::Customer,
-            })
+            .sign(
+                Actor {
+                    id: customer_id,
+                    role: Role::Customer,
+                },
+                0,
+            )
             .expect("token");
         Self {
             core_url,
@@ -87,7 +104,10 @@ impl TestStack {
             core_requests,
             admin,
             customer,
+            admin_id,
+            signer,
             _core: core,
+            users,
         }
     }
 

@@ -9,4 +9,5 @@ mod limits;
 mod rotation;
 mod schema;
 mod secrets;
+mod sessions;
 mod validation;

@@ -1,18 +1,30 @@
-//! The Redis cache every service shares, cache-aside: subgraphs fill it, whoever changes data deletes keys.
+//! The Redis cache every service shares, cache-aside: subgraphs fill it, whoever changes data invalidates it.
+//!
+//! Entities are cached as versioned entries ([`Cache::read_through`], [`Cache::put_versioned`]): a write leaves a
+//! tombstone of its new version, a fill never goes back in time, and readers may keep a near copy in the process,
+//! kept coherent by an invalidation channel (docs/ARCHITECTURE.md, "Caching").
 //!
 //! The cache is never on the critical path: every call is bounded by a short timeout, and a failure is
 //! logged and counted, then treated as a miss. After a failure the cache is skipped for a moment, so an
 //! outage costs one timeout per second, not one per request.
 
+mod near;
+mod versioned;
+
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bb8_redis::RedisConnectionManager;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use crate::AppError;
+use near::NearCopy;
+use versioned::{Stored, VERSIONED_PUT, now_ms, write_wins};
 
 /// Where the cache is and which namespace a deployment uses in it.
 #[derive(Debug, Clone)]
@@ -21,14 +33,18 @@ pub struct CacheSettings {
     pub url: SecretString,
     /// Prefix of every key (`CACHE_NAMESPACE`, default empty); every service of one deployment uses the same.
     pub namespace: String,
+    /// How old a cached entity may be and still be served while its core is unavailable
+    /// (`QUICKMART_CACHE_MAX_STALE`, seconds, default 600; 0 serves nothing stale).
+    pub max_stale: Duration,
 }
 
 impl CacheSettings {
-    /// Reads `REDIS_URL` and `CACHE_NAMESPACE`.
+    /// Reads `REDIS_URL`, `CACHE_NAMESPACE` and `QUICKMART_CACHE_MAX_STALE`.
     pub fn from_env(env: &crate::config::Env) -> Result<Self, crate::config::ConfigError> {
         Ok(Self {
             url: env.redis_url()?,
             namespace: env.raw("CACHE_NAMESPACE").unwrap_or_default().to_owned(),
+            max_stale: Duration::from_secs(env.parse_or("QUICKMART_CACHE_MAX_STALE", 600)?),
         })
     }
 
@@ -37,72 +53,32 @@ impl CacheSettings {
         Self {
             url: SecretString::from(url.to_owned()),
             namespace: format!("test-{}:", uuid::Uuid::new_v4().simple()),
+            max_stale: Duration::from_secs(600),
         }
     }
 
-    /// The cache client these settings describe.
+    /// The cache client these settings describe, for a service that writes (invalidates) but reads no entity.
     pub fn connect(&self) -> Result<Cache, crate::server::StartError> {
         Cache::from_url(&self.url)
-            .map(|cache| cache.with_namespace(&self.namespace))
+            .map(|cache| {
+                let mut cache = cache.with_namespace(&self.namespace);
+                cache.max_stale = self.max_stale;
+                cache
+            })
             .map_err(|e| {
                 crate::server::StartError::Other(format!("REDIS_URL is not a valid Redis URL: {e}"))
             })
+    }
+
+    /// The cache client of a service that reads entities: with a near copy in the process, kept coherent by the
+    /// invalidation channel (a task of the current runtime follows it).
+    pub fn connect_with_near_copy(&self) -> Result<Cache, crate::server::StartError> {
+        Ok(self.connect()?.with_near_copy())
     }
 }
 
 /// How long a cache call may take before it counts as a miss.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(100);
-/// [`Cache::put_versioned`] in Redis: per key, compare the stored `v<version>:` prefix and write only when the
-/// rule of [`versioned_write_wins`] says so, atomically (ARGV: ttl, then version and body per key).
-static VERSIONED_PUT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
-    redis::Script::new(
-        r"
-        local written = 0
-        for i, key in ipairs(KEYS) do
-          local version = tonumber(ARGV[i * 2])
-          local body = ARGV[i * 2 + 1]
-          local write = true
-          local current = redis.call('GET', key)
-          if current then
-            local stored, stored_body = string.match(current, '^v(%d+):(.*)$')
-            if stored then
-              stored = tonumber(stored)
-              if body == '' then
-                write = version >= stored
-              else
-                write = version > stored or (version == stored and stored_body == '')
-              end
-            end
-          end
-          if write then
-            redis.call('SET', key, 'v' .. ARGV[i * 2] .. ':' .. body, 'PX', ARGV[1])
-            written = written + 1
-          end
-        end
-        return written
-        ",
-    )
-});
-
-/// Splits `v<version>:<body>`; the body of a tombstone is empty.
-fn split_versioned(raw: &str) -> Option<(i64, &str)> {
-    let rest = raw.strip_prefix('v')?;
-    let (version, body) = rest.split_once(':')?;
-    Some((version.parse().ok()?, body))
-}
-
-/// Whether a versioned write (`tombstone` or entry, at `version`) replaces what is stored (`(version, is a
-/// tombstone)`, or nothing / another format).
-fn versioned_write_wins(stored: Option<(i64, bool)>, version: i64, tombstone: bool) -> bool {
-    match stored {
-        None => true,
-        Some((stored, _)) if tombstone => version >= stored,
-        Some((stored, stored_is_tombstone)) => {
-            version > stored || (version == stored && stored_is_tombstone)
-        }
-    }
-}
-
 /// Entries of the in-process map after which expired ones are pruned.
 const MEMORY_PRUNE_AT: usize = 50_000;
 /// Live entries of the in-process map after which it is cleared.
@@ -119,11 +95,19 @@ pub struct Cache {
     skip_until_ms: Arc<AtomicU64>,
     /// Prepended to every key, so deployments (or tests) sharing one Redis never see each other's entries.
     namespace: Arc<str>,
+    /// How old an entity may be when its core is unavailable ([`CacheSettings::max_stale`]).
+    max_stale: Duration,
+    /// Versioned entries kept in the process (readers only; Redis only).
+    near: Option<Arc<NearCopy>>,
 }
 
 #[derive(Clone)]
 enum Backend {
-    Redis(bb8::Pool<RedisConnectionManager>),
+    Redis {
+        pool: bb8::Pool<RedisConnectionManager>,
+        /// For the invalidation channel's own connection.
+        client: redis::Client,
+    },
     Memory(Arc<Mutex<HashMap<String, (Instant, String)>>>),
     Disabled,
 }
@@ -150,7 +134,8 @@ impl Cache {
             .connection_timeout(timeout)
             .retry_connection(false)
             .build_unchecked(manager);
-        Ok(Self::with_backend(Backend::Redis(pool), timeout))
+        let client = redis::Client::open(url.expose_secret())?;
+        Ok(Self::with_backend(Backend::Redis { pool, client }, timeout))
     }
 
     /// An in-process cache for a single-process development setup without Redis.
@@ -180,12 +165,45 @@ impl Cache {
             timeout,
             skip_until_ms: Arc::new(AtomicU64::new(0)),
             namespace: Arc::from(""),
+            max_stale: Duration::ZERO,
+            near: None,
         }
     }
 
-    /// The same cache with every key prefixed by `namespace` (`CACHE_NAMESPACE`; empty by default).
+    /// The same cache with a near copy in front of Redis (no-op for other backends, whose reads cost no round
+    /// trip). Spawns the task that follows the invalidation channel, so it must run inside a Tokio runtime.
+    pub fn with_near_copy(mut self) -> Self {
+        if let Backend::Redis { client, .. } = &self.backend {
+            let near = NearCopy::new();
+            tokio::spawn(near::follow_invalidations(
+                client.clone(),
+                self.invalidation_channel(),
+                Arc::clone(&near),
+            ));
+            self.near = Some(near);
+        }
+        self
+    }
+
+    /// Whether reads are served from the near copy right now (it exists and its channel is subscribed).
+    pub fn near_copy_is_live(&self) -> bool {
+        self.near.as_ref().is_some_and(|near| near.is_live())
+    }
+
+    fn invalidation_channel(&self) -> String {
+        format!("{}qm:invalidations", self.namespace)
+    }
+
+    /// The same cache with every key prefixed by `namespace` (`CACHE_NAMESPACE`; empty by default). Call it
+    /// before [`Self::with_near_copy`]: the invalidation channel is in the namespace too.
     pub fn with_namespace(mut self, namespace: &str) -> Self {
         self.namespace = Arc::from(namespace);
+        self
+    }
+
+    /// The same cache serving entities up to `max_stale` old while their core is unavailable.
+    pub fn with_max_stale(mut self, max_stale: Duration) -> Self {
+        self.max_stale = max_stale;
         self
     }
 
@@ -211,34 +229,144 @@ impl Cache {
 
     /// Reads many JSON values in one round trip, in the order of `keys`.
     pub async fn get_many_json<T: DeserializeOwned>(&self, keys: &[String]) -> Vec<Option<T>> {
-        self.get_many_decoded(keys, |raw| serde_json::from_str(raw).ok())
-            .await
+        let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
+        let raw = self.fetch_raw(&keys).await;
+        raw.iter()
+            .zip(&keys)
+            .map(|(value, key)| {
+                let decoded = value
+                    .as_deref()
+                    .and_then(|raw| serde_json::from_str(raw).ok());
+                count_read(key, if decoded.is_some() { "hit" } else { "miss" });
+                decoded
+            })
+            .collect()
     }
 
-    /// Reads many versioned entries (written by [`Self::put_versioned`]) in one round trip; a tombstone, an
-    /// entry of another format or a miss is `None`.
-    pub async fn get_many_versioned<T: DeserializeOwned>(&self, keys: &[String]) -> Vec<Option<T>> {
-        self.get_many_decoded(keys, |raw| {
-            let (_, body) = split_versioned(raw)?;
-            if body.is_empty() {
-                return None;
-            }
-            serde_json::from_str(body).ok()
-        })
-        .await
-    }
-
-    async fn get_many_decoded<T>(
+    /// Reads many versioned entries (written by [`Self::put_versioned`]) written at most `max_age` ago, from the
+    /// near copy where it holds them and from Redis (one round trip) for the rest; a tombstone, an older entry,
+    /// an entry of another format or a miss is `None`.
+    pub async fn get_many_versioned<T: DeserializeOwned>(
         &self,
         keys: &[String],
-        decode: impl Fn(&str) -> Option<T>,
+        max_age: Duration,
     ) -> Vec<Option<T>> {
+        let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
+        let decode = |raw: &str| -> Option<T> {
+            let body = Stored::parse(raw)?.body_within(max_age)?;
+            serde_json::from_str(body).ok()
+        };
+        let mut found: Vec<Option<T>> = Vec::with_capacity(keys.len());
+        let mut remote: Vec<usize> = Vec::new();
+        for (index, key) in keys.iter().enumerate() {
+            let near = self.near.as_ref().and_then(|near| near.get(key));
+            match near.as_deref().and_then(decode) {
+                Some(value) => {
+                    count_read(key, "near_hit");
+                    found.push(Some(value));
+                }
+                None => {
+                    remote.push(index);
+                    found.push(None);
+                }
+            }
+        }
+        if remote.is_empty() {
+            return found;
+        }
+        let remote_keys: Vec<String> = remote.iter().map(|&i| keys[i].clone()).collect();
+        let raw = self.fetch_raw(&remote_keys).await;
+        for ((index, key), value) in remote.into_iter().zip(&remote_keys).zip(raw) {
+            if let (Some(near), Some(value)) = (&self.near, value.as_deref()) {
+                near.offer(key, value);
+            }
+            found[index] = value.as_deref().and_then(decode);
+            count_read(
+                key,
+                if found[index].is_some() {
+                    "hit"
+                } else {
+                    "miss"
+                },
+            );
+        }
+        found
+    }
+
+    /// Entities by id through the cache: entries of `keyspace` younger than its lifetime, then the rest from
+    /// `fetch` in one call, filled back by [`Self::put_versioned`]. When `fetch` fails with
+    /// `SERVICE_UNAVAILABLE` and entries up to the stale limit cover every id it was asked for, those are served
+    /// instead (and counted in `cache_stale_served_total`): an outage of the core degrades reads, it does not
+    /// fail them.
+    pub async fn read_through<Id, T, Fut>(
+        &self,
+        ids: &[Id],
+        keyspace: &Keyspace<Id, T>,
+        fetch: impl FnOnce(Vec<Id>) -> Fut,
+    ) -> Result<HashMap<Id, T>, AppError>
+    where
+        Id: Copy + Eq + Hash,
+        T: Serialize + DeserializeOwned,
+        Fut: Future<Output = Result<Vec<T>, AppError>>,
+    {
+        let keys: Vec<String> = ids.iter().map(|id| (keyspace.key)(*id)).collect();
+        let cached: Vec<Option<T>> = self.get_many_versioned(&keys, keyspace.ttl).await;
+        let mut found: HashMap<Id, T> = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for (id, hit) in ids.iter().zip(cached) {
+            match hit {
+                Some(entity) => {
+                    found.insert(*id, entity);
+                }
+                None => missing.push(*id),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        match fetch(missing.clone()).await {
+            Ok(fetched) => {
+                let entries: Vec<(String, i64, Option<&T>)> = fetched
+                    .iter()
+                    .map(|entity| {
+                        let key = (keyspace.key)((keyspace.id)(entity));
+                        (key, (keyspace.version)(entity), Some(entity))
+                    })
+                    .collect();
+                self.put_versioned(&entries, keyspace.ttl).await;
+                found.extend(
+                    fetched
+                        .into_iter()
+                        .map(|entity| ((keyspace.id)(&entity), entity)),
+                );
+                Ok(found)
+            }
+            Err(error @ AppError::ServiceUnavailable(_)) if !self.max_stale.is_zero() => {
+                let keys: Vec<String> = missing.iter().map(|id| (keyspace.key)(*id)).collect();
+                let stale: Vec<Option<T>> = self.get_many_versioned(&keys, self.max_stale).await;
+                if stale.iter().any(Option::is_none) {
+                    return Err(error);
+                }
+                metrics::counter!("cache_stale_served_total", "keyspace" => keyspace.name)
+                    .increment(stale.len() as u64);
+                tracing::warn!(
+                    keyspace = keyspace.name,
+                    served = stale.len(),
+                    "core unavailable: served cached entries past their lifetime"
+                );
+                found.extend(missing.into_iter().zip(stale.into_iter().flatten()));
+                Ok(found)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The raw values of full keys, in one round trip; a failure reads as all misses.
+    async fn fetch_raw(&self, keys: &[String]) -> Vec<Option<String>> {
         if keys.is_empty() {
             return Vec::new();
         }
-        let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
-        let keys = keys.as_slice();
-        let raw: Vec<Option<String>> = match &self.backend {
+        match &self.backend {
             Backend::Disabled => vec![None; keys.len()],
             Backend::Memory(map) => {
                 let now = Instant::now();
@@ -253,7 +381,7 @@ impl Cache {
                     })
                     .collect()
             }
-            Backend::Redis(pool) => {
+            Backend::Redis { pool, .. } => {
                 let result = self
                     .guarded(async {
                         let mut conn = pool.get().await?;
@@ -265,24 +393,16 @@ impl Cache {
                 self.observe_failure("mget", result)
                     .unwrap_or_else(|| vec![None; keys.len()])
             }
-        };
-        raw.into_iter()
-            .zip(keys)
-            .map(|(value, key)| {
-                let decoded = value.as_deref().and_then(&decode);
-                let outcome = if decoded.is_some() { "hit" } else { "miss" };
-                metrics::counter!("cache_requests_total", "keyspace" => keyspace(key), "outcome" => outcome)
-                    .increment(1);
-                decoded
-            })
-            .collect()
+        }
     }
 
     /// Writes versioned entries (`Some(value)`) or tombstones (`None`) in one round trip, never going back in
-    /// time (docs/ARCHITECTURE.md, "Rules of the domain"): a tombstone replaces anything of its version or older;
-    /// an entry replaces only an older version, or the tombstone of its own version. So a reader that read the
-    /// database before a write cannot put its old copy back after the writer's invalidation, however the two
-    /// interleave, and a reader that read after it can fill at once.
+    /// time (docs/ARCHITECTURE.md, "Caching"): a tombstone replaces anything of its version or older; an entry
+    /// replaces only an older version, or the tombstone of its own version. So a reader that read the database
+    /// before a write cannot put its old copy back after the writer's invalidation, however the two interleave,
+    /// and a reader that read after it can fill at once. Tombstones also go out on the invalidation channel, so
+    /// every replica's near copy drops the old entry. Entries are kept in Redis for the stale limit when it is
+    /// longer than `ttl`, for [`Self::read_through`] to serve in an outage.
     pub async fn put_versioned<T: Serialize>(
         &self,
         entries: &[(String, i64, Option<T>)],
@@ -295,45 +415,67 @@ impl Cache {
                     Some(value) => serde_json::to_string(value).ok()?,
                     None => String::new(),
                 };
-                Some((self.key(key), *version, body))
+                Some((self.key(key), *version, Stored::encode(*version, &body)))
             })
             .collect();
         if encoded.is_empty() {
             return;
         }
-        match &self.backend {
-            Backend::Disabled => {}
+        let entry_ttl = ttl.max(self.max_stale);
+        let written: Vec<bool> = match &self.backend {
+            Backend::Disabled => return,
             Backend::Memory(map) => {
-                let expires = Instant::now() + ttl;
                 let now = Instant::now();
                 let mut map = map
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                for (key, version, body) in encoded {
-                    let current = map
-                        .get(&key)
-                        .filter(|(exp, _)| *exp > now)
-                        .and_then(|(_, raw)| split_versioned(raw))
-                        .map(|(stored, body)| (stored, body.is_empty()));
-                    if versioned_write_wins(current, version, body.is_empty()) {
-                        map.insert(key, (expires, format!("v{version}:{body}")));
-                    }
-                }
+                encoded
+                    .iter()
+                    .map(|(key, _, value)| {
+                        let Some(new) = Stored::parse(value) else {
+                            return false;
+                        };
+                        let current = map
+                            .get(key)
+                            .filter(|(exp, _)| *exp > now)
+                            .and_then(|(_, raw)| Stored::parse(raw));
+                        let wins = write_wins(current, new);
+                        if wins {
+                            let lifetime = if new.is_tombstone() { ttl } else { entry_ttl };
+                            map.insert(key.clone(), (now + lifetime, value.clone()));
+                        }
+                        wins
+                    })
+                    .collect()
             }
-            Backend::Redis(pool) => {
+            Backend::Redis { pool, .. } => {
                 let result = self
                     .guarded(async {
                         let mut conn = pool.get().await?;
                         let mut invocation = VERSIONED_PUT.prepare_invoke();
-                        invocation.arg(ttl.as_millis() as u64);
-                        for (key, version, body) in &encoded {
-                            invocation.key(key).arg(*version).arg(body);
+                        invocation
+                            .arg(millis(entry_ttl))
+                            .arg(millis(ttl))
+                            .arg(self.invalidation_channel());
+                        for (key, version, value) in &encoded {
+                            invocation.key(key).arg(*version).arg(value);
                         }
-                        invocation.invoke_async::<i64>(&mut *conn).await?;
-                        Ok(())
+                        Ok(invocation.invoke_async::<Vec<u8>>(&mut *conn).await?)
                     })
                     .await;
-                self.observe_failure("put_versioned", result);
+                match self.observe_failure("put_versioned", result) {
+                    Some(written) => written.into_iter().map(|w| w == 1).collect(),
+                    None => return,
+                }
+            }
+        };
+        // This replica's own copy follows at once, not when the channel's echo arrives: a client that changed
+        // an entity and reads it back through the same replica sees its change.
+        if let Some(near) = &self.near {
+            for ((key, _, value), written) in encoded.iter().zip(written) {
+                if written || Stored::parse(value).is_some_and(|s| s.is_tombstone()) {
+                    near.offer(key, value);
+                }
             }
         }
     }
@@ -371,7 +513,7 @@ impl Cache {
                     map.insert(key, (expires, json));
                 }
             }
-            Backend::Redis(pool) => {
+            Backend::Redis { pool, .. } => {
                 let result = self
                     .guarded(async {
                         let mut conn = pool.get().await?;
@@ -393,13 +535,16 @@ impl Cache {
         }
     }
 
-    /// Deletes keys (after the change they describe has committed).
+    /// Deletes keys (after the change they describe has committed), in every replica's near copy too.
     pub async fn delete(&self, keys: &[String]) {
         if keys.is_empty() {
             return;
         }
         let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
         let keys = keys.as_slice();
+        if let Some(near) = &self.near {
+            keys.iter().for_each(|key| near.forget(key));
+        }
         match &self.backend {
             Backend::Disabled => {}
             Backend::Memory(map) => {
@@ -410,13 +555,20 @@ impl Cache {
                     map.remove(key);
                 }
             }
-            Backend::Redis(pool) => {
+            Backend::Redis { pool, .. } => {
                 let result = self
                     .guarded(async {
                         let mut conn = pool.get().await?;
-                        let mut cmd = redis::cmd("DEL");
-                        cmd.arg(keys);
-                        cmd.query_async::<i64>(&mut *conn).await?;
+                        let mut pipe = redis::pipe();
+                        pipe.cmd("DEL").arg(keys).ignore();
+                        let channel = self.invalidation_channel();
+                        for key in keys {
+                            pipe.cmd("PUBLISH")
+                                .arg(&channel)
+                                .arg(format!("{key}\n"))
+                                .ignore();
+                        }
+                        pipe.query_async::<()>(&mut *conn).await?;
                         Ok(())
                     })
                     .await;
@@ -457,7 +609,7 @@ impl Cache {
                     entry.0.saturating_duration_since(now).as_secs().max(1),
                 ))
             }
-            Backend::Redis(pool) => {
+            Backend::Redis { pool, .. } => {
                 let result = self
                     .guarded(async {
                         let mut conn = pool.get().await?;
@@ -511,7 +663,7 @@ impl Cache {
                 map.insert(key.to_owned(), (turn + interval, String::new()));
                 Some(Ok(wait))
             }
-            Backend::Redis(pool) => {
+            Backend::Redis { pool, .. } => {
                 const TAKE_TURN: &str = "local t = redis.call('TIME') \
                     local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) \
                     local turn = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0')) \
@@ -587,18 +739,35 @@ impl Cache {
     }
 }
 
+/// How a kind of entity is cached: its key, its id and version, its lifetime.
+pub struct Keyspace<Id, T> {
+    /// The name in metrics (`product`, `user`).
+    pub name: &'static str,
+    /// The cache key of an id.
+    pub key: fn(Id) -> String,
+    /// The id of an entity.
+    pub id: fn(&T) -> Id,
+    /// The version of an entity (its `version` column).
+    pub version: fn(&T) -> i64,
+    /// How long an entry is served while its core answers (invalidation keeps it fresh; this bounds memory).
+    pub ttl: Duration,
+}
+
+fn count_read(key: &str, outcome: &'static str) {
+    metrics::counter!("cache_requests_total", "keyspace" => keyspace(key), "outcome" => outcome)
+        .increment(1);
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 fn keyspace(key: &str) -> String {
     key.split(':')
         .skip_while(|part| *part != "v1")
         .nth(1)
         .unwrap_or("other")
         .to_owned()
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 #[cfg(test)]
@@ -716,7 +885,12 @@ mod tests {
             let ttl = Duration::from_secs(60);
             let read = |cache: Cache| {
                 let key = key.clone();
-                async move { cache.get_many_versioned::<String>(&[key]).await.remove(0) }
+                async move {
+                    cache
+                        .get_many_versioned::<String>(&[key], ttl)
+                        .await
+                        .remove(0)
+                }
             };
             cache
                 .put_versioned(&[(key.clone(), 5, Some("stock 945"))], ttl)
@@ -755,17 +929,236 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_versioned_rule() {
-        assert!(versioned_write_wins(None, 1, false));
-        assert!(versioned_write_wins(Some((5, false)), 6, false));
-        assert!(!versioned_write_wins(Some((5, false)), 5, false));
-        assert!(versioned_write_wins(Some((5, true)), 5, false));
-        assert!(!versioned_write_wins(Some((6, true)), 5, false));
-        assert!(versioned_write_wins(Some((5, false)), 5, true));
-        assert!(!versioned_write_wins(Some((6, false)), 5, true));
-        assert_eq!(split_versioned("v12:{}"), Some((12, "{}")));
-        assert_eq!(split_versioned("v12:"), Some((12, "")));
-        assert_eq!(split_versioned("{\"id\":1}"), None);
+    fn local_redis() -> Cache {
+        Cache::redis(
+            &SecretString::from(crate::config::DEV_REDIS_URL),
+            DEFAULT_TIMEOUT,
+        )
+        .expect("url")
+    }
+
+    async fn until(what: &str, condition: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !condition() {
+            assert!(Instant::now() < deadline, "{what}: not within 10 s");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Two replicas with near copies on one Redis: what one reads stays in its process (it survives the Redis
+    /// entry going away behind the cache's back), and a write on the other replica evicts it within the
+    /// invalidation window; a stale fill offered after that eviction does not bring it back.
+    #[tokio::test]
+    async fn a_write_on_one_replica_evicts_the_near_copy_of_another() {
+        let namespace = format!("test-{}:", uuid::Uuid::new_v4().simple());
+        let writer = local_redis().with_namespace(&namespace).with_near_copy();
+        let reader = local_redis().with_namespace(&namespace).with_near_copy();
+        until("subscribed", || {
+            writer.near_copy_is_live() && reader.near_copy_is_live()
+        })
+        .await;
+        let (key, ttl) = ("qm:v1:product:near".to_owned(), Duration::from_secs(60));
+        let read = || reader.get_many_versioned::<String>(std::slice::from_ref(&key), ttl);
+
+        reader
+            .put_versioned(&[(key.clone(), 5, Some("stock 945"))], ttl)
+            .await;
+        assert_eq!(read().await.remove(0).as_deref(), Some("stock 945"));
+        let Backend::Redis { pool, .. } = &reader.backend else {
+            unreachable!()
+        };
+        let mut conn = pool.get().await.expect("redis");
+        redis::cmd("DEL")
+            .arg(reader.key(&key))
+            .query_async::<i64>(&mut *conn)
+            .await
+            .expect("del");
+        assert_eq!(
+            read().await.remove(0).as_deref(),
+            Some("stock 945"),
+            "served from the near copy"
+        );
+
+        writer
+            .put_versioned::<&str>(&[(key.clone(), 6, None)], ttl)
+            .await;
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while read().await.remove(0).is_some() {
+            assert!(
+                Instant::now() < deadline,
+                "the other replica still serves the old copy"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let stale = Stored::encode(5, "\"stock 945\"");
+        reader
+            .near
+            .as_ref()
+            .expect("near")
+            .offer(&reader.key(&key), &stale);
+        assert_eq!(
+            read().await.remove(0),
+            None,
+            "the stale fill lost to the tombstone"
+        );
+    }
+
+    /// A private Redis that the test stops and starts again on the same port.
+    struct PrivateRedis {
+        port: u16,
+        dir: std::path::PathBuf,
+        child: Option<tokio::process::Child>,
+    }
+
+    impl PrivateRedis {
+        async fn start() -> Self {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            let dir = std::env::temp_dir()
+                .join(format!("quickmart-redis-{}", uuid::Uuid::new_v4().simple()));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let mut redis = Self {
+                port,
+                dir,
+                child: None,
+            };
+            redis.resume().await;
+            redis
+        }
+
+        fn url(&self) -> SecretString {
+            SecretString::from(format!("redis://127.0.0.1:{}", self.port))
+        }
+
+        async fn resume(&mut self) {
+            let child = tokio::process::Command::new("redis-server")
+                .args([
+                    "--port",
+                    &self.port.to_string(),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .arg("--dir")
+                .arg(&self.dir)
+                .stdout(std::process::Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .expect("redis-server is installed");
+            self.child = Some(child);
+            let address = format!("127.0.0.1:{}", self.port);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while tokio::net::TcpStream::connect(&address).await.is_err() {
+                assert!(Instant::now() < deadline, "redis-server did not start");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+
+        async fn stop(&mut self) {
+            if let Some(mut child) = self.child.take() {
+                child.kill().await.expect("kill redis-server");
+            }
+        }
+    }
+
+    impl Drop for PrivateRedis {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    /// When the invalidation channel drops, messages may be lost: the near copy is flushed and bypassed until it
+    /// is subscribed again, and comes back empty.
+    #[tokio::test]
+    async fn a_dropped_channel_flushes_and_bypasses_the_near_copy() {
+        let mut redis = PrivateRedis::start().await;
+        let cache = Cache::redis(&redis.url(), DEFAULT_TIMEOUT)
+            .expect("url")
+            .with_near_copy();
+        until("subscribed", || cache.near_copy_is_live()).await;
+        let (key, ttl) = ("qm:v1:product:drop".to_owned(), Duration::from_secs(60));
+        cache
+            .put_versioned(&[(key.clone(), 1, Some("one"))], ttl)
+            .await;
+        let near = cache.near.as_ref().expect("near");
+        assert!(near.get(&key).is_some());
+
+        redis.stop().await;
+        until("unsubscribed", || !cache.near_copy_is_live()).await;
+        assert_eq!(near.get(&key), None, "bypassed");
+        assert_eq!(
+            cache
+                .get_many_versioned::<String>(std::slice::from_ref(&key), ttl)
+                .await
+                .remove(0),
+            None
+        );
+
+        redis.resume().await;
+        until("subscribed again", || cache.near_copy_is_live()).await;
+        assert_eq!(
+            near.get(&key),
+            None,
+            "flushed: what it held may have missed an invalidation"
+        );
+    }
+
+    /// While a core is unavailable, entries past their lifetime but within the stale limit are served (all the
+    /// ids asked for, or none); a tombstone is never served, and any other error is not covered up.
+    #[tokio::test]
+    async fn an_unavailable_core_is_covered_by_stale_entries() {
+        const SHORT: Keyspace<u32, String> = Keyspace {
+            name: "test",
+            key: |id| format!("qm:v1:test:{id}"),
+            id: |value| value.len() as u32,
+            version: |_| 1,
+            ttl: Duration::from_millis(1),
+        };
+        let down = |_: Vec<u32>| async {
+            Err::<Vec<String>, _>(AppError::ServiceUnavailable("down".into()))
+        };
+        for cache in [
+            Cache::in_memory(),
+            local_redis().with_namespace(&format!("test-{}:", uuid::Uuid::new_v4().simple())),
+        ] {
+            let cache = cache.with_max_stale(Duration::from_secs(60));
+            cache
+                .put_versioned(
+                    &[
+                        ((SHORT.key)(1), 1, Some("a")),
+                        ((SHORT.key)(2), 1, Some("bb")),
+                    ],
+                    SHORT.ttl,
+                )
+                .await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            let served = cache
+                .read_through(&[1, 2], &SHORT, down)
+                .await
+                .expect("served stale");
+            assert_eq!(served.get(&2).map(String::as_str), Some("bb"));
+            assert!(
+                cache.read_through(&[1, 3], &SHORT, down).await.is_err(),
+                "3 is not cached"
+            );
+            let not_found =
+                |_: Vec<u32>| async { Err::<Vec<String>, _>(AppError::NotFound("gone".into())) };
+            assert!(cache.read_through(&[1], &SHORT, not_found).await.is_err());
+            cache
+                .put_versioned::<&str>(&[((SHORT.key)(1), 2, None)], SHORT.ttl)
+                .await;
+            assert!(
+                cache.read_through(&[1], &SHORT, down).await.is_err(),
+                "a tombstone is not served"
+            );
+            let strict = cache.clone().with_max_stale(Duration::ZERO);
+            assert!(
+                strict.read_through(&[2], &SHORT, down).await.is_err(),
+                "no stale limit, nothing stale"
+            );
+        }
     }
 }

@@ -1,0 +1,166 @@
+//! The near copy: versioned entries kept in the process in front of Redis, so a hot entity costs no round trip.
+//!
+//! It stays coherent across replicas through the invalidation channel: every tombstone written to Redis is also
+//! published there, and every replica applies it to its copy by the same versioned rule. When the channel is not
+//! subscribed (Redis went away, the connection dropped, or a ping went unanswered), messages may have been missed:
+//! the copy is flushed, then neither read nor filled until the subscription is back (and flushed once more then,
+//! for fills that raced the drop).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures::StreamExt;
+use moka::ops::compute::Op;
+
+use super::versioned::{Stored, write_wins};
+
+/// How many entries the near copy holds at most (the least recently used go first).
+const CAPACITY: u64 = 20_000;
+/// How long an entry stays in the near copy, whatever its freshness (a bound on any coherence gap).
+const LIFETIME: Duration = Duration::from_secs(60);
+/// How often the subscription is pinged; an unanswered ping counts as a dropped channel.
+const PING_EVERY: Duration = Duration::from_secs(2);
+/// How long a ping may take.
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long to wait before subscribing again.
+const RESUBSCRIBE_AFTER: Duration = Duration::from_millis(500);
+
+/// The near copy of one process's cache client.
+pub(super) struct NearCopy {
+    entries: moka::sync::Cache<String, Arc<str>>,
+    subscribed: AtomicBool,
+}
+
+impl NearCopy {
+    /// An empty copy, not yet subscribed (so not used until [`follow_invalidations`] subscribes).
+    pub(super) fn new() -> Arc<Self> {
+        Arc::new(Self {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(CAPACITY)
+                .time_to_live(LIFETIME)
+                .build(),
+            subscribed: AtomicBool::new(false),
+        })
+    }
+
+    /// Whether the copy may be used: the invalidation channel is subscribed.
+    pub(super) fn is_live(&self) -> bool {
+        self.subscribed.load(Ordering::Acquire)
+    }
+
+    /// The stored form of `key`, when the copy is live and holds it.
+    pub(super) fn get(&self, key: &str) -> Option<Arc<str>> {
+        if !self.is_live() {
+            return None;
+        }
+        self.entries.get(key)
+    }
+
+    /// Keeps `value` (a stored form) for `key` if it moves the key forward by the versioned rule.
+    pub(super) fn offer(&self, key: &str, value: &str) {
+        if !self.is_live() {
+            return;
+        }
+        self.apply(key, value);
+    }
+
+    fn apply(&self, key: &str, value: &str) {
+        let Some(new) = Stored::parse(value) else {
+            return;
+        };
+        self.entries
+            .entry(key.to_owned())
+            .and_compute_with(|current| {
+                let current = current.map(moka::Entry::into_value);
+                if write_wins(current.as_deref().and_then(Stored::parse), new) {
+                    Op::Put(Arc::from(value))
+                } else {
+                    Op::Nop
+                }
+            });
+    }
+
+    /// Drops `key` (an unversioned invalidation).
+    pub(super) fn forget(&self, key: &str) {
+        self.entries.invalidate(key);
+    }
+
+    /// Applies one message of the invalidation channel: `<key>\n<stored form>` for a tombstone, `<key>\n` for a
+    /// delete.
+    fn receive(&self, payload: &str) {
+        match payload.split_once('\n') {
+            Some((key, "")) => self.forget(key),
+            Some((key, value)) => self.apply(key, value),
+            None => {}
+        }
+    }
+
+    fn set_subscribed(&self, subscribed: bool) {
+        self.entries.invalidate_all();
+        self.subscribed.store(subscribed, Ordering::Release);
+        metrics::gauge!("cache_near_subscribed").set(if subscribed { 1.0 } else { 0.0 });
+    }
+}
+
+/// Keeps `near` subscribed to `channel` for as long as the process runs, applying every message; while it is not
+/// subscribed, `near` is flushed and bypassed.
+pub(super) async fn follow_invalidations(
+    client: redis::Client,
+    channel: String,
+    near: Arc<NearCopy>,
+) {
+    loop {
+        match subscribe(&client, &channel).await {
+            Ok((mut sink, mut stream)) => {
+                near.set_subscribed(true);
+                let mut pings = tokio::time::interval(PING_EVERY);
+                pings.tick().await;
+                let reason = loop {
+                    tokio::select! {
+                        message = stream.next() => match message {
+                            Some(message) => {
+                                if let Ok(payload) = message.get_payload::<String>() {
+                                    near.receive(&payload);
+                                }
+                            }
+                            None => break "the connection closed".to_owned(),
+                        },
+                        _ = pings.tick() => {
+                            match tokio::time::timeout(PING_TIMEOUT, sink.ping::<String>()).await {
+                                Ok(Ok(_)) => {}
+                                Ok(Err(error)) => break error.to_string(),
+                                Err(_) => break format!("no answer to a ping within {PING_TIMEOUT:?}"),
+                            }
+                        }
+                    }
+                };
+                near.set_subscribed(false);
+                tracing::warn!(%reason, "cache invalidation channel dropped: near copy flushed and bypassed");
+            }
+            Err(error) => {
+                tracing::debug!(%error, "cache invalidation channel: cannot subscribe yet");
+            }
+        }
+        tokio::time::sleep(RESUBSCRIBE_AFTER).await;
+    }
+}
+
+async fn subscribe(
+    client: &redis::Client,
+    channel: &str,
+) -> redis::RedisResult<(redis::aio::PubSubSink, redis::aio::PubSubStream)> {
+    let connect = async {
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.subscribe(channel).await?;
+        Ok(pubsub.split())
+    };
+    tokio::time::timeout(PING_TIMEOUT, connect)
+        .await
+        .unwrap_or_else(|_| {
+            Err(redis::RedisError::from((
+                redis::ErrorKind::Io,
+                "subscribe timed out",
+            )))
+        })
+}
