@@ -13,7 +13,45 @@ use tokio::process::{Child, Command};
 #[derive(Default)]
 pub struct EmbeddedServers {
     postgres: Option<PrivatePostgres>,
-    redis: Option<Child>,
+    redis: Option<PrivateRedis>,
+}
+
+struct PrivateRedis {
+    binary: PathBuf,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl PrivateRedis {
+    async fn start(&mut self) -> anyhow::Result<()> {
+        let child = Command::new(&self.binary)
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting redis-server")?;
+        self.child = Some(child);
+        for _ in 0..50 {
+            if answers(&format!("127.0.0.1:{}", self.port)) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!(
+            "redis-server did not start listening on 127.0.0.1:{}",
+            self.port
+        )
+    }
 }
 
 struct PrivatePostgres {
@@ -56,8 +94,8 @@ impl EmbeddedServers {
                 .status()
                 .await;
         }
-        if let Some(mut redis) = self.redis.take() {
-            let _ = redis.kill().await;
+        if let Some(mut child) = self.redis.take().and_then(|redis| redis.child) {
+            let _ = child.kill().await;
         }
     }
 
@@ -146,31 +184,33 @@ impl EmbeddedServers {
         let Some(binary) = which("redis-server") else {
             return Ok(None);
         };
-        let port = free_port()?;
-        let child = Command::new(binary)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting redis-server")?;
-        self.redis = Some(child);
-        for _ in 0..50 {
-            if answers(&format!("127.0.0.1:{port}")) {
-                return Ok(Some(format!("redis://127.0.0.1:{port}")));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut redis = PrivateRedis {
+            binary,
+            port: free_port()?,
+            child: None,
+        };
+        redis.start().await?;
+        let url = format!("redis://127.0.0.1:{}", redis.port);
+        self.redis = Some(redis);
+        Ok(Some(url))
+    }
+
+    /// Stops the private Redis at once (it keeps nothing): fault tests use it.
+    pub async fn pause_redis(&mut self) -> anyhow::Result<()> {
+        let redis = self.redis.as_mut().context("no private Redis runs")?;
+        if let Some(mut child) = redis.child.take() {
+            child.kill().await.context("stopping redis-server")?;
         }
-        bail!("redis-server did not start listening on 127.0.0.1:{port}")
+        Ok(())
+    }
+
+    /// Starts the private Redis again, empty, on the same port after [`Self::pause_redis`].
+    pub async fn resume_redis(&mut self) -> anyhow::Result<()> {
+        self.redis
+            .as_mut()
+            .context("no private Redis runs")?
+            .start()
+            .await
     }
 }
 

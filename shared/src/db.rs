@@ -404,6 +404,34 @@ pub fn is_unique_violation(error: &DieselError, constraint: &str) -> bool {
         if info.constraint_name() == Some(constraint))
 }
 
+/// Whether `error` says the database went away under a query (its connection closed, or the server is shutting
+/// down or starting up): the database is unavailable, which is no bug of the service's.
+pub fn is_connection_lost(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        // PostgreSQL's admin_shutdown / crash_shutdown / cannot_connect_now (57P01-57P03), which diesel does not
+        // classify; tokio-postgres's own I/O failures reach diesel-async the same way.
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let message = info.message();
+            [
+                "terminating connection",
+                "the database system is",
+                "connection closed",
+                "server closed the connection",
+                "error communicating with the server",
+                "connection reset",
+                "broken pipe",
+            ]
+            .iter()
+            .any(|sign| message.contains(sign))
+        }
+        _ => false,
+    }
+}
+
 /// Whether `error` is a foreign-key violation of `constraint`.
 pub fn is_foreign_key_violation(error: &DieselError, constraint: &str) -> bool {
     matches!(error, DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info)
@@ -461,6 +489,37 @@ mod tests {
         .await;
         assert!(results.iter().all(Result::is_ok));
         assert_eq!(pool.checkout_attempts(), 32);
+    }
+
+    /// A connection that dies under a query (the fault suite saw it as `INTERNAL_SERVER_ERROR` while PostgreSQL
+    /// stopped) is `SERVICE_UNAVAILABLE`: the test ends its own backend, as a stopping server does.
+    #[tokio::test]
+    async fn a_connection_lost_under_a_query_is_service_unavailable() {
+        #[derive(diesel::QueryableByName)]
+        struct Pid {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            pid: i32,
+        }
+        let server = std::env::var("TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| crate::config::DEV_POSTGRES_URL.to_owned());
+        let pool = pool(&format!("{server}/postgres"), 2);
+        let mut doomed = pool.get().await.expect("a connection");
+        let Pid { pid } = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+            .get_result(&mut *doomed)
+            .await
+            .expect("its backend");
+        let mut other = pool.get().await.expect("another connection");
+        diesel::sql_query(format!("SELECT pg_terminate_backend({pid})"))
+            .execute(&mut *other)
+            .await
+            .expect("terminate");
+        let error = diesel::sql_query("SELECT 1")
+            .execute(&mut *doomed)
+            .await
+            .expect_err("the connection is gone");
+        assert!(is_connection_lost(&error), "{error:?}");
+        let app: crate::AppError = error.into();
+        assert_eq!(app.code(), crate::ErrorCode::ServiceUnavailable);
     }
 
     #[test]

@@ -479,6 +479,10 @@ impl IntoResponse for AppError {
 #[cfg(feature = "db")]
 impl From<diesel::result::Error> for AppError {
     fn from(error: diesel::result::Error) -> Self {
+        if crate::db::is_connection_lost(&error) {
+            tracing::warn!(error = %error, "database connection lost during a query");
+            return Self::ServiceUnavailable("the database is unavailable".to_owned());
+        }
         Self::internal(error)
     }
 }
