@@ -13,6 +13,9 @@
 #      request. The ratios swing by ±10% between runs on a shared 2-core box (the direct run
 #      alone varies that much); the CPU per request is the steadier figure to compare.
 #
+# The gateway logs as in production (LOG_FORMAT=json, into a file as a container runtime would take it) at
+# GATEWAY_RUST_LOG (default warn; `info` is the production default: one line per request).
+#
 # Env: DURATION (s, default 30), WARMUP (s, default 5), CONNECTIONS (default 50),
 #      THREADS (wrk threads, default 2), BASE_PORT (default 14300), BENCH_BIN (a folder holding
 #      quickmart and examples/fixture_subgraphs from another build, to compare; not rebuilt; a folder
@@ -50,19 +53,19 @@ trap cleanup EXIT
 
 "$BIN/examples/fixture_subgraphs" serve "$BASE_PORT" &
 PIDS+=($!)
-GATEWAY_SUBGRAPH_USERS_URL="http://127.0.0.1:$BASE_PORT/graphql" \
-GATEWAY_SUBGRAPH_PRODUCTS_URL="http://127.0.0.1:$((BASE_PORT + 1))/graphql" \
-GATEWAY_SUBGRAPH_INVENTORY_URL="http://127.0.0.1:$((BASE_PORT + 2))/graphql" \
-GATEWAY_SUBGRAPH_ORDERS_URL="http://127.0.0.1:$((BASE_PORT + 3))/graphql" \
+export GATEWAY_SUBGRAPH_USERS_URL="http://127.0.0.1:$BASE_PORT/graphql"
+export GATEWAY_SUBGRAPH_PRODUCTS_URL="http://127.0.0.1:$((BASE_PORT + 1))/graphql"
+export GATEWAY_SUBGRAPH_INVENTORY_URL="http://127.0.0.1:$((BASE_PORT + 2))/graphql"
+export GATEWAY_SUBGRAPH_ORDERS_URL="http://127.0.0.1:$((BASE_PORT + 3))/graphql"
 if [[ -x "$BIN/quickmart" ]]; then
   GATEWAY=("$BIN/quickmart" serve gateway)
 else
   GATEWAY=("$BIN/quickmart-gateway")
 fi
-RUST_LOG=warn QUICKMART_STATE_DIR="$WORK/state" \
+RUST_LOG=${GATEWAY_RUST_LOG:-warn} LOG_FORMAT=json QUICKMART_STATE_DIR="$WORK/state" \
 SUPERGRAPH_PATH=gateway/tests/fixtures/supergraph.graphql \
 GATEWAY_LISTEN_ADDR="127.0.0.1:$GATEWAY_PORT" \
-  "${GATEWAY[@]}" &
+  "${GATEWAY[@]}" >"$WORK/gateway.log" 2>&1 &
 GATEWAY_PID=$!
 PIDS+=("$GATEWAY_PID")
 
@@ -104,6 +107,7 @@ GATEWAY_URL="http://127.0.0.1:$GATEWAY_PORT/graphql"
 PRODUCTS_URL="http://127.0.0.1:$((BASE_PORT + 1))/graphql"
 TICKS_PER_SECOND=$(getconf CLK_TCK)
 
+echo "gateway logging: RUST_LOG=${GATEWAY_RUST_LOG:-warn}, JSON into a file"
 echo "== heavy query (20 orders x 3 items, 3 fetches) through the gateway: warm-up ${WARMUP}s, run ${DURATION}s, ${CONNECTIONS} connections"
 run_wrk "$GATEWAY_URL" "$HEAVY_LUA" "$WARMUP" "$WORK/warmup.txt"
 before=$(cpu_ticks "$GATEWAY_PID")

@@ -4,7 +4,12 @@
 #      (REDIS_URL=none://): RPS ratio (target ≥ 3×);
 #   2. ordering: `placeOrder` through the gateway, one unit each of 20 products, unique idempotency keys,
 #      for DURATION seconds: placed orders per second (target ≥ 200/s) and oversold units (target 0:
-#      initial stock − final stock must equal the units ordered).
+#      initial stock − final stock must equal the units ordered);
+#   1c. the cached reads signed in: the cost of the token-version check per request;
+#   3. browse mix through the gateway, signed in (so every request also checks the token version): a product
+#      page, one product, the category list, in turn: RPS, p50/p99;
+#   4. memory: peak RSS of the one `quickmart up` process that runs all seven services;
+#   5. with FAULTS=1, the fault suite (cli/tests/faults) and its recovery times.
 # Release-builds `quickmart`, runs `quickmart up --no-seed` on bench-only databases (dropped afterwards) on
 # BASE_PORT..BASE_PORT+6, and drives it with wrk.
 #
@@ -84,6 +89,8 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$WORK/product.lua" "$PRODUC
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/product.lua" "$PRODUCT_SUBGRAPH" >"$WORK/cached.txt"
 
 # 2. Ordering through the gateway, as a signed-in customer.
+ADMIN=$(gql -d '{"query":"mutation { login(email: \"admin@quickmart.local\", password: \"bench-admin-password\") { accessToken } }"}' \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["login"]["accessToken"])')
 ACCESS=$(gql -d '{"query":"mutation { register(input: { email: \"bench@bench.test\", password: \"bench-password-42\", name: \"Bench\" }) { accessToken } }"}' \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["register"]["accessToken"])')
 {
@@ -114,6 +121,32 @@ end
 LUA
 } >"$WORK/order.lua"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/order.lua" "$GATEWAY" >"$WORK/orders.txt"
+
+# 1c. The cached reads again, signed in: the difference is the token-version check's cost.
+{ cat "$WORK/product.lua"; printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$ACCESS"; } >"$WORK/product-auth.lua"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$WORK/product-auth.lua" "$PRODUCT_SUBGRAPH" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/product-auth.lua" "$PRODUCT_SUBGRAPH" >"$WORK/cached-auth.txt"
+
+# 3. Browse mix through the gateway, signed in.
+gql -H "Authorization: Bearer $ADMIN" -d '{"query":"mutation { createCategory(input: { name: \"Bench\", slug: \"bench\" }) { id } }"}' >/dev/null
+cat >"$WORK/browse.lua" <<LUA
+local bodies = {
+  [[{"query":"{ products(first: 10, sort: PRICE_ASC) { totalCount nodes { id name price { amount } stock } } }"}]],
+  [[{"query":"{ product(id: \\"${PRODUCTS[1]}\\") { id name stock price { amount currency } } }"}]],
+  [[{"query":"{ categories { id name slug } }"}]],
+}
+local counter = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $ACCESS"
+function request()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, bodies[(counter % #bodies) + 1])
+end
+LUA
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$WORK/browse.lua" "$GATEWAY" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/browse.lua" "$GATEWAY" >"$WORK/browse.txt"
+PEAK_RSS=$(awk '/VmHWM/ { printf "%.1f MB", $2 / 1024 }' "/proc/$UP_PID/status")
 # Requests still in flight when wrk stops finish on their own; let them land before counting.
 sleep 2
 PLACED=$(awk '/^placed/ { print $2 }' "$WORK/orders.txt")
@@ -140,8 +173,28 @@ echo "== cache: product(id) at the product subgraph, $CONNECTIONS connections, $
 printf 'with Redis      %10.0f req/s  p99 %s\n' "$CACHED" "$(awk '/ 99%/ { print $2 }' "$WORK/cached.txt")"
 printf 'cache off       %10.0f req/s  p99 %s\n' "$UNCACHED" "$(awk '/ 99%/ { print $2 }' "$WORK/uncached.txt")"
 python3 -c "print(f'ratio           {$CACHED / $UNCACHED:10.2f}x  (target >= 3x)')"
+CACHED_AUTH=$(rps_of "$WORK/cached-auth.txt")
+# The machine is saturated in both runs, so its CPU time per request is cores / RPS.
+printf 'signed in       %10.0f req/s  p99 %s  (signature check + token-version check: ~%s µs of CPU more per request)\n' \
+  "$CACHED_AUTH" "$(awk '/ 99%/ { print $2 }' "$WORK/cached-auth.txt")" \
+  "$(python3 -c "print(f'{($(nproc) / $CACHED_AUTH - $(nproc) / $CACHED) * 1e6:.0f}')")"
 echo
 echo "== ordering: placeOrder through the gateway, $CONNECTIONS connections, ${DURATION}s =="
 python3 -c "print(f'placed          {$PLACED / $DURATION:10.1f} orders/s  ({$PLACED} placed, {$FAILED} failed; target >= 200/s)')"
 echo "orders in db    $ORDERS_IN_DB  (still placing: $STILL_PLACING)"
 echo "units taken     $TAKEN  (units taken minus orders: $((TAKEN - ORDERS_IN_DB)); target 0: no unit lost or oversold)"
+echo
+echo "== browse mix through the gateway (page, product, categories; signed in), $CONNECTIONS connections, ${DURATION}s =="
+printf 'browse          %10.0f req/s  p50 %s  p99 %s\n' "$(rps_of "$WORK/browse.txt")" \
+  "$(awk '/ 50%/ { print $2 }' "$WORK/browse.txt")" "$(awk '/ 99%/ { print $2 }' "$WORK/browse.txt")"
+grep -E "Non-2xx|Socket errors" "$WORK/browse.txt" || true
+echo
+echo "== memory =="
+echo "peak RSS        $PEAK_RSS  (all seven services in one quickmart up process, after every run above)"
+if [[ "${FAULTS:-0}" == 1 ]]; then
+  echo
+  echo "== faults: cli/tests/faults (debug build, its own PostgreSQL and Redis) =="
+  QUICKMART_FAULTS_REPORT="$WORK/faults.txt" cargo nextest run -p quickmart --test faults >/dev/null 2>&1 \
+    || echo "the fault suite failed; run: cargo nextest run -p quickmart --test faults"
+  cat "$WORK/faults.txt" 2>/dev/null || true
+fi

@@ -84,13 +84,15 @@ async fn main() -> ExitCode {
     } else {
         quickmart_shared::telemetry::init();
     }
-    match run(cli.command).await {
+    let code = match run(cli.command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    quickmart_shared::telemetry::flush_logs();
+    code
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {

@@ -119,6 +119,23 @@ pub fn init_for_console() {
     install("warn", true);
 }
 
+/// Log lines waiting for the writer thread at most; past that, lines are dropped (and counted in
+/// `log_lines_dropped_total`) rather than hold up requests behind a slow log pipe.
+const LOG_BUFFER_LINES: usize = 64 * 1024;
+
+/// The writer thread's guard: dropping it writes out what is still buffered ([`flush_logs`]).
+static LOG_WRITER: std::sync::Mutex<Option<tracing_appender::non_blocking::WorkerGuard>> =
+    std::sync::Mutex::new(None);
+
+/// Writes out the log lines still buffered; call it once, as the process exits.
+pub fn flush_logs() {
+    let guard = LOG_WRITER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    drop(guard);
+}
+
 fn install(default_filter: &str, pretty_by_default: bool) {
     static INIT: OnceLock<()> = OnceLock::new();
     INIT.get_or_init(|| {
@@ -128,11 +145,23 @@ fn install(default_filter: &str, pretty_by_default: bool) {
             Ok(format) => format.eq_ignore_ascii_case("pretty"),
             Err(_) => pretty_by_default,
         };
+        // Requests only format their line; a thread of its own writes it out, so a log line costs no system call
+        // on a request's thread and a slow stdout never blocks one (tracing-appender, lossy past the buffer).
+        let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+            .buffered_lines_limit(LOG_BUFFER_LINES)
+            .lossy(true)
+            .thread_name("log-writer")
+            .finish(std::io::stdout());
+        let dropped = writer.error_counter();
         let registry = tracing_subscriber::registry().with(filter);
         // A test binary may have installed a subscriber already; keeping that one is right.
-        let _ = if pretty {
+        let installed = if pretty {
             registry
-                .with(tracing_subscriber::fmt::layer().compact())
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .compact()
+                        .with_writer(writer),
+                )
                 .try_init()
         } else {
             registry
@@ -140,11 +169,28 @@ fn install(default_filter: &str, pretty_by_default: bool) {
                     tracing_subscriber::fmt::layer()
                         .json()
                         .flatten_event(true)
-                        .with_current_span(true),
+                        .with_current_span(true)
+                        // The request span is enough: the list of every enclosing span repeated it.
+                        .with_span_list(false)
+                        .with_writer(writer),
                 )
                 .try_init()
         };
         metrics_handle();
+        if installed.is_ok() {
+            *LOG_WRITER
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(guard);
+            let _ = std::thread::Builder::new()
+                .name("log-drops".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(std::time::Duration::from_secs(5));
+                        metrics::counter!("log_lines_dropped_total")
+                            .absolute(dropped.dropped_lines() as u64);
+                    }
+                });
+        }
     });
 }
 
