@@ -37,6 +37,8 @@ pub struct GatewayConfig {
     pub plan_cache_max_document_bytes: usize,
     /// Idle keep-alive connections kept per subgraph (`GATEWAY_POOL_IDLE_PER_HOST`, default 256).
     pub pool_idle_per_host: usize,
+    /// Whether identical subgraph queries in flight at once share one request (`GATEWAY_DEDUPE`, default true).
+    pub dedupe: bool,
     /// Subgraph URL overrides by `join__Graph` value, uppercased
     /// (`GATEWAY_SUBGRAPH_<NAME>_URL`).
     pub subgraph_urls: HashMap<String, String>,
@@ -61,6 +63,7 @@ impl Default for GatewayConfig {
             plan_cache_bytes: 64 * 1024 * 1024,
             plan_cache_max_document_bytes: 64 * 1024,
             pool_idle_per_host: 256,
+            dedupe: true,
             subgraph_urls: HashMap::new(),
             trusted_proxies: Vec::new(),
             internal_token: None,
@@ -116,6 +119,7 @@ impl GatewayConfig {
             )?,
             pool_idle_per_host: env
                 .parse_or("GATEWAY_POOL_IDLE_PER_HOST", defaults.pool_idle_per_host)?,
+            dedupe: env.flag("GATEWAY_DEDUPE", defaults.dedupe)?,
             subgraph_urls,
             trusted_proxies: parse_networks(env.raw("GATEWAY_TRUSTED_PROXIES").unwrap_or(""))?,
             internal_token: Some(env.internal_token()?),

@@ -113,6 +113,7 @@ impl Gateway {
                     &s.url,
                     config.subgraph_timeout,
                     config.pool_idle_per_host,
+                    config.dedupe,
                 )
                 .map(|client| (s.name.clone(), client))
             })

@@ -1,19 +1,67 @@
 //! Sending one GraphQL request to one subgraph over a keep-alive pool.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use futures::FutureExt;
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, Uri, header};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::dedupe::{self, InFlight};
 use super::pool::{Pool, PoolError};
 use crate::error::GatewayError;
 use crate::response::error::{ErrorCode, GraphQLError};
 
-/// A subgraph's HTTP endpoint with its own connection pool.
+/// A subgraph's HTTP endpoint with its own connection pool, and the queries in flight to it.
 #[derive(Debug)]
 pub(crate) struct SubgraphClient {
+    endpoint: Arc<Endpoint>,
+    /// `None` when deduplication is off (`GATEWAY_DEDUPE=false`).
+    in_flight: Option<Arc<InFlight>>,
+}
+
+/// Whether a fetch may share an identical one in flight: queries may, mutations never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sharing {
+    /// A query: identical ones in flight share one request.
+    Query,
+    /// A mutation (or anything else that must run once per caller).
+    Alone,
+}
+
+impl Sharing {
+    /// How `fetch` may be sent: a root fetch of a mutation always alone; `_entities` fetches and query roots may
+    /// share.
+    pub(crate) fn of(fetch: &hive_router_query_planner::planner::plan_nodes::FetchNode) -> Self {
+        use hive_router_query_planner::state::supergraph_state::OperationKind;
+        let kind_says_query = !matches!(
+            fetch.operation_kind,
+            Some(OperationKind::Mutation | OperationKind::Subscription)
+        );
+        if kind_says_query {
+            Self::of_operation(&fetch.operation.document_str)
+        } else {
+            Self::Alone
+        }
+    }
+
+    /// How an operation text may be sent: an `_entities` fetch (always a query) or a query root may share.
+    pub(crate) fn of_operation(operation: &str) -> Self {
+        let text = operation.trim_start();
+        if text.starts_with("mutation") || text.starts_with("subscription") {
+            Self::Alone
+        } else {
+            Self::Query
+        }
+    }
+}
+
+/// One subgraph's transport, timeout and metrics (shared with the tasks of deduplicated fetches).
+#[derive(Debug)]
+struct Endpoint {
     name: String,
     transport: Connection,
     timeout: Duration,
@@ -52,12 +100,13 @@ enum Failure {
 }
 
 impl SubgraphClient {
-    /// A client for one subgraph.
+    /// A client for one subgraph; `dedupe` shares identical queries in flight.
     pub(crate) fn new(
         name: &str,
         url: &str,
         timeout: Duration,
         idle_per_host: usize,
+        dedupe: bool,
     ) -> Result<Self, GatewayError> {
         let uri: Uri = url
             .parse()
@@ -84,7 +133,7 @@ impl SubgraphClient {
                 &[label(), ("code", code.as_str().to_owned())]
             )
         };
-        Ok(Self {
+        let endpoint = Endpoint {
             name: name.to_owned(),
             transport,
             timeout,
@@ -94,6 +143,10 @@ impl SubgraphClient {
             ),
             timeouts: errors(ErrorCode::SubrequestTimeout),
             failures: errors(ErrorCode::SubrequestFailed),
+        };
+        Ok(Self {
+            endpoint: Arc::new(endpoint),
+            in_flight: dedupe.then(|| InFlight::new(name)),
         })
     }
 
@@ -103,13 +156,52 @@ impl SubgraphClient {
         &self,
         body: Vec<u8>,
         headers: &HeaderMap,
+        sharing: Sharing,
     ) -> Result<SubgraphResponse, GraphQLError> {
-        let (status, bytes) = self.send_raw(body, headers).await?;
+        let (status, bytes) = self.send_raw(body, headers, sharing).await?;
         self.parse(status, &bytes)
     }
 
-    /// Posts a request body and returns the subgraph's status and unparsed body.
+    /// Posts a request body and returns the subgraph's status and unparsed body; a query joins an identical one
+    /// in flight when deduplication is on.
     pub(crate) async fn send_raw(
+        &self,
+        body: Vec<u8>,
+        headers: &HeaderMap,
+        sharing: Sharing,
+    ) -> Result<(StatusCode, Bytes), GraphQLError> {
+        match (&self.in_flight, sharing) {
+            (Some(in_flight), Sharing::Query) => {
+                let key = dedupe::key(headers, &body);
+                let (endpoint, headers) = (Arc::clone(&self.endpoint), headers.clone());
+                in_flight
+                    .share(key, move || {
+                        async move { endpoint.send_raw(body, &headers).await }.boxed()
+                    })
+                    .await
+            }
+            _ => self.endpoint.send_raw(body, headers).await,
+        }
+    }
+
+    /// Reads a subgraph's answer; a body that is not a GraphQL response is a fetch failure.
+    pub(crate) fn parse(
+        &self,
+        status: StatusCode,
+        bytes: &[u8],
+    ) -> Result<SubgraphResponse, GraphQLError> {
+        self.endpoint.parse(status, bytes)
+    }
+
+    /// The table of shared fetches, when deduplication is on.
+    #[cfg(test)]
+    pub(crate) fn in_flight(&self) -> Option<&Arc<InFlight>> {
+        self.in_flight.as_ref()
+    }
+}
+
+impl Endpoint {
+    async fn send_raw(
         &self,
         body: Vec<u8>,
         headers: &HeaderMap,
@@ -173,12 +265,7 @@ impl SubgraphClient {
         }
     }
 
-    /// Reads a subgraph's answer; a body that is not a GraphQL response is a fetch failure.
-    pub(crate) fn parse(
-        &self,
-        status: StatusCode,
-        bytes: &[u8],
-    ) -> Result<SubgraphResponse, GraphQLError> {
+    fn parse(&self, status: StatusCode, bytes: &[u8]) -> Result<SubgraphResponse, GraphQLError> {
         match serde_json::from_slice::<SubgraphResponse>(bytes) {
             // A GraphQL-over-HTTP subgraph may answer 4xx/5xx with a well-formed body.
             Ok(parsed) if parsed.data.is_some() || parsed.errors.is_some() => Ok(parsed),
@@ -206,5 +293,248 @@ impl SubgraphClient {
             ErrorCode::SubrequestFailed,
         )
         .extension("serviceName", Value::String(self.name.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use http::{HeaderMap, HeaderValue};
+
+    use super::*;
+    use crate::response::error::ErrorCode;
+    use crate::test_support::{TEST_ANSWER, TestSubgraph};
+
+    const BODY: &[u8] = br#"{"query":"{ topProducts { upc } }","variables":{}}"#;
+
+    fn client(server: &TestSubgraph, dedupe: bool) -> Arc<SubgraphClient> {
+        Arc::new(
+            SubgraphClient::new(
+                "products",
+                &server.uri().to_string(),
+                Duration::from_secs(5),
+                64,
+                dedupe,
+            )
+            .expect("a client"),
+        )
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_str(value).expect("a header value"));
+        }
+        map
+    }
+
+    /// Sends `BODY` from `callers` tasks at once, caller `n` with `headers_of(n)`.
+    async fn at_once(
+        client: &Arc<SubgraphClient>,
+        callers: usize,
+        sharing: Sharing,
+        headers_of: impl Fn(usize) -> HeaderMap,
+    ) -> Vec<Result<(StatusCode, Bytes), GraphQLError>> {
+        let tasks: Vec<_> = (0..callers)
+            .map(|n| {
+                let (client, headers) = (Arc::clone(client), headers_of(n));
+                tokio::spawn(async move { client.send_raw(BODY.to_vec(), &headers, sharing).await })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for task in tasks {
+            answers.push(task.await.expect("a caller"));
+        }
+        answers
+    }
+
+    fn authorization_of(request: &str) -> Option<String> {
+        request
+            .lines()
+            .find_map(|line| line.strip_prefix("authorization: "))
+            .map(str::to_owned)
+    }
+
+    #[tokio::test]
+    async fn identical_concurrent_queries_make_one_subgraph_request() {
+        let server = TestSubgraph::start(Duration::from_millis(300), false);
+        let client = client(&server, true);
+        // Each caller has its own request id and trace: those name a request, they do not change its answer.
+        let answers = at_once(&client, 16, Sharing::Query, |n| {
+            headers(&[
+                ("authorization", "Bearer same"),
+                ("x-request-id", &format!("r{n}")),
+            ])
+        })
+        .await;
+        assert_eq!(server.requests().len(), 1);
+        for answer in answers {
+            let (status, body) = answer.expect("an answer");
+            assert_eq!(
+                (status, body.as_ref()),
+                (StatusCode::OK, TEST_ANSWER.as_bytes())
+            );
+        }
+        assert_eq!(
+            client.in_flight().expect("on").len(),
+            0,
+            "nothing is kept once answered"
+        );
+        // Later requests go to the subgraph again: this shares what is in flight, it caches nothing.
+        at_once(&client, 1, Sharing::Query, |_| HeaderMap::new()).await;
+        assert_eq!(server.requests().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn callers_with_different_tokens_or_addresses_never_share() {
+        let server = TestSubgraph::start(Duration::from_millis(300), false);
+        let client = client(&server, true);
+        // 16 callers, four identities: two tokens, each from two client addresses.
+        at_once(&client, 16, Sharing::Query, |n| {
+            headers(&[
+                (
+                    "authorization",
+                    if n % 2 == 0 {
+                        "Bearer alice"
+                    } else {
+                        "Bearer bob"
+                    },
+                ),
+                (
+                    "x-quickmart-client-ip",
+                    if n % 4 < 2 { "10.0.0.1" } else { "10.0.0.2" },
+                ),
+            ])
+        })
+        .await;
+        let requests = server.requests();
+        assert_eq!(requests.len(), 4, "one request per identity");
+        let mut tokens: Vec<_> = requests
+            .iter()
+            .filter_map(|r| authorization_of(r))
+            .collect();
+        tokens.sort();
+        assert_eq!(
+            tokens,
+            ["Bearer alice", "Bearer alice", "Bearer bob", "Bearer bob"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_shared_fetch_fails_every_caller_alike() {
+        let server = TestSubgraph::failing(Duration::from_millis(300));
+        let client = client(&server, true);
+        let answers = at_once(&client, 16, Sharing::Query, |_| HeaderMap::new()).await;
+        assert_eq!(server.requests().len(), 1);
+        for answer in answers {
+            let (status, body) = answer.expect("the subgraph's answer");
+            assert_eq!(
+                (status, body.as_ref()),
+                (StatusCode::INTERNAL_SERVER_ERROR, b"oops".as_ref())
+            );
+            let error = client
+                .parse(status, &body)
+                .expect_err("not a GraphQL response");
+            assert_eq!(
+                error.extensions["code"],
+                ErrorCode::SubrequestFailed.as_str(),
+                "{error:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_caller_that_hangs_up_does_not_cancel_the_fetch_for_the_others() {
+        let server = TestSubgraph::start(Duration::from_millis(400), false);
+        let client = client(&server, true);
+        let first = {
+            let client = Arc::clone(&client);
+            tokio::spawn(async move {
+                client
+                    .send_raw(BODY.to_vec(), &HeaderMap::new(), Sharing::Query)
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let second = {
+            let client = Arc::clone(&client);
+            tokio::spawn(async move {
+                client
+                    .send_raw(BODY.to_vec(), &HeaderMap::new(), Sharing::Query)
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        first.abort();
+        let (_, body) = second.await.expect("the second caller").expect("an answer");
+        assert_eq!(body.as_ref(), TEST_ANSWER.as_bytes());
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn mutations_and_a_gateway_with_dedupe_off_never_share() {
+        let server = TestSubgraph::start(Duration::from_millis(200), false);
+        at_once(&client(&server, true), 8, Sharing::Alone, |_| {
+            HeaderMap::new()
+        })
+        .await;
+        assert_eq!(server.requests().len(), 8, "every mutation runs");
+        let server = TestSubgraph::start(Duration::from_millis(200), false);
+        at_once(&client(&server, false), 8, Sharing::Query, |_| {
+            HeaderMap::new()
+        })
+        .await;
+        assert_eq!(server.requests().len(), 8, "GATEWAY_DEDUPE=false");
+    }
+
+    #[test]
+    fn only_queries_may_share() {
+        assert_eq!(
+            Sharing::of_operation("query($r:[_Any!]!){_entities(representations:$r){__typename}}"),
+            Sharing::Query
+        );
+        assert_eq!(Sharing::of_operation("{topProducts{upc}}"), Sharing::Query);
+        assert_eq!(
+            Sharing::of_operation(" mutation{placeOrder{id}}"),
+            Sharing::Alone
+        );
+        assert_eq!(Sharing::of_operation("subscription{ticks}"), Sharing::Alone);
+    }
+
+    #[test]
+    fn the_key_holds_every_header_that_can_change_the_answer() {
+        let a = headers(&[
+            ("authorization", "Bearer a"),
+            ("x-quickmart-client-ip", "10.0.0.1"),
+        ]);
+        let reordered = headers(&[
+            ("x-quickmart-client-ip", "10.0.0.1"),
+            ("authorization", "Bearer a"),
+        ]);
+        let traced = headers(&[
+            ("authorization", "Bearer a"),
+            ("x-quickmart-client-ip", "10.0.0.1"),
+            ("x-request-id", "r1"),
+            (
+                "traceparent",
+                "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            ),
+        ]);
+        assert_eq!(dedupe::key(&a, BODY), dedupe::key(&reordered, BODY));
+        assert_eq!(dedupe::key(&a, BODY), dedupe::key(&traced, BODY));
+        let other_token = headers(&[
+            ("authorization", "Bearer b"),
+            ("x-quickmart-client-ip", "10.0.0.1"),
+        ]);
+        assert_ne!(dedupe::key(&a, BODY), dedupe::key(&other_token, BODY));
+        assert_ne!(
+            dedupe::key(&a, BODY),
+            dedupe::key(&a, br#"{"query":"{ other }"}"#)
+        );
+        // A value cannot be crafted to look like another header: lengths are part of the key.
+        let one = headers(&[("x-a", "1x-b:1")]);
+        let two = headers(&[("x-a", "1"), ("x-b", "1")]);
+        assert_ne!(dedupe::key(&one, BODY), dedupe::key(&two, BODY));
     }
 }

@@ -1,6 +1,7 @@
 //! Plan execution: walks Sequence/Parallel/Flatten/Fetch/Condition nodes, sends one request
 //! per fetch node, and merges the answers into one response tree.
 
+mod dedupe;
 mod entities;
 mod fetch;
 mod merge;
@@ -8,7 +9,7 @@ mod pool;
 mod rewrites;
 
 pub(crate) use fetch::SubgraphClient;
-use fetch::SubgraphResponse;
+use fetch::{Sharing, SubgraphResponse};
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -127,7 +128,11 @@ impl Executor {
             ));
         };
         client
-            .send_raw(root_fetch_body(fetch, variables), headers)
+            .send_raw(
+                root_fetch_body(fetch, variables),
+                headers,
+                Sharing::of(fetch),
+            )
             .await
     }
 
@@ -223,7 +228,11 @@ impl Run<'_> {
             return;
         };
         let response = client
-            .send(root_fetch_body(fetch, self.variables), self.headers)
+            .send(
+                root_fetch_body(fetch, self.variables),
+                self.headers,
+                Sharing::of(fetch),
+            )
             .await;
         let mut state = self.lock();
         merge_root_response(&self.executor.schema, fetch, response, &mut state);
@@ -371,7 +380,9 @@ impl Run<'_> {
         write_used_variables(self.variables, usages, &mut body, groups.is_empty());
         body.extend_from_slice(b"}}");
 
-        let response = client.send(body, self.headers).await;
+        let response = client
+            .send(body, self.headers, Sharing::of_operation(operation))
+            .await;
         let schema = &self.executor.schema;
         let mut state = self.lock();
         let response = match response {
@@ -573,8 +584,9 @@ mod tests {
                 .subgraphs
                 .values()
                 .map(|s| {
-                    let client = SubgraphClient::new(&s.name, &s.url, Duration::from_secs(5), 4)
-                        .expect("a subgraph client");
+                    let client =
+                        SubgraphClient::new(&s.name, &s.url, Duration::from_secs(5), 4, false)
+                            .expect("a subgraph client");
                     (s.name.clone(), client)
                 })
                 .collect();

@@ -168,102 +168,15 @@ impl Pool {
 
 #[cfg(test)]
 mod tests {
-    use std::io::{Read, Write};
-    use std::net::{SocketAddr, TcpListener, TcpStream};
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
     use http::{HeaderMap, StatusCode};
 
     use super::*;
+    use crate::test_support::{TEST_ANSWER, TestSubgraph};
 
-    /// A minimal HTTP/1.1 server on its own threads: counts connections, records raw requests,
-    /// answers each with `{"data":{}}` after `delay`, and closes the connection after each answer
-    /// when `close` is set (without saying so, as a subgraph dropping an idle socket would).
-    struct Server {
-        addr: SocketAddr,
-        accepted: Arc<AtomicUsize>,
-        requests: Arc<Mutex<Vec<String>>>,
-    }
-
-    const ANSWER: &str = r#"{"data":{}}"#;
-
-    impl Server {
-        fn start(delay: Duration, close: bool) -> Self {
-            let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
-            let addr = listener.local_addr().expect("local address");
-            let accepted = Arc::new(AtomicUsize::new(0));
-            let requests = Arc::new(Mutex::new(Vec::new()));
-            let (counter, recorder) = (accepted.clone(), requests.clone());
-            std::thread::spawn(move || {
-                for stream in listener.incoming().flatten() {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                    let recorder = recorder.clone();
-                    std::thread::spawn(move || serve(stream, &recorder, delay, close));
-                }
-            });
-            Self {
-                addr,
-                accepted,
-                requests,
-            }
-        }
-
-        fn pool(&self, max_idle: usize) -> Pool {
-            let uri: Uri = format!("http://{}/graphql", self.addr)
-                .parse()
-                .expect("a valid URL");
-            Pool::new(&uri, max_idle).expect("a plain HTTP pool")
-        }
-
-        fn connections(&self) -> usize {
-            self.accepted.load(Ordering::SeqCst)
-        }
-
-        fn requests(&self) -> Vec<String> {
-            self.requests.lock().expect("recorder lock").clone()
-        }
-    }
-
-    fn serve(mut stream: TcpStream, recorder: &Mutex<Vec<String>>, delay: Duration, close: bool) {
-        let mut buffer = Vec::new();
-        loop {
-            let request = loop {
-                if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&buffer[..end]).into_owned();
-                    let length: usize = head
-                        .lines()
-                        .find_map(|line| {
-                            let (name, value) = line.split_once(':')?;
-                            name.eq_ignore_ascii_case("content-length")
-                                .then(|| value.trim().parse().ok())?
-                        })
-                        .unwrap_or(0);
-                    let total = end + 4 + length;
-                    if buffer.len() >= total {
-                        let request = String::from_utf8_lossy(&buffer[..total]).into_owned();
-                        buffer.drain(..total);
-                        break request;
-                    }
-                }
-                let mut chunk = [0u8; 4096];
-                match stream.read(&mut chunk) {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-                }
-            };
-            recorder.lock().expect("recorder lock").push(request);
-            std::thread::sleep(delay);
-            let response = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{ANSWER}",
-                ANSWER.len()
-            );
-            if stream.write_all(response.as_bytes()).is_err() || close {
-                let _ = stream.shutdown(std::net::Shutdown::Both);
-                return;
-            }
-        }
+    fn pool(server: &TestSubgraph, max_idle: usize) -> Pool {
+        Pool::new(&server.uri(), max_idle).expect("a plain HTTP pool")
     }
 
     async fn post(pool: &Pool) -> Response<Bytes> {
@@ -307,12 +220,12 @@ mod tests {
 
     #[tokio::test]
     async fn sequential_requests_reuse_one_connection() {
-        let server = Server::start(Duration::ZERO, false);
-        let pool = server.pool(4);
+        let server = TestSubgraph::start(Duration::ZERO, false);
+        let pool = pool(&server, 4);
         for _ in 0..3 {
             let response = post(&pool).await;
             assert_eq!(response.status(), StatusCode::OK);
-            assert_eq!(response.body().as_ref(), ANSWER.as_bytes());
+            assert_eq!(response.body().as_ref(), TEST_ANSWER.as_bytes());
         }
         assert_eq!(server.connections(), 1);
         assert_eq!(server.requests().len(), 3);
@@ -321,8 +234,8 @@ mod tests {
 
     #[tokio::test]
     async fn with_no_idle_slots_every_request_opens_a_connection() {
-        let server = Server::start(Duration::ZERO, false);
-        let pool = server.pool(0);
+        let server = TestSubgraph::start(Duration::ZERO, false);
+        let pool = pool(&server, 0);
         for _ in 0..3 {
             post(&pool).await;
         }
@@ -332,8 +245,8 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_requests_open_connections_but_only_max_idle_are_kept() {
-        let server = Server::start(Duration::from_millis(150), false);
-        let pool = server.pool(2);
+        let server = TestSubgraph::start(Duration::from_millis(150), false);
+        let pool = pool(&server, 2);
         futures::future::join_all((0..4).map(|_| post(&pool))).await;
         assert_eq!(server.connections(), 4);
         assert_eq!(pool.idle().len(), 2);
@@ -345,20 +258,20 @@ mod tests {
 
     #[tokio::test]
     async fn a_connection_the_subgraph_closed_while_idle_is_replaced() {
-        let server = Server::start(Duration::ZERO, true);
-        let pool = server.pool(4);
+        let server = TestSubgraph::start(Duration::ZERO, true);
+        let pool = pool(&server, 4);
         post(&pool).await;
         // Let the connection task see the subgraph's close.
         tokio::time::sleep(Duration::from_millis(100)).await;
         let response = post(&pool).await;
-        assert_eq!(response.body().as_ref(), ANSWER.as_bytes());
+        assert_eq!(response.body().as_ref(), TEST_ANSWER.as_bytes());
         assert_eq!(server.connections(), 2);
     }
 
     #[tokio::test]
     async fn requests_carry_the_pools_host_json_headers_and_the_forwarded_ones() {
-        let server = Server::start(Duration::ZERO, false);
-        let pool = server.pool(4);
+        let server = TestSubgraph::start(Duration::ZERO, false);
+        let pool = pool(&server, 4);
         let mut forwarded = HeaderMap::new();
         forwarded.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer t"));
         forwarded.insert(header::HOST, HeaderValue::from_static("client.example"));
@@ -380,7 +293,10 @@ mod tests {
                 .map(str::to_owned)
                 .collect()
         };
-        assert_eq!(header_values("host"), vec![server.addr.to_string()]);
+        assert_eq!(
+            header_values("host"),
+            vec![server.uri().authority().expect("an authority").to_string()]
+        );
         assert_eq!(header_values("content-type"), vec!["application/json"]);
         assert_eq!(header_values("accept"), vec!["application/json"]);
         assert_eq!(header_values("authorization"), vec!["bearer t"]);
@@ -393,7 +309,7 @@ mod tests {
     #[tokio::test]
     async fn a_refused_connection_is_a_connect_error() {
         let addr = {
-            let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
             listener.local_addr().expect("addr")
         };
         let uri: Uri = format!("http://{addr}/graphql").parse().expect("a URL");
