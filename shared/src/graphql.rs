@@ -68,6 +68,17 @@ pub fn request_context<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext, AppE
         .map_err(|_| AppError::internal("request context missing from the GraphQL request"))
 }
 
+/// Whether the connection a resolver returns has its `totalCount` selected: counting every match is the
+/// costliest part of a page, so cores count only when asked (`with_total`).
+pub fn wants_total(ctx: &Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
+}
+
+/// A core's `total_count` as a GraphQL `Int` (0 when it was not counted, which then nobody selected).
+pub fn total_count(counted: Option<i64>) -> i32 {
+    counted.map_or(0, |n| i32::try_from(n).unwrap_or(i32::MAX))
+}
+
 /// Parses a GraphQL `ID` that must be a UUID, naming `field` when it is not.
 pub fn parse_id(id: &async_graphql::ID, field: &str) -> Result<uuid::Uuid, AppError> {
     uuid::Uuid::parse_str(id.as_str()).map_err(|_| AppError::invalid(field, "is not a valid id"))

@@ -210,6 +210,10 @@ pub struct OrderQuery {
     /// Page size, 1–100 (default 20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
+    /// Whether to count every match for `total_count` (default true); `false` skips that count, the costliest
+    /// part of a page, for a caller that shows no total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with_total: Option<bool>,
     /// Cursor of the last item of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
@@ -223,8 +227,9 @@ pub struct OrderPage {
     pub items: Vec<OrderEdge>,
     /// Whether another page follows.
     pub has_more: bool,
-    /// How many orders match the filter in all.
-    pub total_count: i64,
+    /// How many orders match the filter in all; absent when the request said `with_total=false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_count: Option<i64>,
 }
 
 /// An order and its position in the list.

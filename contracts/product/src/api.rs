@@ -195,6 +195,10 @@ pub struct ProductQuery {
     /// Page size, 1–100 (default 20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
+    /// Whether to count every match for `total_count` (default true); `false` skips that count, the costliest
+    /// part of a page, for a caller that shows no total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with_total: Option<bool>,
     /// Cursor of the last item of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
@@ -208,8 +212,9 @@ pub struct ProductPage {
     pub items: Vec<ProductEdge>,
     /// Whether another page follows.
     pub has_more: bool,
-    /// How many products match the filter in all.
-    pub total_count: i64,
+    /// How many products match the filter in all; absent when the request said `with_total=false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_count: Option<i64>,
 }
 
 /// A product and its position in the list.

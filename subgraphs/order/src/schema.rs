@@ -3,7 +3,9 @@
 use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
 use order_contract::api::{OrderQuery, PlaceOrder, PlaceOrderItem};
 use quickmart_shared::AppError;
-use quickmart_shared::graphql::{AdminOnly, SignedIn, camel_case, parse_id, request_context};
+use quickmart_shared::graphql::{
+    AdminOnly, SignedIn, camel_case, parse_id, request_context, wants_total,
+};
 use quickmart_shared::pagination::PageSize;
 
 use crate::types::{
@@ -47,6 +49,7 @@ impl Query {
             status: status.map(core_status),
             limit: Some(i64::from(page_size.get())),
             after,
+            with_total: Some(wants_total(ctx)),
         };
         list(ctx, query).await
     }

@@ -7,7 +7,7 @@ use order_contract::api::{
 };
 use quickmart_shared::AppError;
 use quickmart_shared::auth::Caller;
-use quickmart_shared::graphql::{Money, PageInfo, camel_case, request_context};
+use quickmart_shared::graphql::{Money, PageInfo, camel_case, request_context, total_count};
 use quickmart_shared::pagination::PageSize;
 use uuid::Uuid;
 
@@ -174,7 +174,7 @@ impl User {
             .unwrap_or_else(|| OrderPage {
                 items: Vec::new(),
                 has_more: false,
-                total_count: 0,
+                total_count: Some(0),
             });
         Ok(connection(page))
     }
@@ -211,7 +211,7 @@ fn connection(page: OrderPage) -> OrderConnection {
         },
         nodes: edges.iter().map(|e| e.node.clone()).collect(),
         edges,
-        total_count: i32::try_from(page.total_count).unwrap_or(i32::MAX),
+        total_count: total_count(page.total_count),
     }
 }
 

@@ -3,7 +3,9 @@
 use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
 use product_contract::api::{CreateCategory, CreateProduct, ProductQuery, UpdateProduct};
 use quickmart_shared::AppError;
-use quickmart_shared::graphql::{AdminOnly, PageInfo, camel_case, parse_id, request_context};
+use quickmart_shared::graphql::{
+    AdminOnly, PageInfo, camel_case, parse_id, request_context, total_count, wants_total,
+};
 use quickmart_shared::pagination::PageSize;
 
 use crate::types::{
@@ -61,6 +63,7 @@ impl Query {
             sort: Some(core_sort.as_str().to_owned()),
             limit: Some(i64::from(page_size.get())),
             after,
+            with_total: Some(wants_total(ctx)),
         };
         let core = &request_data(ctx)?.core;
         let page = core
@@ -81,7 +84,7 @@ impl Query {
                 end_cursor: edges.last().map(|e| e.cursor.clone()),
             },
             edges,
-            total_count: i32::try_from(page.total_count).unwrap_or(i32::MAX),
+            total_count: total_count(page.total_count),
         })
     }
 

@@ -5,7 +5,7 @@ use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
 use quickmart_shared::AppError;
 use quickmart_shared::auth::{Actor, Caller, Role};
 use quickmart_shared::graphql::{
-    AdminOnly, PageInfo, SignedIn, camel_case, parse_id, request_context,
+    AdminOnly, PageInfo, SignedIn, camel_case, parse_id, request_context, total_count, wants_total,
 };
 use quickmart_shared::pagination::PageSize;
 use secrecy::{ExposeSecret, SecretString};
@@ -63,6 +63,7 @@ impl Query {
         let query = UserQuery {
             limit: Some(i64::from(size.get())),
             after,
+            with_total: Some(wants_total(ctx)),
         };
         let page = request_data(ctx)?
             .accounts
@@ -86,7 +87,7 @@ impl Query {
                 has_next_page: page.has_more,
                 end_cursor,
             },
-            total_count: i32::try_from(page.total_count).unwrap_or(i32::MAX),
+            total_count: total_count(page.total_count),
         })
     }
 

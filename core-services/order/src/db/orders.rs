@@ -335,13 +335,15 @@ pub(crate) struct ListFilter {
     pub after: Option<OrderCursor>,
     /// Rows to fetch (the page size plus one, to learn whether another page follows).
     pub limit: i64,
+    /// Whether to count every match.
+    pub with_total: bool,
 }
 
-/// One page of visible orders, newest first, and how many match the filter in all.
+/// One page of visible orders, newest first, and how many match the filter in all (when asked).
 pub(crate) async fn page(
     conn: &mut AsyncPgConnection,
     filter: &ListFilter,
-) -> Result<(Vec<OrderDto>, i64), AppError> {
+) -> Result<(Vec<OrderDto>, Option<i64>), AppError> {
     let filtered = || {
         let mut query = orders::table
             .filter(orders::status.ne(PLACING))
@@ -372,7 +374,11 @@ pub(crate) async fn page(
         .select(OrderRow::as_select())
         .load(conn)
         .await?;
-    let total = filtered().count().get_result(conn).await?;
+    let total = if filter.with_total {
+        Some(filtered().count().get_result(conn).await?)
+    } else {
+        None
+    };
     Ok((with_items(conn, rows).await?, total))
 }
 

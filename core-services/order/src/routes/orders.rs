@@ -116,7 +116,7 @@ pub(super) async fn list_orders(
             return Ok(Json(OrderPage {
                 items: Vec::new(),
                 has_more: false,
-                total_count: 0,
+                total_count: query.with_total.unwrap_or(true).then_some(0),
             }));
         }
         (Some(me), _) => Some(me),
@@ -127,6 +127,7 @@ pub(super) async fn list_orders(
         status: query.status,
         after,
         limit: page_size.limit_plus_one(),
+        with_total: query.with_total.unwrap_or(true),
     };
     let (orders, total_count) = db::page(&mut *state.conn().await?, &filter).await?;
     Ok(Json(page_of(orders, total_count, page_size)))
@@ -186,7 +187,7 @@ pub(super) async fn orders_by_users(
             let (orders, total_count) = found.get(user_id).cloned().unwrap_or_default();
             UserOrderPage {
                 user_id: *user_id,
-                page: page_of(orders, total_count, page_size),
+                page: page_of(orders, Some(total_count), page_size),
             }
         })
         .collect();
@@ -194,7 +195,7 @@ pub(super) async fn orders_by_users(
 }
 
 /// A page of `orders` fetched with one row more than `page_size` (that row says another page follows).
-fn page_of(mut orders: Vec<OrderDto>, total_count: i64, page_size: PageSize) -> OrderPage {
+fn page_of(mut orders: Vec<OrderDto>, total_count: Option<i64>, page_size: PageSize) -> OrderPage {
     let has_more = orders.len() > page_size.get() as usize;
     orders.truncate(page_size.get() as usize);
     let items = orders

@@ -118,11 +118,11 @@ fn filtered(filter: &ListFilter) -> products::BoxedQuery<'static, Pg> {
 }
 
 /// One page of the filtered, sorted list, one row longer than the page when another page follows; and the
-/// number of matching products.
+/// number of matching products, when the filter asks for it.
 pub(crate) async fn page(
     conn: &mut AsyncPgConnection,
     filter: &ListFilter,
-) -> Result<(Vec<ProductRow>, i64), AppError> {
+) -> Result<(Vec<ProductRow>, Option<i64>), AppError> {
     use products::dsl::{created_at, id, name, price};
     let mut query = filtered(filter).select(ProductRow::as_select());
     query = match (filter.sort, &filter.after) {
@@ -154,7 +154,11 @@ pub(crate) async fn page(
         .limit(filter.page_size.limit_plus_one())
         .load(conn)
         .await?;
-    let total = filtered(filter).count().get_result(conn).await?;
+    let total = if filter.with_total {
+        Some(filtered(filter).count().get_result(conn).await?)
+    } else {
+        None
+    };
     Ok((rows, total))
 }
 

@@ -29,6 +29,8 @@ pub struct ListFilter {
     pub page_size: PageSize,
     /// Continue after this position.
     pub after: Option<ProductCursor>,
+    /// Whether to count every match.
+    pub with_total: bool,
 }
 
 impl ListFilter {
@@ -98,6 +100,7 @@ impl ListFilter {
             sort,
             page_size,
             after,
+            with_total: query.with_total.unwrap_or(true),
         })
     }
 }

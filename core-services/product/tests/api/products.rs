@@ -316,6 +316,12 @@ async fn listing_filters_sorts_and_pages() {
     let (_, page) = app.get("/v1/products?sort=price_asc").await;
     assert_eq!(skus(&page), ["G-3", "G-4", "G-1", "G-2"]);
     assert_eq!(page["total_count"], json!(4));
+    // A caller that shows no total does not pay for the count.
+    let (_, page) = app
+        .get("/v1/products?sort=price_asc&with_total=false")
+        .await;
+    assert_eq!(skus(&page), ["G-3", "G-4", "G-1", "G-2"]);
+    assert!(page.get("total_count").is_none(), "{page}");
     let (_, page) = app
         .get("/v1/products?sort=price_asc&include_inactive=true")
         .await;

@@ -159,7 +159,11 @@ pub(crate) async fn list_users(
     let mut rows = users::page(&mut conn, size.limit_plus_one(), after).await?;
     let has_more = rows.len() > size.get() as usize;
     rows.truncate(size.get() as usize);
-    let total_count = users::count(&mut conn).await?;
+    let total_count = if query.with_total.unwrap_or(true) {
+        Some(users::count(&mut conn).await?)
+    } else {
+        None
+    };
     let items = rows
         .iter()
         .map(|row| {

@@ -314,3 +314,33 @@ async fn tokens_of_ended_sessions_are_refused() {
     let refused = stack.graphql(Some(&stranger), CREATE_CATEGORY, again).await;
     assert_eq!(error_code(&refused), "UNAUTHENTICATED", "{refused}");
 }
+
+/// Counting every match is the costliest part of a page: product-core counts only when `totalCount` is selected.
+#[tokio::test]
+async fn the_total_is_counted_only_when_selected() {
+    let stack = TestStack::spawn().await;
+    for n in 0..3 {
+        stack.seed_product(&format!("C-{n}"), 100, 1).await;
+    }
+    stack.reset_core_requests();
+    let page = stack
+        .graphql(None, "{ products(first: 2) { nodes { sku } } }", json!({}))
+        .await;
+    assert_eq!(
+        page["data"]["products"]["nodes"].as_array().map(Vec::len),
+        Some(2),
+        "{page}"
+    );
+    let counted = stack
+        .graphql(None, "{ products(first: 2) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        counted["data"]["products"]["totalCount"],
+        json!(3),
+        "{counted}"
+    );
+    let requests = stack.core_requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert!(requests[0].contains("with_total=false"), "{requests:?}");
+    assert!(requests[1].contains("with_total=true"), "{requests:?}");
+}

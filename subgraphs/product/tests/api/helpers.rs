@@ -22,7 +22,7 @@ pub(crate) struct TestStack {
     pub core_url: String,
     pub subgraph_url: String,
     pub http: reqwest::Client,
-    /// Paths of the requests product-core received, in order.
+    /// Paths (with their queries) of the requests product-core received, in order.
     pub core_requests: Arc<Mutex<Vec<String>>>,
     pub admin: String,
     pub customer: String,
@@ -49,7 +49,7 @@ impl TestStack {
                     recorder.lock().expect("lock").push(format!(
                         "{} {}",
                         request.method(),
-                        request.uri().path()
+                        request.uri().path_and_query().map_or("", |p| p.as_str())
                     ));
                     next.run(request)
                 },
