@@ -8,13 +8,17 @@
 #   1c. the cached reads signed in: the cost of the token-version check per request;
 #   3. browse mix through the gateway, signed in (so every request also checks the token version): a product
 #      page, one product, the category list, in turn: RPS, p50/p99;
+#   3b. the storefront's heavy query (orders with user and items.product.category, three fetches) through the
+#      gateway, identical concurrent requests, with in-flight deduplication on and off; and a page of 20 products
+#      straight at the product subgraph without totalCount (no count in the core);
 #   4. memory: peak RSS of the one `quickmart up` process that runs all seven services;
 #   5. with FAULTS=1, the fault suite (cli/tests/faults) and its recovery times.
 # Release-builds `quickmart`, runs `quickmart up --no-seed` on bench-only databases (dropped afterwards) on
 # BASE_PORT..BASE_PORT+6, and drives it with wrk.
 #
 # Env: DURATION (s, default 20), WARMUP (s, default 3), CONNECTIONS (default 50), THREADS (default 2),
-#      BASE_PORT (default 14400).
+#      BASE_PORT (default 14400), BENCH_BIN (a folder holding quickmart from another build, to compare; not
+#      rebuilt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,8 +33,12 @@ ensure_postgres
 ensure_redis
 command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 
-cargo build --release -q -p quickmart --bin quickmart
-BIN="$CARGO_TARGET_DIR/release/quickmart"
+if [[ -n "${BENCH_BIN:-}" ]]; then
+  BIN="$BENCH_BIN/quickmart"
+else
+  cargo build --release -q -p quickmart --bin quickmart
+  BIN="$CARGO_TARGET_DIR/release/quickmart"
+fi
 WORK=$(mktemp -d)
 RUN_ID=$(date +%s)$$
 DBS=(quickmart_bench_user_$RUN_ID quickmart_bench_product_$RUN_ID quickmart_bench_order_$RUN_ID)
@@ -48,8 +56,8 @@ PRODUCT_SUBGRAPH="http://127.0.0.1:$((BASE_PORT + 2))/graphql"
 PRODUCT_CORE="http://127.0.0.1:$((BASE_PORT + 5))"
 TOKEN=bench-internal-token-0123456789
 
-start_stack() { # $1 = REDIS_URL
-  env RUST_LOG=error LOG_FORMAT=json \
+start_stack() { # $1 = REDIS_URL, $2 = GATEWAY_DEDUPE (default true)
+  env RUST_LOG=error LOG_FORMAT=json GATEWAY_DEDUPE="${2:-true}" \
     GATEWAY_LISTEN_ADDR=127.0.0.1:$BASE_PORT USER_SUBGRAPH_LISTEN_ADDR=127.0.0.1:$((BASE_PORT + 1)) \
     PRODUCT_SUBGRAPH_LISTEN_ADDR=127.0.0.1:$((BASE_PORT + 2)) ORDER_SUBGRAPH_LISTEN_ADDR=127.0.0.1:$((BASE_PORT + 3)) \
     USER_CORE_LISTEN_ADDR=127.0.0.1:$((BASE_PORT + 4)) PRODUCT_CORE_LISTEN_ADDR=127.0.0.1:$((BASE_PORT + 5)) \
@@ -147,6 +155,18 @@ LUA
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$WORK/browse.lua" "$GATEWAY" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/browse.lua" "$GATEWAY" >"$WORK/browse.txt"
 PEAK_RSS=$(awk '/VmHWM/ { printf "%.1f MB", $2 / 1024 }' "/proc/$UP_PID/status")
+
+# 3b. The heavy query, identical for every connection (a popular page), as the admin who sees every order.
+heavy_lua() { # file
+  printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer %s"\n' "$ADMIN" >"$1"
+  printf 'wrk.body = [[{"query":"{ orders(first: 20) { nodes { id total { amount } user { name email } items { quantity product { name price { amount } category { name } } } } } }"}]]\n' >>"$1"
+}
+heavy_lua "$WORK/heavy.lua"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$WORK/heavy.lua" "$GATEWAY" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/heavy.lua" "$GATEWAY" >"$WORK/heavy-dedupe.txt"
+printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[{"query":"{ products(first: 20) { nodes { id name price { amount } stock category { id } } } }"}]]\n' >"$WORK/page.lua"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$WORK/page.lua" "$PRODUCT_SUBGRAPH" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/page.lua" "$PRODUCT_SUBGRAPH" >"$WORK/page.txt"
 # Requests still in flight when wrk stops finish on their own; let them land before counting.
 sleep 2
 PLACED=$(awk '/^placed/ { print $2 }' "$WORK/orders.txt")
@@ -158,6 +178,12 @@ done
 TAKEN=$((20 * 1000000 - REMAINING))
 ORDERS_IN_DB=$(psql -h 127.0.0.1 -U postgres -d "${DBS[2]}" -tAc "SELECT count(*) FROM orders WHERE status <> 'PLACING'")
 STILL_PLACING=$(psql -h 127.0.0.1 -U postgres -d "${DBS[2]}" -tAc "SELECT count(*) FROM orders WHERE status = 'PLACING'")
+stop_stack
+
+# 3c. The heavy query again with deduplication off.
+start_stack "redis://127.0.0.1:6379" false
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$WORK/heavy.lua" "$GATEWAY" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/heavy.lua" "$GATEWAY" >"$WORK/heavy-alone.txt"
 stop_stack
 
 # 1b. The same reads with the cache off.
@@ -188,6 +214,18 @@ echo "== browse mix through the gateway (page, product, categories; signed in), 
 printf 'browse          %10.0f req/s  p50 %s  p99 %s\n' "$(rps_of "$WORK/browse.txt")" \
   "$(awk '/ 50%/ { print $2 }' "$WORK/browse.txt")" "$(awk '/ 99%/ { print $2 }' "$WORK/browse.txt")"
 grep -E "Non-2xx|Socket errors" "$WORK/browse.txt" || true
+echo
+echo "== heavy query through the gateway (orders(first: 20) with user and items.product.category), identical requests =="
+for run in dedupe alone; do
+  label=$([[ $run == dedupe ]] && echo "dedupe on " || echo "dedupe off")
+  printf '%s      %10.0f req/s  p50 %s  p99 %s\n' "$label" "$(rps_of "$WORK/heavy-$run.txt")" \
+    "$(awk '/ 50%/ { print $2 }' "$WORK/heavy-$run.txt")" "$(awk '/ 99%/ { print $2 }' "$WORK/heavy-$run.txt")"
+  grep -E "Non-2xx|Socket errors" "$WORK/heavy-$run.txt" || true
+done
+echo
+echo "== a page of 20 products straight at the product subgraph, no totalCount =="
+printf 'page            %10.0f req/s  p50 %s  p99 %s\n' "$(rps_of "$WORK/page.txt")" \
+  "$(awk '/ 50%/ { print $2 }' "$WORK/page.txt")" "$(awk '/ 99%/ { print $2 }' "$WORK/page.txt")"
 echo
 echo "== memory =="
 echo "peak RSS        $PEAK_RSS  (all seven services in one quickmart up process, after every run above)"
