@@ -349,7 +349,9 @@ impl Cache {
                 }
                 metrics::counter!("cache_stale_served_total", "keyspace" => keyspace.name)
                     .increment(stale.len() as u64);
-                tracing::warn!(
+                // Counted, not logged above debug: in an outage this happens on every read, and the core's
+                // outage is logged where it is seen.
+                tracing::debug!(
                     keyspace = keyspace.name,
                     served = stale.len(),
                     "core unavailable: served cached entries past their lifetime"
