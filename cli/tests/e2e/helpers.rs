@@ -188,6 +188,20 @@ impl TestSystem {
         (category, ids)
     }
 
+    /// A product's stock once it reads `expected`, or whatever it reads after the invalidation window (2 s):
+    /// order-core changes stock in product-core, and the product subgraph's near copy hears of it on the
+    /// invalidation channel, within milliseconds rather than at once.
+    pub(crate) async fn stock_within_the_window(&self, product: &str, expected: i64) -> i64 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        loop {
+            let stock = self.stock(product).await;
+            if stock == expected || std::time::Instant::now() > deadline {
+                return stock;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// A product's current stock, as anyone sees it.
     pub(crate) async fn stock(&self, product: &str) -> i64 {
         self.ok(

@@ -68,5 +68,5 @@ async fn anonymous_customers_and_strangers_are_refused() {
         ),
         "UNAUTHENTICATED"
     );
-    assert_eq!(system.stock(&products[0]).await, 4);
+    assert_eq!(system.stock_within_the_window(&products[0], 4).await, 4);
 }

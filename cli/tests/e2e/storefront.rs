@@ -75,8 +75,8 @@ async fn browse_order_read_back_and_cancel() {
     );
     assert_eq!(
         (
-            system.stock(&products[0]).await,
-            system.stock(&products[1]).await
+            system.stock_within_the_window(&products[0], 8).await,
+            system.stock_within_the_window(&products[1], 2).await
         ),
         (8, 2)
     );
@@ -159,7 +159,7 @@ async fn browse_order_read_back_and_cancel() {
 
     let retried = system.ok(Some(&token), PLACE, order_input).await;
     assert_eq!(retried["placeOrder"]["id"], json!(order_id));
-    assert_eq!(system.stock(&products[0]).await, 8);
+    assert_eq!(system.stock_within_the_window(&products[0], 8).await, 8);
 
     let cancelled = system
         .ok(
@@ -171,8 +171,8 @@ async fn browse_order_read_back_and_cancel() {
     assert_eq!(cancelled["cancelOrder"]["status"], json!("CANCELLED"));
     assert_eq!(
         (
-            system.stock(&products[0]).await,
-            system.stock(&products[1]).await
+            system.stock_within_the_window(&products[0], 10).await,
+            system.stock_within_the_window(&products[1], 3).await
         ),
         (10, 3)
     );
@@ -184,5 +184,5 @@ async fn browse_order_read_back_and_cancel() {
         )
         .await;
     assert_eq!(crate::helpers::code(&again), "INVALID_STATE");
-    assert_eq!(system.stock(&products[0]).await, 10);
+    assert_eq!(system.stock_within_the_window(&products[0], 10).await, 10);
 }
