@@ -3,6 +3,7 @@
 //! JWT authentication, the internal REST client and pagination cursors.
 
 pub mod auth;
+pub mod background;
 #[cfg(feature = "cache")]
 pub mod cache;
 #[cfg(feature = "client")]

@@ -104,14 +104,12 @@ pub async fn reconcile_once(state: &AppState, grace: Duration) -> Result<Reconci
 
 /// Reconciles every `interval` until the process ends. Replicas may run it at once: every step is idempotent.
 pub async fn run(state: AppState, interval: Duration) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        match reconcile_once(&state, GRACE).await {
-            Ok(done) if done == Reconciled::default() => {}
-            Ok(done) => tracing::info!(?done, "reconciled orders"),
-            Err(error) => error.log(),
+    quickmart_shared::background::every(interval, || async {
+        let done = reconcile_once(&state, GRACE).await?;
+        if done != Reconciled::default() {
+            tracing::info!(?done, "reconciled orders");
         }
-    }
+        Ok(())
+    })
+    .await;
 }

@@ -28,17 +28,13 @@ pub async fn sweep_once(state: &AppState) -> Result<usize, AppError> {
 /// Sweeps every `interval` until the process ends. Several replicas may sweep at once: rows locked by one
 /// are skipped by the others.
 pub async fn run(state: AppState, interval: Duration) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        match sweep_once(&state).await {
-            Ok(0) => {}
-            Ok(released) => {
-                metrics::counter!("reservations_expired_total").increment(released as u64);
-                tracing::info!(released, "released expired reservations");
-            }
-            Err(error) => error.log(),
+    quickmart_shared::background::every(interval, || async {
+        let released = sweep_once(&state).await?;
+        if released > 0 {
+            metrics::counter!("reservations_expired_total").increment(released as u64);
+            tracing::info!(released, "released expired reservations");
         }
-    }
+        Ok(())
+    })
+    .await;
 }

@@ -29,17 +29,13 @@ pub async fn purge_once(pool: &DbPool) -> Result<usize, AppError> {
 
 /// Purges every `interval` until the process ends. Replicas may purge at once: they delete the same rows.
 pub async fn run(pool: DbPool, interval: Duration) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        match purge_once(&pool).await {
-            Ok(0) => {}
-            Ok(deleted) => {
-                metrics::counter!("refresh_tokens_purged_total").increment(deleted as u64);
-                tracing::info!(deleted, "purged expired sessions");
-            }
-            Err(error) => error.log(),
+    quickmart_shared::background::every(interval, || async {
+        let deleted = purge_once(&pool).await?;
+        if deleted > 0 {
+            metrics::counter!("refresh_tokens_purged_total").increment(deleted as u64);
+            tracing::info!(deleted, "purged expired sessions");
         }
-    }
+        Ok(())
+    })
+    .await;
 }

@@ -372,9 +372,7 @@ impl Cache {
             Backend::Disabled => vec![None; keys.len()],
             Backend::Memory(map) => {
                 let now = Instant::now();
-                let map = map
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let map = lock(map);
                 keys.iter()
                     .map(|k| {
                         map.get(k)
@@ -428,9 +426,7 @@ impl Cache {
             Backend::Disabled => return,
             Backend::Memory(map) => {
                 let now = Instant::now();
-                let mut map = map
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut map = lock(map);
                 encoded
                     .iter()
                     .map(|(key, _, value)| {
@@ -504,9 +500,7 @@ impl Cache {
             Backend::Disabled => {}
             Backend::Memory(map) => {
                 let expires = Instant::now() + ttl;
-                let mut map = map
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut map = lock(map);
                 if map.len() > MEMORY_PRUNE_AT {
                     let now = Instant::now();
                     map.retain(|_, (exp, _)| *exp > now);
@@ -550,9 +544,7 @@ impl Cache {
         match &self.backend {
             Backend::Disabled => {}
             Backend::Memory(map) => {
-                let mut map = map
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut map = lock(map);
                 for key in keys {
                     map.remove(key);
                 }
@@ -587,9 +579,7 @@ impl Cache {
             Backend::Disabled => None,
             Backend::Memory(map) => {
                 let now = Instant::now();
-                let mut map = map
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut map = lock(map);
                 if map.len() >= MEMORY_PRUNE_AT {
                     map.retain(|_, (exp, _)| *exp > now);
                     // A flood of distinct live keys resets the in-process counters rather than exhaust memory.
@@ -651,9 +641,7 @@ impl Cache {
             Backend::Disabled => None,
             Backend::Memory(map) => {
                 let now = Instant::now();
-                let mut map = map
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut map = lock(map);
                 // The entry's expiry is the next free turn: once it has passed, the next caller goes at once.
                 let turn = map
                     .get(key)
@@ -739,6 +727,14 @@ impl Cache {
             }
         }
     }
+}
+
+/// The in-process map, even after a panic while it was held (its entries are only ever whole).
+fn lock(
+    map: &Mutex<HashMap<String, (Instant, String)>>,
+) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, String)>> {
+    map.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// How a kind of entity is cached: its key, its id and version, its lifetime.
