@@ -1001,6 +1001,29 @@ mod tests {
         );
     }
 
+    /// The channel is pinged every 2 s; every answer Redis gives keeps it live. (A ping read as a string failed
+    /// on each answer, so every near copy was flushed and bypassed every 2 s.)
+    #[tokio::test]
+    async fn the_channel_stays_live_across_pings() {
+        let namespace = format!("test-{}:", uuid::Uuid::new_v4().simple());
+        let cache = local_redis().with_namespace(&namespace).with_near_copy();
+        until("subscribed", || cache.near_copy_is_live()).await;
+        let (key, ttl) = ("qm:v1:product:pinged".to_owned(), Duration::from_secs(60));
+        cache
+            .put_versioned(&[(key.clone(), 1, Some("kept"))], ttl)
+            .await;
+        let deadline = Instant::now() + super::near::PING_EVERY * 3;
+        while Instant::now() < deadline {
+            assert!(cache.near_copy_is_live(), "the channel dropped at a ping");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let near = cache.near.as_ref().expect("near");
+        assert!(
+            near.get(&cache.key(&key)).is_some(),
+            "the near copy was flushed while the channel was up"
+        );
+    }
+
     /// A private Redis that the test stops and starts again on the same port.
     struct PrivateRedis {
         port: u16,

@@ -20,7 +20,7 @@ const CAPACITY: u64 = 20_000;
 /// How long an entry stays in the near copy, whatever its freshness (a bound on any coherence gap).
 const LIFETIME: Duration = Duration::from_secs(60);
 /// How often the subscription is pinged; an unanswered ping counts as a dropped channel.
-const PING_EVERY: Duration = Duration::from_secs(2);
+pub(super) const PING_EVERY: Duration = Duration::from_secs(2);
 /// How long a ping may take.
 const PING_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long to wait before subscribing again.
@@ -127,7 +127,9 @@ pub(super) async fn follow_invalidations(
                             None => break "the connection closed".to_owned(),
                         },
                         _ = pings.tick() => {
-                            match tokio::time::timeout(PING_TIMEOUT, sink.ping::<String>()).await {
+                            // Any answer will do: on a subscribed RESP2 connection Redis answers PING with
+                            // the array `["pong", ""]`, not the simple string `PONG`.
+                            match tokio::time::timeout(PING_TIMEOUT, sink.ping::<redis::Value>()).await {
                                 Ok(Ok(_)) => {}
                                 Ok(Err(error)) => break error.to_string(),
                                 Err(_) => break format!("no answer to a ping within {PING_TIMEOUT:?}"),
