@@ -3,10 +3,10 @@
 # stage). The CI workflow runs the stages as parallel jobs: `scripts/test.sh lint`, `unit`, `integration`,
 # `deploy`.
 #
-#   lint         cargo fmt --check, clippy (warnings are errors), the crate-graph rule, cargo package of the
-#                shared library, cargo deny (licences, bans, sources)
+#   lint         cargo fmt --check, clippy (warnings are errors), GraphiQL's checksums, the crate-graph rule,
+#                cargo package of the shared library, cargo deny (licences, bans, sources)
 #   unit         unit tests of every crate (cargo nextest, profile ci)
-#   integration  integration and end-to-end tests, doc tests, schema and OpenAPI drift
+#   integration  integration and end-to-end tests, doc tests, the browser tests, schema and OpenAPI drift
 #   deploy       the deployment validators and the backup/restore round trip
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +52,9 @@ if wants lint; then
   step "cargo clippy (warnings are errors)"
   cargo clippy --workspace --all-targets --locked -- -D warnings
 
+  step "vendored GraphiQL matches its checksums"
+  bash scripts/vendor-graphiql.sh --check
+
   step "crate graph: callers depend on contracts, never on cores; docs/ARCHITECTURE.md's table matches"
   bash scripts/check-deps.sh
   python3 scripts/check-architecture.py
@@ -80,6 +83,9 @@ if wants integration; then
   cargo nextest run --workspace --locked --profile ci -E 'kind(test)'
   step "doc tests"
   cargo test --workspace --locked --doc
+
+  step "browser tests: GraphiQL and Swagger UI render offline in headless Chromium"
+  bash scripts/test-browser.sh
 
   step "schema drift: subgraph SDLs, supergraph and OpenAPI documents match the code"
   cargo run --quiet --locked -p quickmart -- compose --check

@@ -39,6 +39,11 @@ pub struct GatewayConfig {
     pub pool_idle_per_host: usize,
     /// Whether identical subgraph queries in flight at once share one request (`GATEWAY_DEDUPE`, default true).
     pub dedupe: bool,
+    /// Whether browsers get GraphiQL at `GET /graphql` (`GATEWAY_GRAPHIQL`; default on, off in production).
+    pub graphiql: bool,
+    /// Whether `__schema` and `__type` are answered (`GATEWAY_INTROSPECTION`; default on, off in production).
+    /// `__typename` is always answered.
+    pub introspection: bool,
     /// Subgraph URL overrides by `join__Graph` value, uppercased
     /// (`GATEWAY_SUBGRAPH_<NAME>_URL`).
     pub subgraph_urls: HashMap<String, String>,
@@ -64,6 +69,8 @@ impl Default for GatewayConfig {
             plan_cache_max_document_bytes: 64 * 1024,
             pool_idle_per_host: 256,
             dedupe: true,
+            graphiql: true,
+            introspection: true,
             subgraph_urls: HashMap::new(),
             trusted_proxies: Vec::new(),
             internal_token: None,
@@ -120,6 +127,9 @@ impl GatewayConfig {
             pool_idle_per_host: env
                 .parse_or("GATEWAY_POOL_IDLE_PER_HOST", defaults.pool_idle_per_host)?,
             dedupe: env.flag("GATEWAY_DEDUPE", defaults.dedupe)?,
+            // A production API shows neither its tool nor its whole schema unless the operator asks.
+            graphiql: env.flag("GATEWAY_GRAPHIQL", !env.is_production())?,
+            introspection: env.flag("GATEWAY_INTROSPECTION", !env.is_production())?,
             subgraph_urls,
             trusted_proxies: parse_networks(env.raw("GATEWAY_TRUSTED_PROXIES").unwrap_or(""))?,
             internal_token: Some(env.internal_token()?),

@@ -284,6 +284,15 @@ impl Gateway {
                 )],
             );
         }
+        if prepared.introspects && !self.inner.config.introspection {
+            return GatewayResponse::request_error(
+                StatusCode::BAD_REQUEST,
+                &[GraphQLError::with_code(
+                    "Introspection is disabled on this gateway (`__typename` is still answered)",
+                    ErrorCode::IntrospectionDisabled,
+                )],
+            );
+        }
         if transport == RequestMethod::Get && prepared.kind != OperationKind::Query {
             return GatewayResponse::request_error(
                 StatusCode::METHOD_NOT_ALLOWED,

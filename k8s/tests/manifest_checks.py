@@ -175,6 +175,10 @@ def policy(overlay: str, path: str) -> int:
     want_env = "development" if overlay == "dev" else "production"
     if config.get("QUICKMART_ENV") != want_env:
         problems.append(f"QUICKMART_ENV is {config.get('QUICKMART_ENV')!r}; the {overlay} overlay needs {want_env!r}")
+    if overlay != "dev":
+        for surface in ("GATEWAY_GRAPHIQL", "GATEWAY_INTROSPECTION"):
+            if config.get(surface) != "false":
+                problems.append(f"{surface} is {config.get(surface)!r}; production shows neither GraphiQL nor the schema")
     if config.get("MIGRATE_ON_START") != "false":
         problems.append("MIGRATE_ON_START must be 'false': the migration Job runs migrations before the rollout")
 

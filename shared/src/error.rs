@@ -51,6 +51,8 @@ pub enum ErrorCode {
     BadRequest,
     /// The gateway: a mutation over GET.
     MethodNotAllowed,
+    /// The gateway: `__schema` or `__type` asked while introspection is switched off.
+    IntrospectionDisabled,
 }
 
 impl ErrorCode {
@@ -75,6 +77,7 @@ impl ErrorCode {
             Self::SubrequestFailed => "SUBREQUEST_FAILED",
             Self::BadRequest => "BAD_REQUEST",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Self::IntrospectionDisabled => "INTROSPECTION_DISABLED",
         }
     }
 }
@@ -379,7 +382,8 @@ impl AppError {
             | ErrorCode::SubrequestTimeout
             | ErrorCode::SubrequestFailed
             | ErrorCode::BadRequest
-            | ErrorCode::MethodNotAllowed => Self::internal(format!(
+            | ErrorCode::MethodNotAllowed
+            | ErrorCode::IntrospectionDisabled => Self::internal(format!(
                 "unexpected {} problem from a core: {}",
                 problem.code.as_str(),
                 problem.detail

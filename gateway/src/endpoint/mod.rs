@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, RawQuery, State};
 use axum::http::request::Parts;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
@@ -64,13 +64,16 @@ impl Gateway {
 }
 
 impl Gateway {
-    /// The gateway's routes: `/graphql`, `/healthz`, `/readyz`, `/metrics`.
+    /// The gateway's routes: `/graphql`, GraphiQL's files when it is on, `/healthz`, `/readyz`, `/metrics`.
     pub fn router(&self) -> Router {
         let limit = self.config().max_body_bytes;
-        let graphql = Router::new()
+        let mut graphql = Router::new()
             .route("/graphql", get(get_graphql).post(post_graphql))
             .layer(DefaultBodyLimit::max(limit))
             .with_state(self.clone());
+        if self.config().graphiql {
+            graphql = graphql.merge(graphiql::routes());
+        }
         quickmart_shared::telemetry::instrument(graphql.merge(ops::routes()), "gateway")
     }
 }
@@ -167,8 +170,8 @@ async fn get_graphql(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
     let query = param("query");
-    if query.is_none() && wants_html {
-        return Html(graphiql::page("/graphql")).into_response();
+    if query.is_none() && wants_html && gateway.config().graphiql {
+        return graphiql::page("/graphql");
     }
     let variables = match param("variables").filter(|v| !v.is_empty()) {
         None => None,

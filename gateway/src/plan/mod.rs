@@ -41,6 +41,8 @@ pub(crate) struct PreparedOperation {
     pub shape: Shape,
     /// The estimated cost; when a variable sizes a list it is estimated again per request.
     pub cost: limits::cost::Estimate,
+    /// Whether it asks `__schema` or `__type` (refused while introspection is off).
+    pub introspects: bool,
 }
 
 /// Why an operation could not be prepared; each maps to one client error code.
@@ -196,6 +198,11 @@ pub(crate) fn prepare(
         LimitExceeded::check("cost", cost.cost, limits.max_cost)?;
     }
 
+    // `__schema` and `__type` exist only on the query root, and normalization inlines fragments, so the root's
+    // own fields tell.
+    let introspects = operation.selection_set.items.iter().any(
+        |item| matches!(item, SelectionItem::Field(f) if f.name == "__schema" || f.name == "__type"),
+    );
     // Introspection is answered locally; the planner only sees fields a subgraph serves.
     let mut plannable = operation.clone();
     plannable
@@ -233,6 +240,7 @@ pub(crate) fn prepare(
         fast_path,
         shape,
         cost,
+        introspects,
     })
 }
 

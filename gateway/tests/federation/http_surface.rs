@@ -82,7 +82,7 @@ async fn get_runs_queries_but_refuses_mutations() {
 }
 
 #[tokio::test]
-async fn browsers_get_graphiql() {
+async fn browsers_get_graphiql_from_the_gateway_itself() {
     let graph = TestGraph::start().await;
     let response = graph
         .client()
@@ -92,7 +92,106 @@ async fn browsers_get_graphiql() {
         .await
         .expect("get");
     assert_eq!(response.status(), 200);
-    assert!(response.text().await.expect("text").contains("GraphiQL"));
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "worker-src 'self' blob:",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+    let html = response.text().await.expect("text");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "{html}"
+    );
+    // Every script and stylesheet the page names is served by the gateway.
+    let links: Vec<&str> = html
+        .split('"')
+        .filter(|part| part.starts_with("/graphiql/"))
+        .collect();
+    assert_eq!(links.len(), 5, "{html}");
+    for link in links {
+        let asset = graph
+            .client()
+            .get(format!("{}{link}", graph.base))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(asset.status(), 200, "{link}");
+        let media = asset.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(
+            media.starts_with("text/javascript") || media.starts_with("text/css"),
+            "{link}: {media}"
+        );
+        assert!(!asset.bytes().await.expect("body").is_empty(), "{link}");
+    }
+    let missing = graph
+        .client()
+        .get(format!("{}/graphiql/4.1.2/../../graphql", graph.base))
+        .send()
+        .await
+        .expect("get");
+    assert_ne!(missing.status(), 200);
+}
+
+#[tokio::test]
+async fn graphiql_switched_off_is_not_served() {
+    let graph = TestGraph::start_with(|c| c.graphiql = false, &[]).await;
+    let page = graph
+        .client()
+        .get(&graph.url)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("get");
+    assert_ne!(page.status(), 200);
+    assert!(!page.text().await.expect("text").contains("GraphiQL"));
+    let asset = graph
+        .client()
+        .get(format!("{}/graphiql/4.1.2/boot.js", graph.base))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(asset.status(), 404);
+}
+
+#[tokio::test]
+async fn introspection_switched_off_still_answers_typename() {
+    let graph = TestGraph::start_with(|c| c.introspection = false, &[]).await;
+    let (status, body) = graph.post("{ __typename }", Value::Null).await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"data": {"__typename": "Query"}}))
+    );
+    // Each way of asking for the schema: plainly, aliased, in a named or inline fragment, beside a field.
+    for query in [
+        "{ __schema { queryType { name } } }",
+        "{ t: __type(name: \"Query\") { name } }",
+        "{ ...F } fragment F on Query { __schema { types { name } } }",
+        "{ ... on Query { ... on Query { __type(name: \"User\") { fields { name } } } } }",
+        "{ me { id } __schema { queryType { name } } }",
+    ] {
+        let (status, body) = graph.post(query, Value::Null).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "INTROSPECTION_DISABLED",
+            "{query}: {body}"
+        );
+        assert!(body.get("data").is_none(), "{query}: {body}");
+    }
+    // Field names under other types are not introspection.
+    let (status, body) = graph.post("{ me { __typename id } }", Value::Null).await;
+    assert_eq!(status, 200, "{body}");
 }
 
 #[tokio::test]
