@@ -44,6 +44,9 @@ pub struct GatewayConfig {
     /// Whether `__schema` and `__type` are answered (`GATEWAY_INTROSPECTION`; default on, off in production).
     /// `__typename` is always answered.
     pub introspection: bool,
+    /// Browser origins allowed to call `/graphql` cross-origin (`GATEWAY_CORS_ORIGINS`, comma-separated
+    /// `scheme://host[:port]`, or `*` for any; empty, the default: none).
+    pub cors_origins: Vec<String>,
     /// Subgraph URL overrides by `join__Graph` value, uppercased
     /// (`GATEWAY_SUBGRAPH_<NAME>_URL`).
     pub subgraph_urls: HashMap<String, String>,
@@ -71,6 +74,7 @@ impl Default for GatewayConfig {
             dedupe: true,
             graphiql: true,
             introspection: true,
+            cors_origins: Vec::new(),
             subgraph_urls: HashMap::new(),
             trusted_proxies: Vec::new(),
             internal_token: None,
@@ -130,6 +134,7 @@ impl GatewayConfig {
             // A production API shows neither its tool nor its whole schema unless the operator asks.
             graphiql: env.flag("GATEWAY_GRAPHIQL", !env.is_production())?,
             introspection: env.flag("GATEWAY_INTROSPECTION", !env.is_production())?,
+            cors_origins: parse_origins(env.raw("GATEWAY_CORS_ORIGINS").unwrap_or(""))?,
             subgraph_urls,
             trusted_proxies: parse_networks(env.raw("GATEWAY_TRUSTED_PROXIES").unwrap_or(""))?,
             internal_token: Some(env.internal_token()?),
@@ -141,6 +146,44 @@ impl GatewayConfig {
     pub fn subgraph_url(&self, graph_id: &str) -> Option<String> {
         self.subgraph_urls.get(&graph_id.to_uppercase()).cloned()
     }
+}
+
+/// `https://shop.example.com, http://localhost:5173`: origins as browsers send them (no path, no trailing
+/// slash), or `*` alone.
+fn parse_origins(value: &str) -> Result<Vec<String>, GatewayError> {
+    let origins: Vec<String> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let malformed = |reason: String| GatewayError::Config {
+        name: "GATEWAY_CORS_ORIGINS",
+        reason,
+    };
+    if origins.iter().any(|o| o == "*") {
+        return if origins.len() == 1 {
+            Ok(origins)
+        } else {
+            Err(malformed(
+                "`*` allows every origin; list none beside it".to_owned(),
+            ))
+        };
+    }
+    for origin in &origins {
+        let (scheme, rest) = origin
+            .split_once("://")
+            .ok_or_else(|| malformed(format!("{origin:?} is not scheme://host[:port]")))?;
+        let host_ok = !rest.is_empty()
+            && !rest.contains(['/', '?', '#', '@', ' '])
+            && http::HeaderValue::from_str(origin).is_ok();
+        if !matches!(scheme, "http" | "https") || !host_ok {
+            return Err(malformed(format!(
+                "{origin:?} is not an origin (http or https, a host, an optional port, no path)"
+            )));
+        }
+    }
+    Ok(origins)
 }
 
 /// `10.0.0.0/8, 192.168.1.7`: networks, or single addresses as /32 (/128).
@@ -158,4 +201,30 @@ fn parse_networks(value: &str) -> Result<Vec<IpNet>, GatewayError> {
                 })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_origins;
+
+    #[test]
+    fn cors_origins_are_origins_or_one_star() {
+        assert_eq!(parse_origins("").expect("empty"), Vec::<String>::new());
+        assert_eq!(
+            parse_origins(" https://shop.example.com , http://localhost:5173").expect("two"),
+            ["https://shop.example.com", "http://localhost:5173"]
+        );
+        assert_eq!(parse_origins("*").expect("any"), ["*"]);
+        for bad in [
+            "*, https://a.example",
+            "shop.example.com",
+            "https://shop.example.com/",
+            "https://shop.example.com/path",
+            "ftp://shop.example.com",
+            "https://",
+            "https://user@shop.example.com",
+        ] {
+            assert!(parse_origins(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -55,6 +55,9 @@ pub struct GatewayResponse {
     pub status: StatusCode,
     /// The JSON body.
     pub body: Vec<u8>,
+    /// The request was well formed but its document or variables failed (parse, validation, limits, variable
+    /// coercion): `application/json` answers that 200, `application/graphql-response+json` with `status`.
+    pub document_error: bool,
 }
 
 impl GatewayResponse {
@@ -63,6 +66,24 @@ impl GatewayResponse {
         Self {
             status,
             body: response::body(None, errors),
+            document_error: false,
+        }
+    }
+
+    /// A 400 for a well-formed request whose document or variables failed.
+    pub fn document_error(errors: &[GraphQLError]) -> Self {
+        Self {
+            document_error: true,
+            ..Self::request_error(StatusCode::BAD_REQUEST, errors)
+        }
+    }
+
+    /// A result (`data`, perhaps with errors).
+    fn result(body: Vec<u8>) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body,
+            document_error: false,
         }
     }
 }
@@ -268,7 +289,7 @@ impl Gateway {
         let operation_name = request.operation_name.as_deref().filter(|n| !n.is_empty());
         let prepared = match self.prepared(query, operation_name).await {
             Ok(prepared) => prepared,
-            Err(errors) => return GatewayResponse::request_error(StatusCode::BAD_REQUEST, &errors),
+            Err(errors) => return GatewayResponse::document_error(&errors),
         };
         // A subgraph verifies the token of every operation it serves; an operation no subgraph serves
         // (`__typename`, introspection) is verified here, so a bad token is refused whatever is asked.
@@ -285,13 +306,10 @@ impl Gateway {
             );
         }
         if prepared.introspects && !self.inner.config.introspection {
-            return GatewayResponse::request_error(
-                StatusCode::BAD_REQUEST,
-                &[GraphQLError::with_code(
-                    "Introspection is disabled on this gateway (`__typename` is still answered)",
-                    ErrorCode::IntrospectionDisabled,
-                )],
-            );
+            return GatewayResponse::document_error(&[GraphQLError::with_code(
+                "Introspection is disabled on this gateway (`__typename` is still answered)",
+                ErrorCode::IntrospectionDisabled,
+            )]);
         }
         if transport == RequestMethod::Get && prepared.kind != OperationKind::Query {
             return GatewayResponse::request_error(
@@ -317,7 +335,7 @@ impl Gateway {
         };
         let variables = match variables::coerce(&prepared.operation, provided) {
             Ok(variables) => variables,
-            Err(errors) => return GatewayResponse::request_error(StatusCode::BAD_REQUEST, &errors),
+            Err(errors) => return GatewayResponse::document_error(&errors),
         };
         let limits = &self.inner.config.limits;
         if prepared.cost.uses_variables {
@@ -331,10 +349,7 @@ impl Gateway {
             if let Err(limit) =
                 crate::limits::LimitExceeded::check("cost", cost.cost, limits.max_cost)
             {
-                return GatewayResponse::request_error(
-                    StatusCode::BAD_REQUEST,
-                    &[limit.into_graphql_error()],
-                );
+                return GatewayResponse::document_error(&[limit.into_graphql_error()]);
             }
         }
 
@@ -348,10 +363,7 @@ impl Gateway {
                         && status.is_success()
                         && let Some(body) = fast_path.project_response(bytes)
                     {
-                        return GatewayResponse {
-                            status: StatusCode::OK,
-                            body,
-                        };
+                        return GatewayResponse::result(body);
                     }
                     executor.root_output(fetch, answer)
                 }
@@ -368,10 +380,7 @@ impl Gateway {
             &prepared.root_type,
             &data,
         );
-        GatewayResponse {
-            status: StatusCode::OK,
-            body: response::body(Some(&projected), &errors),
-        }
+        GatewayResponse::result(response::body(Some(&projected), &errors))
     }
 }
 

@@ -13,8 +13,47 @@ use serde_json::{Map, Value};
 
 use crate::schema::{SchemaIndex, type_definition_name};
 
-/// Built-in scalars, listed in `__schema.types` even when the SDL does not declare them.
+/// Built-in scalars, listed in `__schema.types` when the schema refers to them, declared or not.
 const BUILTIN_SCALARS: [&str; 5] = ["String", "Int", "Float", "Boolean", "ID"];
+
+/// The built-in scalars the schema refers to. The spec omits an unreferenced one from `__schema.types`; String
+/// and Boolean are always referenced, by introspection's own fields.
+fn referenced_builtin_scalars(schema: &SchemaIndex) -> Vec<&'static str> {
+    fn named(t: &Type) -> &str {
+        match t {
+            Type::NamedType(name) => name,
+            Type::ListType(inner) | Type::NonNullType(inner) => named(inner),
+        }
+    }
+    let mut referenced: Vec<&'static str> = vec!["String", "Boolean"];
+    let mut note = |t: &Type| {
+        let name = named(t);
+        if let Some(builtin) = BUILTIN_SCALARS.into_iter().find(|b| *b == name)
+            && !referenced.contains(&builtin)
+        {
+            referenced.push(builtin);
+        }
+    };
+    for definition in schema.type_definitions() {
+        let fields = match definition {
+            TypeDefinition::Object(o) => &o.fields,
+            TypeDefinition::Interface(i) => &i.fields,
+            TypeDefinition::InputObject(i) => {
+                i.fields.iter().for_each(|f| note(&f.value_type));
+                continue;
+            }
+            _ => continue,
+        };
+        for field in fields {
+            note(&field.field_type);
+            field.arguments.iter().for_each(|a| note(&a.value_type));
+        }
+    }
+    for directive in schema.directive_definitions() {
+        directive.arguments.iter().for_each(|a| note(&a.value_type));
+    }
+    referenced
+}
 
 /// Built-in directives, listed when the SDL does not declare them.
 const BUILTIN_DIRECTIVES: &str = r#"
@@ -97,6 +136,8 @@ impl<'s> Introspection<'s> {
 
     fn type_exists(&self, name: &str) -> bool {
         self.schema.types.contains_key(name)
+            && (!BUILTIN_SCALARS.contains(&name)
+                || referenced_builtin_scalars(self.schema).contains(&name))
     }
 
     fn stored_type_name(&self, name: &str) -> &'s str {
@@ -295,10 +336,14 @@ impl<'s> Introspection<'s> {
         match name {
             "description" => out.extend_from_slice(b"null"),
             "types" => {
-                let declared = schema.type_definitions().map(type_definition_name);
+                let referenced = referenced_builtin_scalars(schema);
+                let declared = schema
+                    .type_definitions()
+                    .map(type_definition_name)
+                    .filter(|name| !BUILTIN_SCALARS.contains(name) || referenced.contains(name));
                 let builtins = BUILTIN_SCALARS
                     .into_iter()
-                    .filter(|s| schema.definition(s).is_none());
+                    .filter(|s| referenced.contains(s) && schema.definition(s).is_none());
                 self.write_list(declared.chain(builtins).map(Node::Named), field, out);
             }
             "queryType" => self.write_object(
@@ -742,10 +787,14 @@ mod tests {
                 "DateTime",
                 "String",
                 "Int",
-                "Float",
                 "Boolean",
                 "ID"
             ]
+        );
+        // Float is built in but nothing refers to it: the spec leaves it out, and `__type` does not find it.
+        assert_eq!(
+            introspect(r#"{ __type(name: "Float") { name } }"#)["__type"],
+            Value::Null
         );
         assert_eq!(
             names(&schema["directives"]),

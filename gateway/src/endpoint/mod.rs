@@ -2,6 +2,7 @@
 
 mod graphiql;
 mod headers;
+mod media;
 pub(crate) mod ops;
 
 use std::net::SocketAddr;
@@ -11,12 +12,17 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, RawQuery, State};
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use serde_json::Value;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::gateway::{Gateway, GatewayResponse, GraphQLRequest, RequestMethod};
 use crate::response::error::{ErrorCode, GraphQLError};
+use media::{Accepts, ResponseMedia};
 
 /// The client's socket address, when the server was started with connect info.
 pub(crate) struct ClientAddr(pub Option<SocketAddr>);
@@ -74,8 +80,48 @@ impl Gateway {
         if self.config().graphiql {
             graphql = graphql.merge(graphiql::routes());
         }
+        // Compressed only when the client asks, and only past a size where it pays.
+        let mut graphql = graphql.layer(
+            CompressionLayer::new()
+                .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
+        );
+        if let Some(cors) = cors_layer(&self.config().cors_origins) {
+            graphql = graphql.layer(cors);
+        }
         quickmart_shared::telemetry::instrument(graphql.merge(ops::routes()), "gateway")
     }
+}
+
+/// Cross-origin access for the configured browser origins, or none. Preflights are answered for them; another
+/// origin gets no `Access-Control-Allow-Origin`, so its browser refuses the call.
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow_origin = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin).ok()),
+        )
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow_origin)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::ACCEPT,
+                HeaderName::from_static("x-request-id"),
+                HeaderName::from_static("traceparent"),
+                HeaderName::from_static("tracestate"),
+            ])
+            .expose_headers([HeaderName::from_static("x-request-id")])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }
 
 /// Whether a POST declares a JSON body. Anything else (`text/plain`, a form, no type at all) is refused
@@ -103,12 +149,13 @@ impl<S: Send + Sync> FromRequestParts<S> for JsonBody {
 
 async fn post_graphql(
     State(gateway): State<Gateway>,
+    Accepts(media): Accepts,
     JsonBody(json): JsonBody,
     Forwarded(forwarded): Forwarded,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if !json {
-        return json_response(GatewayResponse::request_error(
+        return media.respond(GatewayResponse::request_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             &[GraphQLError::with_code(
                 "POST bodies must be `Content-Type: application/json`",
@@ -119,7 +166,7 @@ async fn post_graphql(
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return json_response(GatewayResponse::request_error(
+            return media.respond(GatewayResponse::request_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &[GraphQLError::with_code(
                     format!(
@@ -130,13 +177,19 @@ async fn post_graphql(
                 )],
             ));
         }
-        Err(_) => return bad_request("Could not read the request body"),
+        Err(_) => return bad_request(media, "Could not read the request body"),
     };
     let request: GraphQLRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
-        Err(_) => return bad_request("The request body is not a JSON GraphQL request"),
+        Err(_) => return bad_request(media, "The request body is not a JSON GraphQL request"),
     };
-    json_response(
+    if !matches!(
+        request.extensions,
+        None | Some(Value::Null | Value::Object(_))
+    ) {
+        return bad_request(media, "`extensions` must be an object");
+    }
+    media.respond(
         gateway
             .execute(request, RequestMethod::Post, &forwarded)
             .await,
@@ -173,39 +226,43 @@ async fn get_graphql(
     if query.is_none() && wants_html && gateway.config().graphiql {
         return graphiql::page("/graphql");
     }
-    let variables = match param("variables").filter(|v| !v.is_empty()) {
-        None => None,
-        Some(raw) => match serde_json::from_str(&raw) {
-            Ok(v) => Some(v),
-            Err(_) => return bad_request("`variables` is not valid JSON"),
-        },
+    let Some(media) = media::accepts(&headers) else {
+        return media::not_acceptable();
+    };
+    let json_param = |name: &str| -> Result<Option<Value>, String> {
+        match param(name).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(raw) => serde_json::from_str(&raw)
+                .map(Some)
+                .map_err(|_| format!("`{name}` is not valid JSON")),
+        }
+    };
+    let variables = match json_param("variables") {
+        Ok(variables) => variables,
+        Err(message) => return bad_request(media, &message),
+    };
+    let extensions = match json_param("extensions") {
+        Ok(extensions @ (None | Some(Value::Null | Value::Object(_)))) => extensions,
+        Ok(Some(_)) => return bad_request(media, "`extensions` must be an object"),
+        Err(message) => return bad_request(media, &message),
     };
     let request = GraphQLRequest {
         query,
         operation_name: param("operationName"),
         variables,
-        extensions: None,
+        extensions,
     };
     let forwarded = gateway.forwarded_headers(&headers, client);
-    json_response(
+    media.respond(
         gateway
             .execute(request, RequestMethod::Get, &forwarded)
             .await,
     )
 }
 
-fn bad_request(message: &str) -> Response {
-    json_response(GatewayResponse::request_error(
+fn bad_request(media: ResponseMedia, message: &str) -> Response {
+    media.respond(GatewayResponse::request_error(
         StatusCode::BAD_REQUEST,
         &[GraphQLError::with_code(message, ErrorCode::BadRequest)],
     ))
-}
-
-fn json_response(response: GatewayResponse) -> Response {
-    let mut http = (response.status, response.body).into_response();
-    http.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    http
 }

@@ -163,12 +163,14 @@ impl TestGraph {
         body
     }
 
-    /// POSTs a raw body.
+    /// POSTs a raw body, accepting `application/graphql-response+json`, under which request errors keep their
+    /// own status (`http_surface` tests the `application/json` statuses).
     pub(crate) async fn post_raw(&self, body: impl Into<reqwest::Body>) -> (u16, Value) {
         let response = self
             .client
             .post(&self.url)
             .header("content-type", "application/json")
+            .header("accept", "application/graphql-response+json")
             .body(body)
             .send()
             .await

@@ -1,4 +1,4 @@
-//! The HTTP surface: GET, POST, GraphiQL, malformed bodies, size limit, health.
+//! The HTTP surface: GET, POST, media types, CORS, compression, GraphiQL, malformed bodies, size limit, health.
 
 use insta::assert_json_snapshot;
 use serde_json::{Value, json};
@@ -192,6 +192,240 @@ async fn introspection_switched_off_still_answers_typename() {
     // Field names under other types are not introspection.
     let (status, body) = graph.post("{ me { __typename id } }", Value::Null).await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// POSTs `body` with `accept`; the status, the content type and the JSON body.
+async fn post_accepting(
+    graph: &TestGraph,
+    accept: Option<&str>,
+    body: Value,
+) -> (u16, String, Value) {
+    let mut request = graph
+        .client()
+        .post(&graph.url)
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(accept) = accept {
+        request = request.header("accept", accept);
+    }
+    let response = request.send().await.expect("post");
+    let status = response.status().as_u16();
+    let media = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().expect("ascii").to_owned())
+        .unwrap_or_default();
+    (status, media, response.json().await.unwrap_or(Value::Null))
+}
+
+/// GraphQL over HTTP: under `application/graphql-response+json` a document that fails to parse, validate or
+/// coerce its variables is a 400 without `data`; under `application/json` (or no `Accept`, or `*/*`) it is a 200.
+#[tokio::test]
+async fn request_errors_take_the_status_of_the_accepted_media_type() {
+    let graph = TestGraph::start().await;
+    let failing = [
+        json!({ "query": "{" }),
+        json!({ "query": "{ nope }" }),
+        json!({ "query": "query($n: Int!) { me { id } }", "variables": { "n": "x" } }),
+    ];
+    for body in &failing {
+        let (status, media, answer) = post_accepting(
+            &graph,
+            Some("application/graphql-response+json"),
+            body.clone(),
+        )
+        .await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(
+            media.starts_with("application/graphql-response+json"),
+            "{media}"
+        );
+        assert!(
+            answer.get("data").is_none() && answer["errors"].is_array(),
+            "{answer}"
+        );
+        for accept in [None, Some("application/json"), Some("*/*")] {
+            let (status, media, answer) = post_accepting(&graph, accept, body.clone()).await;
+            assert_eq!(status, 200, "{accept:?} {body}: {answer}");
+            assert!(media.starts_with("application/json"), "{media}");
+            assert!(answer["errors"].is_array(), "{answer}");
+        }
+    }
+    let ok = json!({ "query": "{ __typename }" });
+    let (status, media, _) = post_accepting(
+        &graph,
+        Some("application/graphql-response+json"),
+        ok.clone(),
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            media.starts_with("application/graphql-response+json")
+        ),
+        (200, true)
+    );
+    let (status, _, answer) = post_accepting(&graph, Some("text/html"), ok).await;
+    assert_eq!(status, 406, "{answer}");
+    // A malformed request stays a 400 under either type.
+    for accept in [
+        Some("application/json"),
+        Some("application/graphql-response+json"),
+    ] {
+        for body in [
+            json!({ "qeury": "{ __typename }" }),
+            json!({ "query": "{ __typename }", "extensions": "x" }),
+        ] {
+            let (status, _, answer) = post_accepting(&graph, accept, body.clone()).await;
+            assert_eq!(status, 400, "{accept:?} {body}: {answer}");
+        }
+    }
+    let response = graph
+        .client()
+        .get(format!(
+            "{}?query={}&extensions={}",
+            graph.url,
+            encode("{ __typename }"),
+            encode("[1]")
+        ))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), 400);
+    let response = graph
+        .client()
+        .get(format!(
+            "{}?query={}&extensions={}",
+            graph.url,
+            encode("{ __typename }"),
+            encode("{}")
+        ))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), 200);
+}
+
+async fn preflight(graph: &TestGraph, origin: &str) -> reqwest::Response {
+    graph
+        .client()
+        .request(reqwest::Method::OPTIONS, &graph.url)
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-type, authorization",
+        )
+        .send()
+        .await
+        .expect("preflight")
+}
+
+#[tokio::test]
+async fn cors_allows_only_the_configured_origins() {
+    let closed = TestGraph::start().await;
+    let response = preflight(&closed, "https://shop.example.com").await;
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none(),
+        "nothing is allowed by default"
+    );
+
+    let graph = TestGraph::start_with(
+        |c| c.cors_origins = vec!["https://shop.example.com".to_owned()],
+        &[],
+    )
+    .await;
+    let allowed = preflight(&graph, "https://shop.example.com").await;
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    let headers = allowed.headers();
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://shop.example.com"
+    );
+    let methods = headers["access-control-allow-methods"]
+        .to_str()
+        .expect("ascii");
+    assert!(
+        methods.contains("POST") && methods.contains("GET"),
+        "{methods}"
+    );
+    let allowed_headers = headers["access-control-allow-headers"]
+        .to_str()
+        .expect("ascii")
+        .to_ascii_lowercase();
+    assert!(
+        allowed_headers.contains("authorization") && allowed_headers.contains("content-type"),
+        "{allowed_headers}"
+    );
+    for other in [
+        "https://evil.example.com",
+        "https://shop.example.com.evil.example",
+        "null",
+    ] {
+        let refused = preflight(&graph, other).await;
+        assert!(
+            refused
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none(),
+            "{other}"
+        );
+    }
+    // The actual request from the allowed origin carries the header too.
+    let response = graph
+        .client()
+        .post(&graph.url)
+        .header("origin", "https://shop.example.com")
+        .header("content-type", "application/json")
+        .body(json!({ "query": "{ __typename }" }).to_string())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://shop.example.com"
+    );
+}
+
+#[tokio::test]
+async fn large_answers_are_compressed_when_asked() {
+    let graph = TestGraph::start().await;
+    let body = json!({ "query": "{ __schema { types { name fields { name } } } }" }).to_string();
+    for (asked, expected) in [
+        (Some("gzip"), Some("gzip")),
+        (Some("br"), Some("br")),
+        (None, None),
+    ] {
+        let mut request = graph
+            .client()
+            .post(&graph.url)
+            .header("content-type", "application/json")
+            .body(body.clone());
+        if let Some(asked) = asked {
+            request = request.header("accept-encoding", asked);
+        }
+        let response = request.send().await.expect("post");
+        assert_eq!(response.status(), 200);
+        let encoding = response
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().expect("ascii").to_owned());
+        assert_eq!(encoding.as_deref(), expected, "{asked:?}");
+    }
+    // A small answer is sent as it is.
+    let response = graph
+        .client()
+        .post(&graph.url)
+        .header("content-type", "application/json")
+        .header("accept-encoding", "gzip")
+        .body(json!({ "query": "{ __typename }" }).to_string())
+        .send()
+        .await
+        .expect("post");
+    assert!(response.headers().get("content-encoding").is_none());
 }
 
 #[tokio::test]

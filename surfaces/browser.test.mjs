@@ -4,7 +4,7 @@
 // even on a machine that has it.
 //
 // Env: QUICKMART_GATEWAY_URL (the gateway's /graphql), QUICKMART_CORE_DOCS_URL (a core's /docs/),
-//      CHROMIUM (default /usr/bin/chromium). scripts/test-browser.sh starts the system and sets them.
+//      CHROMIUM (default /usr/bin/chromium). scripts/test-surfaces.sh starts the system and sets them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
@@ -13,7 +13,7 @@ const TIMEOUT_MS = 30_000;
 
 function required(name) {
   const value = process.env[name];
-  assert.ok(value, `${name} must name a running service (scripts/test-browser.sh sets it)`);
+  assert.ok(value, `${name} must name a running service (scripts/test-surfaces.sh sets it)`);
   return value;
 }
 

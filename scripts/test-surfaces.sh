@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The browser tests (browser/surfaces.test.mjs; docs/ARCHITECTURE.md, "GraphiQL"): headless Chromium against
-# the whole system, started here by `quickmart up` on free ports with databases of its own (dropped afterwards)
-# and the demo catalog. Installs Debian's chromium and the locked playwright-core when they are missing.
-# scripts/test.sh runs it in the integration stage.
+# The developer surfaces as their users meet them (surfaces/; docs/ARCHITECTURE.md, "GraphiQL" and "GraphQL
+# over HTTP"): headless Chromium opens GraphiQL and a core's Swagger UI, and the GraphQL-over-HTTP audit runs
+# against the gateway. The whole system is started here by `quickmart up` on free ports, with databases of its
+# own (dropped afterwards) and the demo catalog. Installs Debian's chromium and the locked npm packages when they
+# are missing. scripts/test.sh runs it in the integration stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quickmart-target}"
@@ -17,14 +18,14 @@ if [[ ! -x "$CHROMIUM" ]]; then
   "${SUDO[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq chromium >/dev/null
 fi
-(cd browser && npm ci --silent --no-audit --no-fund)
+(cd surfaces && npm ci --silent --no-audit --no-fund)
 
 cargo build -q --locked -p quickmart --bin quickmart
 BIN="$CARGO_TARGET_DIR/debug/quickmart"
 
 WORK=$(mktemp -d)
 RUN_ID=$(date +%s)$$
-DBS=(quickmart_browser_user_$RUN_ID quickmart_browser_product_$RUN_ID quickmart_browser_order_$RUN_ID)
+DBS=(quickmart_surfaces_user_$RUN_ID quickmart_surfaces_product_$RUN_ID quickmart_surfaces_order_$RUN_ID)
 UP_PID=""
 cleanup() {
   [[ -n "$UP_PID" ]] && kill -INT "$UP_PID" 2>/dev/null && wait "$UP_PID" 2>/dev/null
@@ -50,7 +51,7 @@ env RUST_LOG=warn \
   USER_DATABASE_URL=postgres://postgres@127.0.0.1:5432/${DBS[0]} \
   PRODUCT_DATABASE_URL=postgres://postgres@127.0.0.1:5432/${DBS[1]} \
   ORDER_DATABASE_URL=postgres://postgres@127.0.0.1:5432/${DBS[2]} \
-  REDIS_URL=redis://127.0.0.1:6379 CACHE_NAMESPACE="browser-$RUN_ID:" \
+  REDIS_URL=redis://127.0.0.1:6379 CACHE_NAMESPACE="surfaces-$RUN_ID:" \
   QUICKMART_STATE_DIR="$WORK/state" \
   "$BIN" up >"$WORK/up.log" 2>&1 &
 UP_PID=$!
@@ -63,4 +64,4 @@ grep -q "QuickMart is running" "$WORK/up.log" || { cat "$WORK/up.log"; exit 1; }
 
 QUICKMART_GATEWAY_URL="http://127.0.0.1:${PORTS[0]}/graphql" \
   QUICKMART_CORE_DOCS_URL="http://127.0.0.1:${PORTS[5]}/docs/" CHROMIUM="$CHROMIUM" \
-  node --test --test-timeout=120000 browser/surfaces.test.mjs || { echo "--- quickmart up's log:"; tail -50 "$WORK/up.log"; exit 1; }
+  node --test --test-timeout=120000 surfaces/browser.test.mjs surfaces/graphql-http.test.mjs || { echo "--- quickmart up's log:"; tail -50 "$WORK/up.log"; exit 1; }
