@@ -2,12 +2,14 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use ipnet::IpNet;
 use quickmart_shared::ServiceId;
 use quickmart_shared::auth::{JwtVerifier, KeyMaterial};
+use quickmart_shared::cache::CacheSettings;
 use quickmart_shared::config::Env;
 use secrecy::SecretString;
 
@@ -47,6 +49,16 @@ pub struct GatewayConfig {
     /// Browser origins allowed to call `/graphql` cross-origin (`GATEWAY_CORS_ORIGINS`, comma-separated
     /// `scheme://host[:port]`, or `*` for any; empty, the default: none).
     pub cors_origins: Vec<String>,
+    /// Trusted documents, in Apollo's `apollo-persisted-query-manifest` JSON (`GATEWAY_PERSISTED_MANIFEST`, a
+    /// path; none by default).
+    pub persisted_manifest: Option<PathBuf>,
+    /// Run only the manifest's documents (`GATEWAY_PERSISTED_ONLY`, default false; needs the manifest).
+    pub persisted_only: bool,
+    /// How long a registered (APQ) document is kept (`GATEWAY_APQ_TTL_SECS`, default 86 400).
+    pub apq_ttl: Duration,
+    /// Where registered documents are shared between replicas (`REDIS_URL`, `CACHE_NAMESPACE`); `None` keeps
+    /// them in the process only.
+    pub cache: Option<CacheSettings>,
     /// Subgraph URL overrides by `join__Graph` value, uppercased
     /// (`GATEWAY_SUBGRAPH_<NAME>_URL`).
     pub subgraph_urls: HashMap<String, String>,
@@ -75,6 +87,10 @@ impl Default for GatewayConfig {
             graphiql: true,
             introspection: true,
             cors_origins: Vec::new(),
+            persisted_manifest: None,
+            persisted_only: false,
+            apq_ttl: Duration::from_secs(24 * 60 * 60),
+            cache: None,
             subgraph_urls: HashMap::new(),
             trusted_proxies: Vec::new(),
             internal_token: None,
@@ -135,6 +151,15 @@ impl GatewayConfig {
             graphiql: env.flag("GATEWAY_GRAPHIQL", !env.is_production())?,
             introspection: env.flag("GATEWAY_INTROSPECTION", !env.is_production())?,
             cors_origins: parse_origins(env.raw("GATEWAY_CORS_ORIGINS").unwrap_or(""))?,
+            persisted_manifest: env
+                .raw("GATEWAY_PERSISTED_MANIFEST")
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from),
+            persisted_only: env.flag("GATEWAY_PERSISTED_ONLY", defaults.persisted_only)?,
+            apq_ttl: Duration::from_secs(
+                env.parse_or("GATEWAY_APQ_TTL_SECS", defaults.apq_ttl.as_secs())?,
+            ),
+            cache: Some(CacheSettings::from_env(env)?),
             subgraph_urls,
             trusted_proxies: parse_networks(env.raw("GATEWAY_TRUSTED_PROXIES").unwrap_or(""))?,
             internal_token: Some(env.internal_token()?),

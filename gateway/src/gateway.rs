@@ -9,6 +9,7 @@ use graphql_tools::static_graphql::schema::DirectiveDefinition;
 use graphql_tools::validation::validate::ValidationPlan;
 use hive_router_query_planner::state::supergraph_state::OperationKind;
 use http::{HeaderMap, StatusCode};
+use quickmart_shared::cache::CacheSettings;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -16,6 +17,7 @@ use crate::config::GatewayConfig;
 use crate::error::GatewayError;
 use crate::execute::{self, ExecutionOutput, Executor, SubgraphClient};
 use crate::introspection::{self, Introspection};
+use crate::persisted::{Document, PersistedDocuments, PersistedError};
 use crate::plan::{self, PlanCache, PlanCacheLimits, PreparedOperation, Supergraph};
 use crate::response::error::{ErrorCode, GraphQLError};
 use crate::response::{self, projection::Projector};
@@ -31,10 +33,13 @@ pub struct GraphQLRequest {
     /// Which operation of the document to run.
     #[serde(default)]
     pub operation_name: Option<String>,
+    /// A persisted document's id, `sha256:<hex>`, instead of `query`.
+    #[serde(default)]
+    pub document_id: Option<String>,
     /// Variable values (an object, or null).
     #[serde(default)]
     pub variables: Option<Value>,
-    /// Protocol extensions (accepted, unused).
+    /// Protocol extensions (`persistedQuery` is read; others are accepted and unused).
     #[serde(default)]
     pub extensions: Option<Value>,
 }
@@ -101,6 +106,7 @@ pub(crate) struct Inner {
     plans: PlanCache,
     validation: ValidationPlan,
     builtin_directives: Vec<DirectiveDefinition>,
+    persisted: PersistedDocuments,
     metrics: RequestMetrics,
 }
 
@@ -140,7 +146,22 @@ impl Gateway {
             })
             .collect::<Result<HashMap<_, _>, _>>()?;
         let executor = Executor::new(clients, supergraph.schema.clone());
-        Ok(Self {
+        let cache = config
+            .cache
+            .as_ref()
+            .map(CacheSettings::connect)
+            .transpose()
+            .map_err(|e| GatewayError::Config {
+                name: "REDIS_URL",
+                reason: e.to_string(),
+            })?;
+        let persisted = PersistedDocuments::new(
+            config.persisted_manifest.as_deref(),
+            config.persisted_only,
+            cache,
+            config.apq_ttl,
+        )?;
+        let gateway = Self {
             inner: Arc::new(Inner {
                 plans: PlanCache::new(PlanCacheLimits {
                     entries: config.plan_cache_size,
@@ -152,13 +173,41 @@ impl Gateway {
                 supergraph,
                 validation: plan::validation_plan(),
                 builtin_directives: introspection::builtin_directives(),
+                persisted,
                 metrics: RequestMetrics {
                     ok: metrics::counter!("gateway_graphql_requests_total", "outcome" => "ok"),
                     rejected: metrics::counter!("gateway_graphql_requests_total", "outcome" => "rejected"),
                     duration: metrics::histogram!("gateway_graphql_request_duration_seconds"),
                 },
             }),
-        })
+        };
+        gateway.check_manifest()?;
+        Ok(gateway)
+    }
+
+    /// Every trusted document must prepare (parse, validate, pass the limits): a manifest that cannot run is
+    /// refused at start, not on a client's first request.
+    fn check_manifest(&self) -> Result<(), GatewayError> {
+        let inner = &self.inner;
+        for (id, body) in inner.persisted.manifest() {
+            if let Err(error) = plan::prepare(
+                &inner.supergraph,
+                &inner.validation,
+                &inner.config.limits,
+                body,
+                None,
+            ) {
+                let reason = error
+                    .into_graphql_errors()
+                    .first()
+                    .map_or_else(String::new, |e| e.message.clone());
+                return Err(GatewayError::Config {
+                    name: "GATEWAY_PERSISTED_MANIFEST",
+                    reason: format!("operation {id} cannot run: {reason}"),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Loads a supergraph from a file.
@@ -277,7 +326,11 @@ impl Gateway {
         transport: RequestMethod,
         forwarded: &HeaderMap,
     ) -> GatewayResponse {
-        let Some(query) = request.query.as_deref().filter(|q| !q.trim().is_empty()) else {
+        let document = match self.inner.persisted.resolve(&request).await {
+            Ok(document) => document,
+            Err(error) => return persisted_error(&error),
+        };
+        let Some(query) = document.text().filter(|q| !q.trim().is_empty()) else {
             return GatewayResponse::request_error(
                 StatusCode::BAD_REQUEST,
                 &[GraphQLError::with_code(
@@ -291,6 +344,9 @@ impl Gateway {
             Ok(prepared) => prepared,
             Err(errors) => return GatewayResponse::document_error(&errors),
         };
+        if let Document::Register { hash, text } = &document {
+            self.inner.persisted.register(hash.clone(), text).await;
+        }
         // A subgraph verifies the token of every operation it serves; an operation no subgraph serves
         // (`__typename`, introspection) is verified here, so a bad token is refused whatever is asked.
         if prepared.plan.is_none()
@@ -382,6 +438,29 @@ impl Gateway {
         );
         GatewayResponse::result(response::body(Some(&projected), &errors))
     }
+}
+
+/// The client error for a persisted document that cannot be used.
+fn persisted_error(error: &PersistedError) -> GatewayResponse {
+    let (code, status) = match error {
+        // Under `application/json` a 200, as Apollo's clients expect before they send the document.
+        PersistedError::NotFound => {
+            return GatewayResponse::document_error(&[GraphQLError::with_code(
+                error.to_string(),
+                ErrorCode::PersistedQueryNotFound,
+            )]);
+        }
+        PersistedError::HashMismatch => (
+            ErrorCode::PersistedQueryHashMismatch,
+            StatusCode::BAD_REQUEST,
+        ),
+        PersistedError::Required => (
+            ErrorCode::PersistedDocumentRequired,
+            StatusCode::BAD_REQUEST,
+        ),
+        PersistedError::Malformed(_) => (ErrorCode::BadRequest, StatusCode::BAD_REQUEST),
+    };
+    GatewayResponse::request_error(status, &[GraphQLError::with_code(error.to_string(), code)])
 }
 
 #[cfg(test)]

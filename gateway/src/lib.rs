@@ -22,6 +22,7 @@ mod execute;
 mod gateway;
 mod introspection;
 mod limits;
+mod persisted;
 mod plan;
 mod response;
 mod schema;

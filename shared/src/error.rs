@@ -53,6 +53,12 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// The gateway: `__schema` or `__type` asked while introspection is switched off.
     IntrospectionDisabled,
+    /// The gateway: no persisted document has the hash sent (send it again with the document).
+    PersistedQueryNotFound,
+    /// The gateway: the document's SHA-256 is not the hash sent with it.
+    PersistedQueryHashMismatch,
+    /// The gateway: only persisted documents run, and the request sent another.
+    PersistedDocumentRequired,
 }
 
 impl ErrorCode {
@@ -78,6 +84,9 @@ impl ErrorCode {
             Self::BadRequest => "BAD_REQUEST",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::IntrospectionDisabled => "INTROSPECTION_DISABLED",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Self::PersistedQueryHashMismatch => "PERSISTED_QUERY_HASH_MISMATCH",
+            Self::PersistedDocumentRequired => "PERSISTED_DOCUMENT_REQUIRED",
         }
     }
 }
@@ -383,7 +392,10 @@ impl AppError {
             | ErrorCode::SubrequestFailed
             | ErrorCode::BadRequest
             | ErrorCode::MethodNotAllowed
-            | ErrorCode::IntrospectionDisabled => Self::internal(format!(
+            | ErrorCode::IntrospectionDisabled
+            | ErrorCode::PersistedQueryNotFound
+            | ErrorCode::PersistedQueryHashMismatch
+            | ErrorCode::PersistedDocumentRequired => Self::internal(format!(
                 "unexpected {} problem from a core: {}",
                 problem.code.as_str(),
                 problem.detail

@@ -249,6 +249,7 @@ async fn get_graphql(
     let request = GraphQLRequest {
         query,
         operation_name: param("operationName"),
+        document_id: param("documentId"),
         variables,
         extensions,
     };

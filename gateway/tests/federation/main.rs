@@ -21,3 +21,4 @@ mod headers;
 mod http_surface;
 mod joins;
 mod limits;
+mod persisted;
