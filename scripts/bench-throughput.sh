@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# Throughput of the whole stack as users load it (a measurement, not a test; docs/ARCHITECTURE.md,
+# "Performance targets"). The gateway runs as its own process (`quickmart serve gateway`, or hive-router when
+# HIVE_ROUTER_BIN names a build of it) in front of `quickmart up`, which serves the subgraphs and cores, so
+# CPU per request is reported for the gateway and for the services separately (and for PostgreSQL):
+#   1. a page of 20 products straight at the product subgraph;
+#   2. a page of 20 orders (with items) straight at the order subgraph, as the admin;
+#   3. the storefront's heavy query through the gateway (orders with user and items.product.category, three
+#      fetches), identical concurrent requests, with in-flight deduplication on and off;
+#   3b. the heavy query as a persisted document (APQ hash only), through our gateway with deduplication on;
+#   4. a mix of distinct queries through the gateway, where deduplication cannot help: product pages of every
+#      size and sort, single products out of 200, and each of 16 customers' own orders, with their own token.
+# Each row: RPS, p50/p99, and CPU per request = the process's user+system CPU time during the run / requests.
+#
+# Env: DURATION (s, default 15), WARMUP (s, default 3), CONNECTIONS (default 50), THREADS (default 2),
+#      BASE_PORT (default 14500), BENCH_BIN (a folder holding quickmart from another build, to compare; not
+#      rebuilt), HIVE_ROUTER_BIN (a hive-router binary: rows 3 and 4 run through it too; not installed by the
+#      project).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-15}
+WARMUP=${WARMUP:-3}
+CONNECTIONS=${CONNECTIONS:-50}
+THREADS=${THREADS:-2}
+BASE_PORT=${BASE_PORT:-14500}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/quickmart-target}
+source scripts/lib/services.sh
+ensure_postgres
+ensure_redis
+command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+
+if [[ -n "${BENCH_BIN:-}" ]]; then
+  BIN="$BENCH_BIN/quickmart"
+else
+  cargo build --release -q -p quickmart --bin quickmart
+  BIN="$CARGO_TARGET_DIR/release/quickmart"
+fi
+WORK=$(mktemp -d)
+RUN_ID=$(date +%s)$$
+DBS=(quickmart_tput_user_$RUN_ID quickmart_tput_product_$RUN_ID quickmart_tput_order_$RUN_ID)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  for db in "${DBS[@]}"; do psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+UP_GATEWAY="http://127.0.0.1:$BASE_PORT/graphql"
+PRODUCT_SUBGRAPH="http://127.0.0.1:$((BASE_PORT + 2))/graphql"
+ORDER_SUBGRAPH="http://127.0.0.1:$((BASE_PORT + 3))/graphql"
+PRODUCT_CORE="http://127.0.0.1:$((BASE_PORT + 5))"
+TOKEN=bench-internal-token-0123456789
+
+wait_for() { # url log pid
+  for _ in $(seq 1 300); do
+    curl -sf "$1" >/dev/null 2>&1 && return 0
+    kill -0 "$3" 2>/dev/null || { cat "$2"; exit 1; }
+    sleep 0.1
+  done
+  cat "$2"; exit 1
+}
+
+env RUST_LOG=error LOG_FORMAT=json \
+  GATEWAY_LISTEN_ADDR=127.0.0.1:$BASE_PORT USER_SUBGRAPH_LISTEN_ADDR=127.0.0.1:$((BASE_PORT + 1)) \
+  PRODUCT_SUBGRAPH_LISTEN_ADDR=127.0.0.1:$((BASE_PORT + 2)) ORDER_SUBGRAPH_LISTEN_ADDR=127.0.0.1:$((BASE_PORT + 3)) \
+  USER_CORE_LISTEN_ADDR=127.0.0.1:$((BASE_PORT + 4)) PRODUCT_CORE_LISTEN_ADDR=127.0.0.1:$((BASE_PORT + 5)) \
+  ORDER_CORE_LISTEN_ADDR=127.0.0.1:$((BASE_PORT + 6)) \
+  USER_DATABASE_URL=postgres://postgres@127.0.0.1:5432/${DBS[0]} \
+  PRODUCT_DATABASE_URL=postgres://postgres@127.0.0.1:5432/${DBS[1]} \
+  ORDER_DATABASE_URL=postgres://postgres@127.0.0.1:5432/${DBS[2]} \
+  REDIS_URL=redis://127.0.0.1:6379 CACHE_NAMESPACE="tput-$RUN_ID:" INTERNAL_API_TOKEN=$TOKEN \
+  QUICKMART_STATE_DIR="$WORK/state" QUICKMART_ADMIN_PASSWORD=bench-admin-password \
+  "$BIN" up --no-seed >"$WORK/up.log" 2>&1 &
+UP_PID=$!
+PIDS+=("$UP_PID")
+for _ in $(seq 1 300); do
+  grep -q "QuickMart is running" "$WORK/up.log" && break
+  kill -0 "$UP_PID" 2>/dev/null || { cat "$WORK/up.log"; exit 1; }
+  sleep 0.1
+done
+grep -q "QuickMart is running" "$WORK/up.log" || { cat "$WORK/up.log"; exit 1; }
+
+# The gateways under test read a supergraph whose subgraph URLs point at this stack.
+sed -e "s#127.0.0.1:4001/#127.0.0.1:$((BASE_PORT + 1))/#" -e "s#127.0.0.1:4002/#127.0.0.1:$((BASE_PORT + 2))/#" \
+  -e "s#127.0.0.1:4003/#127.0.0.1:$((BASE_PORT + 3))/#" schema/supergraph.graphql >"$WORK/supergraph.graphql"
+start_gateway() { # name port dedupe
+  env RUST_LOG=error LOG_FORMAT=json GATEWAY_LISTEN_ADDR=127.0.0.1:$2 GATEWAY_DEDUPE="$3" INTERNAL_API_TOKEN=$TOKEN \
+    QUICKMART_STATE_DIR="$WORK/state" \
+    SUPERGRAPH_PATH="$WORK/supergraph.graphql" "$BIN" serve gateway >"$WORK/$1.log" 2>&1 &
+  PIDS+=("$!")
+  eval "PID_$1=$!"
+  wait_for "http://127.0.0.1:$2/readyz" "$WORK/$1.log" "$!"
+}
+start_gateway ours_dedupe $((BASE_PORT + 10)) true
+start_gateway ours_alone $((BASE_PORT + 11)) false
+GATEWAYS=(ours_dedupe ours_alone)
+if [[ -n "${HIVE_ROUTER_BIN:-}" ]]; then
+  # hive-router's defaults (deduplication on), configured by its environment overrides only.
+  env HOST=127.0.0.1 PORT=$((BASE_PORT + 12)) LOG_LEVEL=error SUPERGRAPH_FILE_PATH="$WORK/supergraph.graphql" \
+    "$HIVE_ROUTER_BIN" >"$WORK/hive.log" 2>&1 &
+  PIDS+=("$!")
+  PID_hive=$!
+  for _ in $(seq 1 100); do curl -sf -H 'content-type: application/json' -d '{"query":"{ __typename }"}' \
+    "http://127.0.0.1:$((BASE_PORT + 12))/graphql" >/dev/null 2>&1 && break; sleep 0.1; done
+  GATEWAYS+=(hive)
+fi
+gateway_url() { case $1 in ours_dedupe) echo "http://127.0.0.1:$((BASE_PORT + 10))/graphql" ;;
+  ours_alone) echo "http://127.0.0.1:$((BASE_PORT + 11))/graphql" ;; hive) echo "http://127.0.0.1:$((BASE_PORT + 12))/graphql" ;; esac; }
+
+core() { curl -sf -H "x-internal-token: $TOKEN" -H 'content-type: application/json' "$@"; }
+gql() { curl -sf -H 'content-type: application/json' "$UP_GATEWAY" "$@"; }
+json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# Data: 5 categories, 200 products, 16 customers (registrations are limited to 20 an hour per address) with 3 orders of 2 items each.
+ADMIN=$(gql -d '{"query":"mutation { login(email: \"admin@quickmart.local\", password: \"bench-admin-password\") { accessToken } }"}' \
+  | json_field 'd["data"]["login"]["accessToken"]')
+CATEGORIES=()
+for n in $(seq 1 5); do
+  CATEGORIES+=("$(core -X POST "$PRODUCT_CORE/v1/categories" -d "{\"name\":\"Category $n\",\"slug\":\"category-$n\"}" | json_field 'd["id"]')")
+done
+PRODUCTS=()
+for n in $(seq 1 200); do
+  PRODUCTS+=("$(core -X POST "$PRODUCT_CORE/v1/products" -d "{\"sku\":\"TPUT-$n\",\"name\":\"Product $n\",\"price\":$((100 + n * 7)),\"stock\":1000000,\"category_id\":\"${CATEGORIES[$((n % 5))]}\"}" \
+    | json_field 'd["id"]')")
+done
+CUSTOMERS=()
+for n in $(seq 1 16); do
+  access=$(gql -d "{\"query\":\"mutation { register(input: { email: \\\"tput$n@bench.test\\\", password: \\\"bench-password-42\\\", name: \\\"Customer $n\\\" }) { accessToken } }\"}" \
+    | json_field 'd["data"]["register"]["accessToken"]')
+  CUSTOMERS+=("$access")
+  for o in 1 2 3; do
+    a=${PRODUCTS[$(((n * 3 + o) % 200))]}; b=${PRODUCTS[$(((n * 7 + o * 11) % 200))]}
+    gql -H "Authorization: Bearer $access" -d "{\"query\":\"mutation(\$i: PlaceOrderInput!) { placeOrder(input: \$i) { id } }\",\"variables\":{\"i\":{\"idempotencyKey\":\"tput-$n-$o\",\"items\":[{\"productId\":\"$a\",\"quantity\":1},{\"productId\":\"$b\",\"quantity\":2}]}}}" >/dev/null
+  done
+done
+
+cpu_ticks() { # pid…: user+system CPU ticks of these processes
+  local total=0 pid
+  for pid in "$@"; do
+    [[ -r /proc/$pid/stat ]] || continue
+    total=$((total + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+postgres_pids() { pgrep -x postgres 2>/dev/null || pgrep postgres 2>/dev/null || true; }
+TICKS=$(getconf CLK_TCK)
+printf '%-44s %9s %9s %9s %12s %12s %12s\n' "row" "req/s" "p50" "p99" "gateway µs" "services µs" "postgres µs" >"$WORK/report.txt"
+
+run() { # label url lua gateway-pid (or "-")
+  local label=$1 url=$2 lua=$3 gateway_pid=$4
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$lua" "$url" >/dev/null
+  local gateway_before services_before pg_pids pg_before
+  gateway_before=$([[ $gateway_pid == - ]] && echo 0 || cpu_ticks "$gateway_pid")
+  services_before=$(cpu_ticks "$UP_PID")
+  mapfile -t pg_pids < <(postgres_pids)
+  pg_before=$(cpu_ticks "${pg_pids[@]}")
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$lua" "$url" >"$WORK/run.txt"
+  local gateway_after services_after pg_after requests
+  gateway_after=$([[ $gateway_pid == - ]] && echo 0 || cpu_ticks "$gateway_pid")
+  services_after=$(cpu_ticks "$UP_PID")
+  pg_after=$(cpu_ticks "${pg_pids[@]}")
+  requests=$(awk '/requests in/ { print $1 }' "$WORK/run.txt")
+  python3 - "$label" "$requests" "$TICKS" "$gateway_pid" \
+    "$((gateway_after - gateway_before))" "$((services_after - services_before))" "$((pg_after - pg_before))" \
+    "$(awk '/Requests\/sec/ { print $2 }' "$WORK/run.txt")" "$(awk '/ 50%/ { print $2 }' "$WORK/run.txt")" \
+    "$(awk '/ 99%/ { print $2 }' "$WORK/run.txt")" >>"$WORK/report.txt" <<'PY'
+import sys
+label, requests, ticks, gateway_pid, gw, svc, pg, rps, p50, p99 = sys.argv[1:]
+per = lambda t: f"{int(t) / int(ticks) / max(int(requests), 1) * 1e6:.0f}"
+print(f"{label:<44} {float(rps):9.0f} {p50:>9} {p99:>9} {('-' if gateway_pid == '-' else per(gw)):>12} {per(svc):>12} {per(pg):>12}")
+PY
+  grep -E "Non-2xx|Socket errors" "$WORK/run.txt" | sed "s/^/    ($label) /" >>"$WORK/report.txt" || true
+}
+
+post_lua() { # file body [token]
+  { printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+    [[ -n "${3:-}" ]] && printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$3"
+    printf 'wrk.body = [[%s]]\n' "$2"; } >"$1"
+}
+
+# 1 and 2: single-subgraph reads.
+post_lua "$WORK/products.lua" '{"query":"{ products(first: 20) { nodes { id name price { amount } stock category { id } } } }"}'
+run "products(first: 20) at the product subgraph" "$PRODUCT_SUBGRAPH" "$WORK/products.lua" -
+post_lua "$WORK/orders.lua" '{"query":"{ orders(first: 20) { nodes { id status total { amount } items { quantity unitPrice { amount } } } } }"}' "$ADMIN"
+run "orders(first: 20) at the order subgraph" "$ORDER_SUBGRAPH" "$WORK/orders.lua" -
+
+# 3: the heavy query, identical requests.
+post_lua "$WORK/heavy.lua" '{"query":"{ orders(first: 20) { nodes { id total { amount } user { name email } items { quantity product { name price { amount } category { name } } } } } }"}' "$ADMIN"
+for gateway in "${GATEWAYS[@]}"; do
+  pid_var="PID_$gateway"
+  run "heavy query via $gateway" "$(gateway_url "$gateway")" "$WORK/heavy.lua" "${!pid_var}"
+done
+
+# 3b: the same heavy query as a persisted document (APQ): registered once, then sent as its hash alone, so the
+# gateway finds the text by hash and the plan in its cache, and parses nothing.
+HEAVY_QUERY='{ orders(first: 20) { nodes { id total { amount } user { name email } items { quantity product { name price { amount } category { name } } } } } }'
+HEAVY_HASH=$(printf '%s' "$HEAVY_QUERY" | sha256sum | cut -d' ' -f1)
+curl -sf -H 'content-type: application/json' -H "Authorization: Bearer $ADMIN" "$(gateway_url ours_dedupe)" \
+  -d "{\"query\":\"$HEAVY_QUERY\",\"extensions\":{\"persistedQuery\":{\"version\":1,\"sha256Hash\":\"$HEAVY_HASH\"}}}" >/dev/null
+post_lua "$WORK/heavy-persisted.lua" "{\"extensions\":{\"persistedQuery\":{\"version\":1,\"sha256Hash\":\"$HEAVY_HASH\"}}}" "$ADMIN"
+run "heavy query via ours_dedupe, persisted (hash only)" "$(gateway_url ours_dedupe)" "$WORK/heavy-persisted.lua" "$PID_ours_dedupe"
+
+# 4: distinct queries. Each request picks its query, page and caller at random.
+{
+  echo 'local products = {'; for id in "${PRODUCTS[@]}"; do echo "  \"$id\","; done; echo '}'
+  echo 'local customers = {'; for t in "${CUSTOMERS[@]}"; do echo "  \"$t\","; done; echo '}'
+  cat <<'LUA'
+local sorts = { "NEWEST", "PRICE_ASC", "PRICE_DESC", "NAME" }
+wrk.method = "POST"
+function init(args) math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16)) end
+function request()
+  local pick = math.random(4)
+  local headers = { ["Content-Type"] = "application/json" }
+  local body
+  if pick == 1 then
+    body = '{"query":"{ products(first: ' .. math.random(20) .. ', sort: ' .. sorts[math.random(#sorts)]
+      .. ', filter: { minPrice: ' .. (100 + math.random(1000)) .. ' }) { nodes { id name price { amount } stock } } }"}'
+  elseif pick == 2 then
+    body = '{"query":"{ product(id: \\"' .. products[math.random(#products)] .. '\\") { id name stock price { amount currency } category { name } } }"}'
+  else
+    headers["Authorization"] = "Bearer " .. customers[math.random(#customers)]
+    if pick == 3 then
+      body = '{"query":"{ orders(first: ' .. math.random(3) .. ') { nodes { id status total { amount } } } }"}'
+    else
+      body = '{"query":"{ me { name } orders(first: 3) { nodes { id items { quantity product { name price { amount } } } } } }"}'
+    end
+  end
+  return wrk.format(nil, nil, headers, body)
+end
+LUA
+} >"$WORK/mixed.lua"
+for gateway in "${GATEWAYS[@]}"; do
+  pid_var="PID_$gateway"
+  run "distinct mix via $gateway" "$(gateway_url "$gateway")" "$WORK/mixed.lua" "${!pid_var}"
+done
+
+echo
+echo "== throughput: $CONNECTIONS connections, ${DURATION}s per row, $(nproc) cores; CPU per request in µs =="
+cat "$WORK/report.txt"
+echo "(services = the quickmart up process: three subgraphs and three cores; postgres = every postgres process)"
