@@ -70,12 +70,7 @@ start_stack() { # $1 = REDIS_URL, $2 = GATEWAY_DEDUPE (default true)
     QUICKMART_STATE_DIR="$WORK/state" QUICKMART_ADMIN_PASSWORD=bench-admin-password \
     "$BIN" up --no-seed >"$WORK/up.log" 2>&1 &
   UP_PID=$!
-  for _ in $(seq 1 300); do
-    grep -q "QuickMart is running" "$WORK/up.log" && return 0
-    kill -0 "$UP_PID" 2>/dev/null || { cat "$WORK/up.log"; exit 1; }
-    sleep 0.1
-  done
-  cat "$WORK/up.log"; exit 1
+  wait_for_quickmart_up "$WORK/up.log" "$UP_PID" 30
 }
 
 core() { curl -sf -H "x-internal-token: $TOKEN" -H 'content-type: application/json' "$@"; }

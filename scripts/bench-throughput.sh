@@ -76,12 +76,7 @@ env RUST_LOG=error LOG_FORMAT=json \
   "$BIN" up --no-seed >"$WORK/up.log" 2>&1 &
 UP_PID=$!
 PIDS+=("$UP_PID")
-for _ in $(seq 1 300); do
-  grep -q "QuickMart is running" "$WORK/up.log" && break
-  kill -0 "$UP_PID" 2>/dev/null || { cat "$WORK/up.log"; exit 1; }
-  sleep 0.1
-done
-grep -q "QuickMart is running" "$WORK/up.log" || { cat "$WORK/up.log"; exit 1; }
+wait_for_quickmart_up "$WORK/up.log" "$UP_PID" 30
 
 # The gateways under test read a supergraph whose subgraph URLs point at this stack.
 sed -e "s#127.0.0.1:4001/#127.0.0.1:$((BASE_PORT + 1))/#" -e "s#127.0.0.1:4002/#127.0.0.1:$((BASE_PORT + 2))/#" \

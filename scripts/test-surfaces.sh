@@ -55,12 +55,7 @@ env RUST_LOG=warn \
   QUICKMART_STATE_DIR="$WORK/state" \
   "$BIN" up >"$WORK/up.log" 2>&1 &
 UP_PID=$!
-for _ in $(seq 1 600); do
-  grep -q "QuickMart is running" "$WORK/up.log" && break
-  kill -0 "$UP_PID" 2>/dev/null || { cat "$WORK/up.log"; exit 1; }
-  sleep 0.1
-done
-grep -q "QuickMart is running" "$WORK/up.log" || { cat "$WORK/up.log"; exit 1; }
+wait_for_quickmart_up "$WORK/up.log" "$UP_PID" 60
 
 QUICKMART_GATEWAY_URL="http://127.0.0.1:${PORTS[0]}/graphql" \
   QUICKMART_CORE_DOCS_URL="http://127.0.0.1:${PORTS[5]}/docs/" CHROMIUM="$CHROMIUM" \

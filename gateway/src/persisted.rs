@@ -206,12 +206,13 @@ impl PersistedDocuments {
 /// The hash the request names, lower-case hex; `None` when it names none.
 fn requested_hash(request: &GraphQLRequest) -> Result<Option<String>, PersistedError> {
     if let Some(id) = &request.document_id {
-        let hex = id.strip_prefix("sha256:").ok_or(PersistedError::Malformed(
-            "documentId must be `sha256:` and 64 hexadecimal digits",
-        ))?;
-        return parse_hex(hex).map(Some).ok_or(PersistedError::Malformed(
-            "documentId must be `sha256:` and 64 hexadecimal digits",
-        ));
+        return id
+            .strip_prefix("sha256:")
+            .and_then(parse_hex)
+            .map(Some)
+            .ok_or(PersistedError::Malformed(
+                "documentId must be `sha256:` and 64 hexadecimal digits",
+            ));
     }
     let Some(persisted) = request
         .extensions

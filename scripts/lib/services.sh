@@ -46,3 +46,15 @@ ensure_redis() {
     return 1
   fi
 }
+
+# Waits until the `quickmart up` whose output goes to $1 (process $2) says it is running, at most $3 seconds
+# (default 60); prints its log and exits if it stops or does not get there.
+wait_for_quickmart_up() {
+  local log=$1 pid=$2 tries=$((${3:-60} * 10))
+  for _ in $(seq 1 "$tries"); do
+    grep -q "QuickMart is running" "$log" && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$log"; exit 1; }
+    sleep 0.1
+  done
+  cat "$log"; exit 1
+}
