@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The developer surfaces as their users meet them (surfaces/; docs/ARCHITECTURE.md, "GraphiQL" and "GraphQL
-# over HTTP"): headless Chromium opens GraphiQL and a core's Swagger UI, and the GraphQL-over-HTTP audit runs
-# against the gateway. The whole system is started here by `quickmart up` on free ports, with databases of its
-# own (dropped afterwards) and the demo catalog. Installs Debian's chromium and the locked npm packages when they
-# are missing. scripts/test.sh runs it in the integration stage.
+# The developer surfaces as their users meet them (surfaces/; docs/ARCHITECTURE.md, "GraphiQL", "GraphQL over
+# HTTP" and "OpenAPI documents"): headless Chromium opens GraphiQL and a core's Swagger UI, the GraphQL-over-HTTP
+# audit runs against the gateway, and Schemathesis runs every check against each core's OpenAPI document
+# (surfaces/schemathesis.toml, a fixed seed). The whole system is started here by `quickmart up` on free ports,
+# with databases of its own (dropped afterwards) and the demo catalog. Installs Debian's chromium, the locked npm
+# packages and the pinned Python packages (in a virtual environment of its own) when they are missing.
+# scripts/test.sh runs it in the integration stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quickmart-target}"
@@ -19,6 +21,13 @@ if [[ ! -x "$CHROMIUM" ]]; then
   DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq chromium >/dev/null
 fi
 (cd surfaces && npm ci --silent --no-audit --no-fund)
+# A virtual environment per set of pins, reused while surfaces/requirements.txt stays the same.
+VENV="${QUICKMART_VENV_ROOT:-$HOME/.cache/quickmart-venvs}/$(sha256sum surfaces/requirements.txt | cut -c1-16)"
+if [[ ! -x "$VENV/bin/schemathesis" ]]; then
+  echo "installing Schemathesis into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r surfaces/requirements.txt
+fi
 
 cargo build -q --locked -p quickmart --bin quickmart
 BIN="$CARGO_TARGET_DIR/debug/quickmart"
@@ -60,3 +69,23 @@ wait_for_quickmart_up "$WORK/up.log" "$UP_PID" 60
 QUICKMART_GATEWAY_URL="http://127.0.0.1:${PORTS[0]}/graphql" \
   QUICKMART_CORE_DOCS_URL="http://127.0.0.1:${PORTS[5]}/docs/" CHROMIUM="$CHROMIUM" \
   node --test --test-timeout=120000 surfaces/browser.test.mjs surfaces/graphql-http.test.mjs || { echo "--- quickmart up's log:"; tail -50 "$WORK/up.log"; exit 1; }
+
+# After the browser tests, which expect the demo catalog as seeded: Schemathesis creates and changes data.
+export QUICKMART_INTERNAL_TOKEN=quickmart-dev-internal-token
+# Hypothesis keeps its files with the run's other leftovers, not in the checkout.
+export HYPOTHESIS_STORAGE_DIRECTORY="$WORK/hypothesis"
+failed=()
+for core in user:${PORTS[4]} product:${PORTS[5]} order:${PORTS[6]}; do
+  echo "--- Schemathesis: ${core%%:*}-core"
+  if "$VENV/bin/schemathesis" --config-file surfaces/schemathesis.toml run --no-color \
+    "http://127.0.0.1:${core##*:}/openapi.json" >"$WORK/schemathesis.log" 2>&1; then
+    sed -n '/SUMMARY/,$p' "$WORK/schemathesis.log"
+  else
+    cat "$WORK/schemathesis.log"
+    failed+=("${core%%:*}-core")
+  fi
+done
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "Schemathesis found failures in: ${failed[*]} (replay a case with its 'st replay' line above)"
+  exit 1
+fi

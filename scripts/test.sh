@@ -6,7 +6,8 @@
 #   lint         cargo fmt --check, clippy (warnings are errors), GraphiQL's checksums, the crate-graph rule,
 #                cargo package of the shared library, cargo deny (licences, bans, sources)
 #   unit         unit tests of every crate (cargo nextest, profile ci)
-#   integration  integration and end-to-end tests, doc tests, the surface tests (browser, GraphQL over HTTP), schema and OpenAPI drift
+#   integration  integration and end-to-end tests, doc tests, the surface tests (browser, GraphQL over HTTP,
+#                Schemathesis against the OpenAPI documents), schema and OpenAPI drift
 #   deploy       the deployment validators and the backup/restore round trip
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,7 +85,7 @@ if wants integration; then
   step "doc tests"
   cargo test --workspace --locked --doc
 
-  step "developer surfaces: GraphiQL and Swagger UI offline in headless Chromium, the GraphQL-over-HTTP audit"
+  step "developer surfaces: GraphiQL and Swagger UI offline in headless Chromium, the GraphQL-over-HTTP audit, Schemathesis"
   bash scripts/test-surfaces.sh
 
   step "schema drift: subgraph SDLs, supergraph and OpenAPI documents match the code"

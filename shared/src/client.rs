@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::Actor;
 use crate::error::{AppError, PROBLEM_JSON, Problem};
-use crate::internal::{ACTOR_ID_HEADER, ACTOR_ROLE_HEADER, INTERNAL_TOKEN_HEADER};
+use crate::internal::{ACTOR_HEADER, ActorHeaders, INTERNAL_TOKEN_HEADER};
 use crate::telemetry::{REQUEST_ID_HEADER, RequestMeta, TRACEPARENT_HEADER};
 
 /// Retries after the first attempt of an idempotent call.
@@ -19,7 +19,7 @@ const MAX_RETRIES: u32 = 2;
 /// A retry is only started with at least this much of the call's budget left.
 const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
-/// Who a call is made for: the acting user (sent as `x-actor-*`) and the request it serves.
+/// Who a call is made for: the acting user (sent as `x-actor`) and the request it serves.
 #[derive(Debug, Clone, Default)]
 pub struct CallContext {
     /// The signed-in user, if any.
@@ -199,9 +199,7 @@ impl Call<'_> {
                     .header(TRACEPARENT_HEADER, meta.child_traceparent());
             }
             if let Some(actor) = ctx.actor {
-                request = request
-                    .header(ACTOR_ID_HEADER, actor.id.to_string())
-                    .header(ACTOR_ROLE_HEADER, actor.role.as_str());
+                request = request.header(ACTOR_HEADER, ActorHeaders::value(&actor));
             }
             for (name, value) in &self.headers {
                 request = request.header(name.clone(), value.clone());

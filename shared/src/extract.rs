@@ -8,7 +8,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 
-/// A JSON body; unparseable or mistyped JSON is a 400 naming the field.
+/// A JSON object body; unparseable or mistyped JSON, or a body that is not an object, is a 400 naming the
+/// field.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
 
@@ -39,8 +40,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             AppError::Malformed { field, message }
         };
         // Parsed once to a value, so every string is checked for control characters before any handler sees it.
-        let value: serde_json::Value = serde_json::from_slice(&bytes)
+        let mut value: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|error| malformed(String::new(), format!("invalid JSON body: {error}")))?;
+        // Every body of the API is an object, and serde would otherwise take an array for a struct, field by
+        // field in order (`[null, null]` for a PATCH).
+        if !value.is_object() {
+            return Err(malformed(
+                String::new(),
+                "the body must be a JSON object".to_owned(),
+            ));
+        }
         if let Some(path) = crate::text::first_refused(&value) {
             return Err(AppError::invalid(
                 if path.is_empty() {
@@ -51,6 +60,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 crate::text::CONTROL_CHARACTERS,
             ));
         }
+        integral_numbers_as_integers(&mut value);
         serde_path_to_error::deserialize(value)
             .map(ApiJson)
             .map_err(|error| {
@@ -59,6 +69,34 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     format!("invalid JSON body: {}", error.inner()),
                 )
             })
+    }
+}
+
+/// Rewrites every number with a zero fraction (`3.0`, `1e2`) that fits an `i64` as that integer: JSON Schema
+/// (and so the OpenAPI documents) counts them as integers, and serde would refuse them for an integer field.
+/// Iterative, like [`crate::text::first_refused`], so no nesting overflows the stack.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    // The float nearest 2^63: every integral float below it converts to i64 exactly.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    let mut pending = vec![value];
+    while let Some(value) = pending.pop() {
+        match value {
+            Value::Number(number) if number.is_f64() => {
+                if let Some(float) = number.as_f64()
+                    && float.fract() == 0.0
+                    && (-LIMIT..LIMIT).contains(&float)
+                {
+                    #[allow(clippy::cast_possible_truncation)]
+                    // integral and in range, checked above
+                    let integer = float as i64;
+                    *number = integer.into();
+                }
+            }
+            Value::Array(items) => pending.extend(items.iter_mut()),
+            Value::Object(map) => pending.extend(map.values_mut()),
+            _ => {}
+        }
     }
 }
 
@@ -119,5 +157,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
                     message: format!("invalid query string: {}", error.inner()),
                 }
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn integral_numbers_are_integers_at_any_depth_and_others_stay_as_they_are() {
+        let mut body: serde_json::Value = serde_json::from_str(
+            r#"{"price": 1500.0, "lines": [{"quantity": 1e2}], "ratio": 0.5, "huge": 1e19, "low": -9.223372036854775808e18}"#,
+        )
+        .expect("json");
+        integral_numbers_as_integers(&mut body);
+        assert_eq!(
+            body,
+            json!({ "price": 1500, "lines": [{ "quantity": 100 }], "ratio": 0.5, "huge": 1e19, "low": i64::MIN })
+        );
     }
 }

@@ -33,6 +33,30 @@ pub fn single_line(text: &str) -> Result<(), &'static str> {
     }
 }
 
+/// Why a required line was refused for holding only white space.
+pub const BLANK: &str = "must not be empty";
+
+/// A one-line field that must hold a visible character (a name, an address line): at most `max` characters
+/// as sent (so that a document's `maxLength` means what it says), no control character, trimmed. The OpenAPI
+/// documents call it `format: nonblank-line` (`crate::openapi`).
+pub fn required_line(raw: &str, max: usize) -> Result<String, String> {
+    match optional_line(raw, max)? {
+        Some(line) => Ok(line),
+        None => Err(BLANK.to_owned()),
+    }
+}
+
+/// A one-line field that may be blank, as [`required_line`] checks it; blank is `None`. The OpenAPI documents
+/// call it `format: line`.
+pub fn optional_line(raw: &str, max: usize) -> Result<Option<String>, String> {
+    if raw.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    single_line(raw).map_err(str::to_owned)?;
+    let line = raw.trim();
+    Ok((!line.is_empty()).then(|| line.to_owned()))
+}
+
 /// The path (as serde_path_to_error writes it: `items[0].name`) of the first string, or object key, in `value`
 /// that holds a control character no field accepts. Iterative, so no depth of nesting can overflow the stack.
 pub fn first_refused(value: &serde_json::Value) -> Option<String> {
@@ -74,6 +98,20 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn lines_are_bounded_as_sent_trimmed_and_one_line() {
+        assert_eq!(required_line("  Ada ", 6), Ok("Ada".to_owned()));
+        assert_eq!(required_line(" \u{3000} ", 10), Err(BLANK.to_owned()));
+        assert!(required_line(&format!(" {}", "x".repeat(6)), 6).is_err());
+        assert!(required_line("a\tb", 10).is_err());
+        assert_eq!(optional_line("   ", 10), Ok(None));
+        assert_eq!(optional_line("", 10), Ok(None));
+        assert_eq!(
+            optional_line("é".repeat(5).as_str(), 5),
+            Ok(Some("ééééé".to_owned()))
+        );
+    }
 
     #[test]
     fn nul_and_controls_are_found_with_their_path() {

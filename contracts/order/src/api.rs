@@ -41,37 +41,115 @@ impl OrderStatus {
 /// One line of `POST /v1/orders`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct PlaceOrderItem {
     /// The product.
     pub product_id: Uuid,
     /// Units (1–1000).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
     pub quantity: i64,
+}
+
+/// Every ISO 3166-1 alpha-2 country code (officially assigned), concatenated.
+pub const COUNTRY_CODES: &str = "\
+ADAEAFAGAIALAMAOAQARASATAUAWAXAZ\
+BABBBDBEBFBGBHBIBJBLBMBNBOBQBRBSBTBVBWBYBZ\
+CACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZ\
+DEDJDKDMDODZ\
+ECEEEGEHERESET\
+FIFJFKFMFOFR\
+GAGBGDGEGFGGGHGIGLGMGNGPGQGRGSGTGUGWGY\
+HKHMHNHRHTHU\
+IDIEILIMINIOIQIRISIT\
+JEJMJOJP\
+KEKGKHKIKMKNKPKRKWKYKZ\
+LALBLCLILKLRLSLTLULVLY\
+MAMCMDMEMFMGMHMKMLMMMNMOMPMQMRMSMTMUMVMWMXMYMZ\
+NANCNENFNGNINLNONPNRNUNZ\
+OM\
+PAPEPFPGPHPKPLPMPNPRPSPTPWPY\
+QA\
+RERORSRURW\
+SASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSVSXSYSZ\
+TCTDTFTGTHTJTKTLTMTNTOTRTTTVTWTZ\
+UAUGUMUSUYUZ\
+VAVCVEVGVIVNVU\
+WFWS\
+YEYT\
+ZAZMZW";
+
+/// Whether `code` is an assigned ISO 3166-1 alpha-2 code (upper case).
+pub fn is_country_code(code: &str) -> bool {
+    code.len() == 2
+        && COUNTRY_CODES
+            .as_bytes()
+            .chunks(2)
+            .any(|c| c == code.as_bytes())
+}
+
+/// The schema of [`AddressDto::country`]: the codes of [`COUNTRY_CODES`], enumerated.
+#[cfg(feature = "openapi")]
+fn country_code_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(
+            "ISO 3166-1 alpha-2 country code in upper case, e.g. `DE`.",
+        ))
+        .enum_values(Some(
+            COUNTRY_CODES
+                .as_bytes()
+                .chunks(2)
+                .map(|code| String::from_utf8_lossy(code).into_owned()),
+        ))
+        .build()
 }
 
 /// A postal address (a snapshot on the order).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct AddressDto {
     /// Recipient (1–200 characters).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, format = "nonblank-line")
+    )]
     pub name: String,
     /// Street and number (1–200 characters).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, format = "nonblank-line")
+    )]
     pub line1: String,
     /// More of the address (up to 200 characters).
+    #[cfg_attr(feature = "openapi", schema(max_length = 200, format = "line"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line2: Option<String>,
     /// City (1–100 characters).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100, format = "nonblank-line")
+    )]
     pub city: String,
     /// Postal code (1–20 characters).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 20, format = "nonblank-line")
+    )]
     pub postal_code: String,
-    /// ISO 3166-1 alpha-2 country code, e.g. `DE`.
+    /// ISO 3166-1 alpha-2 country code in upper case, e.g. `DE`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = country_code_schema))]
     pub country: String,
 }
 
-/// Body of `POST /v1/orders` (with the `Idempotency-Key` header; the buyer is `x-actor-id`).
+/// Body of `POST /v1/orders` (with the `Idempotency-Key` header; the buyer is the user of `x-actor`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct PlaceOrder {
     /// 1–100 lines, each product at most once.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     pub items: Vec<PlaceOrderItem>,
     /// Where to ship, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,6 +201,7 @@ pub struct OrderDto {
 /// Body of `POST /v1/orders/{id}/status`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ChangeStatus {
     /// The next status; only legal transitions are accepted.
     pub status: OrderStatus,
@@ -136,7 +215,7 @@ pub struct StatusChangeDto {
     pub from: Option<OrderStatus>,
     /// The status after.
     pub to: OrderStatus,
-    /// Who changed it (`x-actor-id`); `None` when order-core acted on its own.
+    /// Who changed it (the user of `x-actor`); `None` when order-core acted on its own.
     pub actor_id: Option<Uuid>,
     /// When.
     pub changed_at: DateTime<Utc>,
@@ -145,8 +224,10 @@ pub struct StatusChangeDto {
 /// Body of `POST /v1/orders/lookup`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct LookupOrders {
     /// Up to 1000 ids; unknown (or, for a customer, foreign) ones are left out of the answer.
+    #[cfg_attr(feature = "openapi", schema(max_items = 1000))]
     pub ids: Vec<Uuid>,
 }
 
@@ -161,6 +242,7 @@ pub struct OrderList {
 /// Body of `POST /v1/orders/by-users`: one page of orders for each of several buyers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct OrdersByUsers {
     /// 1–100 buyers (a customer actor gets pages only for themself; other buyers' pages are empty).
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
@@ -208,6 +290,7 @@ pub struct OrderQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<OrderStatus>,
     /// Page size, 1–100 (default 20).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Whether to count every match for `total_count` (default true); `false` skips that count, the costliest

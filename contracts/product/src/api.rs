@@ -23,10 +23,19 @@ pub struct CategoryDto {
 /// Body of `POST /v1/categories`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateCategory {
     /// Display name (1–100 characters).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100, format = "nonblank-line")
+    )]
     pub name: String,
     /// Lower-case letters, digits and single dashes; unique.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 64, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    )]
     pub slug: String,
 }
 
@@ -64,20 +73,30 @@ pub struct ProductDto {
 /// Body of `POST /v1/products`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateProduct {
     /// Stock-keeping unit (1–64 letters, digits, `-`, `_`, `.`); unique.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9._-]{1,64}$"))]
     pub sku: String,
     /// Display name (1–200 characters).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, format = "nonblank-line")
+    )]
     pub name: String,
     /// Description (up to 5000 characters).
+    #[cfg_attr(feature = "openapi", schema(max_length = 5000))]
     #[serde(default)]
     pub description: String,
     /// Price in minor units (0 to 2147483647).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 2147483647))]
     pub price: i64,
     /// Must be the store currency when given.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Z]{3}$"))]
     #[serde(default)]
     pub currency: Option<String>,
     /// Initial stock (≥ 0).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 2147483647))]
     #[serde(default)]
     pub stock: i64,
     /// Category id, if any.
@@ -91,14 +110,21 @@ pub struct CreateProduct {
 /// Body of `PATCH /v1/products/{id}`: only the fields given change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateProduct {
     /// New name.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, format = "nonblank-line")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// New description.
+    #[cfg_attr(feature = "openapi", schema(max_length = 5000))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// New price in minor units.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 2147483647))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<i64>,
     /// New category.
@@ -109,19 +135,47 @@ pub struct UpdateProduct {
     pub active: Option<bool>,
 }
 
+/// The schema of [`StockAdjustment::delta`]: a non-zero change within the range of stock.
+#[cfg(feature = "openapi")]
+fn stock_delta_schema() -> utoipa::openapi::Schema {
+    use utoipa::openapi::{ObjectBuilder, OneOfBuilder, Type};
+    let range = |low: i64, high: i64| {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int64,
+            )))
+            .minimum(Some(low))
+            .maximum(Some(high))
+    };
+    let max = i64::from(i32::MAX);
+    OneOfBuilder::new()
+        .description(Some(
+            "Units to add (positive) or remove (negative), never zero; stock never goes below zero.",
+        ))
+        .item(range(-max, -1))
+        .item(range(1, max))
+        .build()
+        .into()
+}
+
 /// Body of `POST /v1/products/{id}/stock-adjustments`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct StockAdjustment {
-    /// Units to add (positive) or remove (negative); stock never goes below zero.
+    /// Units to add (positive) or remove (negative), never zero; stock never goes below zero.
+    #[cfg_attr(feature = "openapi", schema(schema_with = stock_delta_schema))]
     pub delta: i64,
 }
 
 /// Body of `POST /v1/products/lookup`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct LookupProducts {
     /// Up to 1000 ids; unknown ones are left out of the answer.
+    #[cfg_attr(feature = "openapi", schema(max_items = 1000))]
     pub ids: Vec<Uuid>,
 }
 
@@ -170,15 +224,18 @@ impl ProductSort {
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ProductQuery {
     /// Full-text search over name and description.
+    #[cfg_attr(feature = "openapi", param(max_length = 200))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search: Option<String>,
     /// Only this category.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category_id: Option<Uuid>,
     /// Lowest price, inclusive.
+    #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 2147483647))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_price: Option<i64>,
     /// Highest price, inclusive.
+    #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 2147483647))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_price: Option<i64>,
     /// `true`: only products with stock; `false`: only those without.
@@ -193,6 +250,7 @@ pub struct ProductQuery {
     #[cfg_attr(feature = "openapi", param(value_type = Option<ProductSort>))]
     pub sort: Option<String>,
     /// Page size, 1–100 (default 20).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Whether to count every match for `total_count` (default true); `false` skips that count, the costliest
@@ -230,24 +288,29 @@ pub struct ProductEdge {
 /// One line of a reservation request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ReservationLineRequest {
     /// The product.
     pub product_id: Uuid,
     /// Units to hold (≥ 1).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
     pub quantity: i64,
 }
 
 /// Body of `POST /v1/reservations`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateReservation {
     /// Client-chosen id: repeating a request with the same id and lines returns the first reservation, so a
     /// retry after a lost answer holds stock only once.
     #[serde(default)]
     pub id: Option<Uuid>,
     /// The lines; each product at most once.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     pub lines: Vec<ReservationLineRequest>,
     /// Seconds before an uncommitted reservation is released (default: the service's TTL, 15 minutes).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3600))]
     #[serde(default)]
     pub ttl_seconds: Option<u32>,
 }

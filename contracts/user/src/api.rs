@@ -35,20 +35,33 @@ pub struct UserDto {
 /// Body of `POST /v1/users`.
 #[derive(Debug, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateUser {
-    /// E-mail address; unique regardless of case.
+    /// E-mail address (trimmed and lower-cased; at most 254 characters as sent); unique regardless of case.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 254,
+            pattern = r"^[\t\n\r \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000<>,;@]+@[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000<>,;@.]+(\.[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000<>,;@.]+)+[\t\n\r \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+        )
+    )]
     pub email: String,
-    /// At least 10 characters, not all of one class (lower case, upper case, digits, others).
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
+    /// 10 to 256 characters, not all of one class (lower case, upper case, digits, others).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password, min_length = 10, max_length = 256))]
     #[serde(serialize_with = "expose")]
     pub password: SecretString,
     /// Display name (1–100 characters).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100, format = "nonblank-line")
+    )]
     pub name: String,
 }
 
 /// Body of `POST /v1/users/verify-credentials`.
 #[derive(Debug, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct VerifyCredentials {
     /// E-mail address (any case).
     pub email: String,
@@ -61,8 +74,10 @@ pub struct VerifyCredentials {
 /// Body of `POST /v1/users/lookup`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct LookupUsers {
     /// Up to 1000 ids; unknown ones are left out of the answer.
+    #[cfg_attr(feature = "openapi", schema(max_items = 1000))]
     pub ids: Vec<Uuid>,
 }
 
@@ -80,6 +95,7 @@ pub struct UserList {
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct UserQuery {
     /// Page size, 1–100 (default 20).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// Whether to count every match for `total_count` (default true); `false` skips that count, the costliest
@@ -117,8 +133,13 @@ pub struct UserEdge {
 /// Body of `PATCH /v1/users/{id}`: only the fields given change.
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     /// New display name.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100, format = "nonblank-line")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The current password; required with `new_password`.
@@ -130,7 +151,7 @@ pub struct UpdateUser {
     )]
     pub current_password: Option<SecretString>,
     /// New password (same policy as at creation); changing it revokes every refresh token of the user.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Password))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Password, min_length = 10, max_length = 256))]
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -142,6 +163,7 @@ pub struct UpdateUser {
 /// Body of `PUT /v1/users/{id}/role`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SetRole {
     /// The new role.
     pub role: Role,
@@ -150,6 +172,7 @@ pub struct SetRole {
 /// Body of `POST /v1/refresh-tokens`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct IssueRefreshToken {
     /// The user the new session belongs to.
     pub user_id: Uuid,
@@ -158,6 +181,7 @@ pub struct IssueRefreshToken {
 /// Body of `POST /v1/refresh-tokens/rotate` and `POST /v1/refresh-tokens/revoke`.
 #[derive(Debug, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct PresentRefreshToken {
     /// The opaque refresh token.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]

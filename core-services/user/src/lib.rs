@@ -100,5 +100,5 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
 
 /// The OpenAPI document of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes::api().into_openapi()
+    quickmart_shared::openapi::document(routes::api())
 }

@@ -67,7 +67,8 @@ impl From<AddressDto> for Address {
             line2: a.line2,
             city: a.city,
             postal_code: a.postal_code,
-            country: a.country,
+            // The core takes the code as the contract enumerates it; people type `de` and ` DE`.
+            country: a.country.trim().to_ascii_uppercase(),
         }
     }
 }
@@ -97,7 +98,8 @@ impl From<AddressInput> for AddressDto {
             line2: a.line2,
             city: a.city,
             postal_code: a.postal_code,
-            country: a.country,
+            // The core takes the code as the contract enumerates it; people type `de` and ` DE`.
+            country: a.country.trim().to_ascii_uppercase(),
         }
     }
 }
@@ -343,5 +345,18 @@ mod tests {
         assert_eq!(list_field("items[1].product_id"), "items[1].productId");
         assert_eq!(list_field("after"), "after");
         assert_eq!(list_field("limit"), "first");
+    }
+
+    #[test]
+    fn a_country_code_reaches_the_core_as_the_contract_enumerates_it() {
+        let address = AddressDto::from(AddressInput {
+            name: "Ada".into(),
+            line1: "1 Road".into(),
+            line2: None,
+            city: "London".into(),
+            postal_code: "N1".into(),
+            country: " gb ".into(),
+        });
+        assert_eq!(address.country, "GB");
     }
 }

@@ -5,44 +5,7 @@ use quickmart_shared::error::FieldErrors;
 
 use crate::api::AddressDto;
 
-/// Every ISO 3166-1 alpha-2 country code (officially assigned), concatenated.
-const COUNTRY_CODES: &str = "\
-ADAEAFAGAIALAMAOAQARASATAUAWAXAZ\
-BABBBDBEBFBGBHBIBJBLBMBNBOBQBRBSBTBVBWBYBZ\
-CACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZ\
-DEDJDKDMDODZ\
-ECEEEGEHERESET\
-FIFJFKFMFOFR\
-GAGBGDGEGFGGGHGIGLGMGNGPGQGRGSGTGUGWGY\
-HKHMHNHRHTHU\
-IDIEILIMINIOIQIRISIT\
-JEJMJOJP\
-KEKGKHKIKMKNKPKRKWKYKZ\
-LALBLCLILKLRLSLTLULVLY\
-MAMCMDMEMFMGMHMKMLMMMNMOMPMQMRMSMTMUMVMWMXMYMZ\
-NANCNENFNGNINLNONPNRNUNZ\
-OM\
-PAPEPFPGPHPKPLPMPNPRPSPTPWPY\
-QA\
-RERORSRURW\
-SASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSVSXSYSZ\
-TCTDTFTGTHTJTKTLTMTNTOTRTTTVTWTZ\
-UAUGUMUSUYUZ\
-VAVCVEVGVIVNVU\
-WFWS\
-YEYT\
-ZAZMZW";
-
-/// Whether `code` is an assigned ISO 3166-1 alpha-2 code (upper case).
-fn is_country_code(code: &str) -> bool {
-    code.len() == 2
-        && COUNTRY_CODES
-            .as_bytes()
-            .chunks(2)
-            .any(|c| c == code.as_bytes())
-}
-
-/// A valid shipping address: trimmed, bounded fields and an assigned country code (stored upper case).
+/// A valid shipping address: trimmed, bounded lines and an assigned country code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShippingAddress(AddressDto);
 
@@ -50,37 +13,29 @@ impl ShippingAddress {
     /// Validates `input`, naming every invalid field as `prefix.<field>`.
     pub fn parse(input: AddressDto, prefix: &str) -> Result<Self, AppError> {
         let mut problems = FieldErrors::default();
-        let mut text = |field: &str, value: String, max: usize| {
-            let value = value.trim().to_owned();
-            if value.is_empty() || value.chars().count() > max {
-                problems.add(
-                    format!("{prefix}.{field}"),
-                    format!("must hold 1 to {max} characters"),
-                );
-            } else if let Err(reason) = quickmart_shared::text::single_line(&value) {
+        let mut required = |field: &str, value: &str, max: usize| {
+            quickmart_shared::text::required_line(value, max).unwrap_or_else(|reason| {
                 problems.add(format!("{prefix}.{field}"), reason);
-            }
-            value
+                String::new()
+            })
         };
-        let name = text("name", input.name, 200);
-        let line1 = text("line1", input.line1, 200);
-        let city = text("city", input.city, 100);
-        let postal_code = text("postal_code", input.postal_code, 20);
+        let name = required("name", &input.name, 200);
+        let line1 = required("line1", &input.line1, 200);
+        let city = required("city", &input.city, 100);
+        let postal_code = required("postal_code", &input.postal_code, 20);
         let line2 = input
             .line2
-            .map(|l| l.trim().to_owned())
-            .filter(|l| !l.is_empty());
-        if line2.as_ref().is_some_and(|l| l.chars().count() > 200) {
-            problems.add(
-                format!("{prefix}.line2"),
-                "must hold at most 200 characters",
-            );
-        } else if let Some(Err(reason)) = line2.as_deref().map(quickmart_shared::text::single_line)
-        {
-            problems.add(format!("{prefix}.line2"), reason);
-        }
-        let country = input.country.trim().to_ascii_uppercase();
-        if !is_country_code(&country) {
+            .as_deref()
+            .map(|line2| quickmart_shared::text::optional_line(line2, 200))
+            .transpose()
+            .unwrap_or_else(|reason| {
+                problems.add(format!("{prefix}.line2"), reason);
+                None
+            })
+            .flatten();
+        // Taken as sent: the contract enumerates the codes in upper case (the subgraph normalizes user input).
+        let country = input.country;
+        if !crate::api::is_country_code(&country) {
             problems.add(
                 format!("{prefix}.country"),
                 "must be an ISO 3166-1 alpha-2 country code such as DE or US",
@@ -132,14 +87,19 @@ mod tests {
 
     #[test]
     fn the_country_list_is_complete_and_checked() {
+        use crate::api::{COUNTRY_CODES, is_country_code};
         assert_eq!(COUNTRY_CODES.len(), 249 * 2);
         assert!(is_country_code("DE") && is_country_code("US") && is_country_code("ZW"));
         assert!(!is_country_code("XX") && !is_country_code("EU") && !is_country_code("D"));
+        assert!(
+            !is_country_code("de"),
+            "codes are upper case, as the contract enumerates them"
+        );
     }
 
     #[test]
-    fn addresses_are_normalised_and_validated() {
-        let parsed = ShippingAddress::parse(address("gb", "SW1Y 4LG"), "shipping_address")
+    fn addresses_are_trimmed_and_validated() {
+        let parsed = ShippingAddress::parse(address("GB", "SW1Y 4LG"), "shipping_address")
             .expect("valid")
             .to_dto();
         assert_eq!(

@@ -2,7 +2,6 @@
 
 mod orders;
 
-use quickmart_shared::openapi::InternalTokenSecurity;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -15,7 +14,7 @@ use crate::state::AppState;
         title = "QuickMart order-core",
         description = "Orders: atomic placement over product-core reservations, idempotent retries, the lifecycle \
             and its history. Every route requires the `x-internal-token` header. Subgraphs pass the acting user as \
-            `x-actor-id` (UUID) and `x-actor-role` (`CUSTOMER` or `ADMIN`): the buyer of a new order, the actor \
+            `x-actor: <CUSTOMER|ADMIN> <user id>`: the buyer of a new order, the actor \
             recorded in the status history, and for a `CUSTOMER` the owner every read and cancellation is scoped \
             to (other users' orders are 404). Errors are RFC 9457 problem documents (`application/problem+json`) \
             with a stable `code`: 400 malformed request, 422 invalid values (with `errors[].field`), 401 missing \
@@ -23,8 +22,6 @@ use crate::state::AppState;
             reused with another body, `OUT_OF_STOCK` with `productId`, `INVALID_STATE` for an illegal \
             transition), 503 database or product-core unavailable."
     ),
-    modifiers(&InternalTokenSecurity),
-    security(("internal_token" = [])),
     tags((name = "orders", description = "Orders and their lifecycle"))
 )]
 struct ApiDoc;

@@ -8,7 +8,7 @@ use quickmart_shared::auth::{Actor, Role};
 use quickmart_shared::client::CallContext;
 use quickmart_shared::error::Problem;
 use quickmart_shared::extract::{ApiJson, ApiPath, ApiQuery};
-use quickmart_shared::internal::{ACTOR_ID_HEADER, ActorHeaders};
+use quickmart_shared::internal::{ACTOR_HEADER, ActorHeaders};
 use quickmart_shared::pagination::PageSize;
 use tracing::Instrument;
 use utoipa::IntoParams;
@@ -32,13 +32,32 @@ const MAX_USERS_PER_BATCH: usize = 100;
 
 /// The acting user, as the subgraph passes it.
 #[derive(IntoParams)]
-#[into_params(names("x-actor-id", "x-actor-role"), parameter_in = Header)]
-#[allow(dead_code)] // Only describes the headers `ActorHeaders` reads.
+#[into_params(names("x-actor"), parameter_in = Header)]
+#[allow(dead_code)] // Only describes the header `ActorHeaders` reads.
 struct ActorParams(
-    /// The acting user's id.
-    Option<Uuid>,
-    /// `CUSTOMER` or `ADMIN`; a customer sees and cancels only their own orders.
-    Option<String>,
+    /// `<CUSTOMER|ADMIN> <user id>`; a customer sees and cancels only their own orders. The pattern is
+    /// `quickmart_shared::internal::ACTOR_PATTERN` (the API test compares them).
+    // Optional, but never null: a header is present or not.
+    #[param(
+        required = false,
+        pattern = "^(CUSTOMER|ADMIN) [0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
+    String,
+);
+
+/// The buyer and the idempotency key of a new order, both required.
+#[derive(IntoParams)]
+#[into_params(names("Idempotency-Key", "x-actor"), parameter_in = Header)]
+#[allow(dead_code)] // Only describes the headers `place_order` reads.
+struct PlacementParams(
+    /// Client-chosen key (1–200 visible ASCII characters), reused on retries.
+    #[param(pattern = "^[!-~]{1,200}$")]
+    String,
+    /// The buyer, as `<CUSTOMER|ADMIN> <user id>`.
+    #[param(
+        pattern = "^(CUSTOMER|ADMIN) [0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
+    String,
 );
 
 /// The user whose orders a request is limited to: a customer's own, or everyone's for an admin or a caller
@@ -47,17 +66,14 @@ fn owner_scope(actor: Option<Actor>) -> Option<Uuid> {
     actor.filter(|a| a.role == Role::Customer).map(|a| a.id)
 }
 
-/// Places an order for the acting user (`x-actor-id`): reserves every line in product-core or none, at
+/// Places an order for the acting user (`x-actor`): reserves every line in product-core or none, at
 /// product-core's prices. Repeating a request with the same `Idempotency-Key` and body returns the first order.
 #[utoipa::path(post, path = "/v1/orders", tag = "orders", request_body = PlaceOrder,
-    params(
-        ("Idempotency-Key" = String, Header, description = "Client-chosen key (1–200 visible ASCII characters), reused on retries"),
-        ActorParams
-    ),
+    params(PlacementParams),
     responses(
         (status = 201, description = "placed", body = OrderDto),
         (status = 200, description = "a repeated request with the same key and body: the first order", body = OrderDto),
-        (status = 400, description = "malformed body, or no acting user", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "malformed body, or no acting user (`x-actor`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`OUT_OF_STOCK` (with `productId`), or `CONFLICT`: the key was used with another body", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "invalid lines or address, unknown or inactive product (naming `items[i].product_id`), total too large", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "product-core or the database is unavailable; nothing was placed", body = Problem, content_type = "application/problem+json")
@@ -70,7 +86,7 @@ pub(super) async fn place_order(
     ApiJson(input): ApiJson<PlaceOrder>,
 ) -> Result<(StatusCode, Json<OrderDto>), AppError> {
     let actor = actor.ok_or_else(|| {
-        AppError::malformed(Some(ACTOR_ID_HEADER), "placing an order needs the buyer")
+        AppError::malformed(Some(ACTOR_HEADER), "placing an order needs the buyer")
     })?;
     let key = headers
         .get(IDEMPOTENCY_KEY_HEADER)

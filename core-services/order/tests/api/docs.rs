@@ -23,13 +23,28 @@ async fn docs_and_health_are_open_and_the_api_is_not() {
     ] {
         assert!(document["paths"][path].is_object(), "{path} is documented");
     }
-    let headers: Vec<&str> = document["paths"]["/v1/orders"]["post"]["parameters"]
+    let parameters = document["paths"]["/v1/orders"]["post"]["parameters"]
         .as_array()
-        .expect("parameters")
+        .expect("parameters");
+    let headers: Vec<&str> = parameters
         .iter()
         .filter_map(|p| p["name"].as_str())
         .collect();
-    assert_eq!(headers, ["Idempotency-Key", "x-actor-id", "x-actor-role"]);
+    assert_eq!(headers, ["Idempotency-Key", "x-actor"]);
+    assert_eq!(
+        parameters[1]["schema"]["pattern"],
+        quickmart_shared::internal::ACTOR_PATTERN,
+        "the document states the one spelling the core parses"
+    );
+    let listing = &document["paths"]["/v1/orders"]["get"]["parameters"];
+    let actor = listing
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "x-actor"))
+        .expect("GET /v1/orders documents x-actor");
+    assert_eq!(
+        actor["schema"]["pattern"],
+        quickmart_shared::internal::ACTOR_PATTERN
+    );
     assert_eq!(
         order_core::openapi().paths.paths.len(),
         document["paths"].as_object().map_or(0, |p| p.len())

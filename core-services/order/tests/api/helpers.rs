@@ -129,9 +129,10 @@ impl TestApp {
             .request(method, format!("{base}{path}"))
             .header("x-internal-token", TOKEN);
         if let Some(actor) = actor {
-            request = request
-                .header("x-actor-id", actor.id.to_string())
-                .header("x-actor-role", actor.role.as_str());
+            request = request.header(
+                quickmart_shared::internal::ACTOR_HEADER,
+                quickmart_shared::internal::ActorHeaders::value(&actor),
+            );
         }
         for (name, value) in headers {
             request = request.header(*name, *value);

@@ -25,6 +25,16 @@ async fn an_order_takes_prices_and_names_from_the_reservation() {
                           "postal_code": "SW1Y 4LG", "country": "gb" });
     let body = json!({ "items": [{ "product_id": book, "quantity": 2 }, { "product_id": pen, "quantity": 3 }],
                        "shipping_address": address });
+    let (status, refused) = app
+        .place_body(buyer, "lower-case-country", body.clone())
+        .await;
+    assert_eq!(
+        (status, problem_field(&refused)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "shipping_address.country"),
+        "the core takes a code as the contract enumerates it, upper case: {refused}"
+    );
+    let mut body = body;
+    body["shipping_address"]["country"] = json!("GB");
     let (status, order) = app.place_body(buyer, "first-order", body).await;
     assert_eq!(status, StatusCode::CREATED, "{order}");
     assert_eq!(order["status"], json!("PENDING"));
@@ -43,7 +53,7 @@ async fn an_order_takes_prices_and_names_from_the_reservation() {
     assert_eq!(
         order["shipping_address"]["country"],
         json!("GB"),
-        "country codes are stored upper case"
+        "country codes are stored as sent"
     );
     assert_eq!(
         (app.stock_of(&book).await, app.stock_of(&pen).await),

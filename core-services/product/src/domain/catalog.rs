@@ -19,9 +19,9 @@ impl NewCategory {
     /// Validates `input`.
     pub fn parse(input: CreateCategory) -> Result<Self, AppError> {
         let mut problems = FieldErrors::default();
-        let name = input.name.trim().to_owned();
-        check_name(&mut problems, "name", &name, 100);
-        let slug = input.slug.trim().to_owned();
+        let name = checked_name(&mut problems, &input.name, 100);
+        // Identifiers are taken as sent: a slug with spaces around it is not the slug.
+        let slug = input.slug;
         let valid_slug = !slug.is_empty()
             && slug.len() <= 64
             && slug.split('-').all(|part| {
@@ -61,7 +61,7 @@ impl NewProduct {
     /// Validates `input` for a store selling in `currency`.
     pub fn parse(input: CreateProduct, currency: &str) -> Result<Self, AppError> {
         let mut problems = FieldErrors::default();
-        let sku = input.sku.trim().to_owned();
+        let sku = input.sku;
         if sku.is_empty()
             || sku.len() > 64
             || !sku
@@ -70,8 +70,7 @@ impl NewProduct {
         {
             problems.add("sku", "must be 1 to 64 letters, digits, `-`, `_` or `.`");
         }
-        let name = input.name.trim().to_owned();
-        check_name(&mut problems, "name", &name, 200);
+        let name = checked_name(&mut problems, &input.name, 200);
         check_description(&mut problems, &input.description);
         check_price(&mut problems, "price", input.price);
         if let Some(given) = input.currency.as_deref()
@@ -113,10 +112,9 @@ impl ProductChanges {
     /// Validates `input`.
     pub fn parse(input: UpdateProduct) -> Result<Self, AppError> {
         let mut problems = FieldErrors::default();
-        let name = input.name.map(|n| n.trim().to_owned());
-        if let Some(name) = &name {
-            check_name(&mut problems, "name", name, 200);
-        }
+        let name = input
+            .name
+            .map(|name| checked_name(&mut problems, &name, 200));
         if let Some(description) = &input.description {
             check_description(&mut problems, description);
         }
@@ -160,15 +158,12 @@ impl StockDelta {
     }
 }
 
-fn check_name(problems: &mut FieldErrors, field: &str, name: &str, max: usize) {
-    let length = name.chars().count();
-    if length == 0 {
-        problems.add(field, "must not be empty");
-    } else if length > max {
-        problems.add(field, format!("must be at most {max} characters"));
-    } else if let Err(reason) = quickmart_shared::text::single_line(name) {
-        problems.add(field, reason);
-    }
+/// The trimmed `name` (empty when invalid, with the problem recorded).
+fn checked_name(problems: &mut FieldErrors, name: &str, max: usize) -> String {
+    quickmart_shared::text::required_line(name, max).unwrap_or_else(|reason| {
+        problems.add("name", reason);
+        String::new()
+    })
 }
 
 fn check_description(problems: &mut FieldErrors, description: &str) {

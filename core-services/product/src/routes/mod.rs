@@ -4,7 +4,6 @@ mod categories;
 mod products;
 mod reservations;
 
-use quickmart_shared::openapi::InternalTokenSecurity;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -16,14 +15,14 @@ use crate::state::AppState;
     info(
         title = "QuickMart product-core",
         description = "The catalog, stock and reservations. Every route requires the `x-internal-token` header. \
-            Subgraphs pass the acting user as `x-actor-id` (UUID) and `x-actor-role` (`CUSTOMER` or `ADMIN`); \
+            Subgraphs pass the acting user as `x-actor: <CUSTOMER|ADMIN> <user id>`; \
             authorization happens in the subgraph. Errors are RFC 9457 problem documents \
             (`application/problem+json`) with a stable `code`: 400 malformed request, 422 invalid values (with \
             `errors[].field`), 401 missing or wrong internal token, 404, 409 (duplicate, `OUT_OF_STOCK` with \
             `productId`, `INVALID_STATE`), 503 database unavailable."
     ),
-    modifiers(&InternalTokenSecurity),
-    security(("internal_token" = [])),
+    // `sort` is text on the wire (see `ProductQuery`), so nothing else registers the enumeration it documents.
+    components(schemas(crate::api::ProductSort)),
     tags(
         (name = "categories", description = "Catalog categories"),
         (name = "products", description = "Products and stock"),

@@ -85,6 +85,84 @@ async fn catalog_happy_path() {
     assert_eq!(found["items"].as_array().map(Vec::len), Some(2));
 }
 
+/// What the OpenAPI document states is what the core does (docs/ARCHITECTURE.md, "OpenAPI documents"): each
+/// row was a Schemathesis finding before the documents and the checks were made to agree.
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_are_taken_exactly_as_the_document_states() {
+    let app = TestApp::spawn().await;
+    let product = |extra: &[(&str, Value)]| {
+        let mut body = json!({ "sku": "S-1", "name": "Thing", "price": 100, "stock": 1 });
+        for (key, value) in extra {
+            body[*key] = value.clone();
+        }
+        body
+    };
+    // JSON Schema counts 1500.0 as an integer, so the core does too.
+    let (status, created) = app
+        .post("/v1/products", product(&[("price", json!(1500.0))]))
+        .await;
+    assert_eq!(
+        (status, created["price"].clone()),
+        (StatusCode::CREATED, json!(1500))
+    );
+    // Bodies are closed (`additionalProperties: false`): a misspelt field is refused, not ignored.
+    let (status, problem) = app
+        .post(
+            "/v1/products",
+            product(&[("sku", json!("S-2")), ("prise", json!(5))]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("prise"),
+        "{problem}"
+    );
+    // An array is not an object, though serde would read one field by field.
+    let id = created["id"].as_str().expect("id");
+    let (status, _) = app
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/v1/products/{id}"),
+            Some(json!([null, null])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // `maxLength` counts what is sent: 200 characters plus the spaces around them are too many.
+    let padded = format!(" {} ", "n".repeat(200));
+    let (status, problem) = app
+        .post(
+            "/v1/products",
+            product(&[("sku", json!("S-3")), ("name", json!(padded))]),
+        )
+        .await;
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "name")
+    );
+    // Identifiers are taken as sent: the pattern has no room for spaces, and neither has the core.
+    let (status, problem) = app
+        .post("/v1/products", product(&[("sku", json!(" S-4"))]))
+        .await;
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "sku")
+    );
+    // Zero is no stock adjustment (the document's `oneOf` leaves it out).
+    let (status, problem) = app
+        .post(
+            &format!("/v1/products/{id}/stock-adjustments"),
+            json!({ "delta": 0 }),
+        )
+        .await;
+    assert_eq!(
+        (status, problem_field(&problem)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "delta")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_is_a_problem_naming_the_field() {
     let app = TestApp::spawn().await;

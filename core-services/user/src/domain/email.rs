@@ -10,12 +10,13 @@ pub struct Email(String);
 impl Email {
     /// Trims and lower-cases `raw`, then checks its shape: `local@domain.tld`, no spaces, at most 254 characters.
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        // Bounded as sent, so that the document's `maxLength` means what it says (lower-casing can lengthen).
+        if raw.chars().count() > MAX_LENGTH {
+            return Err("must be at most 254 characters");
+        }
         let email = Self::normalize(raw);
         if email.is_empty() {
             return Err("must not be empty");
-        }
-        if email.chars().count() > MAX_LENGTH {
-            return Err("must be at most 254 characters");
         }
         let Some((local, domain)) = email.split_once('@') else {
             return Err("must be an e-mail address such as name@example.com");

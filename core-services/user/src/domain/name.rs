@@ -8,18 +8,9 @@ const MAX_LENGTH: usize = 100;
 pub struct UserName(String);
 
 impl UserName {
-    /// Trims `raw` and checks its length; control characters are refused.
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let name = raw.trim();
-        if name.is_empty() {
-            Err("must not be empty")
-        } else if name.chars().count() > MAX_LENGTH {
-            Err("must be at most 100 characters")
-        } else if name.chars().any(char::is_control) {
-            Err("must not contain control characters")
-        } else {
-            Ok(Self(name.to_owned()))
-        }
+    /// Trims `raw` and checks it is one line of 1 to 100 characters as sent.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        quickmart_shared::text::required_line(raw, MAX_LENGTH).map(Self)
     }
 
     /// The name.

@@ -5,7 +5,6 @@ mod users;
 
 use quickmart_shared::auth::Role;
 use quickmart_shared::error::{ErrorCode, FieldError, Problem};
-use quickmart_shared::openapi::InternalTokenSecurity;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -21,8 +20,6 @@ use crate::AppState;
                        subgraph."
     ),
     components(schemas(Problem, ErrorCode, FieldError, Role)),
-    modifiers(&InternalTokenSecurity),
-    security(("internal_token" = [])),
     tags(
         (name = "users", description = "Accounts and credentials"),
         (name = "refresh-tokens", description = "Sessions: issue, rotate with reuse detection, revoke"),
