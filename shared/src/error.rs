@@ -41,7 +41,7 @@ pub enum ErrorCode {
     GraphqlValidationFailed,
     /// The gateway: an operation limit (tokens, depth, cost, …) is exceeded.
     OperationLimitExceeded,
-    /// The gateway: the request body is over the size limit.
+    /// The request body is over the size limit.
     PayloadTooLarge,
     /// The gateway: a subgraph did not answer in time.
     SubrequestTimeout,
@@ -186,6 +186,9 @@ pub enum AppError {
         /// Seconds until a retry may succeed.
         retry_after_secs: u64,
     },
+    /// The request body is over the server's limit (HTTP 413).
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// A dependency (database, another service) is unavailable.
     #[error("{0}")]
     ServiceUnavailable(String),
@@ -278,6 +281,7 @@ impl AppError {
             Self::OutOfStock { .. } => ErrorCode::OutOfStock,
             Self::InvalidState(_) => ErrorCode::InvalidState,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::ServiceUnavailable(_) => ErrorCode::ServiceUnavailable,
             Self::Internal(_) => ErrorCode::InternalServerError,
         }
@@ -295,6 +299,7 @@ impl AppError {
                 StatusCode::CONFLICT
             }
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -379,6 +384,7 @@ impl AppError {
                 retry_after_secs: problem.retry_after.unwrap_or(60),
             },
             ErrorCode::ServiceUnavailable => Self::ServiceUnavailable(problem.detail),
+            ErrorCode::PayloadTooLarge => Self::PayloadTooLarge(problem.detail),
             ErrorCode::InternalServerError => Self::internal(format!(
                 "upstream internal error (request {})",
                 problem.request_id.unwrap_or_default()
@@ -387,7 +393,6 @@ impl AppError {
             ErrorCode::GraphqlParseFailed
             | ErrorCode::GraphqlValidationFailed
             | ErrorCode::OperationLimitExceeded
-            | ErrorCode::PayloadTooLarge
             | ErrorCode::SubrequestTimeout
             | ErrorCode::SubrequestFailed
             | ErrorCode::BadRequest

@@ -34,7 +34,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         }
         let bytes = Bytes::from_request(request, state)
             .await
-            .map_err(|rejection| AppError::malformed(None, rejection.body_text()))?;
+            .map_err(|rejection| {
+                // A body that streams in past the server's limit (one that declares it is refused earlier).
+                if rejection.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge("the body is over the size limit".to_owned())
+                } else {
+                    AppError::malformed(None, rejection.body_text())
+                }
+            })?;
         let malformed = |path: String, message: String| {
             let field = (path != "." && !path.is_empty()).then_some(path);
             AppError::Malformed { field, message }
@@ -165,6 +172,26 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[tokio::test]
+    async fn a_body_that_streams_past_the_limit_is_413_not_malformed() {
+        #[derive(serde::Deserialize)]
+        struct Anything {}
+        let body = http_body_util::Limited::new(
+            http_body_util::Full::new(Bytes::from(vec![b' '; 64])),
+            16,
+        );
+        let request = http::Request::builder()
+            .method("POST")
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::new(body))
+            .expect("request");
+        let refused = ApiJson::<Anything>::from_request(request, &())
+            .await
+            .err()
+            .expect("refused");
+        assert_eq!(refused.status(), http::StatusCode::PAYLOAD_TOO_LARGE);
+    }
 
     #[test]
     fn integral_numbers_are_integers_at_any_depth_and_others_stay_as_they_are() {

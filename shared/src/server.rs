@@ -91,6 +91,23 @@ impl ServerLimits {
     }
 }
 
+/// The body limit's own refusal (a declared length over the limit) is a bare 413; every other error of ours is a
+/// problem document, so this one becomes one too.
+async fn problem_for_bare_413(response: axum::response::Response) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let answered_by_a_handler = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/"));
+    let bare = response.status() == http::StatusCode::PAYLOAD_TOO_LARGE && !answered_by_a_handler;
+    if bare {
+        crate::AppError::PayloadTooLarge("the body is over the size limit".to_owned())
+            .into_response()
+    } else {
+        response
+    }
+}
+
 /// Serves `router` under `limits` until `shutdown` completes, then drains in-flight requests.
 ///
 /// Hand-written over hyper-util rather than `axum::serve`, which has no header, body or idle timeout and no
@@ -108,7 +125,8 @@ pub async fn serve(
         ))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             limits.body_read_timeout,
-        ));
+        ))
+        .layer(axum::middleware::map_response(problem_for_bare_413));
     let mut builder =
         hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
     builder
@@ -419,7 +437,14 @@ mod tests {
             .body(vec![b'x'; 24 << 20])
             .send()
             .await;
-        assert!(declared.is_err() || declared.is_ok_and(|r| r.status() == 413));
+        if let Ok(refused) = declared {
+            assert_eq!(refused.status(), 413);
+            assert_eq!(
+                refused.headers()[http::header::CONTENT_TYPE],
+                crate::error::PROBLEM_JSON,
+                "the limit's refusal is a problem document like every other error"
+            );
+        }
         // Chunked, with no length declared: the limit holds as the body streams in.
         let mut stream = TcpStream::connect(addr).await.expect("connect");
         let mut request =
