@@ -12,7 +12,14 @@
 #      size and sort, single products out of 200, and each of 16 customers' own orders, with their own token.
 # Each row: RPS, p50/p99, and CPU per request = the process's user+system CPU time during the run / requests.
 #
-# Env: DURATION (s, default 15), WARMUP (s, default 3), CONNECTIONS (default 50), THREADS (default 2),
+# With PROFILE=callgrind the services run under valgrind's callgrind, which counts instructions (the same count
+# for the same binary and input, however busy the machine): rows 1, 2 and 3 (without deduplication) each send
+# PROFILE_REQUESTS (default 200) requests one after another, and the report gives the services' instructions per
+# request and the functions that cost the most, inclusive. wrk does not run.
+#
+# Env: PROFILE, PROFILE_REQUESTS, PROFILE_TOP (functions listed, default 40), PROFILE_OUT (a folder to keep the
+#      callgrind dumps in, for callgrind_annotate or KCachegrind),
+#      DURATION (s, default 15), WARMUP (s, default 3), CONNECTIONS (default 50), THREADS (default 2),
 #      BASE_PORT (default 14500), BENCH_BIN (a folder holding quickmart from another build, to compare; not
 #      rebuilt), HIVE_ROUTER_BIN (a hive-router binary: rows 3 and 4 run through it too; not installed by the
 #      project).
@@ -24,6 +31,9 @@ WARMUP=${WARMUP:-3}
 CONNECTIONS=${CONNECTIONS:-50}
 THREADS=${THREADS:-2}
 BASE_PORT=${BASE_PORT:-14500}
+PROFILE=${PROFILE:-}
+PROFILE_REQUESTS=${PROFILE_REQUESTS:-200}
+[[ -z "$PROFILE" || "$PROFILE" == callgrind ]] || { echo "PROFILE is callgrind or unset" >&2; exit 2; }
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/quickmart-target}
 source scripts/lib/services.sh
 ensure_postgres
@@ -73,10 +83,11 @@ env RUST_LOG=error LOG_FORMAT=json \
   ORDER_DATABASE_URL=postgres://postgres@127.0.0.1:5432/${DBS[2]} \
   REDIS_URL=redis://127.0.0.1:6379 CACHE_NAMESPACE="tput-$RUN_ID:" INTERNAL_API_TOKEN=$TOKEN \
   QUICKMART_STATE_DIR="$WORK/state" QUICKMART_ADMIN_PASSWORD=bench-admin-password \
+  ${PROFILE:+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/callgrind.out"} \
   "$BIN" up --no-seed >"$WORK/up.log" 2>&1 &
 UP_PID=$!
 PIDS+=("$UP_PID")
-wait_for_quickmart_up "$WORK/up.log" "$UP_PID" 30
+wait_for_quickmart_up "$WORK/up.log" "$UP_PID" "$([[ -n "$PROFILE" ]] && echo 600 || echo 30)"
 
 # The gateways under test read a supergraph whose subgraph URLs point at this stack.
 sed -e "s#127.0.0.1:4001/#127.0.0.1:$((BASE_PORT + 1))/#" -e "s#127.0.0.1:4002/#127.0.0.1:$((BASE_PORT + 2))/#" \
@@ -175,6 +186,67 @@ post_lua() { # file body [token]
     [[ -n "${3:-}" ]] && printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$3"
     printf 'wrk.body = [[%s]]\n' "$2"; } >"$1"
 }
+
+if [[ -n "$PROFILE" ]]; then
+  command -v callgrind_control >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind >/dev/null)
+  profile() { # label url body [token]: instructions per request of the services, and the costliest functions
+    local label=$1 url=$2 body=$3 token=${4:-} dump
+    python3 - "$url" "$body" "$token" 5 <<'PY'  # warm the caches and connections first, uncounted
+import http.client, sys, urllib.parse
+url, body, token, count = sys.argv[1], sys.argv[2].encode(), sys.argv[3], int(sys.argv[4])
+target = urllib.parse.urlsplit(url)
+connection = http.client.HTTPConnection(target.hostname, target.port)
+headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+for _ in range(count):
+    connection.request("POST", target.path, body, headers)
+    answer = connection.getresponse()
+    if answer.status != 200:
+        sys.exit(f"{url}: {answer.status} {answer.read()[:300]!r}")
+    answer.read()
+PY
+    callgrind_control -z "$UP_PID" >/dev/null
+    callgrind_control -i on "$UP_PID" >/dev/null
+    python3 - "$url" "$body" "$token" "$PROFILE_REQUESTS" <<'PY'
+import http.client, sys, urllib.parse
+url, body, token, count = sys.argv[1], sys.argv[2].encode(), sys.argv[3], int(sys.argv[4])
+target = urllib.parse.urlsplit(url)
+connection = http.client.HTTPConnection(target.hostname, target.port)
+headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+for _ in range(count):
+    connection.request("POST", target.path, body, headers)
+    answer = connection.getresponse()
+    answer.read()
+PY
+    callgrind_control -i off "$UP_PID" >/dev/null
+    callgrind_control -d "$UP_PID" >/dev/null
+    dump=$(ls -t "$WORK"/callgrind.out.* | head -n 1)
+    if [[ -n "${PROFILE_OUT:-}" ]]; then mkdir -p "$PROFILE_OUT" && cp "$dump" "$PROFILE_OUT/"; fi
+    {
+      echo "== $label: $PROFILE_REQUESTS requests"
+      callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | python3 -c '
+import re, sys
+count = int(sys.argv[1])
+lines = sys.stdin.read().splitlines()
+total = next(int(re.match(r"\s*([\d,]+)", l).group(1).replace(",", "")) for l in lines if "PROGRAM TOTALS" in l)
+print(f"   services: {total / count:,.0f} instructions per request")
+rows = [l for l in lines if re.match(r"^\s*[\d,]+ \(", l)]
+for row in rows[:int(sys.argv[2])]:
+    print("   " + row[:170])
+' "$PROFILE_REQUESTS" "${PROFILE_TOP:-40}"
+    } >>"$WORK/report.txt"
+  }
+  : >"$WORK/report.txt"
+  profile "products(first: 20) at the product subgraph" "$PRODUCT_SUBGRAPH" \
+    '{"query":"{ products(first: 20) { nodes { id name price { amount } stock category { id } } } }"}'
+  profile "orders(first: 20) at the order subgraph" "$ORDER_SUBGRAPH" \
+    '{"query":"{ orders(first: 20) { nodes { id status total { amount } items { quantity unitPrice { amount } } } } }"}' "$ADMIN"
+  profile "heavy query via ours_alone" "$(gateway_url ours_alone)" \
+    '{"query":"{ orders(first: 20) { nodes { id total { amount } user { name email } items { quantity product { name price { amount } category { name } } } } } }"}' "$ADMIN"
+  echo
+  echo "== profile: instructions counted by callgrind, inclusive; the gateway (its own process) is not counted =="
+  cat "$WORK/report.txt"
+  exit 0
+fi
 
 # 1 and 2: single-subgraph reads.
 post_lua "$WORK/products.lua" '{"query":"{ products(first: 20) { nodes { id name price { amount } stock category { id } } } }"}'
