@@ -636,6 +636,42 @@ mod tests {
     }
 
     #[test]
+    fn the_remembered_tokens_stay_within_their_bytes_whatever_is_thrown_at_them() {
+        let (_, public) = signer_and_public();
+        let verifier = JwtVerifier::from_pems(&public, DEFAULT_ISSUER).expect("verifier");
+        let claims = Claims {
+            iss: DEFAULT_ISSUER.to_owned(),
+            sub: Uuid::now_v7(),
+            role: Role::Customer,
+            iat: unix_now(),
+            exp: unix_now() + 900,
+            jti: String::new(),
+            ver: 0,
+        };
+        // Eight writers at once, 3× more (and longer) tokens than the bound holds.
+        let per_writer =
+            3 * (VERIFIED_TOKEN_BYTES as usize) / (1024 + VERIFIED_ENTRY_OVERHEAD as usize) / 8;
+        std::thread::scope(|scope| {
+            for writer in 0..8 {
+                let (verifier, claims) = (&verifier, &claims);
+                scope.spawn(move || {
+                    for n in 0..per_writer {
+                        verifier
+                            .verified
+                            .insert(format!("{writer}-{n}-{}", "t".repeat(1024)), claims.clone());
+                    }
+                });
+            }
+        });
+        verifier.verified.run_pending_tasks();
+        assert!(
+            verifier.verified.weighted_size() <= VERIFIED_TOKEN_BYTES,
+            "{} bytes remembered",
+            verifier.verified.weighted_size()
+        );
+    }
+
+    #[test]
     fn rotation_accepts_every_key_of_the_set_and_nothing_else() {
         let (old, old_public) = signer_and_public();
         let (new, new_public) = signer_and_public();
