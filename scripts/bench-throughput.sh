@@ -189,9 +189,8 @@ post_lua() { # file body [token]
 
 if [[ -n "$PROFILE" ]]; then
   command -v callgrind_control >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind >/dev/null)
-  profile() { # label url body [token]: instructions per request of the services, and the costliest functions
-    local label=$1 url=$2 body=$3 token=${4:-} dump
-    python3 - "$url" "$body" "$token" 5 <<'PY'  # warm the caches and connections first, uncounted
+  send_requests() { # url body token count: one after another on one connection; stops at the first non-200
+    python3 - "$@" <<'PY'
 import http.client, sys, urllib.parse
 url, body, token, count = sys.argv[1], sys.argv[2].encode(), sys.argv[3], int(sys.argv[4])
 target = urllib.parse.urlsplit(url)
@@ -204,35 +203,33 @@ for _ in range(count):
         sys.exit(f"{url}: {answer.status} {answer.read()[:300]!r}")
     answer.read()
 PY
+  }
+  profile() { # label url body [token]: instructions per request of the services, and the costliest functions
+    local label=$1 url=$2 body=$3 token=${4:-} dump
+    send_requests "$url" "$body" "$token" 5 # warm the caches and connections first, uncounted
     callgrind_control -z "$UP_PID" >/dev/null
     callgrind_control -i on "$UP_PID" >/dev/null
-    python3 - "$url" "$body" "$token" "$PROFILE_REQUESTS" <<'PY'
-import http.client, sys, urllib.parse
-url, body, token, count = sys.argv[1], sys.argv[2].encode(), sys.argv[3], int(sys.argv[4])
-target = urllib.parse.urlsplit(url)
-connection = http.client.HTTPConnection(target.hostname, target.port)
-headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
-for _ in range(count):
-    connection.request("POST", target.path, body, headers)
-    answer = connection.getresponse()
-    answer.read()
-PY
+    send_requests "$url" "$body" "$token" "$PROFILE_REQUESTS"
     callgrind_control -i off "$UP_PID" >/dev/null
     callgrind_control -d "$UP_PID" >/dev/null
     dump=$(ls -t "$WORK"/callgrind.out.* | head -n 1)
     if [[ -n "${PROFILE_OUT:-}" ]]; then mkdir -p "$PROFILE_OUT" && cp "$dump" "$PROFILE_OUT/"; fi
     {
       echo "== $label: $PROFILE_REQUESTS requests"
-      callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | python3 -c '
+      for inclusive in yes no; do
+        callgrind_annotate --inclusive=$inclusive "$dump" 2>/dev/null | python3 -c '
 import re, sys
-count = int(sys.argv[1])
+count, top, inclusive = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "yes"
 lines = sys.stdin.read().splitlines()
 total = next(int(re.match(r"\s*([\d,]+)", l).group(1).replace(",", "")) for l in lines if "PROGRAM TOTALS" in l)
-print(f"   services: {total / count:,.0f} instructions per request")
+if inclusive:
+    print(f"   services: {total / count:,.0f} instructions per request")
+print("   costliest, " + ("with what they call:" if inclusive else "by their own instructions:"))
 rows = [l for l in lines if re.match(r"^\s*[\d,]+ \(", l)]
-for row in rows[:int(sys.argv[2])]:
+for row in rows[:top]:
     print("   " + row[:170])
-' "$PROFILE_REQUESTS" "${PROFILE_TOP:-40}"
+' "$PROFILE_REQUESTS" "${PROFILE_TOP:-40}" "$inclusive"
+      done
     } >>"$WORK/report.txt"
   }
   : >"$WORK/report.txt"
