@@ -196,6 +196,9 @@ expect_rejection "manifest_checks.py crds rejects broken custom resources ($brok
 expect_rejection "manifest_checks.py policy rejects a dev-configured prod render ($broken/policy-prod.yaml)" \
     "QUICKMART_ENV is 'development'; the prod overlay needs 'production'" \
     "$py" k8s/tests/manifest_checks.py policy prod "$broken/policy-prod.yaml"
+expect_rejection "manifest_checks.py policy rejects a Doppler-secret reader without the reload annotation ($broken/policy-prod.yaml)" \
+    "Deployment/redis reads a Doppler-synced Secret but lacks the annotation" \
+    "$py" k8s/tests/manifest_checks.py policy prod "$broken/policy-prod.yaml"
 expect_rejection "checkov rejects a privileged root container ($broken/insecure-deployment.yaml)" \
     "CKV_K8S_16" checkov --framework kubernetes --skip-check "$k8s_skips" -f "$broken/insecure-deployment.yaml"
 expect_rejection "hadolint rejects a bad Dockerfile ($broken/Dockerfile)" \

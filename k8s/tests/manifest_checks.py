@@ -242,6 +242,7 @@ def policy(overlay: str, path: str) -> int:
 
     # Secrets: every key a pod reads must be provided, and only the user subgraph holds the signing key.
     refs: set[tuple[str, str, str]] = set()  # (namespace, secret name, key)
+    readers: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)  # (kind, name) -> secrets read
     for kind in POD_OWNERS:
         for name, obj in by_kind[kind].items():
             spec = pod_spec(obj)
@@ -250,6 +251,7 @@ def policy(overlay: str, path: str) -> int:
                     ref = entry.get("valueFrom", {}).get("secretKeyRef")
                     if ref:
                         refs.add((obj["metadata"].get("namespace", ""), ref["name"], ref["key"]))
+                        readers[(kind, name)].add((obj["metadata"].get("namespace", ""), ref["name"]))
                         if ref["key"] == "JWT_PRIVATE_KEY" and not (kind == "Deployment" and name == "user-subgraph"):
                             problems.append(f"{kind}/{name} reads JWT_PRIVATE_KEY; only user-subgraph may")
                 if container.get("envFrom") and any("secretRef" in e for e in container["envFrom"]):
@@ -273,6 +275,15 @@ def policy(overlay: str, path: str) -> int:
                 problems.append(f"no DopplerSecret manages Secret {namespace}/{secret}, which pods read")
             elif key not in managed[(namespace, secret)]:
                 problems.append(f"DopplerSecret for {namespace}/{secret} does not sync {key}, which a pod reads")
+        # A rotated value reaches a pod only when the pod restarts: the operator restarts the workloads that
+        # carry its reload annotation. Jobs and CronJobs start afresh on every run.
+        for (kind, name), secrets in sorted(readers.items()):
+            if kind not in ("Deployment", "StatefulSet") or not secrets & managed.keys():
+                continue
+            annotations = by_kind[kind][name]["metadata"].get("annotations", {})
+            if annotations.get("secrets.doppler.com/reload") != "true":
+                problems.append(f"{kind}/{name} reads a Doppler-synced Secret but lacks the annotation "
+                                "secrets.doppler.com/reload: \"true\", so a rotated value would not reach it")
 
     # Network: default deny must be there, or every allow rule is decoration.
     deny = by_kind["NetworkPolicy"].get("default-deny-all")
