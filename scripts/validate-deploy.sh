@@ -6,7 +6,7 @@
 #     (custom resources, listed in CRD_KINDS, against schemas of their own in k8s/tests/manifest_checks.py)
 #   - k8s/tests/manifest_checks.py policy checks QuickMart's own rules on every overlay
 #   - checkov scans the rendered manifests and the Dockerfile (skips listed and explained below)
-#   - check-jsonschema validates every GitHub workflow; hadolint lints the Dockerfile
+#   - check-jsonschema validates every GitHub workflow and the Dependabot config; hadolint lints the Dockerfile
 #   - and every validator is shown to reject a deliberately broken fixture in k8s/tests/broken/
 # Run from anywhere; prints `deploy-validation: N passed, M failed` last and exits non-zero on any failure.
 #
@@ -181,6 +181,8 @@ if [[ ${#workflows[@]} -eq 0 ]]; then
 else
     check "check-jsonschema (github-workflows) passes on ${workflows[*]}" \
         "$venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows "${workflows[@]}"
+    check "check-jsonschema (dependabot) passes on .github/dependabot.yml" \
+        "$venv/bin/check-jsonschema" --builtin-schema vendor.dependabot .github/dependabot.yml
 fi
 
 # --- The validators can fail -----------------------------------------------------------------------------------
