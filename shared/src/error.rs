@@ -235,6 +235,11 @@ impl AppError {
         }
     }
 
+    /// A request body over the server's limit (HTTP 413, `PAYLOAD_TOO_LARGE`).
+    pub fn body_too_large() -> Self {
+        Self::PayloadTooLarge("the body is over the size limit".to_owned())
+    }
+
     /// An internal error with its cause.
     pub fn internal(cause: impl Into<BoxError>) -> Self {
         Self::Internal(cause.into())

@@ -37,7 +37,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .map_err(|rejection| {
                 // A body that streams in past the server's limit (one that declares it is refused earlier).
                 if rejection.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::PayloadTooLarge("the body is over the size limit".to_owned())
+                    AppError::body_too_large()
                 } else {
                     AppError::malformed(None, rejection.body_text())
                 }

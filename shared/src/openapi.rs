@@ -84,12 +84,21 @@ pub fn finish(mut document: OpenApi) -> OpenApi {
                 }
             }
             for parameter in operation.parameters.iter_mut().flatten() {
-                // Headers are not text input (HTTP itself refuses control characters in them).
-                if let RefOr::T(parameter) = parameter
-                    && !matches!(parameter.parameter_in, ParameterIn::Header)
-                    && let Some(schema) = &mut parameter.schema
-                {
-                    constrain_text(schema);
+                let RefOr::T(parameter) = parameter else {
+                    continue;
+                };
+                let is_header = matches!(parameter.parameter_in, ParameterIn::Header);
+                let Some(RefOr::T(schema)) = &mut parameter.schema else {
+                    continue;
+                };
+                if is_header && parameter.name == crate::internal::ACTOR_HEADER {
+                    // The one spelling `ActorHeaders` parses, stated where every route that reads it is seen.
+                    if let Schema::Object(object) = schema {
+                        object.pattern = Some(crate::internal::ACTOR_PATTERN.to_owned());
+                    }
+                } else if !is_header {
+                    // Headers are not text input (HTTP itself refuses control characters in them).
+                    constrain_text_schema(schema);
                 }
             }
         }
@@ -196,8 +205,14 @@ fn problem_response(description: &str) -> Response {
 /// [`UUID`] for `format: uuid`, [`LINE`] and [`NONBLANK_LINE`] for QuickMart's two line formats, and
 /// [`MULTI_LINE_TEXT`] for any other text (secrets included) without a pattern or enumeration of its own.
 fn constrain_text(schema: &mut RefOr<Schema>) {
+    if let RefOr::T(schema) = schema {
+        constrain_text_schema(schema);
+    }
+}
+
+/// [`constrain_text`] on a schema given inline.
+fn constrain_text_schema(schema: &mut Schema) {
     use utoipa::openapi::KnownFormat;
-    let RefOr::T(schema) = schema else { return };
     match schema {
         Schema::Object(object) => {
             let is_string = match &object.schema_type {

@@ -101,8 +101,7 @@ async fn problem_for_bare_413(response: axum::response::Response) -> axum::respo
         .is_some_and(|v| v.as_bytes().starts_with(b"application/"));
     let bare = response.status() == http::StatusCode::PAYLOAD_TOO_LARGE && !answered_by_a_handler;
     if bare {
-        crate::AppError::PayloadTooLarge("the body is over the size limit".to_owned())
-            .into_response()
+        crate::AppError::body_too_large().into_response()
     } else {
         response
     }
