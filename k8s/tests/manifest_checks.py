@@ -8,12 +8,15 @@ kubernetes-validate and check-jsonschema bring along):
     manifest_checks.py crds FILE                   validate DopplerSecret / VerticalPodAutoscaler objects
                                                    against schemas of the fields QuickMart uses
     manifest_checks.py policy OVERLAY FILE         QuickMart's own deployment rules (see `policy`)
+    manifest_checks.py cd-gate CD DEPLOY WORKFLOW...
+                                                   the CD workflow deploys only what CI passed (see `cd_gate`)
 
 Each command prints what it found and exits 1 on any problem.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import defaultdict
 
@@ -309,6 +312,91 @@ def policy(overlay: str, path: str) -> int:
     return report(f"{overlay}: {len(docs)} objects", problems)
 
 
+GATE = ("github.event.workflow_run.conclusion == 'success'", "github.event.workflow_run.event == 'push'")
+TESTED_COMMIT = "${{ github.event.workflow_run.head_sha }}"
+
+
+def cd_gate(cd_path: str, deploy_path: str, workflows: list[str]) -> int:
+    """The CD workflow deploys only a commit of main whose CI passed, to staging before production, and the
+    deployment it calls smoke-tests and rolls back; no other workflow deploys."""
+    problems: list[str] = []
+    cd = yaml.safe_load(open(cd_path))
+    deploy = yaml.safe_load(open(deploy_path))
+    # YAML 1.1 reads the key `on` as True.
+    trigger = cd.get("on", cd.get(True))
+    want = {"workflow_run": {"workflows": ["CI"], "types": ["completed"], "branches": ["main"]}}
+    if trigger != want:
+        problems.append(f"CD must be triggered only by workflow_run of CI on main ({want}), not {trigger}")
+    text = open(cd_path).read()
+    if re.search(r"\$\{\{[^}]*\bgithub\.sha\b|\$\{?GITHUB_SHA\b", text):
+        problems.append("CD uses github.sha, which under workflow_run is main's newest commit, not the one CI "
+                        "tested; use github.event.workflow_run.head_sha")
+    jobs = cd.get("jobs", {})
+    gated: dict[str, bool] = {}
+
+    def is_gated(name: str, seen: tuple[str, ...] = ()) -> bool:
+        if name in gated:
+            return gated[name]
+        job = jobs.get(name, {})
+        # Exactly the gate: a condition that merely contains it (`... || always()`) opens it.
+        condition = " ".join(str(job.get("if", "")).removeprefix("${{").removesuffix("}}").split())
+        needs = job.get("needs", [])
+        needs = [needs] if isinstance(needs, str) else needs
+        result = condition == " && ".join(GATE) or (
+            bool(needs) and all(n not in seen and is_gated(n, seen + (name,)) for n in needs))
+        gated[name] = result
+        return result
+
+    def ancestors(name: str) -> set[str]:
+        needs = jobs.get(name, {}).get("needs", [])
+        needs = [needs] if isinstance(needs, str) else needs
+        found = set(needs)
+        for n in needs:
+            found |= ancestors(n) if n in jobs else set()
+        return found
+
+    for name, job in jobs.items():
+        if not is_gated(name):
+            problems.append(f"job {name} can run without the gate: its `if` must be exactly {' && '.join(GATE)}, "
+                            "or every job it needs must be gated")
+        for step in job.get("steps", []):
+            if str(step.get("uses", "")).startswith("actions/checkout@") and step.get("with", {}).get("ref") != TESTED_COMMIT:
+                problems.append(f"job {name} checks out {step.get('with', {}).get('ref')!r}, not {TESTED_COMMIT}")
+    deployments = {job.get("with", {}).get("environment"): name for name, job in jobs.items()
+                   if job.get("uses") == "./.github/workflows/deploy.yml"}
+    for environment in ("staging", "production"):
+        if environment not in deployments:
+            problems.append(f"CD does not deploy to {environment} through ./.github/workflows/deploy.yml")
+    if "staging" in deployments and "production" in deployments and \
+            deployments["staging"] not in ancestors(deployments["production"]):
+        problems.append("production is deployed without waiting for staging (`needs`)")
+    if jobs.get(deployments.get("staging", ""), {}).get("with", {}).get("overlay") == "dev":
+        problems.append("staging deploys the dev overlay, whose committed dev secrets must never reach a cluster")
+
+    deploy_trigger = deploy.get("on", deploy.get(True))
+    if not isinstance(deploy_trigger, dict) or list(deploy_trigger) != ["workflow_call"]:
+        problems.append(f"{deploy_path} must run only when called (workflow_call), not on {deploy_trigger}")
+    steps = [step for job in deploy.get("jobs", {}).values() for step in job.get("steps", [])]
+    runs = [str(step.get("run", "")) for step in steps]
+    if not any("scripts/deploy/smoke.sh" in run for run in runs):
+        problems.append(f"{deploy_path} has no smoke test (scripts/deploy/smoke.sh) after the rollout")
+    roll_backs = [step for step in steps if "release.sh roll-back" in str(step.get("run", ""))]
+    if not roll_backs or not all(f in str(roll_backs[0].get("if", "")) for f in ("failure()", "cancelled()")):
+        problems.append(f"{deploy_path} must roll back (release.sh roll-back) on failure() and on cancelled()")
+    kubectl = [step for step in steps if str(step.get("uses", "")).startswith("azure/setup-kubectl@")]
+    if not kubectl or not str(kubectl[0].get("with", {}).get("version", "")).startswith("v1."):
+        problems.append(f"{deploy_path} must pin kubectl (azure/setup-kubectl with version v1.x.y)")
+
+    for path in workflows:
+        if path in (cd_path, deploy_path):
+            continue
+        other = open(path).read()
+        for sign in ("kubectl apply", "release.sh", "deploy.yml", "KUBECONFIG"):
+            if sign in other:
+                problems.append(f"{path} mentions {sign!r}: only the gated CD workflow deploys")
+    return report(f"{cd_path}: {len(jobs)} jobs", problems)
+
+
 def report(what: str, problems: list[str]) -> int:
     for problem in problems:
         print(f"  problem: {problem}")
@@ -323,6 +411,8 @@ def main(argv: list[str]) -> int:
         return check_crds(argv[2])
     if len(argv) == 4 and argv[1] == "policy":
         return policy(argv[2], argv[3])
+    if len(argv) >= 4 and argv[1] == "cd-gate":
+        return cd_gate(argv[2], argv[3], argv[4:])
     print(__doc__, file=sys.stderr)
     return 2
 
