@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The developer surfaces as their users meet them (surfaces/; docs/ARCHITECTURE.md, "GraphiQL", "GraphQL over
 # HTTP" and "OpenAPI documents"): headless Chromium opens GraphiQL and a core's Swagger UI, the GraphQL-over-HTTP
-# audit runs against the gateway, and Schemathesis runs every check against each core's OpenAPI document
-# (surfaces/schemathesis.toml, a fixed seed). The whole system is started here by `quickmart up` on free ports,
-# with databases of its own (dropped afterwards) and the demo catalog. Installs Debian's chromium, the locked npm
+# audit runs against the gateway, CD's smoke test (scripts/deploy/smoke.sh) runs, Schemathesis runs every check
+# against each core's OpenAPI document (surfaces/schemathesis.toml, a fixed seed), and every metric the alerts and
+# the dashboard name must be exported. The whole system is started here by `quickmart up` on free ports, with
+# databases of its own (dropped afterwards) and the demo catalog. Installs Debian's chromium, the locked npm
 # packages and the pinned Python packages (in a virtual environment of its own) when they are missing.
 # scripts/test.sh runs it in the integration stage.
 set -euo pipefail
@@ -95,5 +96,14 @@ for core in user:${PORTS[4]} product:${PORTS[5]} order:${PORTS[6]}; do
 done
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "Schemathesis found failures in: ${failed[*]} (replay a case with its 'st replay' line above)"
+  exit 1
+fi
+
+# Every metric the alerts and the Grafana dashboard name (k8s/components/monitoring) is exported, now that the
+# tests above have exercised every service (one process, so one scrape holds them all); an empty scrape fails.
+curl -fsS "http://127.0.0.1:${PORTS[0]}/metrics" >"$WORK/metrics.txt"
+"$VENV/bin/python" k8s/tests/monitoring_metrics.py check "$WORK/metrics.txt"
+if "$VENV/bin/python" k8s/tests/monitoring_metrics.py check /dev/null >/dev/null; then
+  echo "the metrics check passed on an empty scrape" >&2
   exit 1
 fi

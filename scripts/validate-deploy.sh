@@ -5,6 +5,7 @@
 #   - kubernetes-validate --strict checks every rendered object against the Kubernetes API schemas
 #     (custom resources, listed in CRD_KINDS, against schemas of their own in k8s/tests/manifest_checks.py)
 #   - k8s/tests/manifest_checks.py policy checks QuickMart's own rules on every overlay
+#   - promtool checks the alert rules and runs their unit tests (k8s/components/monitoring/tests)
 #   - checkov scans the rendered manifests and the Dockerfile (skips listed and explained below)
 #   - check-jsonschema validates every GitHub workflow and the Dependabot config; actionlint lints the workflows;
 #     hadolint lints the Dockerfile
@@ -30,7 +31,9 @@ TOOL_PINS=(kubernetes-validate==1.37.0 checkov==3.3.30 check-jsonschema==0.39.0 
 # left out of that check by kind and validated by `manifest_checks.py crds` instead.
 #   DopplerSecret          secrets.doppler.com/v1alpha1, from the Doppler operator (prod secrets)
 #   VerticalPodAutoscaler  autoscaling.k8s.io/v1, from the VPA add-on (recommendations for the cores)
-CRD_KINDS=(DopplerSecret VerticalPodAutoscaler)
+#   ServiceMonitor, PrometheusRule  monitoring.coreos.com/v1, from the Prometheus Operator (k8s/components/monitoring),
+#                          validated against the operator's own schemas by k8s/tests/upstream-crds.mjs
+CRD_KINDS=(DopplerSecret VerticalPodAutoscaler ServiceMonitor PrometheusRule)
 
 # checkov checks skipped, and why. Everything else must pass.
 CHECKOV_K8S_SKIPS=(
@@ -116,6 +119,13 @@ if ! command -v kubectl >/dev/null 2>&1; then
             apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null
     fi
 fi
+# promtool (Debian's `prometheus` package) checks and unit-tests the alert rules.
+if ! command -v promtool >/dev/null 2>&1; then
+    if [[ "$(id -u)" -eq 0 ]]; then apt_get=(apt-get); else apt_get=(sudo apt-get); fi
+    echo "# promtool is missing: installing Debian's prometheus package"
+    "${apt_get[@]}" update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq --no-install-recommends prometheus >/dev/null
+fi
 kustomize_version="$(kubectl version --client 2>/dev/null | sed -n 's/^Kustomize Version: v\([0-9]*\).*/\1/p')"
 if [[ -z "$kustomize_version" || "$kustomize_version" -lt 5 ]]; then
     echo "kubectl with kustomize v5 or newer is required (found: ${kustomize_version:-none});" \
@@ -125,6 +135,13 @@ if [[ -z "$kustomize_version" || "$kustomize_version" -lt 5 ]]; then
 fi
 echo "# kubectl $(kubectl version --client 2>/dev/null | sed -n 's/^Client Version: //p'), kustomize v$kustomize_version," \
     "validating against Kubernetes $KUBERNETES_VERSION"
+
+# The upstream schemas of the Prometheus Operator's and Gateway API's kinds come from npm (k8s/tests/package.json).
+lock_sum="$(sha256sum k8s/tests/package-lock.json | cut -c1-16)"
+if [[ "$(cat k8s/tests/node_modules/.installed-from 2>/dev/null)" != "$lock_sum" ]]; then
+    (cd k8s/tests && npm ci --silent --no-audit --no-fund)
+    echo "$lock_sum" >k8s/tests/node_modules/.installed-from
+fi
 
 # --- Copies kustomize needs inside its folder -------------------------------------------------------------------
 for script in pg-backup.sh pg-restore.sh; do
@@ -171,9 +188,19 @@ for overlay in "${OVERLAYS[@]}"; do
         kubernetes_validate "$work/$overlay.core.yaml"
     check "custom resources of $overlay (${CRD_KINDS[*]}) match their schemas" \
         "$py" k8s/tests/manifest_checks.py crds "$out"
+    check "custom resources of $overlay match their projects' published schemas (upstream-crds.mjs)" \
+        node k8s/tests/upstream-crds.mjs "$out"
     check "QuickMart's deployment rules hold for $overlay" "$py" k8s/tests/manifest_checks.py policy "$overlay" "$out"
     check "checkov passes on $overlay (skipping $k8s_skips)" checkov --framework kubernetes --skip-check "$k8s_skips" -f "$out"
 done
+
+# --- Alerts ---------------------------------------------------------------------------------------------------
+mkdir -p "$work/rules"
+"$py" k8s/tests/monitoring_metrics.py rules "$work/rules/rules.yaml"
+cp k8s/components/monitoring/tests/alerts.test.yaml "$work/rules/"
+check "promtool check rules: the PrometheusRule's alerts (k8s/components/monitoring)" promtool check rules "$work/rules/rules.yaml"
+check "promtool test rules: each alert fires when it should and not otherwise (alerts.test.yaml)" \
+    promtool test rules "$work/rules/alerts.test.yaml"
 
 # --- Dockerfile and workflows -----------------------------------------------------------------------------------
 check "hadolint passes on Dockerfile" "$venv/bin/hadolint" Dockerfile
@@ -203,6 +230,10 @@ expect_rejection "a kind without a schema is rejected ($broken/unknown-kind.yaml
     "Couldn't find schema for kind Deploymnet" kubernetes_validate "$broken/unknown-kind.yaml"
 expect_rejection "manifest_checks.py crds rejects broken custom resources ($broken/crd-objects.yaml)" \
     "'managedSecret' is a required property" "$py" k8s/tests/manifest_checks.py crds "$broken/crd-objects.yaml"
+expect_rejection "upstream-crds.mjs rejects custom resources their schemas refuse ($broken/monitoring-objects.yaml)" \
+    "ServiceMonitor/broken .*interval must match pattern" node k8s/tests/upstream-crds.mjs "$broken/monitoring-objects.yaml"
+expect_rejection "upstream-crds.mjs rejects a PrometheusRule rule without expr ($broken/monitoring-objects.yaml)" \
+    "PrometheusRule/broken .*must have required property '?expr" node k8s/tests/upstream-crds.mjs "$broken/monitoring-objects.yaml"
 expect_rejection "manifest_checks.py policy rejects a dev-configured prod render ($broken/policy-prod.yaml)" \
     "QUICKMART_ENV is 'development'; the prod overlay needs 'production'" \
     "$py" k8s/tests/manifest_checks.py policy prod "$broken/policy-prod.yaml"

@@ -288,6 +288,24 @@ def policy(overlay: str, path: str) -> int:
                 problems.append(f"{kind}/{name} reads a Doppler-synced Secret but lacks the annotation "
                                 "secrets.doppler.com/reload: \"true\", so a rotated value would not reach it")
 
+    # Monitoring (staging and prod): every service scraped by a ServiceMonitor on a port its Service names, and
+    # the alerts present. The dev overlay may leave the Prometheus Operator out.
+    if overlay != "dev":
+        for name in SERVICES:
+            service = by_kind["Service"].get(name)
+            if service is None:
+                continue
+            labels = service["metadata"].get("labels", {})
+            ports = {p.get("name") for p in service["spec"].get("ports", [])}
+            scraped = [m for m in by_kind["ServiceMonitor"].values()
+                       if selects(m["spec"].get("selector", {}), labels)
+                       and any(e.get("port") in ports and e.get("path", "/metrics") == "/metrics"
+                               for e in m["spec"].get("endpoints", []))]
+            if not scraped:
+                problems.append(f"no ServiceMonitor scrapes /metrics of Service/{name} on one of its ports {sorted(ports)}")
+        if not by_kind["PrometheusRule"]:
+            problems.append(f"the {overlay} overlay has no PrometheusRule: include k8s/components/monitoring")
+
     # Network: default deny must be there, or every allow rule is decoration.
     deny = by_kind["NetworkPolicy"].get("default-deny-all")
     if not deny or deny["spec"].get("podSelector") != {} or sorted(deny["spec"].get("policyTypes", [])) != ["Egress", "Ingress"]:
@@ -395,6 +413,20 @@ def cd_gate(cd_path: str, deploy_path: str, workflows: list[str]) -> int:
             if sign in other:
                 problems.append(f"{path} mentions {sign!r}: only the gated CD workflow deploys")
     return report(f"{cd_path}: {len(jobs)} jobs", problems)
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    """Whether a label selector (matchLabels and matchExpressions) selects an object with these labels."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        key, operator, values = expression["key"], expression["operator"], expression.get("values", [])
+        if (operator == "In" and labels.get(key) not in values) or \
+                (operator == "NotIn" and labels.get(key) in values) or \
+                (operator == "Exists" and key not in labels) or \
+                (operator == "DoesNotExist" and key in labels):
+            return False
+    return True
 
 
 def report(what: str, problems: list[str]) -> int:

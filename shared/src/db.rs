@@ -39,40 +39,86 @@ pub enum PoolError {
 ///
 /// Hand-written rather than a crate: the breaker must count only checkout failures (a query's own error is not
 /// the database being down), and the state machine is a dozen lines over two atomics.
+///
+/// Metrics, labelled with the database's name (k8s/README.md, "Monitoring"): `db_pool_wait_seconds` per checkout,
+/// `db_breaker_open`, and, sampled at each scrape, `db_pool_connections_in_use`, `db_pool_idle_connections`,
+/// `db_pool_max_connections` and `db_pool_checkout_timeouts_total`.
 #[derive(Clone)]
 pub struct DbPool {
+    inner: std::sync::Arc<PoolInner>,
+}
+
+struct PoolInner {
     pool: Pool<AsyncPgConnection>,
-    breaker: std::sync::Arc<breaker::Breaker>,
+    breaker: breaker::Breaker,
+    wait: metrics::Histogram,
+    breaker_open: metrics::Gauge,
 }
 
 impl DbPool {
-    /// A pool whose breaker stays open for `open_for` after it trips.
-    fn new(pool: Pool<AsyncPgConnection>, open_for: Duration) -> Self {
-        Self {
+    /// A pool whose breaker stays open for `open_for` after it trips; `database` labels its metrics.
+    fn new(
+        pool: Pool<AsyncPgConnection>,
+        max_connections: u32,
+        open_for: Duration,
+        database: String,
+    ) -> Self {
+        crate::telemetry::metrics_handle();
+        let label = || [("database", database.clone())];
+        let breaker_open = metrics::gauge!("db_breaker_open", &label());
+        breaker_open.set(0.0);
+        let inner = std::sync::Arc::new(PoolInner {
             pool,
-            breaker: std::sync::Arc::new(breaker::Breaker::new(open_for)),
-        }
+            breaker: breaker::Breaker::new(open_for),
+            wait: metrics::histogram!("db_pool_wait_seconds", &label()),
+            breaker_open,
+        });
+        let in_use = metrics::gauge!("db_pool_connections_in_use", &label());
+        let idle = metrics::gauge!("db_pool_idle_connections", &label());
+        let max = metrics::gauge!("db_pool_max_connections", &label());
+        let timeouts = metrics::counter!("db_pool_checkout_timeouts_total", &label());
+        let sampled = std::sync::Arc::downgrade(&inner);
+        // Sampled when scraped, not on every checkout: the figures are the pool's own counters, and a pool that
+        // has been dropped (a test's, say) stops being sampled.
+        crate::telemetry::sample_on_scrape(move || {
+            let Some(inner) = sampled.upgrade() else {
+                return false;
+            };
+            let state = inner.pool.state();
+            in_use.set(f64::from(
+                state.connections.saturating_sub(state.idle_connections),
+            ));
+            idle.set(f64::from(state.idle_connections));
+            max.set(f64::from(max_connections));
+            timeouts.absolute(state.statistics.get_timed_out);
+            true
+        });
+        Self { inner }
     }
 
     /// Checks out a connection, or fails at once while the breaker is open.
     pub async fn get(&self) -> Result<DbConn<'_>, PoolError> {
-        let Some(attempt) = self.breaker.admit() else {
+        let inner = &*self.inner;
+        let Some(attempt) = inner.breaker.admit() else {
             metrics::counter!("db_breaker_rejections_total").increment(1);
             return Err(PoolError::BreakerOpen);
         };
         metrics::counter!("db_checkout_attempts_total").increment(1);
-        match self.pool.get().await {
+        let started = std::time::Instant::now();
+        let checkout = inner.pool.get().await;
+        inner.wait.record(started.elapsed());
+        match checkout {
             Ok(conn) => {
-                if self.breaker.succeeded(attempt) {
+                if inner.breaker.succeeded(attempt) {
                     tracing::info!("database reachable again: breaker closed");
-                    metrics::gauge!("db_breaker_open").set(0.0);
+                    inner.breaker_open.set(0.0);
                 }
                 Ok(conn)
             }
             Err(error) => {
-                if self.breaker.failed(attempt) {
+                if inner.breaker.failed(attempt) {
                     tracing::warn!(error = %error, "database unreachable: breaker open");
-                    metrics::gauge!("db_breaker_open").set(1.0);
+                    inner.breaker_open.set(1.0);
                 }
                 Err(error.into())
             }
@@ -81,7 +127,7 @@ impl DbPool {
 
     /// Checkouts that reached the pool so far (the breaker's refusals are not counted).
     pub fn checkout_attempts(&self) -> u64 {
-        self.breaker.attempts()
+        self.inner.breaker.attempts()
     }
 }
 
@@ -267,11 +313,13 @@ pub fn pool_with(
     checkout_timeout: Duration,
     breaker_open_for: Duration,
 ) -> DbPool {
+    let max_connections = max_connections.max(1);
     let pool = Pool::builder()
-        .max_size(max_connections.max(1))
+        .max_size(max_connections)
         .connection_timeout(checkout_timeout)
         .build_unchecked(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url));
-    DbPool::new(pool, breaker_open_for)
+    let database = maintenance_url(url).map_or_else(|_| "unknown".to_owned(), |(_, name)| name);
+    DbPool::new(pool, max_connections, breaker_open_for, database)
 }
 
 /// Splits `postgres://…/name?…` into the URL of the maintenance database `postgres` and `name`.
@@ -474,6 +522,39 @@ mod tests {
         assert_eq!(probes, 1, "one probe, the others refused");
         // The failed probe opened it again.
         assert!(matches!(pool.get().await, Err(PoolError::BreakerOpen)));
+    }
+
+    /// What an operator's dashboard reads (k8s/README.md, "Monitoring"): connections in use while one is held,
+    /// idle once it is back, the pool's ceiling, and one wait per checkout, all labelled with the database.
+    #[tokio::test]
+    async fn a_scrape_reports_the_pools_connections() {
+        let url = format!(
+            "{}/postgres",
+            crate::config::DEV_POSTGRES_URL.trim_end_matches('/')
+        );
+        let pool = pool(&url, 3);
+        let line = |text: &str, name: &str| {
+            let prefix = format!("{name}{{database=\"postgres\"}} ");
+            text.lines()
+                .find_map(|l| l.strip_prefix(prefix.as_str()).map(str::to_owned))
+                .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+        };
+        let held = pool
+            .get()
+            .await
+            .expect("a connection to the local PostgreSQL");
+        let scraped = crate::telemetry::render_metrics();
+        assert_eq!(line(&scraped, "db_pool_connections_in_use"), "1");
+        assert_eq!(line(&scraped, "db_pool_max_connections"), "3");
+        assert_eq!(line(&scraped, "db_breaker_open"), "0");
+        drop(held);
+        let scraped = crate::telemetry::render_metrics();
+        assert_eq!(line(&scraped, "db_pool_connections_in_use"), "0");
+        assert_eq!(line(&scraped, "db_pool_idle_connections"), "1");
+        assert_eq!(line(&scraped, "db_pool_checkout_timeouts_total"), "0");
+        crate::telemetry::metrics_handle().run_upkeep();
+        let scraped = crate::telemetry::render_metrics();
+        assert_eq!(line(&scraped, "db_pool_wait_seconds_count"), "1");
     }
 
     /// A pool that gets connections never opens its breaker, whatever the load.

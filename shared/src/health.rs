@@ -34,6 +34,6 @@ pub fn routes(check: ReadinessCheck) -> Router {
         )
         .route(
             "/metrics",
-            get(|| async { crate::telemetry::metrics_handle().render() }),
+            get(|| async { crate::telemetry::render_metrics() }),
         )
 }

@@ -224,6 +224,28 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
     })
 }
 
+/// Sets gauges from live state just before `/metrics` is rendered; returns `false` once its source is gone.
+type Sampler = Box<dyn Fn() -> bool + Send + Sync>;
+
+static SAMPLERS: std::sync::Mutex<Vec<Sampler>> = std::sync::Mutex::new(Vec::new());
+
+/// Runs `sampler` before every scrape of `/metrics`, until it returns `false` (its source was dropped).
+pub fn sample_on_scrape(sampler: impl Fn() -> bool + Send + Sync + 'static) {
+    SAMPLERS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(Box::new(sampler));
+}
+
+/// The Prometheus text of every metric, after the samplers of [`sample_on_scrape`] have run.
+pub fn render_metrics() -> String {
+    SAMPLERS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .retain(|sample| sample());
+    metrics_handle().render()
+}
+
 /// Wraps every route of `router` with request ids, trace context, a span per request and HTTP metrics
 /// (`http_requests_total`, `http_request_duration_seconds`, by service, method, route and status).
 pub fn instrument(router: Router, service: &'static str) -> Router {
@@ -404,6 +426,31 @@ mod tests {
         assert!(
             probe.iter().any(|l| l.contains("method=\"other\"")),
             "{probe:?}"
+        );
+    }
+
+    #[test]
+    fn a_sampler_runs_on_every_scrape_until_its_source_is_gone() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let source = Arc::new(AtomicUsize::new(0));
+        let weak = Arc::downgrade(&source);
+        sample_on_scrape(move || {
+            weak.upgrade()
+                .map(|s| s.fetch_add(1, Ordering::Relaxed))
+                .is_some()
+        });
+        render_metrics();
+        render_metrics();
+        assert_eq!(source.load(Ordering::Relaxed), 2);
+        let before = SAMPLERS.lock().map(|s| s.len()).unwrap_or_default();
+        drop(source);
+        render_metrics();
+        let after = SAMPLERS.lock().map(|s| s.len()).unwrap_or_default();
+        assert_eq!(
+            after + 1,
+            before,
+            "the sampler of a dropped source is forgotten"
         );
     }
 

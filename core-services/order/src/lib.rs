@@ -106,6 +106,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
     let pool = quickmart_shared::db::connect(&config.database, MIGRATIONS).await?;
     let state = state(config, pool.clone())?;
     tokio::spawn(reconciler::run(state.clone(), config.reconcile_interval));
+    placement::register_metrics();
     Ok(quickmart_shared::openapi::core_router(
         SERVICE,
         routes::api().with_state(state),

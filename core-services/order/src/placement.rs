@@ -23,6 +23,17 @@ use crate::db::orders::{
 use crate::domain::{IdempotencyKey, MAX_AMOUNT, NewOrder};
 use crate::state::AppState;
 
+/// `orders_placements_total`'s outcomes: the order was placed, or its placement failed after the claim.
+const PLACED: &str = "placed";
+const FAILED: &str = "failed";
+
+/// Both outcomes' series, at zero, so the failure-ratio alert (k8s/components/monitoring) has them from the start.
+pub(crate) fn register_metrics() {
+    for outcome in [PLACED, FAILED] {
+        metrics::counter!("orders_placements_total", "outcome" => outcome).increment(0);
+    }
+}
+
 /// How long a duplicate request waits for the first one with its key to finish before giving up.
 const WAIT_FOR_FIRST: Duration = Duration::from_secs(20);
 /// Longest pause between two looks at the first request's claim.
@@ -64,7 +75,7 @@ pub(crate) async fn place(
         match outcome {
             ClaimOutcome::Claimed => {
                 let placed = run(state, ctx, &claim, order).await;
-                let outcome = if placed.is_ok() { "placed" } else { "failed" };
+                let outcome = if placed.is_ok() { PLACED } else { FAILED };
                 metrics::counter!("orders_placements_total", "outcome" => outcome).increment(1);
                 return placed.map(|order| Placed {
                     order,

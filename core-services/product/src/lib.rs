@@ -81,6 +81,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         reservation_ttl: config.reservation_ttl,
     };
     tokio::spawn(sweeper::run(state.clone(), config.sweep_interval));
+    routes::ReservationOutcome::register_all();
     Ok(quickmart_shared::openapi::core_router(
         SERVICE,
         routes::api().with_state(state),

@@ -112,6 +112,39 @@ enum Backend {
     Disabled,
 }
 
+/// A Redis call, as `cache_errors_total` labels it.
+#[derive(Debug, Clone, Copy)]
+enum Operation {
+    Mget,
+    PutVersioned,
+    Set,
+    Del,
+    Incr,
+    TakeTurn,
+}
+
+impl Operation {
+    const ALL: [Self; 6] = [
+        Self::Mget,
+        Self::PutVersioned,
+        Self::Set,
+        Self::Del,
+        Self::Incr,
+        Self::TakeTurn,
+    ];
+
+    const fn as_str(self) -> &'static str {
+        match self {
+            Self::Mget => "mget",
+            Self::PutVersioned => "put_versioned",
+            Self::Set => "set",
+            Self::Del => "del",
+            Self::Incr => "incr",
+            Self::TakeTurn => "take_turn",
+        }
+    }
+}
+
 /// Why a cache call failed (only ever logged and counted).
 #[derive(Debug, thiserror::Error)]
 enum CacheError {
@@ -160,6 +193,15 @@ impl Cache {
     }
 
     fn with_backend(backend: Backend, timeout: Duration) -> Self {
+        // Every error counter exists from the start, at zero: a rate over it is then 0, not absent, and the
+        // alert on it (k8s/components/monitoring) names a series every scrape has.
+        crate::telemetry::metrics_handle();
+        for operation in Operation::ALL {
+            for kind in ["failed", "skipped"] {
+                metrics::counter!("cache_errors_total", "operation" => operation.as_str(), "kind" => kind)
+                    .increment(0);
+            }
+        }
         Self {
             backend,
             timeout,
@@ -390,7 +432,7 @@ impl Cache {
                         Ok(cmd.query_async::<Vec<Option<String>>>(&mut *conn).await?)
                     })
                     .await;
-                self.observe_failure("mget", result)
+                self.observe_failure(Operation::Mget, result)
                     .unwrap_or_else(|| vec![None; keys.len()])
             }
         }
@@ -461,7 +503,7 @@ impl Cache {
                         Ok(invocation.invoke_async::<Vec<u8>>(&mut *conn).await?)
                     })
                     .await;
-                match self.observe_failure("put_versioned", result) {
+                match self.observe_failure(Operation::PutVersioned, result) {
                     Some(written) => written.into_iter().map(|w| w == 1).collect(),
                     None => return,
                 }
@@ -526,7 +568,7 @@ impl Cache {
                         Ok(())
                     })
                     .await;
-                self.observe_failure("set", result);
+                self.observe_failure(Operation::Set, result);
             }
         }
     }
@@ -566,7 +608,7 @@ impl Cache {
                         Ok(())
                     })
                     .await;
-                self.observe_failure("del", result);
+                self.observe_failure(Operation::Del, result);
             }
         }
     }
@@ -621,7 +663,7 @@ impl Cache {
                         Ok((count, u64::try_from(ttl).unwrap_or(window.as_secs()).max(1)))
                     })
                     .await;
-                self.observe_failure("incr", result)
+                self.observe_failure(Operation::Incr, result)
             }
         }
     }
@@ -676,13 +718,14 @@ impl Cache {
                         Ok(answer)
                     })
                     .await;
-                self.observe_failure("take_turn", result).map(|answer| {
-                    if answer >= 0 {
-                        Ok(Duration::from_millis(answer.unsigned_abs()))
-                    } else {
-                        Err(Duration::from_millis((answer + 1).unsigned_abs()))
-                    }
-                })
+                self.observe_failure(Operation::TakeTurn, result)
+                    .map(|answer| {
+                        if answer >= 0 {
+                            Ok(Duration::from_millis(answer.unsigned_abs()))
+                        } else {
+                            Err(Duration::from_millis((answer + 1).unsigned_abs()))
+                        }
+                    })
             }
         }
     }
@@ -701,11 +744,8 @@ impl Cache {
         }
     }
 
-    fn observe_failure<T>(
-        &self,
-        operation: &'static str,
-        result: Result<T, CacheError>,
-    ) -> Option<T> {
+    fn observe_failure<T>(&self, operation: Operation, result: Result<T, CacheError>) -> Option<T> {
+        let operation = operation.as_str();
         match result {
             Ok(value) => Some(value),
             Err(CacheError::BackingOff) => {

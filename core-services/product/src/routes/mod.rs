@@ -4,6 +4,8 @@ mod categories;
 mod products;
 mod reservations;
 
+pub(crate) use reservations::ReservationOutcome;
+
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -13,6 +13,53 @@ use crate::db;
 use crate::domain::{ReservationLines, ReservationTtl};
 use crate::state::AppState;
 
+/// What became of a reservation request, as `stock_reservations_total` labels it (the operations dashboard).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ReservationOutcome {
+    /// Stock newly held.
+    Held,
+    /// A repeated request answered with the first reservation.
+    Repeated,
+    /// Refused: out of stock, invalid lines, or the id holds other lines.
+    Refused,
+    /// Committed: the stock stays taken.
+    Committed,
+    /// Released and restocked.
+    Released,
+}
+
+impl ReservationOutcome {
+    const ALL: [Self; 5] = [
+        Self::Held,
+        Self::Repeated,
+        Self::Refused,
+        Self::Committed,
+        Self::Released,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Held => "held",
+            Self::Repeated => "repeated",
+            Self::Refused => "refused",
+            Self::Committed => "committed",
+            Self::Released => "released",
+        }
+    }
+
+    fn count(self) {
+        metrics::counter!("stock_reservations_total", "outcome" => self.label()).increment(1);
+    }
+
+    /// Every outcome's series, at zero, so the dashboard's rates start at 0 rather than absent.
+    pub(crate) fn register_all() {
+        for outcome in Self::ALL {
+            metrics::counter!("stock_reservations_total", "outcome" => outcome.label())
+                .increment(0);
+        }
+    }
+}
+
 /// Holds stock for every line, or for none.
 #[utoipa::path(post, path = "/v1/reservations", tag = "reservations", request_body = CreateReservation,
     responses(
@@ -26,14 +73,19 @@ pub(super) async fn create_reservation(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<CreateReservation>,
 ) -> Result<(StatusCode, Json<ReservationDto>), AppError> {
-    let lines = ReservationLines::parse(&input)?;
-    let ttl = ReservationTtl::parse(input.ttl_seconds, state.reservation_ttl)?;
-    let mut conn = state.conn().await?;
-    let change =
-        db::reservations::reserve(&mut conn, input.id, &lines, ttl, &state.currency).await?;
+    let reserved = async {
+        let lines = ReservationLines::parse(&input)?;
+        let ttl = ReservationTtl::parse(input.ttl_seconds, state.reservation_ttl)?;
+        let mut conn = state.conn().await?;
+        db::reservations::reserve(&mut conn, input.id, &lines, ttl, &state.currency).await
+    }
+    .await;
+    let change = reserved.inspect_err(|_| ReservationOutcome::Refused.count())?;
     let status = if change.touched.is_empty() {
+        ReservationOutcome::Repeated.count();
         StatusCode::OK
     } else {
+        ReservationOutcome::Held.count();
         StatusCode::CREATED
     };
     state.invalidate_products(&change.touched).await;
@@ -68,9 +120,9 @@ pub(super) async fn commit_reservation(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ReservationDto>, AppError> {
     let mut conn = state.conn().await?;
-    Ok(Json(
-        db::reservations::commit(&mut conn, id, &state.currency).await?,
-    ))
+    let committed = db::reservations::commit(&mut conn, id, &state.currency).await?;
+    ReservationOutcome::Committed.count();
+    Ok(Json(committed))
 }
 
 /// Releases a reservation, held or committed, and restocks it exactly once (releasing again changes nothing).
@@ -83,6 +135,9 @@ pub(super) async fn release_reservation(
 ) -> Result<Json<ReservationDto>, AppError> {
     let mut conn = state.conn().await?;
     let change = db::reservations::release(&mut conn, id, &state.currency).await?;
+    if !change.touched.is_empty() {
+        ReservationOutcome::Released.count();
+    }
     state.invalidate_products(&change.touched).await;
     Ok(Json(change.reservation))
 }
