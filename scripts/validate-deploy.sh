@@ -31,9 +31,10 @@ TOOL_PINS=(kubernetes-validate==1.37.0 checkov==3.3.30 check-jsonschema==0.39.0 
 # left out of that check by kind and validated by `manifest_checks.py crds` instead.
 #   DopplerSecret          secrets.doppler.com/v1alpha1, from the Doppler operator (prod secrets)
 #   VerticalPodAutoscaler  autoscaling.k8s.io/v1, from the VPA add-on (recommendations for the cores)
-#   ServiceMonitor, PrometheusRule  monitoring.coreos.com/v1, from the Prometheus Operator (k8s/components/monitoring),
-#                          validated against the operator's own schemas by k8s/tests/upstream-crds.mjs
-CRD_KINDS=(DopplerSecret VerticalPodAutoscaler ServiceMonitor PrometheusRule)
+#   ServiceMonitor, PrometheusRule  monitoring.coreos.com/v1, from the Prometheus Operator (k8s/components/monitoring)
+#   HTTPRoute              gateway.networking.k8s.io/v1, Gateway API (k8s/components/gateway-api)
+# The last three are validated against their projects' own schemas by k8s/tests/upstream-crds.mjs.
+CRD_KINDS=(DopplerSecret VerticalPodAutoscaler ServiceMonitor PrometheusRule HTTPRoute)
 
 # checkov checks skipped, and why. Everything else must pass.
 CHECKOV_K8S_SKIPS=(
@@ -194,8 +195,12 @@ for overlay in "${OVERLAYS[@]}"; do
     check "checkov passes on $overlay (skipping $k8s_skips)" checkov --framework kubernetes --skip-check "$k8s_skips" -f "$out"
 done
 
-# --- Alerts ---------------------------------------------------------------------------------------------------
+# --- Alerts and the autoscalers' custom metric ------------------------------------------------------------------
 mkdir -p "$work/rules"
+"$py" k8s/tests/monitoring_metrics.py adapter "$work/rules"
+check "promtool check rules: the Prometheus Adapter's http_requests_per_second query" promtool check rules "$work/rules/adapter.yaml"
+check "promtool test rules: http_requests_per_second counts a pod's requests, not its probes or scrapes" \
+    promtool test rules "$work/rules/adapter.test.yaml"
 "$py" k8s/tests/monitoring_metrics.py rules "$work/rules/rules.yaml"
 cp k8s/components/monitoring/tests/alerts.test.yaml "$work/rules/"
 check "promtool check rules: the PrometheusRule's alerts (k8s/components/monitoring)" promtool check rules "$work/rules/rules.yaml"
@@ -230,10 +235,14 @@ expect_rejection "a kind without a schema is rejected ($broken/unknown-kind.yaml
     "Couldn't find schema for kind Deploymnet" kubernetes_validate "$broken/unknown-kind.yaml"
 expect_rejection "manifest_checks.py crds rejects broken custom resources ($broken/crd-objects.yaml)" \
     "'managedSecret' is a required property" "$py" k8s/tests/manifest_checks.py crds "$broken/crd-objects.yaml"
-expect_rejection "upstream-crds.mjs rejects custom resources their schemas refuse ($broken/monitoring-objects.yaml)" \
-    "ServiceMonitor/broken .*interval must match pattern" node k8s/tests/upstream-crds.mjs "$broken/monitoring-objects.yaml"
-expect_rejection "upstream-crds.mjs rejects a PrometheusRule rule without expr ($broken/monitoring-objects.yaml)" \
-    "PrometheusRule/broken .*must have required property '?expr" node k8s/tests/upstream-crds.mjs "$broken/monitoring-objects.yaml"
+expect_rejection "upstream-crds.mjs rejects custom resources their schemas refuse ($broken/upstream-objects.yaml)" \
+    "ServiceMonitor/broken .*interval must match pattern" node k8s/tests/upstream-crds.mjs "$broken/upstream-objects.yaml"
+expect_rejection "upstream-crds.mjs rejects a PrometheusRule rule without expr ($broken/upstream-objects.yaml)" \
+    "PrometheusRule/broken .*must have required property '?expr" node k8s/tests/upstream-crds.mjs "$broken/upstream-objects.yaml"
+expect_rejection "upstream-crds.mjs rejects an HTTPRoute with an unknown path match type ($broken/upstream-objects.yaml)" \
+    "HTTPRoute/broken .*must be equal to one of the allowed values" node k8s/tests/upstream-crds.mjs "$broken/upstream-objects.yaml"
+expect_rejection "manifest_checks.py policy rejects a dashboard viewer that can write or read Secrets ($broken/policy-prod.yaml)" \
+    "ClusterRole/quickmart-viewer grants .*delete" "$py" k8s/tests/manifest_checks.py policy prod "$broken/policy-prod.yaml"
 expect_rejection "manifest_checks.py policy rejects a dev-configured prod render ($broken/policy-prod.yaml)" \
     "QUICKMART_ENV is 'development'; the prod overlay needs 'production'" \
     "$py" k8s/tests/manifest_checks.py policy prod "$broken/policy-prod.yaml"

@@ -134,6 +134,7 @@ CRD_SCHEMAS = {
                                 "mode": {"enum": ["Auto", "Off"]},
                                 "controlledResources": {"type": "array",
                                                         "items": {"enum": ["cpu", "memory"]}},
+                                "controlledValues": {"enum": ["RequestsOnly", "RequestsAndLimits"]},
                                 "minAllowed": {"type": "object"},
                                 "maxAllowed": {"type": "object"},
                             }}}},
@@ -228,10 +229,24 @@ def policy(overlay: str, path: str) -> int:
             problems.append(f"Deployment/{name} sets replicas; the HPA owns the count")
         if name not in by_kind["PodDisruptionBudget"]:
             problems.append(f"PodDisruptionBudget/{name} is missing")
-        if name in CORES:
-            vpa = by_kind["VerticalPodAutoscaler"].get(name)
-            if vpa is None or vpa["spec"].get("updatePolicy", {}).get("updateMode") != "Off":
-                problems.append(f"VerticalPodAutoscaler/{name} must exist with updateMode Off (recommendations only)")
+        # The VPA may size memory, never CPU, which the HPA scales on, and never evicts a running pod.
+        vpa = by_kind["VerticalPodAutoscaler"].get(name)
+        if vpa is None or vpa["spec"].get("targetRef", {}).get("name") != name:
+            problems.append(f"VerticalPodAutoscaler/{name} must exist and target Deployment/{name}")
+        else:
+            mode = vpa["spec"].get("updatePolicy", {}).get("updateMode")
+            if mode not in ("Off", "Initial"):
+                problems.append(f"VerticalPodAutoscaler/{name}: updateMode {mode!r}; only Off or Initial never evict")
+            for policy in vpa["spec"].get("resourcePolicy", {}).get("containerPolicies", [{}]):
+                if policy.get("controlledResources") != ["memory"]:
+                    problems.append(f"VerticalPodAutoscaler/{name} controls {policy.get('controlledResources')}; "
+                                    "memory only, the HPA scales on CPU")
+        # The I/O-bound services scale on request rate too, wherever the Prometheus Adapter serves it.
+        if overlay != "dev" and hpa is not None and name not in CORES:
+            rates = [m for m in hpa["spec"].get("metrics", [])
+                     if m.get("type") == "Pods" and m["pods"]["metric"]["name"] == "http_requests_per_second"]
+            if not rates:
+                problems.append(f"HorizontalPodAutoscaler/{name} does not scale on http_requests_per_second")
 
     jobs = [n for n, j in by_kind["Job"].items() if rollout_labelled.get(f"Job/{n}") == "migrate"]
     if len(jobs) != 1:
@@ -305,6 +320,35 @@ def policy(overlay: str, path: str) -> int:
                 problems.append(f"no ServiceMonitor scrapes /metrics of Service/{name} on one of its ports {sorted(ports)}")
         if not by_kind["PrometheusRule"]:
             problems.append(f"the {overlay} overlay has no PrometheusRule: include k8s/components/monitoring")
+
+    # Gateway API (staging and prod): /graphql, and nothing else, routed to the gateway, on a named host.
+    if overlay != "dev":
+        routes = list(by_kind["HTTPRoute"].values())
+        if not routes:
+            problems.append(f"the {overlay} overlay has no HTTPRoute: include k8s/components/gateway-api")
+        for route in routes:
+            where = f"HTTPRoute/{route['metadata']['name']}"
+            if not route["spec"].get("hostnames"):
+                problems.append(f"{where} names no host")
+            for rule in route["spec"].get("rules", []):
+                paths = [m.get("path", {}) for m in rule.get("matches", [{}])]
+                backends = [(b.get("name"), b.get("port")) for b in rule.get("backendRefs", [])]
+                if paths != [{"type": "Exact", "value": "/graphql"}] or backends != [("gateway", 4000)]:
+                    problems.append(f"{where} routes {paths} to {backends}; only Exact /graphql to gateway:4000 is public")
+
+    # The cluster dashboard's viewer reads, and only in the namespace it is bound in.
+    viewer = by_kind["ClusterRole"].get("quickmart-viewer")
+    if viewer is not None:
+        for rule in viewer.get("rules", []):
+            if set(rule.get("verbs", [])) - {"get", "list", "watch"}:
+                problems.append(f"ClusterRole/quickmart-viewer grants {sorted(rule['verbs'])}; read-only verbs only")
+            if {"secrets", "*"} & set(rule.get("resources", [])) or "*" in rule.get("apiGroups", []):
+                problems.append(f"ClusterRole/quickmart-viewer reaches {rule.get('resources')} in "
+                                f"{rule.get('apiGroups')}; never Secrets, never wildcards")
+        for binding in by_kind["ClusterRoleBinding"].values():
+            if binding.get("roleRef", {}).get("name") == "quickmart-viewer":
+                problems.append(f"ClusterRoleBinding/{binding['metadata']['name']} grants quickmart-viewer cluster-wide; "
+                                "bind it with a RoleBinding in QuickMart's namespace")
 
     # Network: default deny must be there, or every allow rule is decoration.
     deny = by_kind["NetworkPolicy"].get("default-deny-all")

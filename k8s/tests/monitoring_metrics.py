@@ -7,6 +7,9 @@
                                                 one kube-state-metrics exports (EXTERNAL)
     monitoring_metrics.py rules OUT             write the PrometheusRule's spec to OUT as a Prometheus rule file
                                                 (for promtool)
+    monitoring_metrics.py adapter DIR           write the Prometheus Adapter's metricsQuery, filled in as the
+                                                adapter fills it for one pod, as a recording rule (DIR/adapter.yaml)
+                                                with a promtool test of what it computes (DIR/adapter.test.yaml)
 
 scripts/test-surfaces.sh runs `check` after the surface tests have exercised the stack; scripts/validate-deploy.sh
 runs `rules` for promtool. Needs PyYAML.
@@ -24,6 +27,7 @@ import yaml
 MONITORING = Path(__file__).resolve().parent.parent / "components" / "monitoring"
 RULES = MONITORING / "prometheusrule.yaml"
 DASHBOARD = MONITORING / "dashboards" / "quickmart.json"
+ADAPTER = MONITORING / "prometheus-adapter-rules.yaml"
 
 # Metrics the rules read from kube-state-metrics (part of kube-prometheus-stack), about Kubernetes objects rather
 # than from a QuickMart service: Deployments' readiness, the autoscalers, the backup CronJob and its Jobs.
@@ -99,6 +103,30 @@ def write_rules(out: str) -> int:
     return 0
 
 
+def write_adapter(out_dir: str) -> int:
+    """The adapter's query for pod `gateway-1` as a recording rule, and a test: a pod answering 10 requests per
+    second, plus probes and scrapes that must not count, records 10."""
+    rule = yaml.safe_load(ADAPTER.read_text())["rules"]["custom"][0]
+    query = (rule["metricsQuery"].replace("<<.Series>>", "http_requests_total")
+             .replace("<<.LabelMatchers>>", 'namespace="quickmart",pod="gateway-1"')
+             .replace("<<.GroupBy>>", "pod"))
+    name = rule["name"]["as"]
+    out = Path(out_dir)
+    (out / "adapter.yaml").write_text(yaml.safe_dump(
+        {"groups": [{"name": "prometheus-adapter", "rules": [{"record": name, "expr": query}]}]}, sort_keys=False))
+    series = [('http_requests_total{namespace="quickmart",pod="gateway-1",route="/graphql",status="200"}', "0+600x10"),
+              ('http_requests_total{namespace="quickmart",pod="gateway-1",route="/readyz",status="200"}', "0+300x10"),
+              ('http_requests_total{namespace="quickmart",pod="gateway-1",route="/metrics",status="200"}', "0+300x10"),
+              ('http_requests_total{namespace="quickmart",pod="gateway-2",route="/graphql",status="200"}', "0+6000x10")]
+    test = {"rule_files": ["adapter.yaml"], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m",
+        "input_series": [{"series": s, "values": v} for s, v in series],
+        "promql_expr_test": [{"expr": name, "eval_time": "5m",
+                              "exp_samples": [{"labels": f'{name}{{pod="gateway-1"}}', "value": 10}]}]}]}
+    (out / "adapter.test.yaml").write_text(yaml.safe_dump(test, sort_keys=False))
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if argv[1:] == ["names"]:
         for name in sorted(named()):
@@ -108,6 +136,8 @@ def main(argv: list[str]) -> int:
         return check(argv[2])
     if len(argv) == 3 and argv[1] == "rules":
         return write_rules(argv[2])
+    if len(argv) == 3 and argv[1] == "adapter":
+        return write_adapter(argv[2])
     print(__doc__, file=sys.stderr)
     return 2
 
