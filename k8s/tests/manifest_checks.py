@@ -321,6 +321,15 @@ def policy(overlay: str, path: str) -> int:
         if not by_kind["PrometheusRule"]:
             problems.append(f"the {overlay} overlay has no PrometheusRule: include k8s/components/monitoring")
 
+    # Traces (staging and prod): the services export to a collector this overlay runs.
+    if overlay != "dev":
+        endpoint = config.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+        collector = endpoint.removeprefix("http://").split(":")[0]
+        if not endpoint.startswith("http://") or collector not in by_kind["Service"] \
+                or collector not in by_kind["Deployment"]:
+            problems.append(f"OTEL_EXPORTER_OTLP_ENDPOINT is {endpoint!r}; the {overlay} overlay needs its services "
+                            "exporting to the collector it runs (include k8s/components/tracing)")
+
     # Gateway API (staging and prod): /graphql, and nothing else, routed to the gateway, on a named host.
     if overlay != "dev":
         routes = list(by_kind["HTTPRoute"].values())

@@ -117,7 +117,8 @@ else
   not_ok "roll-back with a smaller recorded release: $(cat "$work/roll-back.log")"
 fi
 
-if run_roll_back "" && [[ $(grep -c "^kubectl -n quickmart rollout undo deployment/" "$work/calls") == 8 ]]; then
+deployments=$(grep -c '^kind: Deployment$' "$current")
+if run_roll_back "" && [[ $(grep -c "^kubectl -n quickmart rollout undo deployment/" "$work/calls") == "$deployments" ]]; then
   ok "roll-back with no recorded release undoes every Deployment's rollout"
 else
   not_ok "roll-back with no recorded release (calls: $(tr '\n' ';' <"$work/calls"))"

@@ -8,6 +8,7 @@ use http::{HeaderName, HeaderValue, Method};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 
 use crate::auth::Actor;
 use crate::error::{AppError, PROBLEM_JSON, Problem};
@@ -171,9 +172,49 @@ impl Call<'_> {
     }
 
     async fn send_raw(self, ctx: &CallContext) -> Result<Vec<u8>, AppError> {
+        let meta = ctx.meta.clone().or_else(crate::telemetry::current_request);
+        // A span per call (exported only; docs/ARCHITECTURE.md, "Operations"), a child of the request it serves
+        // even when the call is made from a task of its own (a batch loader's).
+        let current = tracing::Span::current();
+        let parent = match &meta {
+            Some(meta) if current.is_none() => meta.span.clone(),
+            _ => current,
+        };
+        let span = tracing::debug_span!(
+            target: crate::traces::SPAN_TARGET,
+            parent: &parent,
+            "call",
+            otel.name = format!("{} {} {}", self.method, self.client.service, self.route()),
+            otel.kind = "client",
+            quickmart.service = meta.as_ref().map_or_else(crate::telemetry::current_service, |m| m.service),
+            peer.service = self.client.service,
+            http.request.method = %self.method,
+            url.path = %self.path,
+        );
+        let traceparent = match &meta {
+            Some(meta) => crate::traces::outbound_traceparent(&span, &meta.trace),
+            None => crate::traces::span_context(&span)
+                .and_then(|context| crate::traces::traceparent(&context))
+                .and_then(|value| HeaderValue::from_str(&value).ok()),
+        };
+        self.attempts(ctx.actor, meta, traceparent)
+            .instrument(span)
+            .await
+    }
+
+    /// The path without its query, for a span's name (an id in the path stays: the routes are few and known).
+    fn route(&self) -> &str {
+        self.path.split('?').next().unwrap_or_default()
+    }
+
+    async fn attempts(
+        self,
+        actor: Option<Actor>,
+        meta: Option<RequestMeta>,
+        traceparent: Option<HeaderValue>,
+    ) -> Result<Vec<u8>, AppError> {
         let client = self.client;
         let url = format!("{}{}", client.base_url, self.path);
-        let meta = ctx.meta.clone().or_else(crate::telemetry::current_request);
         let attempts = if self.idempotent { MAX_RETRIES + 1 } else { 1 };
         let deadline = tokio::time::Instant::now() + client.budget;
         let mut last_error = None;
@@ -194,11 +235,12 @@ impl Call<'_> {
                 .header(INTERNAL_TOKEN_HEADER, client.token.expose_secret())
                 .header(http::header::ACCEPT, "application/json");
             if let Some(meta) = &meta {
-                request = request
-                    .header(REQUEST_ID_HEADER, &meta.request_id)
-                    .header(TRACEPARENT_HEADER, meta.child_traceparent());
+                request = request.header(REQUEST_ID_HEADER, &meta.request_id);
             }
-            if let Some(actor) = ctx.actor {
+            if let Some(traceparent) = &traceparent {
+                request = request.header(TRACEPARENT_HEADER, traceparent.clone());
+            }
+            if let Some(actor) = actor {
                 request = request.header(ACTOR_HEADER, ActorHeaders::value(&actor));
             }
             for (name, value) in &self.headers {

@@ -5,10 +5,11 @@ use std::time::Duration;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::bb8::Pool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use futures::FutureExt;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::health::ReadinessCheck;
@@ -314,12 +315,94 @@ pub fn pool_with(
     breaker_open_for: Duration,
 ) -> DbPool {
     let max_connections = max_connections.max(1);
+    let database = maintenance_url(url).map_or_else(|_| "unknown".to_owned(), |(_, name)| name);
+    let mut config = ManagerConfig::default();
+    let traced = database.clone();
+    // Every connection reports its queries as spans (exported only; crate::traces).
+    config.custom_setup = Box::new(move |url| {
+        let (url, database) = (url.to_owned(), traced.clone());
+        async move {
+            let mut conn = AsyncPgConnection::establish(&url).await?;
+            conn.set_instrumentation(QuerySpans {
+                database,
+                open: None,
+            });
+            Ok(conn)
+        }
+        .boxed()
+    });
     let pool = Pool::builder()
         .max_size(max_connections)
         .connection_timeout(checkout_timeout)
-        .build_unchecked(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url));
-    let database = maintenance_url(url).map_or_else(|_| "unknown".to_owned(), |(_, name)| name);
+        .build_unchecked(
+            AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config),
+        );
     DbPool::new(pool, max_connections, breaker_open_for, database)
+}
+
+/// A span per query, from diesel's instrumentation events: opened when the query starts (a child of the request
+/// being served) and closed when it finishes. The SQL is recorded without its bound values, which hold users'
+/// data, and only when spans are exported.
+struct QuerySpans {
+    database: String,
+    open: Option<tracing::Span>,
+}
+
+/// Longest SQL text a span carries.
+const MAX_QUERY_TEXT: usize = 2048;
+
+impl diesel::connection::Instrumentation for QuerySpans {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        use diesel::connection::InstrumentationEvent;
+        match event {
+            InstrumentationEvent::StartQuery { query, .. } => {
+                self.open = Some(tracing::debug_span!(
+                    target: crate::traces::SPAN_TARGET,
+                    "query",
+                    otel.name = format!("{} {}", sql_verb(query), self.database),
+                    otel.kind = "client",
+                    quickmart.service = crate::telemetry::current_service(),
+                    db.system.name = "postgresql",
+                    db.namespace = %self.database,
+                    db.query.text = %sql_text(query),
+                    otel.status_code = tracing::field::Empty,
+                ));
+            }
+            InstrumentationEvent::FinishQuery { error, .. } => {
+                if let Some(span) = self.open.take()
+                    && error.is_some()
+                {
+                    span.record("otel.status_code", "ERROR");
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The SQL of a query without the bound values diesel's rendering appends.
+fn sql_text(query: &dyn diesel::connection::DebugQuery) -> String {
+    let mut text = query.to_string();
+    if let Some(binds) = text.find(" -- binds:") {
+        text.truncate(binds);
+    }
+    if text.len() > MAX_QUERY_TEXT {
+        let mut end = MAX_QUERY_TEXT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
+}
+
+/// The statement's first word (SELECT, INSERT, ...), for the span's name.
+fn sql_verb(query: &dyn diesel::connection::DebugQuery) -> String {
+    let text = sql_text(query);
+    text.split_whitespace()
+        .next()
+        .unwrap_or("QUERY")
+        .to_ascii_uppercase()
 }
 
 /// Splits `postgres://…/name?…` into the URL of the maintenance database `postgres` and `name`.

@@ -26,6 +26,7 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;
+pub mod traces;
 
 pub use error::{AppError, ErrorCode, FieldError, FieldErrors};
 pub use service::ServiceId;

@@ -9,10 +9,11 @@ use axum::middleware::Next;
 use axum::response::Response;
 use http::{HeaderMap, HeaderValue};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use opentelemetry::trace::SpanContext;
 use tracing::Instrument;
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 /// Header carrying the request id from the edge through every hop.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -20,53 +21,61 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 pub const TRACEPARENT_HEADER: &str = "traceparent";
 
 /// What identifies one request across services.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RequestMeta {
     /// The request id: taken from `x-request-id` when the caller sent a sane one, generated otherwise.
     pub request_id: String,
-    /// The W3C `traceparent` of this hop.
+    /// This hop's trace context: the request span's own when spans are exported; otherwise the caller's, or a
+    /// new trace when the caller sent no valid `traceparent`.
+    pub trace: SpanContext,
+    /// The W3C `traceparent` of [`Self::trace`].
     pub traceparent: String,
+    /// The service serving the request (the `quickmart.service` of the spans made for it).
+    pub service: &'static str,
+    /// The request's span: the parent of the calls made for it, from a spawned task too.
+    pub span: tracing::Span,
 }
 
 impl RequestMeta {
     /// Reads the request id and trace context from incoming headers, generating what is missing or invalid.
     pub fn from_headers(headers: &HeaderMap) -> Self {
+        let trace = crate::traces::extract(headers)
+            .unwrap_or_else(|| crate::traces::new_span_context(None));
+        Self::with_trace(headers, trace, "unknown", tracing::Span::none())
+    }
+
+    fn with_trace(
+        headers: &HeaderMap,
+        trace: SpanContext,
+        service: &'static str,
+        span: tracing::Span,
+    ) -> Self {
         let request_id = headers
             .get(REQUEST_ID_HEADER)
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
             .map_or_else(new_request_id, str::to_owned);
-        let traceparent = headers
-            .get(TRACEPARENT_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| is_valid_traceparent(v))
-            .map_or_else(new_traceparent, str::to_owned);
+        let traceparent = crate::traces::traceparent(&trace).unwrap_or_default();
         Self {
             request_id,
+            trace,
             traceparent,
+            service,
+            span,
         }
     }
 
     /// The `traceparent` to send on an outgoing call: same trace, a new parent span id.
     pub fn child_traceparent(&self) -> String {
-        let trace_id = self
-            .traceparent
-            .get(3..35)
-            .unwrap_or("00000000000000000000000000000000");
-        format!("00-{trace_id}-{:016x}-01", rand::random::<u64>() | 1)
+        crate::traces::traceparent(&crate::traces::new_span_context(Some(
+            self.trace.trace_id(),
+        )))
+        .unwrap_or_default()
     }
 }
 
-fn is_valid_traceparent(value: &str) -> bool {
-    let parts: Vec<&str> = value.split('-').collect();
-    matches!(parts.as_slice(), [version, trace, parent, flags]
-        if version.len() == 2 && trace.len() == 32 && parent.len() == 16 && flags.len() == 2
-            && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()))
-            && trace.bytes().any(|b| b != b'0') && parent.bytes().any(|b| b != b'0'))
-}
-
-// Both generated on every request the edge serves, so they avoid `format!` and a getrandom system call per
-// request (what `Uuid::now_v7` makes); the thread-local `rand` generator is seeded from the OS.
+// Generated on every request the edge serves, so it avoids `format!` and a getrandom system call per request
+// (what `Uuid::now_v7` makes); the thread-local `rand` generator is seeded from the OS.
 fn new_request_id() -> String {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -80,26 +89,18 @@ fn new_request_id() -> String {
         .to_owned()
 }
 
-fn new_traceparent() -> String {
-    let mut out = String::with_capacity(55);
-    out.push_str("00-");
-    push_hex(&mut out, &(rand::random::<u128>() | 1).to_be_bytes());
-    out.push('-');
-    push_hex(&mut out, &(rand::random::<u64>() | 1).to_be_bytes());
-    out.push_str("-01");
-    out
-}
-
-fn push_hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-}
-
 tokio::task_local! {
     static CURRENT_REQUEST: RequestMeta;
+}
+
+/// The service the current task works for: the one serving its request, or running its background job
+/// (`quickmart.service`; `unknown` outside both).
+pub fn current_service() -> &'static str {
+    CURRENT_REQUEST
+        .try_with(|meta| meta.service)
+        .ok()
+        .or_else(crate::background::job_service)
+        .unwrap_or("unknown")
 }
 
 /// The request being served by the current task, if any.
@@ -110,13 +111,18 @@ pub fn current_request() -> Option<RequestMeta> {
 /// Installs the global log subscriber (JSON, or human-readable with `LOG_FORMAT=pretty`; filtered by
 /// `RUST_LOG`, default `info`) and the Prometheus recorder. Calling it again does nothing.
 pub fn init() {
-    install("info", false);
+    install("info", false, None);
+}
+
+/// Like [`init`], exporting spans as `traces` say whatever the environment holds (tests of the export).
+pub fn init_with_traces(traces: crate::traces::TraceSettings) {
+    install("info", false, Some(traces));
 }
 
 /// Like [`init`], for a person at a console (`quickmart up`): human-readable lines unless `LOG_FORMAT=json`, and
 /// only warnings unless `RUST_LOG` asks for more.
 pub fn init_for_console() {
-    install("warn", true);
+    install("warn", true, None);
 }
 
 /// Log lines waiting for the writer thread at most; past that, lines are dropped (and counted in
@@ -127,8 +133,9 @@ const LOG_BUFFER_LINES: usize = 64 * 1024;
 static LOG_WRITER: std::sync::Mutex<Option<tracing_appender::non_blocking::WorkerGuard>> =
     std::sync::Mutex::new(None);
 
-/// Writes out the log lines still buffered; call it once, as the process exits.
+/// Exports the spans and writes out the log lines still buffered; call it once, as the process exits.
 pub fn flush_logs() {
+    crate::traces::shutdown();
     let guard = LOG_WRITER
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -136,7 +143,11 @@ pub fn flush_logs() {
     drop(guard);
 }
 
-fn install(default_filter: &str, pretty_by_default: bool) {
+fn install(
+    default_filter: &str,
+    pretty_by_default: bool,
+    traces: Option<crate::traces::TraceSettings>,
+) {
     static INIT: OnceLock<()> = OnceLock::new();
     INIT.get_or_init(|| {
         let filter =
@@ -153,29 +164,37 @@ fn install(default_filter: &str, pretty_by_default: bool) {
             .thread_name("log-writer")
             .finish(std::io::stdout());
         let dropped = writer.error_counter();
-        let registry = tracing_subscriber::registry().with(filter);
-        // A test binary may have installed a subscriber already; keeping that one is right.
-        let installed = if pretty {
-            registry
-                .with(
-                    tracing_subscriber::fmt::layer()
-                        .compact()
-                        .with_writer(writer),
-                )
-                .try_init()
+        let logs: Box<dyn Layer<Registry> + Send + Sync> = if pretty {
+            tracing_subscriber::fmt::layer()
+                .compact()
+                .with_writer(writer)
+                .with_filter(filter)
+                .boxed()
         } else {
-            registry
-                .with(
-                    tracing_subscriber::fmt::layer()
-                        .json()
-                        .flatten_event(true)
-                        .with_current_span(true)
-                        // The request span is enough: the list of every enclosing span repeated it.
-                        .with_span_list(false)
-                        .with_writer(writer),
-                )
-                .try_init()
+            tracing_subscriber::fmt::layer()
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                // The request span is enough: the list of every enclosing span repeated it.
+                .with_span_list(false)
+                .with_writer(writer)
+                .with_filter(filter)
+                .boxed()
         };
+        // Spans are exported only with an OTLP endpoint; a setting that cannot be honoured stops the process
+        // here, at start, rather than run without the traces someone asked for.
+        let settings = traces.map_or_else(crate::traces::TraceSettings::from_process_env, Ok);
+        let traces = match settings.and_then(|settings| crate::traces::layer(&settings)) {
+            Ok(layer) => layer,
+            Err(error) => {
+                eprintln!("error: {error}");
+                std::process::exit(2);
+            }
+        };
+        let mut layers = vec![logs];
+        layers.extend(traces);
+        // A test binary may have installed a subscriber already; keeping that one is right.
+        let installed = tracing_subscriber::registry().with(layers).try_init();
         metrics_handle();
         if installed.is_ok() {
             *LOG_WRITER
@@ -255,7 +274,7 @@ pub fn instrument(router: Router, service: &'static str) -> Router {
 }
 
 async fn observe(service: &'static str, mut request: Request, next: Next) -> Response {
-    let meta = RequestMeta::from_headers(request.headers());
+    let incoming = crate::traces::extract(request.headers());
     // MatchedPath and Method clone without allocating (an Arc and, for standard methods, a tag).
     let route = request.extensions().get::<MatchedPath>().cloned();
     let route_str = route.as_ref().map_or("unmatched", MatchedPath::as_str);
@@ -263,10 +282,28 @@ async fn observe(service: &'static str, mut request: Request, next: Next) -> Res
     let span = tracing::info_span!(
         "request",
         service,
-        request_id = %meta.request_id,
+        quickmart.service = service,
+        request_id = tracing::field::Empty,
+        trace_id = tracing::field::Empty,
+        span_id = tracing::field::Empty,
         method,
         route = %route_str,
+        otel.name = tracing::field::Empty,
+        otel.kind = "server",
     );
+    if let Some(parent) = &incoming {
+        crate::traces::set_parent(&span, parent);
+    }
+    let trace = crate::traces::span_context(&span)
+        .or(incoming)
+        .unwrap_or_else(|| crate::traces::new_span_context(None));
+    let meta = RequestMeta::with_trace(request.headers(), trace, service, span.clone());
+    span.record("request_id", meta.request_id.as_str());
+    span.record("trace_id", tracing::field::display(meta.trace.trace_id()));
+    span.record("span_id", tracing::field::display(meta.trace.span_id()));
+    if crate::traces::exporting() {
+        span.record("otel.name", format!("{method} {route_str}"));
+    }
     // Handlers that forward headers (the gateway) then pass on the id and trace context even when the client
     // sent none. Headers already carrying the accepted values are left as they are.
     let request_id = HeaderValue::from_str(&meta.request_id).ok();
@@ -429,6 +466,66 @@ mod tests {
         );
     }
 
+    /// A log line written while a request is served names its trace and span (JSON logs carry the request span's
+    /// fields), so logs and traces join on `trace_id`.
+    #[tokio::test]
+    async fn log_lines_carry_the_trace_id_and_span_id() {
+        use tower::ServiceExt;
+        #[derive(Clone, Default)]
+        struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Captured {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().map_or(Ok(0), |mut out| {
+                    out.extend_from_slice(buf);
+                    Ok(buf.len())
+                })
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let router = instrument(
+            Router::new().route(
+                "/work",
+                axum::routing::get(|| async {
+                    tracing::info!("working");
+                    "ok"
+                }),
+            ),
+            "trace-probe",
+        );
+        let request = http::Request::builder()
+            .uri("/work")
+            .header(
+                TRACEPARENT_HEADER,
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            )
+            .body(axum::body::Body::empty())
+            .expect("request");
+        router.oneshot(request).await.expect("response");
+        let output = String::from_utf8(captured.0.lock().map(|o| o.clone()).unwrap_or_default())
+            .expect("utf-8");
+        let line = output
+            .lines()
+            .find(|l| l.contains("working"))
+            .unwrap_or_else(|| panic!("no log line in {output}"));
+        assert!(
+            line.contains(r#""trace_id":"4bf92f3577b34da6a3ce929d0e0e4736""#),
+            "{line}"
+        );
+        assert!(line.contains(r#""span_id":""#), "{line}");
+    }
+
     #[test]
     fn a_sampler_runs_on_every_scrape_until_its_source_is_gone() {
         use std::sync::Arc;
@@ -469,12 +566,20 @@ mod tests {
         let id = uuid::Uuid::parse_str(&meta.request_id).expect("a uuid");
         assert_eq!(id.get_version_num(), 7);
         assert_eq!(meta.request_id.len(), 32);
-        assert!(
-            is_valid_traceparent(&meta.traceparent),
-            "{}",
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            TRACEPARENT_HEADER,
+            HeaderValue::from_str(&meta.traceparent).expect("a header value"),
+        );
+        let read = crate::traces::extract(&headers).expect("a valid traceparent");
+        assert_eq!(
+            (read.trace_id(), read.span_id()),
+            (meta.trace.trace_id(), meta.trace.span_id())
+        );
+        assert_ne!(
+            RequestMeta::from_headers(&HeaderMap::new()).traceparent,
             meta.traceparent
         );
-        assert_ne!(RequestMeta::from_headers(&HeaderMap::new()), meta);
     }
 
     #[test]
@@ -486,7 +591,11 @@ mod tests {
         assert_eq!(meta.traceparent, incoming);
         let child = meta.child_traceparent();
         assert!(child.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"));
-        assert!(is_valid_traceparent(&child));
+        headers.insert(
+            TRACEPARENT_HEADER,
+            HeaderValue::from_str(&child).expect("a header value"),
+        );
+        assert!(crate::traces::extract(&headers).is_some(), "{child}");
         assert_ne!(child, incoming);
     }
 }

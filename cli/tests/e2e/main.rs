@@ -7,3 +7,4 @@ mod helpers;
 mod refusals;
 mod replicas;
 mod storefront;
+mod traces;

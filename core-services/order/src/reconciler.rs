@@ -104,7 +104,7 @@ pub async fn reconcile_once(state: &AppState, grace: Duration) -> Result<Reconci
 
 /// Reconciles every `interval` until the process ends. Replicas may run it at once: every step is idempotent.
 pub async fn run(state: AppState, interval: Duration) {
-    quickmart_shared::background::every(interval, || async {
+    quickmart_shared::background::every(crate::SERVICE.name(), interval, || async {
         let done = reconcile_once(&state, GRACE).await?;
         if done != Reconciled::default() {
             tracing::info!(?done, "reconciled orders");

@@ -28,7 +28,7 @@ pub async fn sweep_once(state: &AppState) -> Result<usize, AppError> {
 /// Sweeps every `interval` until the process ends. Several replicas may sweep at once: rows locked by one
 /// are skipped by the others.
 pub async fn run(state: AppState, interval: Duration) {
-    quickmart_shared::background::every(interval, || async {
+    quickmart_shared::background::every(crate::SERVICE.name(), interval, || async {
         let released = sweep_once(&state).await?;
         if released > 0 {
             metrics::counter!("reservations_expired_total").increment(released as u64);

@@ -29,7 +29,7 @@ pub async fn purge_once(pool: &DbPool) -> Result<usize, AppError> {
 
 /// Purges every `interval` until the process ends. Replicas may purge at once: they delete the same rows.
 pub async fn run(pool: DbPool, interval: Duration) {
-    quickmart_shared::background::every(interval, || async {
+    quickmart_shared::background::every(crate::SERVICE.name(), interval, || async {
         let deleted = purge_once(&pool).await?;
         if deleted > 0 {
             metrics::counter!("refresh_tokens_purged_total").increment(deleted as u64);

@@ -6,14 +6,18 @@ use std::time::{Duration, Instant};
 use futures::FutureExt;
 
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode, Uri, header};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use serde::Deserialize;
 use serde_json::Value;
+use tracing::Instrument;
 
 use super::dedupe::{self, InFlight};
 use super::pool::{Pool, PoolError};
 use crate::error::GatewayError;
 use crate::response::error::{ErrorCode, GraphQLError};
+
+const TRACEPARENT: HeaderName =
+    HeaderName::from_static(quickmart_shared::telemetry::TRACEPARENT_HEADER);
 
 /// A subgraph's HTTP endpoint with its own connection pool, and the queries in flight to it.
 #[derive(Debug)]
@@ -170,17 +174,19 @@ impl SubgraphClient {
         headers: &HeaderMap,
         sharing: Sharing,
     ) -> Result<(StatusCode, Bytes), GraphQLError> {
+        // The fetch's span is a child of the request even when a shared fetch runs in a task of its own.
+        let parent = tracing::Span::current();
         match (&self.in_flight, sharing) {
             (Some(in_flight), Sharing::Query) => {
                 let key = dedupe::key(headers, &body);
                 let (endpoint, headers) = (Arc::clone(&self.endpoint), headers.clone());
                 in_flight
                     .share(key, move || {
-                        async move { endpoint.send_raw(body, &headers).await }.boxed()
+                        async move { endpoint.send_raw(body, &headers, &parent).await }.boxed()
                     })
                     .await
             }
-            _ => self.endpoint.send_raw(body, headers).await,
+            _ => self.endpoint.send_raw(body, headers, &parent).await,
         }
     }
 
@@ -205,10 +211,41 @@ impl Endpoint {
         &self,
         body: Vec<u8>,
         headers: &HeaderMap,
+        parent: &tracing::Span,
     ) -> Result<(StatusCode, Bytes), GraphQLError> {
+        let span = tracing::debug_span!(
+            target: quickmart_shared::traces::SPAN_TARGET,
+            parent: parent,
+            "fetch",
+            otel.name = format!("fetch {}", self.name),
+            otel.kind = "client",
+            quickmart.service = "gateway",
+            peer.service = %self.name,
+            otel.status_code = tracing::field::Empty,
+        );
+        // The subgraph's request is a child of this fetch when spans are exported; otherwise the request's
+        // traceparent, already among the forwarded headers, goes as it is.
+        let traced;
+        let headers = match quickmart_shared::traces::span_context(&span)
+            .and_then(|context| quickmart_shared::traces::traceparent(&context))
+            .and_then(|value| HeaderValue::from_str(&value).ok())
+        {
+            Some(traceparent) => {
+                let mut with_trace = headers.clone();
+                with_trace.insert(TRACEPARENT, traceparent);
+                traced = with_trace;
+                &traced
+            }
+            None => headers,
+        };
         let started = Instant::now();
-        let result = tokio::time::timeout(self.timeout, self.exchange(body, headers)).await;
+        let result = tokio::time::timeout(self.timeout, self.exchange(body, headers))
+            .instrument(span.clone())
+            .await;
         self.fetch_duration.record(started.elapsed().as_secs_f64());
+        if !matches!(result, Ok(Ok(_))) {
+            span.record("otel.status_code", "ERROR");
+        }
         let failure = match result {
             Ok(Ok(answer)) => return Ok(answer),
             Ok(Err(failure)) => failure,

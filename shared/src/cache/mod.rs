@@ -16,6 +16,7 @@ use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 use bb8_redis::RedisConnectionManager;
 use secrecy::{ExposeSecret, SecretString};
@@ -425,7 +426,7 @@ impl Cache {
             }
             Backend::Redis { pool, .. } => {
                 let result = self
-                    .guarded(async {
+                    .guarded(Operation::Mget, async {
                         let mut conn = pool.get().await?;
                         let mut cmd = redis::cmd("MGET");
                         cmd.arg(keys);
@@ -490,7 +491,7 @@ impl Cache {
             }
             Backend::Redis { pool, .. } => {
                 let result = self
-                    .guarded(async {
+                    .guarded(Operation::PutVersioned, async {
                         let mut conn = pool.get().await?;
                         let mut invocation = VERSIONED_PUT.prepare_invoke();
                         invocation
@@ -553,7 +554,7 @@ impl Cache {
             }
             Backend::Redis { pool, .. } => {
                 let result = self
-                    .guarded(async {
+                    .guarded(Operation::Set, async {
                         let mut conn = pool.get().await?;
                         let mut pipe = redis::pipe();
                         for (key, json) in &encoded {
@@ -593,7 +594,7 @@ impl Cache {
             }
             Backend::Redis { pool, .. } => {
                 let result = self
-                    .guarded(async {
+                    .guarded(Operation::Del, async {
                         let mut conn = pool.get().await?;
                         let mut pipe = redis::pipe();
                         pipe.cmd("DEL").arg(keys).ignore();
@@ -645,7 +646,7 @@ impl Cache {
             }
             Backend::Redis { pool, .. } => {
                 let result = self
-                    .guarded(async {
+                    .guarded(Operation::Incr, async {
                         let mut conn = pool.get().await?;
                         let (count, ttl): (u64, i64) = redis::pipe()
                             .atomic()
@@ -705,7 +706,7 @@ impl Cache {
                     return wait";
                 let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
                 let result = self
-                    .guarded(async {
+                    .guarded(Operation::TakeTurn, async {
                         let mut conn = pool.get().await?;
                         let answer: i64 = redis::cmd("EVAL")
                             .arg(TAKE_TURN)
@@ -730,18 +731,37 @@ impl Cache {
         }
     }
 
-    /// Runs a Redis call within the timeout, unless a recent failure says to skip it.
+    /// Runs a Redis call within the timeout, unless a recent failure says to skip it; a span per call (exported
+    /// only; crate::traces).
     async fn guarded<T>(
         &self,
+        operation: Operation,
         call: impl Future<Output = Result<T, CacheError>>,
     ) -> Result<T, CacheError> {
         if now_ms() < self.skip_until_ms.load(Ordering::Relaxed) {
             return Err(CacheError::BackingOff);
         }
-        match tokio::time::timeout(self.timeout, call).await {
+        let span = tracing::debug_span!(
+            target: crate::traces::SPAN_TARGET,
+            "redis",
+            otel.name = format!("redis {}", operation.as_str()),
+            otel.kind = "client",
+            quickmart.service = crate::telemetry::current_service(),
+            db.system.name = "redis",
+            db.operation.name = operation.as_str(),
+            otel.status_code = tracing::field::Empty,
+        );
+        let result = match tokio::time::timeout(self.timeout, call)
+            .instrument(span.clone())
+            .await
+        {
             Ok(result) => result,
             Err(_) => Err(CacheError::Timeout(self.timeout)),
+        };
+        if result.is_err() {
+            span.record("otel.status_code", "ERROR");
         }
+        result
     }
 
     fn observe_failure<T>(&self, operation: Operation, result: Result<T, CacheError>) -> Option<T> {
