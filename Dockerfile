@@ -5,7 +5,9 @@
 #   planner  reduces the source tree to what decides the dependency graph (manifests, lockfile, stub roots)
 #   builder  builds the dependencies from that skeleton (a layer that stays cached until a manifest or the
 #            lockfile changes), then the real sources
-#   runtime  distroless (glibc + CA certificates, no shell), non-root, just the binary
+#   backup   (`--target backup`) the backup and restore CronJobs' image: PostgreSQL 15's client tools with age
+#            and the aws CLI, for the encrypted off-site copies (scripts/backup/offsite.sh)
+#   runtime  distroless (glibc + CA certificates, no shell), non-root, just the binary (the default target)
 
 FROM rust:1.95-slim-bookworm AS planner
 WORKDIR /src
@@ -34,6 +36,13 @@ COPY . .
 RUN find . -path ./target -prune -o -name '*.rs' -exec touch {} + \
     && cargo build --release --locked -p quickmart --bin quickmart \
     && install -D -m 0755 target/release/quickmart /out/quickmart
+
+FROM postgres:15-bookworm AS backup
+# Debian's packages, pinned to bookworm's versions; the scripts come from a ConfigMap, not the image.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends age=1.1.1-1+b3 awscli=2.9.19-1 \
+    && rm -rf /var/lib/apt/lists/*
+USER 10001:10001
 
 FROM gcr.io/distroless/cc-debian12:nonroot AS runtime
 LABEL org.opencontainers.image.title="quickmart" \

@@ -5,7 +5,9 @@
 # unicode, extreme bigints, text that needs escaping, jsonb, an enum, a second schema, sequences), backs
 # them up, drops the database, restores it and compares every table's row count and checksum. It also
 # checks point-in-time selection (RESTORE_AT), the refusal to restore over unknown tables, retention
-# pruning, and that a failing backup leaves older dumps alone and prints no password.
+# pruning, that a failing backup leaves older dumps alone and prints no password, and the off-site round trip:
+# encrypted with age to S3-compatible storage (moto's server, started here), pruned there, fetched back and
+# decrypted with the private key after the volume is gone.
 #
 # Server: PGHOST/PGPORT/PGUSER (default 127.0.0.1:5432, postgres; trust auth, as on the dev machines and
 # in CI). Ends with `backup-restore: N passed, M failed` and exits non-zero when anything failed.
@@ -260,5 +262,82 @@ if env BACKUP_DIR="$retention" "$backup_script" "$secret_url" >"$scratch/noname.
 else
     check "an argument without NAME= is rejected without echoing it" bash -c '! grep -q s3cret "$1"' _ "$scratch/noname.log"
 fi
+
+# --- 9. Off-site copies: encrypted with age, in S3-compatible storage (moto's server), fetched back -----------
+# Tools: age and the aws CLI from Debian's packages, moto's S3 server from PyPI (in a venv of its own).
+if ! command -v age >/dev/null || ! command -v aws >/dev/null; then
+    if [[ "$(id -u)" -eq 0 ]]; then apt_get=(apt-get); else apt_get=(sudo apt-get); fi
+    echo "# installing Debian's age and awscli"
+    "${apt_get[@]}" update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq --no-install-recommends age awscli >/dev/null
+fi
+moto_venv="${QUICKMART_VENV_ROOT:-$HOME/.cache/quickmart-venvs}/moto-5.2.5"
+if [[ ! -x "$moto_venv/bin/moto_server" ]]; then
+    echo "# installing moto[server] 5.2.5 into $moto_venv"
+    python3 -m venv "$moto_venv"
+    "$moto_venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==5.2.5"
+fi
+s3_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"$moto_venv/bin/moto_server" -H 127.0.0.1 -p "$s3_port" >"$scratch/moto.log" 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$s3_port") 2>/dev/null && break; sleep 0.2; done
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
+export BACKUP_S3_ENDPOINT="http://127.0.0.1:$s3_port" BACKUP_S3_BUCKET=quickmart-backups BACKUP_S3_PREFIX=test/prod
+s3() { aws --endpoint-url "$BACKUP_S3_ENDPOINT" --output text "$@"; }
+s3 s3api create-bucket --bucket "$BACKUP_S3_BUCKET" >/dev/null
+age-keygen -o "$scratch/identity.txt" 2>/dev/null
+export BACKUP_AGE_RECIPIENT="$(age-keygen -y "$scratch/identity.txt")"
+# A copy older than the retention, and an object that is not one of ours: only the first may be pruned.
+printf old >"$scratch/old"
+s3 s3 cp --only-show-errors "$scratch/old" "s3://$BACKUP_S3_BUCKET/test/prod/qmtest/qmtest-20200101T000000Z.dump.age"
+s3 s3 cp --only-show-errors "$scratch/old" "s3://$BACKUP_S3_BUCKET/test/prod/qmtest/notes.txt"
+offsite="$scratch/offsite-volume"
+state="$(fingerprint)" # what the earlier sections left: the off-site round trip must bring back exactly this
+check "pg-backup.sh with a bucket exits 0" env BACKUP_DIR="$offsite" BACKUP_S3_RETENTION_DAYS=30 "$backup_script" "qmtest=$url"
+keys="$(s3 s3api list-objects-v2 --bucket "$BACKUP_S3_BUCKET" --prefix test/prod/qmtest/ --query 'Contents[].Key' | tr '\t' '\n' | sort)"
+copy_key="$(grep -E '^test/prod/qmtest/qmtest-[0-9]{8}T[0-9]{6}Z\.dump\.age$' <<<"$keys" | grep -v 20200101 || true)"
+check "the dump is copied off-site as PREFIX/NAME/NAME-<stamp>.dump.age" test -n "$copy_key"
+check "  ... the copy older than 30 days is pruned, the object that is not a copy stays" \
+    test "$(grep -c 20200101 <<<"$keys" || true)" == 0 -a "$(grep -c notes.txt <<<"$keys")" == 1
+s3 s3 cp --only-show-errors "s3://$BACKUP_S3_BUCKET/$copy_key" "$scratch/copy.age"
+check "  ... encrypted: an age file, no pg_dump header, no table name in it" \
+    bash -c '[[ "$(head -c 21 "$1")" == "age-encryption.org/v1" ]] && ! grep -q -a -e PGDMP -e customers "$1"' _ "$scratch/copy.age"
+check "  ... and nothing encrypted is left on the volume" test -z "$(find "$offsite" -name '*.age*')"
+# Lose the database and the volume: restore from the bucket with the private key.
+admin_sql "DROP DATABASE \"$db\" WITH (FORCE)"
+admin_sql "CREATE DATABASE \"$db\""
+rm -rf "$offsite"
+check "pg-restore.sh RESTORE_SOURCE=offsite exits 0 with the volume gone" \
+    env BACKUP_DIR="$offsite" RESTORE_SOURCE=offsite BACKUP_AGE_IDENTITY="$scratch/identity.txt" "$restore_script" "qmtest=$url"
+check "  ... every table's row count and checksum match" test "$(fingerprint)" == "$state"
+check "  ... and the decrypted dump does not stay behind" test -z "$(find "$offsite" -name '*.dump' 2>/dev/null)"
+age-keygen -o "$scratch/other-identity.txt" 2>/dev/null
+if env BACKUP_DIR="$offsite" RESTORE_SOURCE=offsite BACKUP_AGE_IDENTITY="$scratch/other-identity.txt" \
+    RESTORE_FORCE=true "$restore_script" "qmtest=$url" >"$scratch/wrong-key.log" 2>&1; then
+    fail "a restore with the wrong private key fails"
+else
+    check "a restore with the wrong private key fails, and leaves the database as it was" test "$(fingerprint)" == "$state"
+fi
+if env BACKUP_DIR="$offsite" BACKUP_AGE_RECIPIENT=not-a-key "$backup_script" "qmtest=$url" >"$scratch/no-key.log" 2>&1; then
+    fail "a backup with a malformed recipient fails (the copy would be missing)"
+else
+    pass "a backup with a malformed recipient fails (the copy would be missing)"
+fi
+if env BACKUP_DIR="$offsite" BACKUP_S3_ENDPOINT="http://127.0.0.1:1" "$backup_script" "qmtest=$url" >"$scratch/down.log" 2>&1; then
+    fail "a backup whose bucket cannot be reached fails, so the alert fires"
+else
+    check "a backup whose bucket cannot be reached fails, and keeps its local dump" \
+        test "$(find "$offsite" -name 'qmtest-*Z.dump' | wc -l)" -ge 1
+fi
+for bad in "BACKUP_S3_BUCKET=Has_Caps" "BACKUP_S3_PREFIX=a b" "BACKUP_S3_RETENTION_DAYS=0" "RESTORE_SOURCE=cloud"; do
+    if env BACKUP_DIR="$offsite" "$bad" "$backup_script" "qmtest=$url" >/dev/null 2>&1 &&
+        env BACKUP_DIR="$offsite" "$bad" "$restore_script" "qmtest=$url" >/dev/null 2>&1; then
+        fail "$bad is refused"
+    else
+        pass "$bad is refused"
+    fi
+done
+unset BACKUP_S3_BUCKET BACKUP_S3_ENDPOINT BACKUP_S3_PREFIX BACKUP_AGE_RECIPIENT
 
 finish

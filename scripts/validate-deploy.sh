@@ -145,7 +145,7 @@ if [[ "$(cat k8s/tests/node_modules/.installed-from 2>/dev/null)" != "$lock_sum"
 fi
 
 # --- Copies kustomize needs inside its folder -------------------------------------------------------------------
-for script in pg-backup.sh pg-restore.sh; do
+for script in pg-backup.sh pg-restore.sh offsite.sh; do
     check "k8s/base/backup/$script is identical to scripts/backup/$script (cp the latter over the former)" \
         cmp "scripts/backup/$script" "k8s/base/backup/$script"
 done

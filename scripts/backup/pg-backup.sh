@@ -9,6 +9,8 @@
 #   BACKUP_DIR              where dumps are written (default /backups)
 #   BACKUP_RETENTION_DAYS   dumps older than this many days are deleted after a successful dump (default 7)
 #   PG_BIN                  folder holding pg_dump/pg_restore, when they are not the ones on PATH
+#   BACKUP_S3_*, BACKUP_AGE_RECIPIENT   an encrypted off-site copy of every verified dump (offsite.sh, beside
+#                           this file, says how); an upload that fails fails the run
 #
 # Each dump is written as NAME/NAME-YYYYmmddTHHMMSSZ.dump. The timestamp in the name (not the file's
 # mtime, which a copy or a restore from object storage changes) decides the dump's age. A dump is first
@@ -25,6 +27,8 @@ PG_DUMP="${PG_BIN:+$PG_BIN/}pg_dump"
 PG_RESTORE="${PG_BIN:+$PG_BIN/}pg_restore"
 
 log() { printf '%s pg-backup: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
+# shellcheck source=scripts/backup/offsite.sh
+source "$(dirname "${BASH_SOURCE[0]}")/offsite.sh"
 
 if [[ $# -eq 0 ]]; then
     echo "usage: $0 NAME=CONNINFO [NAME=CONNINFO ...]" >&2
@@ -36,6 +40,7 @@ if ! [[ "$BACKUP_RETENTION_DAYS" =~ ^[0-9]+$ ]] || ((10#$BACKUP_RETENTION_DAYS <
     exit 2
 fi
 BACKUP_RETENTION_DAYS=$((10#$BACKUP_RETENTION_DAYS))
+offsite_check || exit 2
 
 # prune_old_dumps NAME: delete NAME's dumps whose name-timestamp is older than the retention window.
 prune_old_dumps() {
@@ -79,6 +84,9 @@ for target in "$@"; do
         mv -- "$partial" "$final"
         log "dumped $name ($(stat -c %s "$final") bytes)"
         prune_old_dumps "$name"
+        if offsite_enabled; then
+            if offsite_upload "$name" "$final"; then offsite_prune "$name" || failed=1; else failed=1; fi
+        fi
     else
         log "FAILED to dump $name; older dumps left untouched"
         rm -f -- "$partial"

@@ -3,8 +3,9 @@
 # (.github/workflows/deploy.yml) runs each phase as a step; an operator can run the same by hand.
 #
 #   release.sh render OVERLAY IMAGE OUT   render k8s/overlays/OVERLAY with the quickmart image set to IMAGE
-#                                          (registry/name:tag) into OUT; refuses a render without it or with
-#                                          Secret objects in it
+#                                          (registry/name:tag) and the backup image to registry/name-backup:tag
+#                                          (the Dockerfile's backup target) into OUT; refuses a render without
+#                                          them or with Secret objects in it
 #   release.sh configure MANIFEST         apply everything but the migration Job and the services; wait for the
 #                                          Secret the Doppler operator syncs
 #   release.sh migrate MANIFEST           run the migration Job (replacing the previous one) and wait for it
@@ -77,9 +78,13 @@ images:
   - name: $overlay_image
     newName: $name
     newTag: "$tag"
+  - name: $overlay_image-backup
+    newName: $name-backup
+    newTag: "$tag"
 YAML
   kubectl kustomize "$work" >"$out"
   grep -q "image: $name:$tag\$" "$out" || fail "the render of $overlay does not run $name:$tag"
+  grep -q "image: $name-backup:$tag\$" "$out" || fail "the render of $overlay does not back up with $name-backup:$tag"
   ! grep -q 'set-by-cd' "$out" || fail "the render of $overlay still names the placeholder tag set-by-cd"
   ! objects "$out" | grep -q '^v1 Secret ' || fail "the render of $overlay holds Secret objects; secrets come from Doppler"
   echo "rendered k8s/overlays/$overlay with $name:$tag: $(objects "$out" | wc -l) objects"

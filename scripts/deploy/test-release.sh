@@ -17,8 +17,9 @@ not_ok() { echo "FAIL - $1"; failures=$((failures + 1)); }
 for overlay in staging prod; do
   if bash "$release" render "$overlay" registry.example/shop/quickmart:0123abc "$work/$overlay.yaml" >/dev/null &&
     [[ $(grep -c 'image: registry.example/shop/quickmart:0123abc$' "$work/$overlay.yaml") -ge 7 ]] &&
+    [[ $(grep -c 'image: registry.example/shop/quickmart-backup:0123abc$' "$work/$overlay.yaml") -eq 2 ]] &&
     ! grep -q 'set-by-cd\|ghcr.io/quickmart/quickmart' "$work/$overlay.yaml"; then
-    ok "render $overlay runs the given image in every service and leaves no placeholder"
+    ok "render $overlay runs the given image in every service and its -backup twin in the backup jobs, no placeholder"
   else
     not_ok "render $overlay"
   fi

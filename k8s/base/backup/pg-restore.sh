@@ -13,6 +13,8 @@
 #   RESTORE_ONLY  comma-separated NAMEs: restore just these of the databases given (default: all of them),
 #                 so one Kubernetes restore job that knows every database can restore a single one
 #   PG_BIN        folder holding pg_restore/psql, when they are not the ones on PATH
+#   RESTORE_SOURCE  volume (default) or offsite: fetch the dump from the off-site copies (offsite.sh: BACKUP_S3_*
+#                 and BACKUP_AGE_IDENTITY, the private key) into $BACKUP_DIR/offsite/, decrypt it, restore it
 #
 # The restore runs in a single transaction with --clean: every object of the dump is dropped and recreated,
 # and any error rolls the whole database back to what it was. Objects the dump does not contain would
@@ -29,6 +31,17 @@ PG_RESTORE="${PG_BIN:+$PG_BIN/}pg_restore"
 PSQL="${PG_BIN:+$PG_BIN/}psql"
 
 log() { printf '%s pg-restore: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
+# shellcheck source=scripts/backup/offsite.sh
+source "$(dirname "${BASH_SOURCE[0]}")/offsite.sh"
+RESTORE_SOURCE="${RESTORE_SOURCE:-volume}"
+case "$RESTORE_SOURCE" in
+    volume) ;;
+    offsite)
+        offsite_enabled || { echo "RESTORE_SOURCE=offsite needs BACKUP_S3_BUCKET" >&2; exit 2; }
+        offsite_check || exit 2
+        ;;
+    *) echo "RESTORE_SOURCE must be volume or offsite, got '$RESTORE_SOURCE'" >&2; exit 2 ;;
+esac
 
 if [[ $# -eq 0 ]]; then
     echo "usage: $0 NAME=CONNINFO [NAME=CONNINFO ...]" >&2
@@ -92,9 +105,18 @@ for target in "$@"; do
         log "skipping $name (not in RESTORE_ONLY)"
         continue
     fi
-    dump="$(pick_dump "$name")"
+    if [[ "$RESTORE_SOURCE" == offsite ]]; then
+        if ! dump="$(offsite_fetch "$name" "$BACKUP_DIR/offsite")"; then
+            failed=1
+            continue
+        fi
+        where="s3://$BACKUP_S3_BUCKET/$BACKUP_S3_PREFIX/$name"
+    else
+        dump="$(pick_dump "$name")"
+        where="$BACKUP_DIR/$name"
+    fi
     if [[ -z "$dump" ]]; then
-        log "no dump of $name in $BACKUP_DIR/$name${RESTORE_AT:+ taken at or before $RESTORE_AT}"
+        log "no dump of $name in $where${RESTORE_AT:+ taken at or before $RESTORE_AT}"
         failed=1
         continue
     fi
@@ -109,6 +131,7 @@ for target in "$@"; do
     if "$PG_RESTORE" --clean --if-exists --no-owner --no-privileges --single-transaction --exit-on-error \
         --dbname="$conninfo" "$dump"; then
         log "restored $name"
+        [[ "$RESTORE_SOURCE" == offsite ]] && rm -f -- "$dump"
     else
         log "FAILED to restore $name; the transaction was rolled back, the database is unchanged"
         failed=1
