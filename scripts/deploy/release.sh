@@ -26,27 +26,19 @@ overlay_image=ghcr.io/quickmart/quickmart
 
 fail() { echo "::error::$*" >&2; exit 1; }
 
-# objects FILE: one "apiVersion kind namespace name" line per object of a rendered manifest. kustomize writes
-# its output in one canonical layout (top-level keys at column 0, metadata's at two spaces), which this reads.
-objects() {
-  awk '
-    function emit() { if (kind != "") print api, kind, (ns == "" ? "-" : ns), name; api = kind = ns = name = ""; meta = 0 }
-    /^---/ { emit(); next }
-    /^apiVersion: / { api = $2 }
-    /^kind: / { kind = $2 }
-    /^metadata:/ { meta = 1; next }
-    /^[^ ]/ { meta = 0 }
-    meta && /^  name: / { name = $2 }
-    meta && /^  namespace: / { ns = $2 }
-    END { emit() }' "$1"
-}
-
-# documents_not_in FILE KEYS: the documents of FILE whose "apiVersion kind namespace name" is not a line of KEYS.
-documents_not_in() {
-  awk -v keys="$2" '
-    BEGIN { while ((getline line < keys) > 0) known[line] = 1 }
-    function flush() {
-      if (kind != "" && !((api " " kind " " (ns == "" ? "-" : ns) " " name) in known)) printf "---\n%s", doc
+# scan MODE FILE [KEYS]: read a rendered manifest document by document. kustomize writes its output in one
+# canonical layout (top-level keys at column 0, metadata's at two spaces), which is what this reads.
+#   keys     print one "apiVersion kind namespace name" line per object ("-" for a cluster-wide one)
+#   missing  print the documents whose key line is not in the file KEYS
+scan() {
+  awk -v mode="$1" -v keys="${3:-}" '
+    BEGIN { if (keys != "") while ((getline line < keys) > 0) known[line] = 1 }
+    function flush(  key) {
+      if (kind != "") {
+        key = api " " kind " " (ns == "" ? "-" : ns) " " name
+        if (mode == "keys") print key
+        else if (!(key in known)) printf "---\n%s", doc
+      }
       doc = ""; api = kind = ns = name = ""; meta = 0
     }
     /^---/ { flush(); next }
@@ -57,8 +49,10 @@ documents_not_in() {
     /^[^ ]/ { meta = 0 }
     meta && /^  name: / { name = $2 }
     meta && /^  namespace: / { ns = $2 }
-    END { flush() }' "$1"
+    END { flush() }' "$2"
 }
+objects() { scan keys "$1"; }
+documents_not_in() { scan missing "$1" "$2"; }
 
 render() {
   local overlay=$1 image=$2 out=$3
