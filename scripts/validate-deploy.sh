@@ -3,7 +3,7 @@
 #   - the copies kustomize needs inside k8s/base are identical to their sources (backup scripts, supergraph)
 #   - `kubectl kustomize` renders every overlay
 #   - kubernetes-validate --strict checks every rendered object against the Kubernetes API schemas
-#     (custom resources, listed in CRD_KINDS, against schemas of their own in k8s/tests/manifest_checks.py)
+#     (custom resources, listed in CRD_KINDS, against their projects' own schemas: vendored CRDs in k8s/tests/crds/, npm models)
 #   - k8s/tests/manifest_checks.py policy checks QuickMart's own rules on every overlay
 #   - promtool checks the alert rules and runs their unit tests (k8s/components/monitoring/tests)
 #   - checkov scans the rendered manifests and the Dockerfile (skips listed and explained below)
@@ -30,7 +30,8 @@ TOOL_PINS=(kubernetes-validate==1.37.0 checkov==3.3.30 check-jsonschema==0.39.0 
 # Custom resources kubernetes-validate has no schema for (it would only warn and pass them). They are
 # left out of that check by kind and validated by `manifest_checks.py crds` instead.
 #   DopplerSecret          secrets.doppler.com/v1alpha1, from the Doppler operator (prod secrets)
-#   VerticalPodAutoscaler  autoscaling.k8s.io/v1, from the VPA add-on (recommendations for the cores)
+#   VerticalPodAutoscaler  autoscaling.k8s.io/v1, from the VPA add-on (memory requests at pod start)
+# These two are validated against their operators' CRDs, vendored in k8s/tests/crds/ (manifest_checks.py crds).
 #   ServiceMonitor, PrometheusRule  monitoring.coreos.com/v1, from the Prometheus Operator (k8s/components/monitoring)
 #   HTTPRoute              gateway.networking.k8s.io/v1, Gateway API (k8s/components/gateway-api)
 # The last three are validated against their projects' own schemas by k8s/tests/upstream-crds.mjs.
@@ -234,7 +235,9 @@ expect_rejection "kubernetes-validate --strict rejects a misspelt field ($broken
 expect_rejection "a kind without a schema is rejected ($broken/unknown-kind.yaml)" \
     "Couldn't find schema for kind Deploymnet" kubernetes_validate "$broken/unknown-kind.yaml"
 expect_rejection "manifest_checks.py crds rejects broken custom resources ($broken/crd-objects.yaml)" \
-    "'managedSecret' is a required property" "$py" k8s/tests/manifest_checks.py crds "$broken/crd-objects.yaml"
+    "spec.managedSecrets is not a field the schema declares" "$py" k8s/tests/manifest_checks.py crds "$broken/crd-objects.yaml"
+expect_rejection "manifest_checks.py crds rejects a VPA update mode its CRD does not know ($broken/crd-objects.yaml)" \
+    "updateMode: 'off' is not one of" "$py" k8s/tests/manifest_checks.py crds "$broken/crd-objects.yaml"
 expect_rejection "upstream-crds.mjs rejects custom resources their schemas refuse ($broken/upstream-objects.yaml)" \
     "ServiceMonitor/broken .*interval must match pattern" node k8s/tests/upstream-crds.mjs "$broken/upstream-objects.yaml"
 expect_rejection "upstream-crds.mjs rejects a PrometheusRule rule without expr ($broken/upstream-objects.yaml)" \

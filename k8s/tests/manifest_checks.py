@@ -5,8 +5,8 @@ Run by scripts/validate-deploy.sh with the tools venv's Python (it needs PyYAML 
 kubernetes-validate and check-jsonschema bring along):
 
     manifest_checks.py strip-kinds IN OUT KIND...  copy IN to OUT without objects of the given kinds
-    manifest_checks.py crds FILE                   validate DopplerSecret / VerticalPodAutoscaler objects
-                                                   against schemas of the fields QuickMart uses
+    manifest_checks.py crds FILE                   validate DopplerSecret / VerticalPodAutoscaler objects against
+                                                   their operators' CRDs (vendored in crds/), unknown fields refused
     manifest_checks.py policy OVERLAY FILE         QuickMart's own deployment rules (see `policy`)
     manifest_checks.py cd-gate CD DEPLOY WORKFLOW...
                                                    the CD workflow deploys only what CI passed (see `cd_gate`)
@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import sys
 from collections import defaultdict
+from pathlib import Path
 
 import jsonschema
 import yaml
@@ -69,98 +70,64 @@ def strip_kinds(src: str, dst: str, kinds: list[str]) -> int:
 
 
 # --- crds -----------------------------------------------------------------------------------------------------
-# Hand-written from the two operators' API types, limited to what QuickMart sets, and closed
-# (additionalProperties: false) so a misspelt field fails instead of being ignored by the API server.
-_NAME_REF = {"type": "object", "required": ["name"], "additionalProperties": False,
-             "properties": {"name": {"type": "string", "minLength": 1},
-                            "namespace": {"type": "string", "minLength": 1}}}
-_METADATA = {"type": "object", "required": ["name"],
-             "properties": {"name": {"type": "string", "minLength": 1}, "namespace": {"type": "string"}}}
-CRD_SCHEMAS = {
-    ("secrets.doppler.com/v1alpha1", "DopplerSecret"): {
-        "type": "object",
-        "required": ["apiVersion", "kind", "metadata", "spec"],
-        "properties": {
-            "metadata": _METADATA,
-            "spec": {
-                "type": "object",
-                "required": ["tokenSecret", "managedSecret"],
-                "additionalProperties": False,
-                "properties": {
-                    "tokenSecret": _NAME_REF,
-                    "managedSecret": {
-                        "type": "object", "required": ["name", "namespace"], "additionalProperties": False,
-                        "properties": {
-                            "name": {"type": "string", "minLength": 1},
-                            "namespace": {"type": "string", "minLength": 1},
-                            "type": {"enum": ["Opaque"]},
-                        },
-                    },
-                    "project": {"type": "string"},
-                    "config": {"type": "string"},
-                    "secrets": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]*$"},
-                                "uniqueItems": True, "minItems": 1},
-                    "resyncSeconds": {"type": "integer", "minimum": 1},
-                },
-            },
-        },
-    },
-    ("autoscaling.k8s.io/v1", "VerticalPodAutoscaler"): {
-        "type": "object",
-        "required": ["apiVersion", "kind", "metadata", "spec"],
-        "properties": {
-            "metadata": _METADATA,
-            "spec": {
-                "type": "object",
-                "required": ["targetRef"],
-                "additionalProperties": False,
-                "properties": {
-                    "targetRef": {
-                        "type": "object", "required": ["apiVersion", "kind", "name"], "additionalProperties": False,
-                        "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
-                                       "name": {"type": "string"}},
-                    },
-                    "updatePolicy": {
-                        "type": "object", "additionalProperties": False,
-                        "properties": {"updateMode": {"enum": ["Off", "Initial", "Recreate", "Auto",
-                                                               "InPlaceOrRecreate"]}},
-                    },
-                    "resourcePolicy": {
-                        "type": "object", "additionalProperties": False,
-                        "properties": {"containerPolicies": {"type": "array", "items": {
-                            "type": "object", "required": ["containerName"], "additionalProperties": False,
-                            "properties": {
-                                "containerName": {"type": "string"},
-                                "mode": {"enum": ["Auto", "Off"]},
-                                "controlledResources": {"type": "array",
-                                                        "items": {"enum": ["cpu", "memory"]}},
-                                "controlledValues": {"enum": ["RequestsOnly", "RequestsAndLimits"]},
-                                "minAllowed": {"type": "object"},
-                                "maxAllowed": {"type": "object"},
-                            }}}},
-                    },
-                },
-            },
-        },
-    },
-}
+# The operators' own CustomResourceDefinitions, vendored with their licences in crds/ (the Doppler operator
+# v1.7.1, the VPA v1.7.1): each object is validated against its version's openAPIV3Schema, and, since CRD schemas
+# leave objects open (the API server prunes unknown fields silently), a field the schema does not declare is an
+# error here, so a misspelt field fails instead of vanishing.
+CRD_DIR = Path(__file__).resolve().parent / "crds"
+
+
+def crd_schemas() -> dict[tuple[str, str], dict]:
+    schemas = {}
+    for path in sorted(CRD_DIR.glob("*.yaml")):
+        for crd in yaml.safe_load_all(path.read_text()):
+            if not crd or crd.get("kind") != "CustomResourceDefinition":
+                continue
+            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+            for version in crd["spec"]["versions"]:
+                schemas[(f"{group}/{version['name']}", kind)] = version["schema"]["openAPIV3Schema"]
+    return schemas
+
+
+def undeclared_fields(value, schema: dict, path: str) -> list[str]:
+    """Fields of `value` that `schema` (a structural CRD schema) does not declare."""
+    found = []
+    if isinstance(value, dict) and schema.get("type") == "object":
+        properties = schema.get("properties")
+        if properties is None or schema.get("x-kubernetes-preserve-unknown-fields"):
+            extra = schema.get("additionalProperties")
+            if isinstance(extra, dict):
+                for key, item in value.items():
+                    found += undeclared_fields(item, extra, f"{path}.{key}")
+            return found
+        for key, item in value.items():
+            if key not in properties:
+                found.append(f"{path}.{key} is not a field the schema declares")
+            else:
+                found += undeclared_fields(item, properties[key], f"{path}.{key}")
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            found += undeclared_fields(item, schema["items"], f"{path}[{index}]")
+    return found
 
 
 def check_crds(path: str) -> int:
+    schemas = crd_schemas()
     problems, seen = [], 0
     for doc in load(path):
-        schema = CRD_SCHEMAS.get((doc.get("apiVersion"), doc.get("kind")))
+        schema = schemas.get((doc.get("apiVersion"), doc.get("kind")))
         if schema is None:
             continue
         seen += 1
         where = f"{doc['kind']}/{doc.get('metadata', {}).get('name', '?')}"
-        for error in jsonschema.Draft202012Validator(schema).iter_errors(doc):
+        for error in jsonschema.Draft7Validator(schema).iter_errors(doc):
             location = "/".join(str(p) for p in error.absolute_path) or "(object)"
             problems.append(f"{where}: {location}: {error.message}")
-    return report(f"{seen} custom resources", problems)
+        problems += [f"{where}: {problem}" for problem in undeclared_fields(doc.get("spec", {}),
+                                                                          schema["properties"]["spec"], "spec")]
+    return report(f"{seen} custom resources (schemas of {len(schemas)} kinds from crds/)", problems)
 
 
-# --- policy ---------------------------------------------------------------------------------------------------
 def policy(overlay: str, path: str) -> int:
     """QuickMart's deployment rules, checked on one rendered overlay."""
     docs = load(path)
