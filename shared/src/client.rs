@@ -189,7 +189,8 @@ impl Call<'_> {
             quickmart.service = meta.as_ref().map_or_else(crate::telemetry::current_service, |m| m.service),
             peer.service = self.client.service,
             http.request.method = %self.method,
-            url.path = %self.path,
+            // Without the query, which may hold ids and filters: a trace store is not the place for them.
+            url.path = %self.route(),
         );
         let traceparent = match &meta {
             Some(meta) => crate::traces::outbound_traceparent(&span, &meta.trace),
@@ -202,7 +203,7 @@ impl Call<'_> {
             .await
     }
 
-    /// The path without its query, for a span's name (an id in the path stays: the routes are few and known).
+    /// The path without its query, for a span (an id in the path stays: the routes are few and known).
     fn route(&self) -> &str {
         self.path.split('?').next().unwrap_or_default()
     }
