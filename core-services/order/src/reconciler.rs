@@ -68,9 +68,10 @@ pub async fn reconcile_once(state: &AppState, grace: Duration) -> Result<Reconci
                 .await?;
                 done.committed += 1;
             }
-            // product-core released the stock (its TTL passed before the commit got through): the order cannot
-            // be fulfilled from stock any more, so it is cancelled rather than left pointing at nothing.
-            Err(AppError::InvalidState(_)) => {
+            // product-core released the stock (its TTL passed before the commit got through), or does not know the
+            // reservation at all (its database was restored from before it): the order cannot be fulfilled from
+            // stock any more, so it is cancelled rather than left pointing at nothing, or retried for ever.
+            Err(AppError::InvalidState(_) | AppError::NotFound(_)) => {
                 tracing::error!(order_id = %order.id, "the reservation of a placed order expired before it was committed");
                 match lifecycle::change_status(
                     state,
