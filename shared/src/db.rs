@@ -356,17 +356,27 @@ impl diesel::connection::Instrumentation for QuerySpans {
         use diesel::connection::InstrumentationEvent;
         match event {
             InstrumentationEvent::StartQuery { query, .. } => {
-                self.open = Some(tracing::debug_span!(
+                let span = tracing::debug_span!(
                     target: crate::traces::SPAN_TARGET,
                     "query",
-                    otel.name = format!("{} {}", sql_verb(query), self.database),
+                    otel.name = tracing::field::Empty,
                     otel.kind = "client",
                     quickmart.service = crate::telemetry::current_service(),
                     db.system.name = "postgresql",
                     db.namespace = %self.database,
-                    db.query.text = %sql_text(query),
+                    db.query.text = tracing::field::Empty,
                     otel.status_code = tracing::field::Empty,
-                ));
+                );
+                // The SQL is rendered once, and only for a span that is exported.
+                if !span.is_disabled() {
+                    let text = sql_text(query);
+                    span.record(
+                        "otel.name",
+                        format!("{} {}", sql_verb(&text), self.database),
+                    );
+                    span.record("db.query.text", text);
+                }
+                self.open = Some(span);
             }
             InstrumentationEvent::FinishQuery { error, .. } => {
                 if let Some(span) = self.open.take()
@@ -397,8 +407,7 @@ fn sql_text(query: &dyn diesel::connection::DebugQuery) -> String {
 }
 
 /// The statement's first word (SELECT, INSERT, ...), for the span's name.
-fn sql_verb(query: &dyn diesel::connection::DebugQuery) -> String {
-    let text = sql_text(query);
+fn sql_verb(text: &str) -> String {
     text.split_whitespace()
         .next()
         .unwrap_or("QUERY")

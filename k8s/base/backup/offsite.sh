@@ -42,7 +42,7 @@ offsite_check() {
 
 s3() { "$AWS" ${BACKUP_S3_ENDPOINT:+--endpoint-url "$BACKUP_S3_ENDPOINT"} --output text "$@"; }
 
-# offsite_keys NAME: the stamps of NAME's copies in the bucket, oldest first.
+# offsite_stamps NAME: the stamps of NAME's copies in the bucket, oldest first.
 offsite_stamps() {
     local name="$1"
     s3 s3api list-objects-v2 --bucket "$BACKUP_S3_BUCKET" --prefix "$BACKUP_S3_PREFIX/$name/$name-" \
