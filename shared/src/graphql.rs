@@ -181,6 +181,73 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
+/// A postal address: one of a customer's saved addresses (with its `id`), or an order's shipping snapshot
+/// (`id` null: the snapshot stays as it was when the order was placed).
+#[derive(Debug, Clone, PartialEq, Eq, SimpleObject)]
+#[graphql(shareable)]
+pub struct Address {
+    /// Set for a saved address; null in an order's snapshot.
+    pub id: Option<async_graphql::ID>,
+    /// Recipient.
+    pub name: String,
+    /// Street and number.
+    pub line1: String,
+    /// More of the address.
+    pub line2: Option<String>,
+    /// City.
+    pub city: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+}
+
+impl Address {
+    /// The address of `dto`, saved under `id` or (with `None`) a snapshot.
+    pub fn new(id: Option<uuid::Uuid>, dto: crate::address::AddressDto) -> Self {
+        Self {
+            id: id.map(|id| async_graphql::ID(id.to_string())),
+            name: dto.name,
+            line1: dto.line1,
+            line2: dto.line2,
+            city: dto.city,
+            postal_code: dto.postal_code,
+            country: dto.country,
+        }
+    }
+}
+
+/// A postal address to ship to or to save.
+#[derive(Debug, Clone, async_graphql::InputObject)]
+pub struct AddressInput {
+    /// Recipient (1–200 characters).
+    pub name: String,
+    /// Street and number (1–200 characters).
+    pub line1: String,
+    /// More of the address (up to 200 characters).
+    pub line2: Option<String>,
+    /// City (1–100 characters).
+    pub city: String,
+    /// Postal code (1–20 characters).
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2 country code, e.g. `DE`.
+    pub country: String,
+}
+
+impl From<AddressInput> for crate::address::AddressDto {
+    fn from(a: AddressInput) -> Self {
+        Self {
+            name: a.name,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            postal_code: a.postal_code,
+            // The cores take the code as the contract enumerates it; people type `de` and ` DE`.
+            country: a.country.trim().to_ascii_uppercase(),
+        }
+    }
+}
+
 /// Schema extension that gives every error carrying an [`AppError`] its `extensions.code` (and `field`,
 /// `productId`, `retryAfter`), logs internal errors once, and hides their cause.
 pub struct ErrorCodes;
@@ -476,6 +543,19 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_country_code_reaches_the_core_as_the_contract_enumerates_it() {
+        let address = crate::address::AddressDto::from(AddressInput {
+            name: "Ada".into(),
+            line1: "1 Road".into(),
+            line2: None,
+            city: "London".into(),
+            postal_code: "N1".into(),
+            country: " gb ".into(),
+        });
+        assert_eq!(address.country, "GB");
+    }
 
     #[test]
     fn the_client_address_is_believed_only_from_the_gateway() {

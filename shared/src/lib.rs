@@ -2,6 +2,7 @@
 //! renderings, telemetry and health endpoints, the PostgreSQL pool and migrations, the Redis cache client,
 //! JWT authentication, the internal REST client and pagination cursors.
 
+pub mod address;
 pub mod auth;
 pub mod background;
 #[cfg(feature = "cache")]

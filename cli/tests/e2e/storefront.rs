@@ -186,3 +186,47 @@ async fn browse_order_read_back_and_cancel() {
     assert_eq!(crate::helpers::code(&again), "INVALID_STATE");
     assert_eq!(system.stock_within_the_window(&products[0], 10).await, 10);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_address_and_an_orders_snapshot_are_one_address_type() {
+    let system = TestSystem::start().await;
+    let admin = system.admin_token().await;
+    let (_, products) = system.catalog(&admin, "books", &[("BK-1", 1200, 5)]).await;
+    let (token, _) = system.customer("grace").await;
+    let address = json!({"name": "Grace Hopper", "line1": "1 Navy Way", "city": "Arlington", "postalCode": "22202", "country": "us"});
+
+    let saved = system
+        .ok(
+            Some(&token),
+            "mutation($input: AddressInput!) { addAddress(input: $input) { id name country } }",
+            json!({ "input": address }),
+        )
+        .await;
+    let id = saved["addAddress"]["id"].clone();
+    assert!(id.is_string(), "{saved}");
+    let book = system
+        .ok(
+            Some(&token),
+            "{ me { addresses { id country } defaultAddress { id name } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        book["me"]["addresses"],
+        json!([{ "id": id, "country": "US" }])
+    );
+    assert_eq!(book["me"]["defaultAddress"]["id"], id);
+
+    // The order keeps a snapshot, which has no id: changing the book later cannot change the order.
+    let placed = system
+        .ok(
+            Some(&token),
+            "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { shippingAddress { id name country } } }",
+            json!({ "input": { "idempotencyKey": "with-address", "items": [{ "productId": products[0], "quantity": 1 }], "shippingAddress": address } }),
+        )
+        .await;
+    assert_eq!(
+        placed["placeOrder"]["shippingAddress"],
+        json!({ "id": null, "name": "Grace Hopper", "country": "US" })
+    );
+}

@@ -2,6 +2,7 @@
 //! feature, which user-core enables and clients need not.
 
 use chrono::{DateTime, Utc};
+pub use quickmart_shared::address::AddressDto;
 use quickmart_shared::auth::Role;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -225,4 +226,31 @@ fn expose_option<S: serde::Serializer>(
         Some(secret) => expose(secret, serializer),
         None => serializer.serialize_none(),
     }
+}
+
+/// Most addresses one user's address book holds.
+pub const MAX_ADDRESSES: usize = 20;
+
+/// One address of a user's address book.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SavedAddressDto {
+    /// Address id (UUID v7).
+    pub id: Uuid,
+    /// Whether this is the user's default address (exactly one is, while the book is not empty).
+    pub is_default: bool,
+    /// The address.
+    pub address: AddressDto,
+    /// When it was added.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A user's address book, in the order the addresses were added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AddressBook {
+    /// At most [`MAX_ADDRESSES`].
+    pub items: Vec<SavedAddressDto>,
 }

@@ -1,8 +1,9 @@
 //! The typed client of user-core: one method per route its callers use, over the shared internal client.
 
 use crate::api::{
-    CreateUser, IssueRefreshToken, IssuedRefreshToken, LookupUsers, PresentRefreshToken, Revoked,
-    SetRole, UpdateUser, UserDto, UserList, UserPage, UserQuery, VerifyCredentials,
+    AddressBook, AddressDto, CreateUser, IssueRefreshToken, IssuedRefreshToken, LookupUsers,
+    PresentRefreshToken, Revoked, SavedAddressDto, SetRole, UpdateUser, UserDto, UserList,
+    UserPage, UserQuery, VerifyCredentials,
 };
 use quickmart_shared::AppError;
 use quickmart_shared::auth::Role;
@@ -143,5 +144,83 @@ impl UserCoreClient {
             .send(ctx)
             .await?;
         Ok(revoked.revoked)
+    }
+
+    /// A user's address book.
+    pub async fn addresses(
+        &self,
+        ctx: &CallContext,
+        user_id: Uuid,
+    ) -> Result<AddressBook, AppError> {
+        self.client
+            .get(&format!("/v1/users/{user_id}/addresses"))
+            .send(ctx)
+            .await
+    }
+
+    /// One saved address of a user, or `NOT_FOUND` (also when it is another user's).
+    pub async fn address(
+        &self,
+        ctx: &CallContext,
+        user_id: Uuid,
+        address_id: Uuid,
+    ) -> Result<SavedAddressDto, AppError> {
+        self.client
+            .get(&format!("/v1/users/{user_id}/addresses/{address_id}"))
+            .send(ctx)
+            .await
+    }
+
+    /// Adds an address to a user's book (never retried: a retry could add it twice).
+    pub async fn add_address(
+        &self,
+        ctx: &CallContext,
+        user_id: Uuid,
+        address: &AddressDto,
+    ) -> Result<SavedAddressDto, AppError> {
+        self.client
+            .post(&format!("/v1/users/{user_id}/addresses"))
+            .json(address)?
+            .send(ctx)
+            .await
+    }
+
+    /// Replaces a saved address.
+    pub async fn update_address(
+        &self,
+        ctx: &CallContext,
+        user_id: Uuid,
+        address_id: Uuid,
+        address: &AddressDto,
+    ) -> Result<SavedAddressDto, AppError> {
+        let path = format!("/v1/users/{user_id}/addresses/{address_id}");
+        let call = self.client.call(http::Method::PUT, &path);
+        call.json(address)?.idempotent().send(ctx).await
+    }
+
+    /// Removes a saved address; the oldest remaining one becomes the default if it was.
+    pub async fn remove_address(
+        &self,
+        ctx: &CallContext,
+        user_id: Uuid,
+        address_id: Uuid,
+    ) -> Result<(), AppError> {
+        let path = format!("/v1/users/{user_id}/addresses/{address_id}");
+        self.client
+            .call(http::Method::DELETE, &path)
+            .send_empty(ctx)
+            .await
+    }
+
+    /// Makes a saved address the user's default.
+    pub async fn set_default_address(
+        &self,
+        ctx: &CallContext,
+        user_id: Uuid,
+        address_id: Uuid,
+    ) -> Result<SavedAddressDto, AppError> {
+        let path = format!("/v1/users/{user_id}/addresses/{address_id}/default");
+        let call = self.client.call(http::Method::PUT, &path);
+        call.idempotent().send(ctx).await
     }
 }

@@ -1,5 +1,5 @@
-//! QuickMart user core: accounts (Argon2id passwords, roles) and rotating refresh tokens over an internal REST
-//! API, owning the `quickmart_user` database.
+//! QuickMart user core: accounts (Argon2id passwords, roles), rotating refresh tokens and address books over an
+//! internal REST API, owning the `quickmart_user` database.
 
 // The contract is its own crate, so callers never link this one; inside, it is still `crate::api`.
 use user_contract::api;

@@ -8,6 +8,7 @@
 //! logged and counted, then treated as a miss. After a failure the cache is skipped for a moment, so an
 //! outage costs one timeout per second, not one per request.
 
+mod limits;
 mod near;
 mod versioned;
 
@@ -24,6 +25,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::AppError;
+pub use limits::{LimitStore, key_digest};
 use near::NearCopy;
 use versioned::{Stored, VERSIONED_PUT, now_ms, write_wins};
 

@@ -9,7 +9,7 @@ use user_contract::UserCoreClient;
 use user_contract::api::UserDto;
 use user_contract::cache::{USER_TTL, user_key};
 
-use crate::rate_limit::LimitStore;
+use quickmart_shared::cache::LimitStore;
 
 /// user-core, the cache and the signer; cheap to clone (one per request).
 #[derive(Clone)]

@@ -1,7 +1,8 @@
-//! QuickMart user subgraph: the `User` entity, sign-up and login (rate limited), EdDSA access tokens, rotating
-//! refresh tokens and roles. Authorization happens here; user-core owns the data.
+//! QuickMart user subgraph: the `User` entity and its address book, sign-up and login (rate limited), EdDSA
+//! access tokens, rotating refresh tokens and roles. Authorization happens here; user-core owns the data.
 
 mod accounts;
+mod addresses;
 mod loaders;
 mod rate_limit;
 mod schema;
@@ -83,7 +84,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
     let sessions = TokenVersions::new(core.clone(), cache.clone());
     let accounts = Accounts {
         core,
-        limits: rate_limit::LimitStore::new(cache.clone()),
+        limits: quickmart_shared::cache::LimitStore::new(cache.clone()),
         cache,
         signer: Arc::new(config.keys.signer()?),
     };

@@ -17,8 +17,7 @@
 use std::time::Duration;
 
 use quickmart_shared::AppError;
-use quickmart_shared::cache::Cache;
-use sha2::{Digest, Sha256};
+use quickmart_shared::cache::{LimitStore, key_digest};
 
 /// The window attempts are counted in.
 const WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -36,75 +35,8 @@ const SLOWED_MAX_WAIT: Duration = Duration::from_secs(30);
 const REGISTRATION_WINDOW: Duration = Duration::from_secs(60 * 60);
 const REGISTRATIONS_PER_ADDRESS: u64 = 20;
 
-/// A short, fixed-size digest of untrusted text for a key.
-fn digest(text: &str) -> String {
-    let hash = Sha256::digest(text.as_bytes());
-    hash[..16].iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn email_digest(email: &str) -> String {
-    digest(&email.trim().to_lowercase())
-}
-
-/// Where the counters live: Redis (shared by every replica), or this replica's memory while Redis is down.
-#[derive(Clone)]
-pub(crate) struct LimitStore {
-    shared: Cache,
-    local: Cache,
-}
-
-impl LimitStore {
-    /// Counters in `shared`, falling back to a private in-process map.
-    pub(crate) fn new(shared: Cache) -> Self {
-        Self {
-            shared,
-            local: Cache::in_memory(),
-        }
-    }
-
-    /// The store to read a count from now: the shared one unless it is failing.
-    fn current(&self) -> &Cache {
-        if self.shared.is_unavailable() {
-            &self.local
-        } else {
-            &self.shared
-        }
-    }
-
-    /// Counts in both stores and judges by the higher count: the local one knows every attempt this replica
-    /// saw, so a Redis that fails in the middle of a burst cannot split the count and let the burst through
-    /// twice; the shared one knows every replica's.
-    async fn count_in_window(&self, key: &str, window: Duration) -> Option<(u64, u64)> {
-        let local = self.local.count_in_window(key, window).await;
-        let shared = self.shared.count_in_window(key, window).await;
-        match (shared, local) {
-            (Some(shared), Some(local)) => Some(if shared.0 >= local.0 { shared } else { local }),
-            (shared, local) => shared.or(local),
-        }
-    }
-
-    async fn get_count(&self, key: &str) -> Option<u64> {
-        let local = self.local.get_json::<u64>(key).await;
-        let shared = self.shared.get_json::<u64>(key).await;
-        shared.max(local)
-    }
-
-    async fn take_turn(
-        &self,
-        key: &str,
-        turn: Duration,
-        max_wait: Duration,
-    ) -> Option<Result<Duration, Duration>> {
-        match self.current().take_turn(key, turn, max_wait).await {
-            None if self.shared.is_unavailable() => self.local.take_turn(key, turn, max_wait).await,
-            taken => taken,
-        }
-    }
-
-    async fn delete(&self, keys: &[String]) {
-        self.shared.delete(keys).await;
-        self.local.delete(keys).await;
-    }
+    key_digest(&email.trim().to_lowercase())
 }
 
 /// The counters one login attempt is judged by.
@@ -125,13 +57,13 @@ impl<'a> LoginLimits<'a> {
             pair_key: client_ip.map(|ip| {
                 format!(
                     "qm:v1:ratelimit:login:pair:{}",
-                    digest(&format!("{ip}\0{email}"))
+                    key_digest(&format!("{ip}\0{email}"))
                 )
             }),
             address_failures_key: client_ip
-                .map(|ip| format!("qm:v1:ratelimit:login:ip:{}", digest(ip))),
+                .map(|ip| format!("qm:v1:ratelimit:login:ip:{}", key_digest(ip))),
             address_turns_key: client_ip
-                .map(|ip| format!("qm:v1:ratelimit:login:turn:{}", digest(ip))),
+                .map(|ip| format!("qm:v1:ratelimit:login:turn:{}", key_digest(ip))),
             email_key: format!("qm:v1:ratelimit:login:email:{email}"),
         }
     }
@@ -205,7 +137,7 @@ pub(crate) async fn reserve_registration(
     client_ip: Option<&str>,
 ) -> Result<(), AppError> {
     let Some(ip) = client_ip else { return Ok(()) };
-    let key = format!("qm:v1:ratelimit:register:ip:{}", digest(ip));
+    let key = format!("qm:v1:ratelimit:register:ip:{}", key_digest(ip));
     match cache.count_in_window(&key, REGISTRATION_WINDOW).await {
         Some((count, retry_after_secs)) if count > REGISTRATIONS_PER_ADDRESS => {
             tracing::warn!("registration rate limit reached");
@@ -218,6 +150,7 @@ pub(crate) async fn reserve_registration(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quickmart_shared::cache::Cache;
 
     #[test]
     fn keys_do_not_grow_with_the_input() {

@@ -1,11 +1,12 @@
 //! Queries, mutations and entity resolvers: the signed-in user, one user, the user list, and the `User` entity;
-//! sign-up, login, refresh, logout, account changes and roles.
+//! sign-up, login, refresh, logout, account changes, roles and saved addresses.
 
 use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
 use quickmart_shared::AppError;
 use quickmart_shared::auth::{Actor, Caller, Role};
 use quickmart_shared::graphql::{
-    AdminOnly, PageInfo, SignedIn, camel_case, parse_id, request_context, total_count, wants_total,
+    Address, AddressInput, AdminOnly, PageInfo, SignedIn, camel_case, parse_id, request_context,
+    total_count, wants_total,
 };
 use quickmart_shared::pagination::PageSize;
 use secrecy::{ExposeSecret, SecretString};
@@ -248,6 +249,40 @@ impl Mutation {
             .map_err(|e| e.map_fields(camel_case))?;
         data.accounts.remember(&user).await;
         Ok(User(user))
+    }
+
+    /// Saves an address in the signed-in customer's address book (at most 20; the first becomes the default).
+    #[graphql(guard = "SignedIn")]
+    async fn add_address(
+        &self,
+        ctx: &Context<'_>,
+        input: AddressInput,
+    ) -> Result<Address, AppError> {
+        crate::addresses::add(ctx, input).await
+    }
+
+    /// Replaces one of the signed-in customer's saved addresses.
+    #[graphql(guard = "SignedIn")]
+    async fn update_address(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: AddressInput,
+    ) -> Result<Address, AppError> {
+        crate::addresses::update(ctx, &id, input).await
+    }
+
+    /// Removes one of the signed-in customer's saved addresses; if it was the default, the oldest remaining one
+    /// becomes the default.
+    #[graphql(guard = "SignedIn")]
+    async fn remove_address(&self, ctx: &Context<'_>, id: ID) -> Result<bool, AppError> {
+        crate::addresses::remove(ctx, &id).await
+    }
+
+    /// Makes one of the signed-in customer's saved addresses the default.
+    #[graphql(guard = "SignedIn")]
+    async fn set_default_address(&self, ctx: &Context<'_>, id: ID) -> Result<Address, AppError> {
+        crate::addresses::set_default(ctx, &id).await
     }
 
     /// Sets a user's role (admins only). The user's sessions end when the role changes: their access tokens are

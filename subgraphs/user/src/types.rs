@@ -4,7 +4,7 @@ use async_graphql::{ComplexObject, Context, ID, InputObject, Object, SimpleObjec
 use chrono::{DateTime, Utc};
 use quickmart_shared::AppError;
 use quickmart_shared::auth::Role;
-use quickmart_shared::graphql::PageInfo;
+use quickmart_shared::graphql::{Address, PageInfo};
 use user_contract::api::UserDto;
 
 use crate::loaders::RequestData;
@@ -43,6 +43,21 @@ impl User {
     /// When the account was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+
+    /// Saved addresses, oldest first (at most 20).
+    async fn addresses(&self, ctx: &Context<'_>) -> Result<Vec<Address>, AppError> {
+        let book = crate::addresses::book(ctx, self.0.id).await?;
+        Ok(book.into_iter().map(crate::addresses::saved).collect())
+    }
+
+    /// The default address (the first one saved, until another is made the default); null while none is saved.
+    async fn default_address(&self, ctx: &Context<'_>) -> Result<Option<Address>, AppError> {
+        let book = crate::addresses::book(ctx, self.0.id).await?;
+        Ok(book
+            .into_iter()
+            .find(|address| address.is_default)
+            .map(crate::addresses::saved))
     }
 }
 

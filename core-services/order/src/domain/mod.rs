@@ -1,12 +1,10 @@
 //! Validated inputs: once parsed, the rest of the crate cannot hold an invalid value.
 
-mod address;
 mod cursor;
 mod idempotency;
 mod order;
 mod status;
 
-pub use address::ShippingAddress;
 pub use cursor::OrderCursor;
 pub use idempotency::IdempotencyKey;
 pub use order::{MAX_LINES, MAX_QUANTITY, NewOrder, OrderLine};

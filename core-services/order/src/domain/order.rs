@@ -5,8 +5,8 @@ use quickmart_shared::error::FieldErrors;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::ShippingAddress;
 use crate::api::PlaceOrder;
+use quickmart_shared::address::PostalAddress;
 
 /// Most lines one order may hold.
 pub const MAX_LINES: usize = 100;
@@ -28,7 +28,7 @@ pub struct OrderLine {
 #[derive(Debug, Clone)]
 pub struct NewOrder {
     lines: Vec<OrderLine>,
-    shipping_address: Option<ShippingAddress>,
+    shipping_address: Option<PostalAddress>,
 }
 
 impl NewOrder {
@@ -58,7 +58,7 @@ impl NewOrder {
         }
         let shipping_address = match input
             .shipping_address
-            .map(|a| ShippingAddress::parse(a, "shipping_address"))
+            .map(|a| PostalAddress::parse(a, "shipping_address"))
         {
             Some(Ok(address)) => Some(address),
             Some(Err(error)) => {
@@ -87,7 +87,7 @@ impl NewOrder {
     }
 
     /// The shipping address, if given.
-    pub fn shipping_address(&self) -> Option<&ShippingAddress> {
+    pub fn shipping_address(&self) -> Option<&PostalAddress> {
         self.shipping_address.as_ref()
     }
 
