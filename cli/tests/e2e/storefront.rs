@@ -230,3 +230,64 @@ async fn a_saved_address_and_an_orders_snapshot_are_one_address_type() {
         json!({ "id": null, "name": "Grace Hopper", "country": "US" })
     );
 }
+
+#[tokio::test]
+async fn a_guest_cart_follows_its_shopper_through_sign_up() {
+    let system = TestSystem::start().await;
+    let admin = system.admin_token().await;
+    let (_, products) = system
+        .catalog(&admin, "tea", &[("TEA-1", 450, 5), ("MUG-1", 1200, 5)])
+        .await;
+    let add = "mutation($p: ID!, $q: Int!, $t: String) { addToCart(productId: $p, quantity: $q, cartToken: $t) { cartToken cart { itemCount } } }";
+
+    let first = system
+        .ok(None, add, json!({ "p": products[0], "q": 2 }))
+        .await;
+    let cart_token = first["addToCart"]["cartToken"].clone();
+    assert!(cart_token.is_string(), "{first}");
+    let second = system
+        .ok(
+            None,
+            add,
+            json!({ "p": products[1], "q": 1, "t": cart_token }),
+        )
+        .await;
+    assert_eq!(second["addToCart"]["cart"]["itemCount"], 3);
+
+    let (token, _) = system.customer("ada").await;
+    let merge = "mutation($t: String!) { mergeCart(guestCartToken: $t) { itemCount subtotal { amount } \
+        lines { quantity product { name price { amount } } problem } } }";
+    let merged = system
+        .ok(Some(&token), merge, json!({ "t": cart_token }))
+        .await;
+    assert_eq!(
+        merged["mergeCart"],
+        json!({
+            "itemCount": 3,
+            "subtotal": { "amount": 2100 },
+            "lines": [
+                { "quantity": 2, "product": { "name": "Item TEA-1", "price": { "amount": 450 } }, "problem": null },
+                { "quantity": 1, "product": { "name": "Item MUG-1", "price": { "amount": 1200 } }, "problem": null },
+            ],
+        })
+    );
+    let again = system
+        .ok(Some(&token), merge, json!({ "t": cart_token }))
+        .await;
+    assert_eq!(again, merged, "a second merge changes nothing");
+
+    let (other, _) = system.customer("eve").await;
+    let cart = "query($t: String) { cart(cartToken: $t) { itemCount } }";
+    assert_eq!(
+        system
+            .ok(Some(&other), cart, json!({ "t": cart_token }))
+            .await,
+        json!({ "cart": null }),
+        "another customer has no cart, whatever token they send"
+    );
+    assert_eq!(
+        system.ok(None, cart, json!({ "t": cart_token })).await,
+        json!({ "cart": null }),
+        "the guest cart is gone"
+    );
+}

@@ -233,3 +233,110 @@ pub struct OrderEdge {
     /// The order.
     pub order: OrderDto,
 }
+
+/// Header naming a guest's cart by its token, on the `/v1/cart` routes (ignored when `x-actor` is set).
+pub const CART_TOKEN_HEADER: &str = "x-cart-token";
+
+/// What every guest cart token starts with, so that one found in a log or a support ticket is recognised.
+pub const CART_TOKEN_PREFIX: &str = "qmc_";
+/// Random bytes in a cart token (written as lowercase hex after the prefix): far beyond guessing.
+pub const CART_TOKEN_BYTES: usize = 32;
+
+/// Whether `value` has the shape of a cart token, so that nothing else is looked up or sent on.
+pub fn is_cart_token(value: &str) -> bool {
+    value.strip_prefix(CART_TOKEN_PREFIX).is_some_and(|hex| {
+        hex.len() == 2 * CART_TOKEN_BYTES
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// Why a cart line cannot be checked out as it stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CartLineProblem {
+    /// Fewer units are in stock than the line asks for.
+    OutOfStock,
+    /// The product is no longer on sale.
+    Unavailable,
+}
+
+/// A line of a cart, at the product's current price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CartLineDto {
+    /// The product.
+    pub product_id: Uuid,
+    /// Units (1–1000).
+    pub quantity: i32,
+    /// The product's price now, in minor units (0 for a product that no longer exists).
+    pub unit_price: i64,
+    /// `unit_price × quantity`.
+    pub line_total: i64,
+    /// Set when the line cannot be checked out as it stands; such lines stay in the cart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<CartLineProblem>,
+}
+
+/// A cart, priced by product-core when it was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CartDto {
+    /// Cart id.
+    pub id: Uuid,
+    /// The lines, in the order their products were first added.
+    pub lines: Vec<CartLineDto>,
+    /// Sum of the line totals, in minor units.
+    pub subtotal: i64,
+    /// Units in all lines.
+    pub item_count: i64,
+    /// The store currency.
+    pub currency: String,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Set only on the answer that started a guest cart: the token that names it from now on. It is shown
+    /// once; order-core keeps only its digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cart_token: Option<String>,
+}
+
+/// Body of `POST /v1/cart/lines`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AddCartLine {
+    /// A product on sale.
+    pub product_id: Uuid,
+    /// Units to add (1–1000; the line may hold at most 1000).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
+    pub quantity: i64,
+}
+
+/// Body of `PUT /v1/cart/lines/{product_id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SetCartLine {
+    /// The line's new quantity (0–1000; 0 removes the line).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000))]
+    pub quantity: i64,
+}
+
+/// Body of `POST /v1/cart/merge`.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MergeCart {
+    /// The token of the guest cart to move into the acting user's cart.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^qmc_[0-9a-f]{64}$"))]
+    pub guest_cart_token: String,
+}
+
+// A token opens a cart: it never reaches a log.
+impl std::fmt::Debug for MergeCart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MergeCart").finish_non_exhaustive()
+    }
+}

@@ -3,11 +3,13 @@
 use std::collections::HashMap;
 
 use crate::api::{
-    ChangeStatus, IDEMPOTENCY_KEY_HEADER, LookupOrders, OrderDto, OrderList, OrderPage, OrderQuery,
-    OrderStatus, OrdersByUsers, PlaceOrder, UserOrderPages,
+    AddCartLine, CART_TOKEN_HEADER, CartDto, ChangeStatus, IDEMPOTENCY_KEY_HEADER, LookupOrders,
+    MergeCart, OrderDto, OrderList, OrderPage, OrderQuery, OrderStatus, OrdersByUsers, PlaceOrder,
+    SetCartLine, UserOrderPages,
 };
+use http::Method;
 use quickmart_shared::AppError;
-use quickmart_shared::client::{CallContext, InternalClient};
+use quickmart_shared::client::{Call, CallContext, InternalClient};
 use uuid::Uuid;
 
 /// order-core over REST.
@@ -94,5 +96,101 @@ impl OrderCoreClient {
             .json(&ChangeStatus { status })?
             .send(ctx)
             .await
+    }
+
+    /// The acting user's cart, or the guest's of `token`; `None` when there is none (or the token expired).
+    pub async fn cart(
+        &self,
+        ctx: &CallContext,
+        token: Option<&str>,
+    ) -> Result<Option<CartDto>, AppError> {
+        match with_cart_token(self.client.get("/v1/cart"), token)?
+            .send(ctx)
+            .await
+        {
+            Ok(cart) => Ok(Some(cart)),
+            Err(AppError::NotFound(_)) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Adds units of a product to the cart; a guest without a token starts a cart (its token comes back in
+    /// `cart_token`). Not retried: a lost answer could have started a cart the guest never hears of.
+    pub async fn add_to_cart(
+        &self,
+        ctx: &CallContext,
+        token: Option<&str>,
+        line: &AddCartLine,
+    ) -> Result<CartDto, AppError> {
+        with_cart_token(self.client.post("/v1/cart/lines"), token)?
+            .json(line)?
+            .send(ctx)
+            .await
+    }
+
+    /// Sets a line's quantity (0 removes it).
+    pub async fn set_cart_line(
+        &self,
+        ctx: &CallContext,
+        token: Option<&str>,
+        product_id: Uuid,
+        line: &SetCartLine,
+    ) -> Result<CartDto, AppError> {
+        let path = format!("/v1/cart/lines/{product_id}");
+        with_cart_token(self.client.call(Method::PUT, &path), token)?
+            .idempotent()
+            .json(line)?
+            .send(ctx)
+            .await
+    }
+
+    /// Removes a line.
+    pub async fn remove_cart_line(
+        &self,
+        ctx: &CallContext,
+        token: Option<&str>,
+        product_id: Uuid,
+    ) -> Result<CartDto, AppError> {
+        let path = format!("/v1/cart/lines/{product_id}");
+        with_cart_token(self.client.call(Method::DELETE, &path), token)?
+            .send(ctx)
+            .await
+    }
+
+    /// Removes every line.
+    pub async fn clear_cart(
+        &self,
+        ctx: &CallContext,
+        token: Option<&str>,
+    ) -> Result<CartDto, AppError> {
+        with_cart_token(self.client.call(Method::DELETE, "/v1/cart/lines"), token)?
+            .idempotent()
+            .send(ctx)
+            .await
+    }
+
+    /// Moves the guest cart of `guest_cart_token` into the acting user's cart (a second call changes nothing,
+    /// so it is retried).
+    pub async fn merge_cart(
+        &self,
+        ctx: &CallContext,
+        guest_cart_token: &str,
+    ) -> Result<CartDto, AppError> {
+        self.client
+            .post("/v1/cart/merge")
+            .idempotent()
+            .json(&MergeCart {
+                guest_cart_token: guest_cart_token.to_owned(),
+            })?
+            .send(ctx)
+            .await
+    }
+}
+
+/// Names a guest's cart on `call`.
+fn with_cart_token<'a>(call: Call<'a>, token: Option<&str>) -> Result<Call<'a>, AppError> {
+    match token {
+        Some(token) => call.header(CART_TOKEN_HEADER, token),
+        None => Ok(call),
     }
 }

@@ -56,6 +56,8 @@ pub struct Config {
     /// How often unfinished placements, commits and releases are finished (`ORDER_RECONCILE_INTERVAL_SECS`,
     /// default 30).
     pub reconcile_interval: Duration,
+    /// How long a guest cart lives after its last change (`GUEST_CART_TTL_DAYS`, 1–365, default 30).
+    pub guest_cart_ttl: Duration,
 }
 
 impl Config {
@@ -66,6 +68,13 @@ impl Config {
             return Err(ConfigError::Malformed {
                 name: "RESERVATION_TTL_SECS".into(),
                 reason: format!("must be between 1 and 3600 seconds, got {ttl}"),
+            });
+        }
+        let guest_cart_days: u64 = env.parse_or("GUEST_CART_TTL_DAYS", 30)?;
+        if !(1..=365).contains(&guest_cart_days) {
+            return Err(ConfigError::Malformed {
+                name: "GUEST_CART_TTL_DAYS".into(),
+                reason: format!("must be between 1 and 365 days, got {guest_cart_days}"),
             });
         }
         let product_core_url = env.service_url(ServiceId::ProductCore)?;
@@ -79,6 +88,7 @@ impl Config {
             reconcile_interval: Duration::from_secs(
                 env.parse_or("ORDER_RECONCILE_INTERVAL_SECS", 30)?.max(1),
             ),
+            guest_cart_ttl: Duration::from_secs(guest_cart_days * 24 * 60 * 60),
         })
     }
 }
@@ -97,6 +107,8 @@ pub fn state(config: &Config, pool: DbPool) -> Result<AppState, StartError> {
         products: stock::StockReservations::new(client),
         currency: Arc::from(config.currency.as_str()),
         reservation_ttl: config.reservation_ttl,
+        guest_cart_ttl: chrono::Duration::from_std(config.guest_cart_ttl)
+            .map_err(|e| StartError::Other(format!("GUEST_CART_TTL_DAYS: {e}")))?,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Finishes what a crash or an unreachable product-core left half done: deletes abandoned `PLACING` claims
 //! (releasing whatever they may have reserved), commits the reservations of placed orders whose commit was not
-//! confirmed, and releases those of cancelled orders whose release was not.
+//! confirmed, and releases those of cancelled orders whose release was not. It also deletes guest carts that have
+//! been idle for longer than `GUEST_CART_TTL_DAYS`.
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use quickmart_shared::AppError;
 use quickmart_shared::client::CallContext;
 
 use crate::api::OrderStatus;
+use crate::db::carts;
 use crate::db::orders::{self as db, ReservationState};
 use crate::lifecycle;
 use crate::state::AppState;
@@ -29,6 +31,8 @@ pub struct Reconciled {
     pub released: usize,
     /// Orders cancelled because product-core had already released their stock.
     pub expired: usize,
+    /// Idle guest carts deleted.
+    pub expired_guest_carts: usize,
 }
 
 /// One pass: claims older than the reservation TTL, and orders unsettled for longer than `grace`.
@@ -99,6 +103,12 @@ pub async fn reconcile_once(state: &AppState, grace: Duration) -> Result<Reconci
             }
             Err(error) => error.log(),
         }
+    }
+    let cutoff = Utc::now() - state.guest_cart_ttl;
+    done.expired_guest_carts =
+        carts::delete_idle_guests(&mut *state.conn().await?, cutoff, BATCH).await?;
+    if done.expired_guest_carts > 0 {
+        metrics::counter!("carts_expired_total").increment(done.expired_guest_carts as u64);
     }
     Ok(done)
 }

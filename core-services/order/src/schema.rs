@@ -41,6 +41,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    carts (id) {
+        id -> Uuid,
+        user_id -> Nullable<Uuid>,
+        token_hash -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    cart_lines (cart_id, product_id) {
+        cart_id -> Uuid,
+        product_id -> Uuid,
+        quantity -> Int4,
+        added_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(cart_lines -> carts (cart_id));
 diesel::joinable!(order_items -> orders (order_id));
 diesel::joinable!(order_status_history -> orders (order_id));
-diesel::allow_tables_to_appear_in_same_query!(orders, order_items, order_status_history);
+diesel::allow_tables_to_appear_in_same_query!(
+    orders,
+    order_items,
+    order_status_history,
+    carts,
+    cart_lines
+);

@@ -19,6 +19,8 @@ pub struct AppState {
     pub currency: Arc<str>,
     /// How long an uncommitted reservation holds stock; a `PLACING` claim older than this is abandoned.
     pub reservation_ttl: Duration,
+    /// How long a guest cart lives after its last change.
+    pub guest_cart_ttl: chrono::Duration,
 }
 
 impl AppState {

@@ -1,9 +1,12 @@
-//! product-core's reservations, as order-core uses them: reserve, commit, release.
+//! product-core as order-core uses it: products' current prices and stock for carts, and reservations (reserve,
+//! commit, release) for orders.
 
 use std::time::Duration;
 
 use product_contract::ProductCoreClient;
-use product_contract::api::{CreateReservation, ReservationDto, ReservationLineRequest};
+use product_contract::api::{
+    CreateReservation, ProductDto, ReservationDto, ReservationLineRequest,
+};
 use quickmart_shared::AppError;
 use quickmart_shared::client::{CallContext, InternalClient};
 use uuid::Uuid;
@@ -22,6 +25,16 @@ impl StockReservations {
         Self {
             client: ProductCoreClient::new(client),
         }
+    }
+
+    /// The products with these ids as they are now, active or not (unknown ones are left out).
+    #[tracing::instrument(skip(self, ctx, ids), fields(count = ids.len()))]
+    pub async fn lookup(
+        &self,
+        ctx: &CallContext,
+        ids: Vec<Uuid>,
+    ) -> Result<Vec<ProductDto>, AppError> {
+        Ok(self.client.lookup(ctx, ids).await?.items)
     }
 
     /// Holds stock for every line or none, under the reservation id chosen at claim time, so that a retry of

@@ -1,7 +1,9 @@
 //! QuickMart order subgraph: `Order` for the federated graph (with `user` and `items.product` as entity
 //! references the user and product subgraphs resolve), `User.orders`, and placing, cancelling and moving
-//! orders, backed by order-core. Authorization (owner or admin) happens here.
+//! orders, and the cart (a customer's or a guest's), backed by order-core. Authorization (owner or admin) happens
+//! here.
 
+mod carts;
 mod loaders;
 mod schema;
 mod types;
@@ -22,7 +24,7 @@ use secrecy::SecretString;
 
 pub use crate::schema::{OrderSchema, build_schema};
 use order_contract::OrderCoreClient;
-use quickmart_shared::cache::CacheSettings;
+use quickmart_shared::cache::{CacheSettings, LimitStore};
 use user_contract::sessions::TokenVersions;
 
 /// Which service this is: its name in logs and metrics, its port and variables.
@@ -43,7 +45,7 @@ pub struct Config {
     pub internal_token: SecretString,
     /// The keys that verify access tokens (`JWT_PUBLIC_KEYS`, …).
     pub keys: KeyMaterial,
-    /// The cache the token versions are read from (`REDIS_URL`, `CACHE_NAMESPACE`).
+    /// The cache the token versions and the guest-cart limits live in (`REDIS_URL`, `CACHE_NAMESPACE`).
     pub cache: CacheSettings,
     /// user-core's base URL (`USER_CORE_URL`), for the token versions that end sessions.
     pub user_core_url: String,
@@ -78,9 +80,11 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
         config.internal_token.clone(),
         config.cache.connect_with_near_copy()?,
     )?;
+    let limits = LimitStore::new(config.cache.connect()?);
     let per_request: PerRequest = Arc::new(move |request, context: &RequestContext| {
         request.data(loaders::RequestData::new(
             core.clone(),
+            limits.clone(),
             context.call_context(),
         ))
     });

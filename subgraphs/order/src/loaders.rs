@@ -7,6 +7,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use order_contract::api::{OrderDto, OrderPage, OrdersByUsers};
 use quickmart_shared::AppError;
+use quickmart_shared::cache::LimitStore;
 use quickmart_shared::client::CallContext;
 use uuid::Uuid;
 
@@ -98,11 +99,13 @@ pub(crate) struct RequestData {
     pub user_orders: DataLoader<UserOrdersLoader>,
     /// order-core.
     pub core: OrderCoreClient,
+    /// The guest-cart rate-limit counters.
+    pub limits: LimitStore,
 }
 
 impl RequestData {
     /// Fresh per-request data.
-    pub(crate) fn new(core: OrderCoreClient, ctx: CallContext) -> Self {
+    pub(crate) fn new(core: OrderCoreClient, limits: LimitStore, ctx: CallContext) -> Self {
         Self {
             orders: DataLoader::new(
                 OrderLoader {
@@ -119,6 +122,7 @@ impl RequestData {
                 tokio::spawn,
             ),
             core,
+            limits,
         }
     }
 }

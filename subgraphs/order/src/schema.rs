@@ -1,13 +1,14 @@
 //! Queries, mutations and entity resolvers.
 
 use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
-use order_contract::api::{OrderQuery, PlaceOrder, PlaceOrderItem};
+use order_contract::api::{AddCartLine, OrderQuery, PlaceOrder, PlaceOrderItem, SetCartLine};
 use quickmart_shared::AppError;
 use quickmart_shared::graphql::{
     AdminOnly, SignedIn, camel_case, parse_id, request_context, wants_total,
 };
 use quickmart_shared::pagination::PageSize;
 
+use crate::carts::{Cart, CartHolder, CartPayload, checked_token};
 use crate::types::{
     Order, OrderConnection, OrderStatus, PlaceOrderInput, User, core_status, list, may_see,
     request_data,
@@ -52,6 +53,26 @@ impl Query {
             with_total: Some(wants_total(ctx)),
         };
         list(ctx, query).await
+    }
+
+    /// The caller's cart: a signed-in customer's own (`cartToken` is then ignored), or a guest's by the token
+    /// their first `addToCart` returned. `null` when there is none yet, or the guest's token expired.
+    async fn cart(
+        &self,
+        ctx: &Context<'_>,
+        cart_token: Option<String>,
+    ) -> Result<Option<Cart>, AppError> {
+        let holder = CartHolder::of(ctx, cart_token)?;
+        if !holder.signed_in && holder.token.is_none() {
+            return Ok(None);
+        }
+        let call = request_context(ctx)?.call_context();
+        let cart = request_data(ctx)?
+            .core
+            .cart(&call, holder.token()?)
+            .await
+            .map_err(|e| e.map_fields(camel_case))?;
+        cart.map(Cart::from_core).transpose()
     }
 
     /// Resolves `Order` entity references (batched: N references are one core call); `null` for orders the
@@ -123,6 +144,106 @@ impl Mutation {
             .await
             .map_err(|e| e.map_fields(camel_case))?;
         Ok(Order(order))
+    }
+
+    /// Adds units of a product on sale to the cart (more units on its line if it has one; a line holds at most
+    /// 1000, a cart 100 lines). A guest's first call, without `cartToken`, starts a cart: keep the `cartToken`
+    /// it returns. Prices are the products' current prices.
+    async fn add_to_cart(
+        &self,
+        ctx: &Context<'_>,
+        product_id: ID,
+        quantity: i32,
+        cart_token: Option<String>,
+    ) -> Result<CartPayload, AppError> {
+        let holder = CartHolder::of(ctx, cart_token)?;
+        let line = AddCartLine {
+            product_id: parse_id(&product_id, "productId")?,
+            quantity: i64::from(quantity),
+        };
+        holder.allow_new_cart(ctx).await?;
+        let call = request_context(ctx)?.call_context();
+        let cart = request_data(ctx)?
+            .core
+            .add_to_cart(&call, holder.token()?, &line)
+            .await
+            .map_err(|e| e.map_fields(camel_case))?;
+        holder.payload(cart)
+    }
+
+    /// Sets the quantity of a product's line (0 removes it); a product not in the cart is `NOT_FOUND`.
+    async fn update_cart_line(
+        &self,
+        ctx: &Context<'_>,
+        product_id: ID,
+        quantity: i32,
+        cart_token: Option<String>,
+    ) -> Result<CartPayload, AppError> {
+        let holder = CartHolder::of(ctx, cart_token)?;
+        let product_id = parse_id(&product_id, "productId")?;
+        let line = SetCartLine {
+            quantity: i64::from(quantity),
+        };
+        let call = request_context(ctx)?.call_context();
+        let cart = request_data(ctx)?
+            .core
+            .set_cart_line(&call, holder.existing_token()?, product_id, &line)
+            .await
+            .map_err(|e| e.map_fields(camel_case))?;
+        holder.payload(cart)
+    }
+
+    /// Removes a product's line; a product not in the cart is `NOT_FOUND`.
+    async fn remove_cart_line(
+        &self,
+        ctx: &Context<'_>,
+        product_id: ID,
+        cart_token: Option<String>,
+    ) -> Result<CartPayload, AppError> {
+        let holder = CartHolder::of(ctx, cart_token)?;
+        let product_id = parse_id(&product_id, "productId")?;
+        let call = request_context(ctx)?.call_context();
+        let cart = request_data(ctx)?
+            .core
+            .remove_cart_line(&call, holder.existing_token()?, product_id)
+            .await
+            .map_err(|e| e.map_fields(camel_case))?;
+        holder.payload(cart)
+    }
+
+    /// Empties the cart.
+    async fn clear_cart(
+        &self,
+        ctx: &Context<'_>,
+        cart_token: Option<String>,
+    ) -> Result<CartPayload, AppError> {
+        let holder = CartHolder::of(ctx, cart_token)?;
+        let call = request_context(ctx)?.call_context();
+        let cart = request_data(ctx)?
+            .core
+            .clear_cart(&call, holder.existing_token()?)
+            .await
+            .map_err(|e| e.map_fields(camel_case))?;
+        holder.payload(cart)
+    }
+
+    /// Moves a guest cart into the signed-in customer's cart, once: quantities of a product in both are summed
+    /// (capped at 1000), and the guest cart is gone. Merging the same token again changes nothing. Call it
+    /// right after signing in, with the token the guest cart had.
+    #[graphql(guard = "SignedIn")]
+    async fn merge_cart(
+        &self,
+        ctx: &Context<'_>,
+        guest_cart_token: String,
+    ) -> Result<Cart, AppError> {
+        let token = checked_token(&guest_cart_token, "guestCartToken")?;
+        let call = request_context(ctx)?.call_context();
+        let cart = request_data(ctx)?
+            .core
+            .merge_cart(&call, token)
+            .await
+            .map_err(|e| e.map_fields(camel_case))?;
+        Cart::from_core(cart)
     }
 
     /// Cancels an order while it is `PENDING` or `CONFIRMED` (its owner, or an admin) and puts its stock back.

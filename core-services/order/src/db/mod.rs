@@ -1,3 +1,4 @@
 //! Queries over the order database.
 
+pub(crate) mod carts;
 pub(crate) mod orders;

@@ -1,5 +1,6 @@
 //! The REST API of order-core, versioned under `/v1`.
 
+mod carts;
 mod orders;
 
 use utoipa::OpenApi;
@@ -22,7 +23,11 @@ use crate::state::AppState;
             reused with another body, `OUT_OF_STOCK` with `productId`, `INVALID_STATE` for an illegal \
             transition), 503 database or product-core unavailable."
     ),
-    tags((name = "orders", description = "Orders and their lifecycle"))
+    tags(
+        (name = "orders", description = "Orders and their lifecycle"),
+        (name = "carts", description = "Carts: a signed-in user's one cart (`x-actor`), or a guest's by its token \
+            (`x-cart-token`), priced at product-core's current prices on every read"),
+    )
 )]
 struct ApiDoc;
 
@@ -36,4 +41,8 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::order_history))
         .routes(routes!(orders::cancel_order))
         .routes(routes!(orders::change_status))
+        .routes(routes!(carts::get_cart))
+        .routes(routes!(carts::add_line, carts::clear_cart))
+        .routes(routes!(carts::set_line, carts::remove_line))
+        .routes(routes!(carts::merge_cart))
 }

@@ -49,6 +49,7 @@ pub(crate) fn order_config(db: &TestDatabase, product_core_url: &str) -> Config 
         currency: "USD".into(),
         reservation_ttl: Duration::from_secs(900),
         reconcile_interval: Duration::from_secs(3600),
+        guest_cart_ttl: Duration::from_secs(30 * 24 * 60 * 60),
     }
 }
 

@@ -1,6 +1,7 @@
 //! order-core against real PostgreSQL databases (one for orders and one for products per test), a real
 //! product-core and the real Redis.
 
+mod carts;
 mod docs;
 mod helpers;
 mod lifecycle;

@@ -88,6 +88,7 @@ impl TestStack {
             currency: "USD".into(),
             reservation_ttl: Duration::from_secs(900),
             reconcile_interval: Duration::from_secs(3600),
+            guest_cart_ttl: Duration::from_secs(30 * 24 * 60 * 60),
         };
         let order_core_calls = Arc::new(Mutex::new(Vec::new()));
         let recorded = order_core_calls.clone();
