@@ -150,6 +150,8 @@ def policy(overlay: str, path: str) -> int:
         for surface in ("GATEWAY_GRAPHIQL", "GATEWAY_INTROSPECTION"):
             if config.get(surface) != "false":
                 problems.append(f"{surface} is {config.get(surface)!r}; production shows neither GraphiQL nor the schema")
+    if overlay == "prod" and config.get("PAYMENT_ALLOW_TEST_PROVIDER", "false") != "false":
+        problems.append("PAYMENT_ALLOW_TEST_PROVIDER must stay 'false' in prod: the test provider takes no money")
     if config.get("MIGRATE_ON_START") != "false":
         problems.append("MIGRATE_ON_START must be 'false': the migration Job runs migrations before the rollout")
 

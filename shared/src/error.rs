@@ -31,6 +31,8 @@ pub enum ErrorCode {
     InvalidState,
     /// Too many attempts.
     RateLimited,
+    /// The payment was declined; nothing was ordered or charged.
+    PaymentDeclined,
     /// A dependency is unavailable.
     ServiceUnavailable,
     /// An unexpected failure.
@@ -73,6 +75,7 @@ impl ErrorCode {
             Self::OutOfStock => "OUT_OF_STOCK",
             Self::InvalidState => "INVALID_STATE",
             Self::RateLimited => "RATE_LIMITED",
+            Self::PaymentDeclined => "PAYMENT_DECLINED",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
             Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
@@ -186,6 +189,12 @@ pub enum AppError {
         /// Seconds until a retry may succeed.
         retry_after_secs: u64,
     },
+    /// The payment provider declined the payment (HTTP 402); nothing was ordered or charged.
+    #[error("the payment was declined ({reason}); try another payment method")]
+    PaymentDeclined {
+        /// The provider's reason, as a stable word (`card_declined`, `insufficient_funds`, …).
+        reason: String,
+    },
     /// The request body is over the server's limit (HTTP 413).
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -286,6 +295,7 @@ impl AppError {
             Self::OutOfStock { .. } => ErrorCode::OutOfStock,
             Self::InvalidState(_) => ErrorCode::InvalidState,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::PaymentDeclined { .. } => ErrorCode::PaymentDeclined,
             Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::ServiceUnavailable(_) => ErrorCode::ServiceUnavailable,
             Self::Internal(_) => ErrorCode::InternalServerError,
@@ -304,6 +314,7 @@ impl AppError {
                 StatusCode::CONFLICT
             }
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::PaymentDeclined { .. } => StatusCode::PAYMENT_REQUIRED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -389,6 +400,9 @@ impl AppError {
                 retry_after_secs: problem.retry_after.unwrap_or(60),
             },
             ErrorCode::ServiceUnavailable => Self::ServiceUnavailable(problem.detail),
+            ErrorCode::PaymentDeclined => Self::PaymentDeclined {
+                reason: problem.reason.unwrap_or_else(|| "declined".to_owned()),
+            },
             ErrorCode::PayloadTooLarge => Self::PayloadTooLarge(problem.detail),
             ErrorCode::InternalServerError => Self::internal(format!(
                 "upstream internal error (request {})",
@@ -433,6 +447,10 @@ impl AppError {
             },
             retry_after: match self {
                 Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+                _ => None,
+            },
+            reason: match self {
+                Self::PaymentDeclined { reason } => Some(reason.clone()),
                 _ => None,
             },
             request_id: crate::telemetry::current_request().map(|r| r.request_id),
@@ -480,6 +498,9 @@ pub struct Problem {
         skip_serializing_if = "Option::is_none"
     )]
     pub retry_after: Option<u64>,
+    /// Why the payment was declined, for `PAYMENT_DECLINED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// The request id to quote when reporting the problem.
     #[serde(rename = "requestId", default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,

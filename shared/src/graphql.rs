@@ -317,6 +317,7 @@ fn annotate(error: &mut ServerError) {
         AppError::RateLimited { retry_after_secs } => {
             extensions.set("retryAfter", *retry_after_secs);
         }
+        AppError::PaymentDeclined { reason } => extensions.set("reason", reason.clone()),
         _ => {}
     }
     error.message = message;

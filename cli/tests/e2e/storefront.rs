@@ -1,9 +1,9 @@
 //! A customer's journey through the one endpoint.
 
 use insta::assert_json_snapshot;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::helpers::TestSystem;
+use crate::helpers::{TestSystem, code};
 
 const PLACE: &str = "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total { amount currency } } }";
 
@@ -289,5 +289,98 @@ async fn a_guest_cart_follows_its_shopper_through_sign_up() {
         system.ok(None, cart, json!({ "t": cart_token })).await,
         json!({ "cart": null }),
         "the guest cart is gone"
+    );
+}
+
+#[tokio::test]
+async fn a_merged_cart_checks_out_paid_to_a_saved_address() {
+    let system = TestSystem::start().await;
+    let admin = system.admin_token().await;
+    let (_, products) = system
+        .catalog(&admin, "coffee", &[("BEAN-1", 1500, 5), ("CUP-1", 800, 5)])
+        .await;
+    let add = "mutation($p: ID!, $q: Int!, $t: String) { addToCart(productId: $p, quantity: $q, cartToken: $t) { cartToken } }";
+    let first = system
+        .ok(None, add, json!({ "p": products[0], "q": 2 }))
+        .await;
+    let cart_token = first["addToCart"]["cartToken"].clone();
+    system
+        .ok(
+            None,
+            add,
+            json!({ "p": products[1], "q": 1, "t": cart_token }),
+        )
+        .await;
+
+    let (token, _) = system.customer("lin").await;
+    system
+        .ok(
+            Some(&token),
+            "mutation($t: String!) { mergeCart(guestCartToken: $t) { itemCount } }",
+            json!({ "t": cart_token }),
+        )
+        .await;
+    let address = json!({"name": "Lin Wei", "line1": "8 Harbour Rd", "city": "Hong Kong", "postalCode": "000000", "country": "HK"});
+    let saved = system
+        .ok(
+            Some(&token),
+            "mutation($i: AddressInput!) { addAddress(input: $i) { id } }",
+            json!({ "i": address }),
+        )
+        .await;
+    let address_id = saved["addAddress"]["id"].clone();
+
+    let checkout = "mutation($i: CheckoutInput!) { checkout(input: $i) { id status total { amount } \
+        payment { status provider amount { amount } reference } shippingAddress { id city } } }";
+    let input = |token: &str, address: &Value| json!({ "i": { "idempotencyKey": "lin-1", "payment": { "token": token }, "shippingAddressId": address } });
+
+    // Declined: nothing ordered, the stock and the cart as they were; the key works again.
+    let declined = system
+        .graphql(Some(&token), checkout, input("tok_decline", &address_id))
+        .await;
+    assert_eq!(code(&declined), "PAYMENT_DECLINED", "{declined}");
+    assert_eq!(
+        declined["errors"][0]["extensions"]["reason"],
+        "card_declined"
+    );
+    assert_eq!(system.stock(&products[0]).await, 5);
+    let orders = "{ orders { nodes { id } } cart { itemCount } }";
+    assert_eq!(
+        system.ok(Some(&token), orders, json!({})).await,
+        json!({ "orders": { "nodes": [] }, "cart": { "itemCount": 3 } })
+    );
+
+    // Another customer's address is not found, and nothing happens.
+    let (other, _) = system.customer("mallory").await;
+    let refused = system
+        .graphql(Some(&other), checkout, input("tok_success", &address_id))
+        .await;
+    assert_eq!(code(&refused), "NOT_FOUND", "{refused}");
+
+    let paid = system
+        .ok(Some(&token), checkout, input("tok_success", &address_id))
+        .await;
+    let order = &paid["checkout"];
+    assert_eq!(order["status"], "CONFIRMED", "{paid}");
+    assert_eq!(order["total"]["amount"], 3800);
+    assert_eq!(order["payment"]["status"], "CAPTURED");
+    assert_eq!(
+        order["payment"]["amount"]["amount"], 3800,
+        "the order's total, never the client's"
+    );
+    assert_eq!(
+        order["shippingAddress"],
+        json!({ "id": null, "city": "Hong Kong" })
+    );
+    assert_eq!(system.stock_within_the_window(&products[0], 3).await, 3);
+    assert_eq!(
+        system
+            .ok(
+                Some(&token),
+                "{ cart { itemCount lines { quantity } } }",
+                json!({})
+            )
+            .await,
+        json!({ "cart": { "itemCount": 0, "lines": [] } })
     );
 }

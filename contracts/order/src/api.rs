@@ -101,6 +101,9 @@ pub struct OrderDto {
     pub items: Vec<OrderItemDto>,
     /// Where to ship, as given when placing.
     pub shipping_address: Option<AddressDto>,
+    /// Its payment, for an order placed by checkout or confirmed by an admin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PaymentDto>,
     /// When it was placed.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -339,4 +342,105 @@ impl std::fmt::Debug for MergeCart {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MergeCart").finish_non_exhaustive()
     }
+}
+
+/// Where a payment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PaymentStatus {
+    /// Authorized, not yet captured.
+    Authorized,
+    /// The money was taken.
+    Captured,
+    /// The provider failed it after accepting it.
+    Failed,
+    /// The money went back.
+    Refunded,
+    /// The provider will say later (a webhook).
+    PendingConfirmation,
+    /// Paid outside the store: an admin confirmed the order.
+    Manual,
+}
+
+impl PaymentStatus {
+    /// The database and wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Authorized => "AUTHORIZED",
+            Self::Captured => "CAPTURED",
+            Self::Failed => "FAILED",
+            Self::Refunded => "REFUNDED",
+            Self::PendingConfirmation => "PENDING_CONFIRMATION",
+            Self::Manual => "MANUAL",
+        }
+    }
+
+    /// The status a stored spelling names.
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            Self::Authorized,
+            Self::Captured,
+            Self::Failed,
+            Self::Refunded,
+            Self::PendingConfirmation,
+            Self::Manual,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
+    }
+}
+
+/// An order's payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentDto {
+    /// Where it stands.
+    pub status: PaymentStatus,
+    /// Who handles it (`test`, a provider's name, or `manual`).
+    pub provider: String,
+    /// The order's total when it was paid, in minor units.
+    pub amount: i64,
+    /// The store currency.
+    pub currency: String,
+    /// The provider's id for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// How the buyer pays at checkout: a provider and the token its front-end library made (never a card number).
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PaymentMethod {
+    /// The provider (`test` unless the store runs another).
+    pub provider: String,
+    /// The provider's payment token (1–200 visible ASCII characters); the `test` provider knows
+    /// `tok_success`, `tok_decline`, `tok_insufficient_funds` and `tok_delayed`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[!-~]{1,200}$"))]
+    pub token: String,
+}
+
+// A payment token may be spent: it never reaches a log.
+impl std::fmt::Debug for PaymentMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentMethod")
+            .field("provider", &self.provider)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Body of `POST /v1/checkout` (with the `Idempotency-Key` header; the buyer is the user of `x-actor`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Checkout {
+    /// How to pay.
+    pub payment: PaymentMethod,
+    /// One of the buyer's saved addresses (user-core), snapshotted into the order; or send `shipping_address`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address_id: Option<Uuid>,
+    /// Where to ship; or send `shipping_address_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<AddressDto>,
 }

@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 
 use crate::api::{
-    AddCartLine, CART_TOKEN_HEADER, CartDto, ChangeStatus, IDEMPOTENCY_KEY_HEADER, LookupOrders,
-    MergeCart, OrderDto, OrderList, OrderPage, OrderQuery, OrderStatus, OrdersByUsers, PlaceOrder,
-    SetCartLine, UserOrderPages,
+    AddCartLine, CART_TOKEN_HEADER, CartDto, ChangeStatus, Checkout, IDEMPOTENCY_KEY_HEADER,
+    LookupOrders, MergeCart, OrderDto, OrderList, OrderPage, OrderQuery, OrderStatus,
+    OrdersByUsers, PlaceOrder, SetCartLine, UserOrderPages,
 };
 use http::Method;
 use quickmart_shared::AppError;
@@ -34,6 +34,23 @@ impl OrderCoreClient {
     ) -> Result<OrderDto, AppError> {
         self.client
             .post("/v1/orders")
+            .header(IDEMPOTENCY_KEY_HEADER, key)?
+            .json(body)?
+            .idempotent()
+            .send(ctx)
+            .await
+    }
+
+    /// Checks out the acting user's cart. Marked idempotent: the key makes a repeated call return the first
+    /// order and charge once.
+    pub async fn checkout(
+        &self,
+        ctx: &CallContext,
+        key: &str,
+        body: &Checkout,
+    ) -> Result<OrderDto, AppError> {
+        self.client
+            .post("/v1/checkout")
             .header(IDEMPOTENCY_KEY_HEADER, key)?
             .json(body)?
             .idempotent()

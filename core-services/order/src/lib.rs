@@ -3,9 +3,11 @@
 
 // The contract is its own crate, so callers never link this one; inside, it is still `crate::api`.
 use order_contract::api;
+mod checkout;
 mod db;
 pub mod domain;
 mod lifecycle;
+pub mod payments;
 mod placement;
 pub mod reconciler;
 mod routes;
@@ -36,6 +38,8 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// Longest one call to product-core may take, retries included (within the order subgraph's 8 s).
 const PRODUCT_CORE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest one call to user-core may take (a saved address, before anything is reserved).
+const USER_CORE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// order-core's settings.
 #[derive(Debug, Clone)]
@@ -58,6 +62,11 @@ pub struct Config {
     pub reconcile_interval: Duration,
     /// How long a guest cart lives after its last change (`GUEST_CART_TTL_DAYS`, 1–365, default 30).
     pub guest_cart_ttl: Duration,
+    /// The payment provider (`PAYMENT_PROVIDER`, default `test`, the only one built in; production refuses it
+    /// unless `PAYMENT_ALLOW_TEST_PROVIDER=true`).
+    pub payment_provider: String,
+    /// user-core's base URL (`USER_CORE_URL`, default `http://127.0.0.1:8081`), for saved addresses.
+    pub user_core_url: String,
 }
 
 impl Config {
@@ -78,6 +87,27 @@ impl Config {
             });
         }
         let product_core_url = env.service_url(ServiceId::ProductCore)?;
+        let payment_provider = env
+            .raw("PAYMENT_PROVIDER")
+            .unwrap_or(payments::TEST_PROVIDER)
+            .to_owned();
+        if payment_provider != payments::TEST_PROVIDER {
+            return Err(ConfigError::Malformed {
+                name: "PAYMENT_PROVIDER".into(),
+                reason: format!(
+                    "`{payment_provider}` is not a provider this build has; use `test`"
+                ),
+            });
+        }
+        if env.is_production() && !env.flag("PAYMENT_ALLOW_TEST_PROVIDER", false)? {
+            // No money moves through the test provider: a production store on it would ship unpaid orders.
+            return Err(ConfigError::Malformed {
+                name: "PAYMENT_PROVIDER".into(),
+                reason: "the `test` provider takes no money; production refuses it unless \
+                         PAYMENT_ALLOW_TEST_PROVIDER=true"
+                    .into(),
+            });
+        }
         Ok(Self {
             listen_addr: env.listen_addr(SERVICE)?,
             database: DbSettings::from_env(env, DatabaseId::ORDER)?,
@@ -89,6 +119,8 @@ impl Config {
                 env.parse_or("ORDER_RECONCILE_INTERVAL_SECS", 30)?.max(1),
             ),
             guest_cart_ttl: Duration::from_secs(guest_cart_days * 24 * 60 * 60),
+            payment_provider,
+            user_core_url: env.service_url(ServiceId::UserCore)?,
         })
     }
 }
@@ -102,6 +134,13 @@ pub fn state(config: &Config, pool: DbPool) -> Result<AppState, StartError> {
         PRODUCT_CORE_TIMEOUT,
     )
     .map_err(|e| StartError::Other(format!("cannot build the product-core client: {e}")))?;
+    let users = InternalClient::new(
+        ServiceId::UserCore.name(),
+        &config.user_core_url,
+        config.internal_token.clone(),
+        USER_CORE_TIMEOUT,
+    )
+    .map_err(|e| StartError::Other(format!("cannot build the user-core client: {e}")))?;
     Ok(AppState {
         pool,
         products: stock::StockReservations::new(client),
@@ -109,6 +148,9 @@ pub fn state(config: &Config, pool: DbPool) -> Result<AppState, StartError> {
         reservation_ttl: config.reservation_ttl,
         guest_cart_ttl: chrono::Duration::from_std(config.guest_cart_ttl)
             .map_err(|e| StartError::Other(format!("GUEST_CART_TTL_DAYS: {e}")))?,
+        // `Config::from_env` admits only the test provider today.
+        payments: Arc::new(payments::TestProvider),
+        users: user_contract::UserCoreClient::new(users),
     })
 }
 

@@ -2,8 +2,10 @@
 //!
 //! 1. claim (user, key) with a `PLACING` row;
 //! 2. reserve every line in product-core (prices, SKUs and names come from the reservation);
-//! 3. write items and total, status `PENDING`;
-//! 4. commit the reservation.
+//! 3. with a payment (checkout), authorize it for the reserved total: a decline releases the stock and deletes the
+//!    claim, so the key works again;
+//! 4. write items and total, status `PENDING` (`CONFIRMED` when the payment was captured), with the payment;
+//! 5. commit the reservation.
 //!
 //! A failed reservation deletes the claim; a failure after it releases the reservation and deletes the claim.
 //! A crash in between is covered by the reservation's TTL and by the reconciler, which cleans up abandoned
@@ -16,11 +18,13 @@ use quickmart_shared::AppError;
 use quickmart_shared::client::CallContext;
 use uuid::Uuid;
 
-use crate::api::OrderDto;
+use crate::api::{OrderDto, PaymentStatus};
 use crate::db::orders::{
     self as db, ClaimOutcome, NewClaim, PLACING, PlacedItem, ReservationState,
 };
+use crate::db::payments::NewPayment;
 use crate::domain::{IdempotencyKey, MAX_AMOUNT, NewOrder};
+use crate::payments::{Authorization, PaymentProvider, PaymentRequest, PaymentToken};
 use crate::state::AppState;
 
 /// `orders_placements_total`'s outcomes: the order was placed, or its placement failed after the claim.
@@ -31,6 +35,9 @@ const FAILED: &str = "failed";
 pub(crate) fn register_metrics() {
     for outcome in [PLACED, FAILED] {
         metrics::counter!("orders_placements_total", "outcome" => outcome).increment(0);
+    }
+    for outcome in [CAPTURED, PENDING, DECLINED] {
+        metrics::counter!("payments_total", "outcome" => outcome).increment(0);
     }
 }
 
@@ -48,8 +55,23 @@ pub(crate) struct Placed {
     pub created: bool,
 }
 
-/// Places `order` for `buyer` under `key`: the same key and body return the first order (no second
-/// reservation), the same key with another body is `CONFLICT`, concurrent duplicates wait for the first.
+/// How a checkout pays: the store's provider and the buyer's token.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Payment<'a> {
+    /// The provider.
+    pub provider: &'a dyn PaymentProvider,
+    /// The buyer's token.
+    pub token: &'a PaymentToken,
+}
+
+/// `payments_total`'s outcomes.
+const CAPTURED: &str = "captured";
+const PENDING: &str = "pending";
+const DECLINED: &str = "declined";
+
+/// Places `order` for `buyer` under `key`, paid by `payment` if given: the same key and body return the first
+/// order (no second reservation or charge), the same key with another body is `CONFLICT`, concurrent duplicates
+/// wait for the first.
 #[tracing::instrument(skip_all, fields(buyer = %buyer, lines = order.lines().len()))]
 pub(crate) async fn place(
     state: &AppState,
@@ -57,6 +79,7 @@ pub(crate) async fn place(
     buyer: Uuid,
     key: &IdempotencyKey,
     order: &NewOrder,
+    payment: Option<Payment<'_>>,
 ) -> Result<Placed, AppError> {
     let request_hash = order.request_hash();
     let deadline = Instant::now() + WAIT_FOR_FIRST;
@@ -74,7 +97,7 @@ pub(crate) async fn place(
         let outcome = db::claim(&mut *state.conn().await?, &claim).await?;
         match outcome {
             ClaimOutcome::Claimed => {
-                let placed = run(state, ctx, &claim, order).await;
+                let placed = run(state, ctx, &claim, order, payment).await;
                 let outcome = if placed.is_ok() { PLACED } else { FAILED };
                 metrics::counter!("orders_placements_total", "outcome" => outcome).increment(1);
                 return placed.map(|order| Placed {
@@ -114,12 +137,13 @@ pub(crate) async fn place(
     }
 }
 
-/// Steps 2 to 4 for a claim this request holds.
+/// Steps 2 to 5 for a claim this request holds.
 async fn run(
     state: &AppState,
     ctx: &CallContext,
     claim: &NewClaim,
     order: &NewOrder,
+    payment: Option<Payment<'_>>,
 ) -> Result<OrderDto, AppError> {
     let reservation = match state
         .products
@@ -145,7 +169,39 @@ async fn run(
             return Err(error);
         }
     };
-    if let Err(error) = write(state, claim, order, &reservation).await {
+    let paid = match priced(state, order, &reservation) {
+        Ok((items, total)) => match pay(state, claim, total, payment).await {
+            Ok(paid) => Ok((items, total, paid)),
+            Err(error) => Err(error),
+        },
+        Err(error) => Err(error),
+    };
+    let (items, total, paid) = match paid {
+        Ok(paid) => paid,
+        Err(error) => {
+            release_quietly(state, ctx, claim.reservation_id).await;
+            forget_claim(state, claim.id).await;
+            return Err(error);
+        }
+    };
+    let written = db::complete_placement(
+        &mut *state.conn().await?,
+        claim.id,
+        &items,
+        total,
+        claim.user_id,
+        paid.as_ref(),
+    )
+    .await;
+    if let Err(error) = written {
+        if paid
+            .as_ref()
+            .is_some_and(|p| p.status == PaymentStatus::Captured)
+        {
+            // The money is taken but the order could not be written: someone must refund it by hand.
+            tracing::error!(order_id = %claim.id, reference = ?paid.as_ref().and_then(|p| p.reference.as_deref()),
+                "a captured payment's order could not be written; refund it by hand");
+        }
         release_quietly(state, ctx, claim.reservation_id).await;
         forget_claim(state, claim.id).await;
         return Err(error);
@@ -161,13 +217,48 @@ async fn run(
         })
 }
 
-/// Step 3: the reserved lines become the order's items; the total must fit a GraphQL `Int`.
-async fn write(
+/// Step 3: authorizes `payment` for the order's `total`; the payment to record, or `PAYMENT_DECLINED`.
+async fn pay(
     state: &AppState,
     claim: &NewClaim,
+    total: i64,
+    payment: Option<Payment<'_>>,
+) -> Result<Option<NewPayment>, AppError> {
+    let Some(payment) = payment else {
+        return Ok(None);
+    };
+    let request = PaymentRequest {
+        order_id: claim.id,
+        amount: total,
+        currency: &state.currency,
+        token: payment.token,
+    };
+    let (status, reference, outcome) = match payment.provider.authorize(request).await? {
+        Authorization::Captured { reference } => (PaymentStatus::Captured, reference, CAPTURED),
+        Authorization::Pending { reference } => {
+            (PaymentStatus::PendingConfirmation, reference, PENDING)
+        }
+        Authorization::Declined { reason } => {
+            metrics::counter!("payments_total", "outcome" => DECLINED).increment(1);
+            return Err(AppError::PaymentDeclined { reason });
+        }
+    };
+    metrics::counter!("payments_total", "outcome" => outcome).increment(1);
+    Ok(Some(NewPayment {
+        provider: payment.provider.name().to_owned(),
+        status,
+        amount: total,
+        currency: state.currency.to_string(),
+        reference: Some(reference),
+    }))
+}
+
+/// The reserved lines as the order's items, and their total, which must fit a GraphQL `Int`.
+fn priced(
+    state: &AppState,
     order: &NewOrder,
     reservation: &ReservationDto,
-) -> Result<(), AppError> {
+) -> Result<(Vec<PlacedItem>, i64), AppError> {
     if reservation.currency != *state.currency {
         return Err(AppError::internal(format!(
             "product-core prices in {} but the store currency is {}",
@@ -211,14 +302,7 @@ async fn write(
                 format!("the order total would exceed {MAX_AMOUNT} minor units; split the order"),
             )
         })?;
-    db::complete_placement(
-        &mut *state.conn().await?,
-        claim.id,
-        &items,
-        total,
-        claim.user_id,
-    )
-    .await
+    Ok((items, total))
 }
 
 /// Step 4: commits the reservation. The order stands either way: product-core retries are built into the

@@ -48,6 +48,21 @@ diesel::table! {
         token_hash -> Nullable<Bytea>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        checkout_started_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        provider -> Text,
+        status -> Text,
+        amount -> Int8,
+        currency -> Text,
+        reference -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -62,11 +77,13 @@ diesel::table! {
 
 diesel::joinable!(cart_lines -> carts (cart_id));
 diesel::joinable!(order_items -> orders (order_id));
+diesel::joinable!(payments -> orders (order_id));
 diesel::joinable!(order_status_history -> orders (order_id));
 diesel::allow_tables_to_appear_in_same_query!(
     orders,
     order_items,
     order_status_history,
     carts,
-    cart_lines
+    cart_lines,
+    payments
 );

@@ -6,7 +6,9 @@ use std::time::Duration;
 use quickmart_shared::AppError;
 use quickmart_shared::db::{DbConn, DbPool};
 
+use crate::payments::PaymentProvider;
 use crate::stock::StockReservations;
+use user_contract::UserCoreClient;
 
 /// The state of order-core's handlers.
 #[derive(Clone)]
@@ -21,6 +23,10 @@ pub struct AppState {
     pub reservation_ttl: Duration,
     /// How long a guest cart lives after its last change.
     pub guest_cart_ttl: chrono::Duration,
+    /// The payment provider checkouts pay through.
+    pub payments: Arc<dyn PaymentProvider>,
+    /// user-core, for the saved addresses a checkout ships to.
+    pub users: UserCoreClient,
 }
 
 impl AppState {

@@ -1,7 +1,10 @@
 //! product-core as order-core uses it: products' current prices and stock for carts, and reservations (reserve,
 //! commit, release) for orders.
 
+use std::collections::HashMap;
 use std::time::Duration;
+
+use order_contract::api::{CartLineDto, CartLineProblem};
 
 use product_contract::ProductCoreClient;
 use product_contract::api::{
@@ -35,6 +38,43 @@ impl StockReservations {
         ids: Vec<Uuid>,
     ) -> Result<Vec<ProductDto>, AppError> {
         Ok(self.client.lookup(ctx, ids).await?.items)
+    }
+
+    /// Cart lines (`(product, quantity)`) at the products' current prices, each flagged when it cannot be bought
+    /// as it stands: `UNAVAILABLE` (inactive or gone, priced 0 when gone) or `OUT_OF_STOCK`. One lookup.
+    pub async fn price_cart_lines(
+        &self,
+        ctx: &CallContext,
+        lines: &[(Uuid, i32)],
+    ) -> Result<Vec<CartLineDto>, AppError> {
+        let products: HashMap<Uuid, ProductDto> = if lines.is_empty() {
+            HashMap::new()
+        } else {
+            let ids = lines.iter().map(|(id, _)| *id).collect();
+            self.lookup(ctx, ids)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p))
+                .collect()
+        };
+        Ok(lines
+            .iter()
+            .map(|&(product_id, quantity)| {
+                let (unit_price, problem) = match products.get(&product_id) {
+                    Some(p) if !p.active => (p.price, Some(CartLineProblem::Unavailable)),
+                    Some(p) if p.stock < quantity => (p.price, Some(CartLineProblem::OutOfStock)),
+                    Some(p) => (p.price, None),
+                    None => (0, Some(CartLineProblem::Unavailable)),
+                };
+                CartLineDto {
+                    product_id,
+                    quantity,
+                    unit_price,
+                    line_total: unit_price * i64::from(quantity),
+                    problem,
+                }
+            })
+            .collect())
     }
 
     /// Holds stock for every line or none, under the reservation id chosen at claim time, so that a retry of

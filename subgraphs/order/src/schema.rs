@@ -1,7 +1,9 @@
 //! Queries, mutations and entity resolvers.
 
 use async_graphql::{Context, EmptySubscription, ID, Object, Schema};
-use order_contract::api::{AddCartLine, OrderQuery, PlaceOrder, PlaceOrderItem, SetCartLine};
+use order_contract::api::{
+    AddCartLine, Checkout, OrderQuery, PaymentMethod, PlaceOrder, PlaceOrderItem, SetCartLine,
+};
 use quickmart_shared::AppError;
 use quickmart_shared::graphql::{
     AdminOnly, SignedIn, camel_case, parse_id, request_context, wants_total,
@@ -10,8 +12,8 @@ use quickmart_shared::pagination::PageSize;
 
 use crate::carts::{Cart, CartHolder, CartPayload, checked_token};
 use crate::types::{
-    Order, OrderConnection, OrderStatus, PlaceOrderInput, User, core_status, list, may_see,
-    request_data,
+    CheckoutInput, Order, OrderConnection, OrderStatus, PlaceOrderInput, User, core_status, list,
+    may_see, request_data,
 };
 
 /// The order subgraph's schema.
@@ -246,6 +248,35 @@ impl Mutation {
         Cart::from_core(cart)
     }
 
+    /// Checks out the signed-in customer's cart: every line is reserved or none is, the order's total is charged
+    /// through the payment provider, and the ordered lines leave the cart. Captured: the order is `CONFIRMED`;
+    /// `tok_delayed`: `PENDING` until the provider confirms. Declined: `PAYMENT_DECLINED` with
+    /// `extensions.reason`, and nothing is ordered, reserved or charged. A line that cannot be fulfilled fails
+    /// the checkout naming it (`OUT_OF_STOCK` with `extensions.productId`, or `cart.lines[i].productId`). A guest
+    /// signs in and calls `mergeCart` first: orders belong to accounts.
+    #[graphql(guard = "SignedIn")]
+    async fn checkout(&self, ctx: &Context<'_>, input: CheckoutInput) -> Result<Order, AppError> {
+        let call = request_context(ctx)?.call_context();
+        let body = Checkout {
+            payment: PaymentMethod {
+                provider: input.payment.provider,
+                token: input.payment.token,
+            },
+            shipping_address_id: input
+                .shipping_address_id
+                .as_ref()
+                .map(|id| parse_id(id, "input.shippingAddressId"))
+                .transpose()?,
+            shipping_address: input.shipping_address.map(Into::into),
+        };
+        let order = request_data(ctx)?
+            .core
+            .checkout(&call, &input.idempotency_key, &body)
+            .await
+            .map_err(|e| e.map_fields(checkout_field))?;
+        Ok(Order(order))
+    }
+
     /// Cancels an order while it is `PENDING` or `CONFIRMED` (its owner, or an admin) and puts its stock back.
     /// Someone else's order is `NOT_FOUND`.
     #[graphql(guard = "SignedIn")]
@@ -272,5 +303,14 @@ impl Mutation {
                 .change_status(&call, id, core_status(status))
                 .await?,
         ))
+    }
+}
+
+/// A field order-core names in a refused checkout, as the client sent it: the cart's lines, or `input.…`.
+fn checkout_field(field: &str) -> String {
+    if field.starts_with("cart") {
+        camel_case(field)
+    } else {
+        format!("input.{}", camel_case(field))
     }
 }

@@ -44,6 +44,63 @@ pub enum OrderStatus {
     Cancelled,
 }
 
+/// Where a payment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "order_contract::api::PaymentStatus")]
+pub enum PaymentStatus {
+    /// Authorized, not yet captured.
+    Authorized,
+    /// The money was taken.
+    Captured,
+    /// The provider failed it after accepting it.
+    Failed,
+    /// The money went back.
+    Refunded,
+    /// The provider will confirm it later.
+    PendingConfirmation,
+    /// Paid outside the store: an admin confirmed the order.
+    Manual,
+}
+
+/// An order's payment.
+#[derive(Debug, Clone, SimpleObject)]
+pub(crate) struct Payment {
+    /// Where it stands.
+    pub status: PaymentStatus,
+    /// Who handles it (`test`, a provider, or `manual`).
+    pub provider: String,
+    /// The amount: the order's total, never a figure the client sent.
+    pub amount: Money,
+    /// The provider's id for it.
+    pub reference: Option<String>,
+}
+
+/// How to pay at checkout.
+#[derive(Debug, Clone, InputObject)]
+pub(crate) struct PaymentInput {
+    /// The provider (`test` unless the store runs another).
+    #[graphql(default_with = "\"test\".to_owned()")]
+    pub provider: String,
+    /// The token the provider's front-end library made (never a card number). The `test` provider knows
+    /// `tok_success`, `tok_decline`, `tok_insufficient_funds` and `tok_delayed`.
+    pub token: String,
+}
+
+/// What to check out: the signed-in customer's cart.
+#[derive(Debug, Clone, InputObject)]
+pub(crate) struct CheckoutInput {
+    /// A key you choose per checkout (1–200 visible ASCII characters) and send again on a retry: the same key
+    /// returns the first order instead of placing and charging a second. After `PAYMENT_DECLINED` the key is free
+    /// again, so the retry with another token may use it.
+    pub idempotency_key: String,
+    /// How to pay.
+    pub payment: PaymentInput,
+    /// One of your saved addresses (`me.addresses`), copied into the order; or send `shippingAddress`.
+    pub shipping_address_id: Option<ID>,
+    /// Where to ship; or send `shippingAddressId`.
+    pub shipping_address: Option<AddressInput>,
+}
+
 /// One line of a new order.
 #[derive(Debug, Clone, InputObject)]
 pub(crate) struct OrderItemInput {
@@ -196,6 +253,22 @@ impl Order {
             .shipping_address
             .clone()
             .map(|a| Address::new(None, a))
+    }
+    /// How it was paid: set for an order placed by `checkout` or confirmed by an admin (`MANUAL`); `null` for an
+    /// unpaid order placed by `placeOrder`. Only its owner and admins see an order at all.
+    async fn payment(&self) -> Result<Option<Payment>, AppError> {
+        self.0
+            .payment
+            .as_ref()
+            .map(|p| {
+                Ok(Payment {
+                    status: p.status.into(),
+                    provider: p.provider.clone(),
+                    amount: Money::from_minor(p.amount, &p.currency)?,
+                    reference: p.reference.clone(),
+                })
+            })
+            .transpose()
     }
     /// When it was placed.
     async fn created_at(&self) -> DateTime<Utc> {

@@ -6,7 +6,7 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable};
 use diesel::upsert::excluded;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use quickmart_shared::AppError;
 use uuid::Uuid;
 
@@ -206,4 +206,55 @@ pub(crate) async fn delete_idle_guests(
         .execute(conn)
         .await
         .map_err(AppError::from)
+}
+
+/// Marks the cart as being checked out, unless another checkout started after `stale_before` holds it; whether
+/// this call now holds it.
+pub(crate) async fn start_checkout(
+    conn: &mut AsyncPgConnection,
+    cart_id: Uuid,
+    stale_before: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let taken = diesel::update(
+        carts::table.find(cart_id).filter(
+            carts::checkout_started_at
+                .is_null()
+                .or(carts::checkout_started_at.lt(stale_before)),
+        ),
+    )
+    .set(carts::checkout_started_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await?;
+    Ok(taken == 1)
+}
+
+/// Ends a checkout of the cart; when it placed an order, the ordered products' lines go (lines added meanwhile
+/// stay).
+pub(crate) async fn end_checkout(
+    conn: &mut AsyncPgConnection,
+    cart_id: Uuid,
+    ordered: &[Uuid],
+) -> Result<(), AppError> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        if !ordered.is_empty() {
+            diesel::delete(
+                cart_lines::table.filter(
+                    cart_lines::cart_id
+                        .eq(cart_id)
+                        .and(cart_lines::product_id.eq_any(ordered)),
+                ),
+            )
+            .execute(conn)
+            .await?;
+        }
+        diesel::update(carts::table.find(cart_id))
+            .set((
+                carts::checkout_started_at.eq(None::<DateTime<Utc>>),
+                carts::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+    .await
 }

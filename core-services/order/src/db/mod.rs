@@ -2,3 +2,4 @@
 
 pub(crate) mod carts;
 pub(crate) mod orders;
+pub(crate) mod payments;

@@ -8,7 +8,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use quickmart_shared::AppError;
 use uuid::Uuid;
 
-use crate::api::{AddressDto, OrderDto, OrderItemDto, OrderStatus, StatusChangeDto};
+use crate::api::{AddressDto, OrderDto, OrderItemDto, OrderStatus, PaymentStatus, StatusChangeDto};
+use crate::db::payments::{self, NewPayment};
 use crate::domain::{OrderCursor, can_become, parse_status};
 use crate::schema::{order_items, order_status_history, orders};
 
@@ -208,19 +209,27 @@ pub(crate) struct PlacedItem {
 }
 
 /// Step 3 of placing: writes the items and the total and makes the claim a `PENDING` order, in one
-/// transaction. Fails when the claim is gone (cleaned up as abandoned).
+/// transaction, with its payment if it has one (a captured payment makes it `CONFIRMED`). Fails when the claim
+/// is gone (cleaned up as abandoned).
 pub(crate) async fn complete_placement(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     items: &[PlacedItem],
     total: i64,
     actor: Uuid,
+    payment: Option<&NewPayment>,
 ) -> Result<(), AppError> {
+    let paid = payment.is_some_and(|p| p.status == PaymentStatus::Captured);
+    let status = if paid {
+        OrderStatus::Confirmed
+    } else {
+        OrderStatus::Pending
+    };
     conn.transaction::<_, AppError, _>(async |conn| {
         let now = Utc::now();
         let updated = diesel::update(orders::table.find(id).filter(orders::status.eq(PLACING)))
             .set((
-                orders::status.eq(OrderStatus::Pending.as_str()),
+                orders::status.eq(status.as_str()),
                 orders::total.eq(total),
                 orders::updated_at.eq(now),
             ))
@@ -251,7 +260,15 @@ pub(crate) async fn complete_placement(
             .values(&rows)
             .execute(conn)
             .await?;
-        record(conn, id, None, OrderStatus::Pending, Some(actor), now).await
+        record(conn, id, None, OrderStatus::Pending, Some(actor), now).await?;
+        if let Some(payment) = payment {
+            payments::insert(conn, id, payment).await?;
+        }
+        if paid {
+            // Paid is confirmed: the history shows both steps, the second made by the payment, not a person.
+            record(conn, id, Some(OrderStatus::Pending), status, None, now).await?;
+        }
+        Ok(())
     })
     .await
 }
@@ -488,6 +505,10 @@ pub(crate) async fn transition(
             .get_result(conn)
             .await?;
         record(conn, id, Some(from), to, actor, now).await?;
+        if to == OrderStatus::Confirmed {
+            // An admin confirming an order nobody paid through the store records that it was paid outside it.
+            payments::insert_manual(conn, id, row.total, &row.currency).await?;
+        }
         let reservation_id = row.reservation_id;
         let order = with_items(conn, vec![row])
             .await?
@@ -632,6 +653,7 @@ async fn with_items(
                 line_total: item.line_total,
             });
     }
+    let mut payments = payments::for_orders(conn, &ids).await?;
     rows.into_iter()
         .map(|row| {
             Ok(OrderDto {
@@ -646,6 +668,7 @@ async fn with_items(
                     .map(serde_json::from_value)
                     .transpose()
                     .map_err(AppError::internal)?,
+                payment: payments.remove(&row.id),
                 created_at: row.created_at,
                 updated_at: row.updated_at,
             })

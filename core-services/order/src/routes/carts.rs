@@ -1,8 +1,6 @@
 //! `/v1/cart`: the acting user's cart (`x-actor`), or a guest's by its token (`x-cart-token`). See
 //! docs/ARCHITECTURE.md, "Carts".
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -17,9 +15,7 @@ use quickmart_shared::internal::{ACTOR_HEADER, ActorHeaders};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::api::{
-    AddCartLine, CART_TOKEN_HEADER, CartDto, CartLineDto, CartLineProblem, MergeCart, SetCartLine,
-};
+use crate::api::{AddCartLine, CART_TOKEN_HEADER, CartDto, MergeCart, SetCartLine};
 use crate::db::carts::{self as db, CartRow, LineRow};
 use crate::domain::{CartOwner, CartToken, MAX_CART_LINES, MAX_CART_QUANTITY, parse_cart_quantity};
 use crate::state::AppState;
@@ -45,14 +41,12 @@ struct CartRequest {
 }
 
 impl CartRequest {
+    /// The cart the headers name. A malformed token is refused even beside an actor, who then ignores it.
     fn from_headers(actor: Option<Actor>, headers: &HeaderMap) -> Result<Self, AppError> {
-        let token = match (actor, headers.get(CART_TOKEN_HEADER)) {
-            (None, Some(value)) => Some(CartToken::parse(
-                value.to_str().unwrap_or_default(),
-                "cart_token",
-            )?),
-            _ => None,
-        };
+        let token = headers
+            .get(CART_TOKEN_HEADER)
+            .map(|value| CartToken::parse(value.to_str().unwrap_or_default(), "cart_token"))
+            .transpose()?;
         Ok(Self { actor, token })
     }
 
@@ -119,39 +113,12 @@ async fn priced(
     written: Written,
     new_token: Option<&CartToken>,
 ) -> Result<CartDto, AppError> {
-    let ids: Vec<Uuid> = written.lines.iter().map(|l| l.product_id).collect();
-    let products: HashMap<Uuid, _> = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        state
-            .products
-            .lookup(ctx, ids)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect()
-    };
-    let lines: Vec<CartLineDto> = written
+    let quantities: Vec<(Uuid, i32)> = written
         .lines
         .iter()
-        .map(|line| {
-            let product = products.get(&line.product_id);
-            let (unit_price, problem) = match product {
-                Some(p) if !p.active => (p.price, Some(CartLineProblem::Unavailable)),
-                Some(p) if p.stock < line.quantity => (p.price, Some(CartLineProblem::OutOfStock)),
-                Some(p) => (p.price, None),
-                // Not a product any more: nothing to charge for it.
-                None => (0, Some(CartLineProblem::Unavailable)),
-            };
-            CartLineDto {
-                product_id: line.product_id,
-                quantity: line.quantity,
-                unit_price,
-                line_total: unit_price * i64::from(line.quantity),
-                problem,
-            }
-        })
+        .map(|l| (l.product_id, l.quantity))
         .collect();
+    let lines = state.products.price_cart_lines(ctx, &quantities).await?;
     Ok(CartDto {
         id: written.cart.id,
         subtotal: lines.iter().map(|l| l.line_total).sum(),
@@ -206,7 +173,7 @@ pub(super) async fn get_cart(
         (status = 200, description = "The cart as it is now; `cart_token` is set when this started a guest cart", body = CartDto),
         (status = 404, description = "Unknown or expired guest token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The cart already holds 100 lines (`lines`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Quantity out of range (the line would hold more than 1000 units), or no product on sale has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Quantity out of range (the line would hold more than 1000 units), no product on sale has this id, or a malformed cart token", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "product-core or the database is unavailable; nothing changed", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all, fields(product_id = %input.product_id))]
@@ -287,7 +254,7 @@ async fn finish(conn: &mut AsyncPgConnection, cart_id: Uuid) -> Result<Written, 
     responses(
         (status = 200, description = "The cart as it is now", body = CartDto),
         (status = 404, description = "No such line, or no cart", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Quantity out of range (0–1000)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Quantity out of range (0–1000), or a malformed cart token", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all, fields(product_id = %product_id))]
 pub(super) async fn set_line(
@@ -315,6 +282,7 @@ pub(super) async fn set_line(
     responses(
         (status = 200, description = "The cart as it is now", body = CartDto),
         (status = 404, description = "No such line, or no cart", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Malformed cart token", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all, fields(product_id = %product_id))]
 pub(super) async fn remove_line(
@@ -332,6 +300,7 @@ pub(super) async fn remove_line(
     responses(
         (status = 200, description = "The empty cart", body = CartDto),
         (status = 404, description = "No cart for this guest token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Malformed cart token", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]
 pub(super) async fn clear_cart(

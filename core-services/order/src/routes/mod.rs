@@ -1,6 +1,7 @@
 //! The REST API of order-core, versioned under `/v1`.
 
 mod carts;
+mod checkout;
 mod orders;
 
 use utoipa::OpenApi;
@@ -19,9 +20,10 @@ use crate::state::AppState;
             recorded in the status history, and for a `CUSTOMER` the owner every read and cancellation is scoped \
             to (other users' orders are 404). Errors are RFC 9457 problem documents (`application/problem+json`) \
             with a stable `code`: 400 malformed request, 422 invalid values (with `errors[].field`), 401 missing \
-            or wrong internal token, 403 a customer changing a status, 404, 409 (`CONFLICT` for an idempotency key \
-            reused with another body, `OUT_OF_STOCK` with `productId`, `INVALID_STATE` for an illegal \
-            transition), 503 database or product-core unavailable."
+            or wrong internal token, 402 `PAYMENT_DECLINED` (with `reason`) at checkout, 403 a customer changing a \
+            status, 404, 409 (`CONFLICT` for an idempotency key reused with another body, `OUT_OF_STOCK` with \
+            `productId`, `INVALID_STATE` for an illegal transition), 503 database, product-core or user-core \
+            unavailable."
     ),
     tags(
         (name = "orders", description = "Orders and their lifecycle"),
@@ -45,4 +47,5 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(carts::add_line, carts::clear_cart))
         .routes(routes!(carts::set_line, carts::remove_line))
         .routes(routes!(carts::merge_cart))
+        .routes(routes!(checkout::checkout))
 }

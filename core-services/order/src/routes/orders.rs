@@ -46,7 +46,7 @@ struct ActorParams(
 #[derive(IntoParams)]
 #[into_params(names("Idempotency-Key", "x-actor"), parameter_in = Header)]
 #[allow(dead_code)] // Only describes the headers `place_order` reads.
-struct PlacementParams(
+pub(super) struct PlacementParams(
     /// Client-chosen key (1–200 visible ASCII characters), reused on retries.
     #[param(pattern = "^[!-~]{1,200}$")]
     String,
@@ -92,7 +92,8 @@ pub(super) async fn place_order(
     // A caller that hangs up must not cut a placement between reserving stock and writing the order: the
     // placement runs to completion on its own task (the reservation TTL and the reconciler remain the net for a
     // process that dies).
-    let placement = async move { placement::place(&state, &ctx, actor.id, &key, &order).await };
+    let placement =
+        async move { placement::place(&state, &ctx, actor.id, &key, &order, None).await };
     let placed = tokio::spawn(placement.instrument(tracing::Span::current()))
         .await
         .map_err(AppError::internal)??;

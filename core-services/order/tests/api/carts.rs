@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use diesel::QueryableByName;
-use diesel_async::RunQueryDsl;
 use futures::future::join_all;
 use order_core::reconciler::reconcile_once;
 use quickmart_shared::auth::Actor;
@@ -15,7 +13,7 @@ use crate::helpers::{TestApp, customer};
 
 /// Who a cart call acts as.
 #[derive(Clone, Copy)]
-enum As<'a> {
+pub(crate) enum As<'a> {
     User(Actor),
     Guest(&'a str),
     NewGuest,
@@ -38,7 +36,12 @@ impl TestApp {
             .await
     }
 
-    async fn add(&self, who: As<'_>, product: &str, quantity: i64) -> (StatusCode, Value) {
+    pub(crate) async fn add(
+        &self,
+        who: As<'_>,
+        product: &str,
+        quantity: i64,
+    ) -> (StatusCode, Value) {
         self.cart_call(
             who,
             Method::POST,
@@ -48,7 +51,7 @@ impl TestApp {
         .await
     }
 
-    async fn cart(&self, who: As<'_>) -> (StatusCode, Value) {
+    pub(crate) async fn cart(&self, who: As<'_>) -> (StatusCode, Value) {
         self.cart_call(who, Method::GET, "/v1/cart", None).await
     }
 
@@ -62,7 +65,13 @@ impl TestApp {
         .await
     }
 
-    async fn products(&self, prefix: &str, count: usize, price: i64, stock: i64) -> Vec<String> {
+    pub(crate) async fn products(
+        &self,
+        prefix: &str,
+        count: usize,
+        price: i64,
+        stock: i64,
+    ) -> Vec<String> {
         let mut ids = Vec::with_capacity(count);
         for chunk in (0..count).collect::<Vec<_>>().chunks(20) {
             let made = join_all(chunk.iter().map(|i| {
@@ -73,20 +82,6 @@ impl TestApp {
             ids.extend(made);
         }
         ids
-    }
-
-    async fn scalar(&self, sql: &str) -> i64 {
-        #[derive(QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let mut conn = self.db.pool.get().await.expect("conn");
-        diesel::sql_query(sql)
-            .get_result::<Row>(&mut *conn)
-            .await
-            .expect("query")
-            .n
     }
 }
 

@@ -50,6 +50,9 @@ pub(crate) fn order_config(db: &TestDatabase, product_core_url: &str) -> Config 
         reservation_ttl: Duration::from_secs(900),
         reconcile_interval: Duration::from_secs(3600),
         guest_cart_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+        payment_provider: "test".into(),
+        // Saved addresses are read from user-core; these tests send addresses inline (the e2e suite covers ids).
+        user_core_url: "http://127.0.0.1:9".into(),
     }
 }
 
@@ -276,6 +279,11 @@ impl TestApp {
     /// Rows in the orders table, claims included.
     pub(crate) async fn order_rows(&self) -> i64 {
         count(&self.db, "SELECT count(*) AS n FROM orders").await
+    }
+
+    /// The `n` of a one-row query on order-core's database.
+    pub(crate) async fn scalar(&self, sql: &str) -> i64 {
+        count(&self.db, sql).await
     }
 
     /// product-core's reservations by status.

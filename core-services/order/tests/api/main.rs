@@ -2,6 +2,7 @@
 //! product-core and the real Redis.
 
 mod carts;
+mod checkout;
 mod docs;
 mod helpers;
 mod lifecycle;

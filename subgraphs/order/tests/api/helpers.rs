@@ -69,6 +69,7 @@ impl TestStack {
         let product = TestProductCore::spawn(cache.clone(), TOKEN).await;
         let product_core = product.url.clone();
 
+        let users = TestUserCore::spawn(&cache, TOKEN).await;
         let order_db = TestDatabase::create("order", order_core::MIGRATIONS).await;
         let product_core_url = if product_core_unreachable {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -89,6 +90,8 @@ impl TestStack {
             reservation_ttl: Duration::from_secs(900),
             reconcile_interval: Duration::from_secs(3600),
             guest_cart_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+            payment_provider: "test".into(),
+            user_core_url: users.url.clone(),
         };
         let order_core_calls = Arc::new(Mutex::new(Vec::new()));
         let recorded = order_core_calls.clone();
@@ -106,7 +109,6 @@ impl TestStack {
                 },
             ));
         let order_core = spawn_router(order_router).await;
-        let users = TestUserCore::spawn(&cache, TOKEN).await;
 
         let (private, public) = generate_key_pair().expect("keys");
         let signer =

@@ -1,0 +1,2 @@
+ALTER TABLE carts DROP COLUMN checkout_started_at;
+DROP TABLE payments;
