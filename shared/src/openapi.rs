@@ -263,8 +263,21 @@ pub fn core_router(
     internal_token: secrecy::SecretString,
     readiness: crate::health::ReadinessCheck,
 ) -> Router {
+    core_router_with_public(service, api, Router::new(), internal_token, readiness)
+}
+
+/// As [`core_router`], with `public` routes that take no internal token because they authenticate their callers
+/// otherwise (order-core's signed payment webhook); they are not in the OpenAPI document.
+pub fn core_router_with_public(
+    service: crate::ServiceId,
+    api: utoipa_axum::router::OpenApiRouter,
+    public: Router,
+    internal_token: secrecy::SecretString,
+    readiness: crate::health::ReadinessCheck,
+) -> Router {
     let (api, document) = api.split_for_parts();
     let router = crate::internal::require_internal_token(api, internal_token)
+        .merge(public)
         .merge(crate::health::routes(readiness))
         .merge(docs_routes(finish(document)));
     crate::telemetry::instrument(router, service.name())

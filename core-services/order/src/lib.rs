@@ -14,6 +14,7 @@ mod routes;
 mod schema;
 mod state;
 pub mod stock;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,6 +39,9 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// Longest one call to product-core may take, retries included (within the order subgraph's 8 s).
 const PRODUCT_CORE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The webhook secret development setups share; refused in production.
+pub const DEV_WEBHOOK_SECRET: &str = "quickmart-dev-webhook-secret";
+
 /// Longest one call to user-core may take (a saved address, before anything is reserved).
 const USER_CORE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -67,6 +71,9 @@ pub struct Config {
     pub payment_provider: String,
     /// user-core's base URL (`USER_CORE_URL`, default `http://127.0.0.1:8081`), for saved addresses.
     pub user_core_url: String,
+    /// The secret the payment provider signs webhooks with (`PAYMENT_WEBHOOK_SECRET`; a development default,
+    /// refused in production).
+    pub webhook_secret: SecretString,
 }
 
 impl Config {
@@ -121,6 +128,7 @@ impl Config {
             guest_cart_ttl: Duration::from_secs(guest_cart_days * 24 * 60 * 60),
             payment_provider,
             user_core_url: env.service_url(ServiceId::UserCore)?,
+            webhook_secret: env.secret("PAYMENT_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET)?,
         })
     }
 }
@@ -151,6 +159,7 @@ pub fn state(config: &Config, pool: DbPool) -> Result<AppState, StartError> {
         // `Config::from_env` admits only the test provider today.
         payments: Arc::new(payments::TestProvider),
         users: user_contract::UserCoreClient::new(users),
+        webhook_secret: config.webhook_secret.clone(),
     })
 }
 
@@ -161,9 +170,10 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
     let state = state(config, pool.clone())?;
     tokio::spawn(reconciler::run(state.clone(), config.reconcile_interval));
     placement::register_metrics();
-    Ok(quickmart_shared::openapi::core_router(
+    Ok(quickmart_shared::openapi::core_router_with_public(
         SERVICE,
-        routes::api().with_state(state),
+        routes::api().with_state(state.clone()),
+        webhooks::router(state),
         config.internal_token.clone(),
         quickmart_shared::db::readiness(pool),
     ))

@@ -24,11 +24,32 @@ pub(crate) async fn change_status(
     let transition = db::transition(&mut *state.conn().await?, id, owner, to, actor).await?;
     if to == OrderStatus::Cancelled {
         metrics::counter!("orders_cancelled_total").increment(1);
+        if let Some((provider, reference, amount)) = &transition.refund {
+            refund(state, id, provider, reference.as_deref(), *amount).await;
+        }
         if let Err(error) = release(state, ctx, id, transition.reservation_id).await {
             tracing::warn!(order_id = %id, error = %error, "stock of a cancelled order not released yet; the reconciler will retry");
         }
     }
     Ok(transition.order)
+}
+
+/// Refunds a payment the database has just marked `REFUNDED` (exactly one caller gets to), at its provider.
+pub(crate) async fn refund(
+    state: &AppState,
+    order_id: Uuid,
+    provider: &str,
+    reference: Option<&str>,
+    amount: i64,
+) {
+    metrics::counter!("payments_refunded_total").increment(1);
+    let Some(reference) = reference.filter(|_| provider == state.payments.name()) else {
+        tracing::error!(%order_id, provider, "a refunded payment has no reference at this store's provider; refund it by hand");
+        return;
+    };
+    if let Err(error) = state.payments.refund(reference, amount).await {
+        tracing::error!(%order_id, reference, error = %error, "the provider refused a refund; refund it by hand");
+    }
 }
 
 /// Releases the reservation of order `id` and records that it is released.

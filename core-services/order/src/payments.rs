@@ -90,6 +90,13 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
         &'a self,
         request: PaymentRequest<'a>,
     ) -> futures::future::BoxFuture<'a, Result<Authorization, AppError>>;
+
+    /// Gives back `amount` of the payment `reference`. Idempotent per reference: a repeated call refunds once.
+    fn refund<'a>(
+        &'a self,
+        reference: &'a str,
+        amount: i64,
+    ) -> futures::future::BoxFuture<'a, Result<(), AppError>>;
 }
 
 /// The built-in provider for development and tests: the token decides the outcome, and no money moves.
@@ -121,6 +128,15 @@ impl PaymentProvider for TestProvider {
             )),
         };
         Box::pin(std::future::ready(outcome))
+    }
+
+    fn refund<'a>(
+        &'a self,
+        reference: &'a str,
+        amount: i64,
+    ) -> futures::future::BoxFuture<'a, Result<(), AppError>> {
+        tracing::info!(reference, amount, "test provider: refunded");
+        Box::pin(std::future::ready(Ok(())))
     }
 }
 

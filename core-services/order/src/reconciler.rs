@@ -1,7 +1,8 @@
 //! Finishes what a crash or an unreachable product-core left half done: deletes abandoned `PLACING` claims
 //! (releasing whatever they may have reserved), commits the reservations of placed orders whose commit was not
 //! confirmed, and releases those of cancelled orders whose release was not. It also deletes guest carts that have
-//! been idle for longer than `GUEST_CART_TTL_DAYS`.
+//! been idle for longer than `GUEST_CART_TTL_DAYS`, and cancels (restocking) orders whose payment the provider has
+//! not confirmed within the reservation TTL.
 
 use std::time::Duration;
 
@@ -10,8 +11,8 @@ use quickmart_shared::AppError;
 use quickmart_shared::client::CallContext;
 
 use crate::api::OrderStatus;
-use crate::db::carts;
 use crate::db::orders::{self as db, ReservationState};
+use crate::db::{carts, payments};
 use crate::lifecycle;
 use crate::state::AppState;
 
@@ -33,6 +34,8 @@ pub struct Reconciled {
     pub expired: usize,
     /// Idle guest carts deleted.
     pub expired_guest_carts: usize,
+    /// Orders cancelled and restocked because their payment was still unconfirmed after the reservation TTL.
+    pub unpaid_cancelled: usize,
 }
 
 /// One pass: claims older than the reservation TTL, and orders unsettled for longer than `grace`.
@@ -101,6 +104,21 @@ pub async fn reconcile_once(state: &AppState, grace: Duration) -> Result<Reconci
                     }
                 }
             }
+            Err(error) => error.log(),
+        }
+    }
+    let overdue = payments::overdue(&mut *state.conn().await?, Utc::now() - ttl, BATCH).await?;
+    for order_id in overdue {
+        // Left PENDING_CONFIRMATION: a success webhook arriving later finds the order cancelled and refunds.
+        match lifecycle::change_status(state, &ctx, order_id, None, OrderStatus::Cancelled, None)
+            .await
+        {
+            Ok(_) => {
+                tracing::info!(%order_id, "cancelled an order whose payment was never confirmed");
+                done.unpaid_cancelled += 1;
+            }
+            // Moved on meanwhile (cancelled or confirmed by hand): a late webhook still finds its payment pending.
+            Err(AppError::InvalidState(_)) => {}
             Err(error) => error.log(),
         }
     }

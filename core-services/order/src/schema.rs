@@ -75,6 +75,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    payment_events (id) {
+        id -> Text,
+        received_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(cart_lines -> carts (cart_id));
 diesel::joinable!(order_items -> orders (order_id));
 diesel::joinable!(payments -> orders (order_id));
@@ -85,5 +92,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_status_history,
     carts,
     cart_lines,
-    payments
+    payments,
+    payment_events
 );

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use quickmart_shared::AppError;
 use quickmart_shared::db::{DbConn, DbPool};
+use secrecy::SecretString;
 
 use crate::payments::PaymentProvider;
 use crate::stock::StockReservations;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub payments: Arc<dyn PaymentProvider>,
     /// user-core, for the saved addresses a checkout ships to.
     pub users: UserCoreClient,
+    /// The secret payment webhooks are signed with.
+    pub webhook_secret: SecretString,
 }
 
 impl AppState {

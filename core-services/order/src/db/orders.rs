@@ -467,6 +467,9 @@ pub(crate) struct Transition {
     pub order: OrderDto,
     /// Its reservation (to release after a cancellation).
     pub reservation_id: Uuid,
+    /// A cancelled order's captured payment, now marked `REFUNDED` by this change (and by no other), for the
+    /// caller to refund at the provider: (provider, reference, amount).
+    pub refund: Option<(String, Option<String>, i64)>,
 }
 
 /// Moves an order to `to` if the lifecycle allows it, recording who did it; the row is locked, so of two
@@ -509,6 +512,17 @@ pub(crate) async fn transition(
             // An admin confirming an order nobody paid through the store records that it was paid outside it.
             payments::insert_manual(conn, id, row.total, &row.currency).await?;
         }
+        let refund = if to == OrderStatus::Cancelled {
+            payments::change_status(
+                conn,
+                id,
+                &[PaymentStatus::Captured, PaymentStatus::Authorized],
+                PaymentStatus::Refunded,
+            )
+            .await?
+        } else {
+            None
+        };
         let reservation_id = row.reservation_id;
         let order = with_items(conn, vec![row])
             .await?
@@ -518,6 +532,7 @@ pub(crate) async fn transition(
         Ok(Transition {
             order,
             reservation_id,
+            refund,
         })
     })
     .await

@@ -7,8 +7,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use quickmart_shared::AppError;
 use uuid::Uuid;
 
-use crate::api::{PaymentDto, PaymentStatus};
-use crate::schema::payments;
+use crate::api::{OrderStatus, PaymentDto, PaymentStatus};
+use crate::schema::{orders, payment_events, payments};
 
 /// The provider of a payment an admin recorded by confirming an unpaid order.
 pub(crate) const MANUAL_PROVIDER: &str = "manual";
@@ -111,4 +111,80 @@ pub(crate) async fn for_orders(
             },
         )
         .collect()
+}
+
+/// Records that the webhook event `id` is applied; `false` when it already was (a replay).
+pub(crate) async fn record_event(conn: &mut AsyncPgConnection, id: &str) -> Result<bool, AppError> {
+    let inserted = diesel::insert_into(payment_events::table)
+        .values(payment_events::id.eq(id))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(inserted == 1)
+}
+
+/// The payment `provider` knows as `reference`, locked: (order id, status, amount).
+pub(crate) async fn lock_by_reference(
+    conn: &mut AsyncPgConnection,
+    provider: &str,
+    reference: &str,
+) -> Result<Option<(Uuid, PaymentStatus, i64)>, AppError> {
+    let row: Option<(Uuid, String, i64)> = payments::table
+        .filter(payments::provider.eq(provider))
+        .filter(payments::reference.eq(reference))
+        .select((payments::order_id, payments::status, payments::amount))
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    row.map(|(order_id, status, amount)| {
+        let status = PaymentStatus::parse(&status)
+            .ok_or_else(|| AppError::internal(format!("unknown payment status {status}")))?;
+        Ok((order_id, status, amount))
+    })
+    .transpose()
+}
+
+/// Moves the order's payment to `to` if it is in one of `from`; its provider, reference and amount when it
+/// moved, so that exactly one caller acts on a change (a refund, say).
+pub(crate) async fn change_status(
+    conn: &mut AsyncPgConnection,
+    order_id: Uuid,
+    from: &[PaymentStatus],
+    to: PaymentStatus,
+) -> Result<Option<(String, Option<String>, i64)>, AppError> {
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    diesel::update(
+        payments::table
+            .filter(payments::order_id.eq(order_id))
+            .filter(payments::status.eq_any(from)),
+    )
+    .set((
+        payments::status.eq(to.as_str()),
+        payments::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning((payments::provider, payments::reference, payments::amount))
+    .get_result(conn)
+    .await
+    .optional()
+    .map_err(AppError::from)
+}
+
+/// `PENDING` orders still awaiting their provider's word since before `before`, oldest first.
+pub(crate) async fn overdue(
+    conn: &mut AsyncPgConnection,
+    before: chrono::DateTime<chrono::Utc>,
+    limit: i64,
+) -> Result<Vec<Uuid>, AppError> {
+    payments::table
+        .inner_join(orders::table)
+        .filter(orders::status.eq(OrderStatus::Pending.as_str()))
+        .filter(payments::status.eq(PaymentStatus::PendingConfirmation.as_str()))
+        .filter(payments::created_at.lt(before))
+        .order(payments::created_at)
+        .limit(limit)
+        .select(payments::order_id)
+        .load(conn)
+        .await
+        .map_err(AppError::from)
 }

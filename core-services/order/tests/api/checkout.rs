@@ -13,7 +13,12 @@ fn address() -> Value {
 }
 
 impl TestApp {
-    async fn checkout(&self, buyer: Actor, key: &str, token: &str) -> (StatusCode, Value) {
+    pub(crate) async fn checkout(
+        &self,
+        buyer: Actor,
+        key: &str,
+        token: &str,
+    ) -> (StatusCode, Value) {
         self.checkout_body(
             buyer,
             key,
@@ -35,7 +40,7 @@ impl TestApp {
     }
 
     /// A customer with a cart of `lines`.
-    async fn shopper(&self, lines: &[(&str, i64)]) -> Actor {
+    pub(crate) async fn shopper(&self, lines: &[(&str, i64)]) -> Actor {
         let buyer = customer();
         for (product, quantity) in lines {
             let (status, body) = self.add(As::User(buyer), product, *quantity).await;

@@ -17,6 +17,8 @@ use uuid::Uuid;
 
 pub(crate) const TOKEN: &str = "test-internal-token";
 pub(crate) const REDIS_URL: &str = "redis://127.0.0.1:6379";
+/// The secret test webhooks are signed with.
+pub(crate) const WEBHOOK_SECRET: &str = "whsec_test_secret";
 
 /// product-core, really running, over its own database.
 pub(crate) type ProductCore = TestProductCore;
@@ -53,17 +55,14 @@ pub(crate) fn order_config(db: &TestDatabase, product_core_url: &str) -> Config 
         payment_provider: "test".into(),
         // Saved addresses are read from user-core; these tests send addresses inline (the e2e suite covers ids).
         user_core_url: "http://127.0.0.1:9".into(),
+        webhook_secret: SecretString::from(WEBHOOK_SECRET),
     }
 }
 
-/// A URL where nothing listens.
+/// A URL where nothing listens: port 9 (discard), which no test server is given. A port bound and freed here
+/// could be handed to another test's server a moment later, and the call would reach it.
 pub(crate) async fn closed_port_url() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    drop(listener);
-    format!("http://{addr}")
+    "http://127.0.0.1:9".to_owned()
 }
 
 pub(crate) fn customer() -> Actor {

@@ -9,3 +9,4 @@ mod lifecycle;
 mod listing;
 mod placing;
 mod reconciler;
+mod webhooks;

@@ -72,12 +72,8 @@ impl TestStack {
         let users = TestUserCore::spawn(&cache, TOKEN).await;
         let order_db = TestDatabase::create("order", order_core::MIGRATIONS).await;
         let product_core_url = if product_core_unreachable {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            let url = format!("http://{}", listener.local_addr().expect("addr"));
-            drop(listener);
-            url
+            // Port 9 (discard): no test server is ever given it, unlike a port bound and freed here.
+            "http://127.0.0.1:9".to_owned()
         } else {
             product_core.clone()
         };
@@ -92,6 +88,7 @@ impl TestStack {
             guest_cart_ttl: Duration::from_secs(30 * 24 * 60 * 60),
             payment_provider: "test".into(),
             user_core_url: users.url.clone(),
+            webhook_secret: SecretString::from("whsec_test_secret"),
         };
         let order_core_calls = Arc::new(Mutex::new(Vec::new()));
         let recorded = order_core_calls.clone();
