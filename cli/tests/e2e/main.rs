@@ -4,6 +4,7 @@ mod admin;
 mod commands;
 mod faults;
 mod helpers;
+mod readme;
 mod refusals;
 mod replicas;
 mod storefront;

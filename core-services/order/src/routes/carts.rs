@@ -134,7 +134,7 @@ async fn priced(
 #[utoipa::path(get, path = "/v1/cart", tag = "carts", params(CartParams),
     responses(
         (status = 200, description = "The cart", body = CartDto),
-        (status = 404, description = "No cart: the user has none yet, or the guest token is unknown or expired", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No cart: the user has none yet, the guest token is unknown or expired, or neither header names one", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Malformed cart token", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "product-core (the prices) or the database is unavailable", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -145,10 +145,11 @@ pub(super) async fn get_cart(
     headers: HeaderMap,
 ) -> Result<Json<CartDto>, AppError> {
     let request = CartRequest::from_headers(actor, &headers)?;
+    // Naming no cart finds none, as an unknown token does.
     let owner = request.owner().ok_or_else(|| {
-        AppError::malformed(
-            Some(CART_TOKEN_HEADER),
-            "name the cart: an acting user or a guest's cart token",
+        AppError::NotFound(
+            "no cart named: send an acting user (`x-actor`) or a guest's cart token (`x-cart-token`)"
+                .to_owned(),
         )
     })?;
     let mut conn = state.conn().await?;
