@@ -55,6 +55,18 @@ pub(crate) struct Placed {
     pub created: bool,
 }
 
+impl Placed {
+    /// The answer to the client: 201 with a new order, 200 with the one an earlier request placed.
+    pub(crate) fn into_answer(self) -> (axum::http::StatusCode, axum::Json<OrderDto>) {
+        let status = if self.created {
+            axum::http::StatusCode::CREATED
+        } else {
+            axum::http::StatusCode::OK
+        };
+        (status, axum::Json(self.order))
+    }
+}
+
 /// How a checkout pays: the store's provider and the buyer's token.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Payment<'a> {

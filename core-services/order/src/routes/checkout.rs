@@ -8,14 +8,12 @@ use quickmart_shared::client::CallContext;
 use quickmart_shared::error::Problem;
 use quickmart_shared::extract::ApiJson;
 use quickmart_shared::internal::{ACTOR_HEADER, ActorHeaders};
-use tracing::Instrument;
 
-use crate::api::{Checkout, IDEMPOTENCY_KEY_HEADER, OrderDto};
+use crate::api::{Checkout, OrderDto};
 use crate::checkout;
-use crate::domain::IdempotencyKey;
 use crate::state::AppState;
 
-use super::orders::PlacementParams;
+use super::orders::{PlacementParams, idempotency_key, to_completion};
 
 /// Places the acting user's cart as an order, reserving every line or none, and pays for it through the store's
 /// provider for the order's total. Captured: the order is `CONFIRMED`; pending (a webhook will tell): `PENDING`;
@@ -43,20 +41,10 @@ pub(super) async fn checkout(
 ) -> Result<(StatusCode, Json<OrderDto>), AppError> {
     let buyer = actor
         .ok_or_else(|| AppError::malformed(Some(ACTOR_HEADER), "checking out needs the buyer"))?;
-    let key = headers
-        .get(IDEMPOTENCY_KEY_HEADER)
-        .map(|v| v.to_str().unwrap_or("\u{0}"));
-    let key = IdempotencyKey::parse(key, "idempotency_key")?;
+    let key = idempotency_key(&headers)?;
     let ctx = CallContext::for_actor(Some(buyer));
-    // As for a placement: a caller that hangs up must not cut a checkout between the charge and the order.
-    let run = async move { checkout::checkout(&state, &ctx, buyer, &key, &input).await };
-    let placed = tokio::spawn(run.instrument(tracing::Span::current()))
-        .await
-        .map_err(AppError::internal)??;
-    let status = if placed.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(placed.order)))
+    let placed =
+        to_completion(async move { checkout::checkout(&state, &ctx, buyer, &key, &input).await })
+            .await?;
+    Ok(placed.into_answer())
 }

@@ -22,6 +22,7 @@ use crate::api::{
 use crate::db::orders::{self as db, ListFilter};
 use crate::domain::OrderCursor;
 use crate::domain::{IdempotencyKey, NewOrder};
+use crate::placement::Placed;
 use crate::state::AppState;
 use crate::{lifecycle, placement};
 
@@ -83,26 +84,34 @@ pub(super) async fn place_order(
     let actor = actor.ok_or_else(|| {
         AppError::malformed(Some(ACTOR_HEADER), "placing an order needs the buyer")
     })?;
+    let key = idempotency_key(&headers)?;
+    let order = NewOrder::parse(input)?;
+    let ctx = CallContext::for_actor(Some(actor));
+    let placed =
+        to_completion(
+            async move { placement::place(&state, &ctx, actor.id, &key, &order, None).await },
+        )
+        .await?;
+    Ok(placed.into_answer())
+}
+
+/// The `Idempotency-Key` header, validated.
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, AppError> {
     let key = headers
         .get(IDEMPOTENCY_KEY_HEADER)
         .map(|v| v.to_str().unwrap_or("\u{0}"));
-    let key = IdempotencyKey::parse(key, "idempotency_key")?;
-    let order = NewOrder::parse(input)?;
-    let ctx = CallContext::for_actor(Some(actor));
-    // A caller that hangs up must not cut a placement between reserving stock and writing the order: the
-    // placement runs to completion on its own task (the reservation TTL and the reconciler remain the net for a
-    // process that dies).
-    let placement =
-        async move { placement::place(&state, &ctx, actor.id, &key, &order, None).await };
-    let placed = tokio::spawn(placement.instrument(tracing::Span::current()))
+    IdempotencyKey::parse(key, "idempotency_key")
+}
+
+/// Runs a placement on its own task: a caller that hangs up must not cut it between reserving stock (or
+/// charging) and writing the order (the reservation TTL and the reconciler remain the net for a process that
+/// dies).
+pub(super) async fn to_completion(
+    placement: impl Future<Output = Result<Placed, AppError>> + Send + 'static,
+) -> Result<Placed, AppError> {
+    tokio::spawn(placement.instrument(tracing::Span::current()))
         .await
-        .map_err(AppError::internal)??;
-    let status = if placed.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(placed.order)))
+        .map_err(AppError::internal)?
 }
 
 /// A page of orders, newest first, filtered by buyer and status.
