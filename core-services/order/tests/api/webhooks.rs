@@ -246,3 +246,39 @@ async fn cancelling_a_paid_order_refunds_and_restocks_exactly_once() {
     );
     assert_eq!(app.stock_of(&product).await, 10, "restocked once");
 }
+
+#[test]
+fn production_refuses_the_test_provider_unless_allowed_and_the_dev_webhook_secret() {
+    let production = |extra: &[(&'static str, &'static str)]| {
+        let mut pairs = vec![
+            ("QUICKMART_ENV", "production"),
+            ("ORDER_DATABASE_URL", "postgres://db/quickmart_order"),
+            ("INTERNAL_API_TOKEN", "a-long-enough-production-token"),
+        ];
+        pairs.extend_from_slice(extra);
+        let env = quickmart_shared::config::Env::from_pairs(pairs).expect("env");
+        order_core::Config::from_env(&env)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    let refused = production(&[("PAYMENT_WEBHOOK_SECRET", "a-real-webhook-secret")])
+        .expect_err("test provider");
+    assert!(refused.contains("PAYMENT_PROVIDER"), "{refused}");
+    let refused = production(&[
+        ("PAYMENT_ALLOW_TEST_PROVIDER", "true"),
+        ("PAYMENT_WEBHOOK_SECRET", order_core::DEV_WEBHOOK_SECRET),
+    ])
+    .expect_err("dev secret");
+    assert!(refused.contains("PAYMENT_WEBHOOK_SECRET"), "{refused}");
+    let refused = production(&[("PAYMENT_ALLOW_TEST_PROVIDER", "true")]).expect_err("no secret");
+    assert!(refused.contains("PAYMENT_WEBHOOK_SECRET"), "{refused}");
+    let refused = production(&[("PAYMENT_PROVIDER", "stripe")]).expect_err("unknown provider");
+    assert!(refused.contains("PAYMENT_PROVIDER"), "{refused}");
+    assert_eq!(
+        production(&[
+            ("PAYMENT_ALLOW_TEST_PROVIDER", "true"),
+            ("PAYMENT_WEBHOOK_SECRET", "a-real-webhook-secret"),
+        ]),
+        Ok(())
+    );
+}
