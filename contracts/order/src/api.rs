@@ -245,6 +245,10 @@ pub const CART_TOKEN_PREFIX: &str = "qmc_";
 /// Random bytes in a cart token (written as lowercase hex after the prefix): far beyond guessing.
 pub const CART_TOKEN_BYTES: usize = 32;
 
+/// What a field holding anything but a cart token is told, in the subgraph and the core alike.
+pub const NOT_A_CART_TOKEN: &str =
+    "is not a cart token: send the cartToken a cart mutation returned";
+
 /// Whether `value` has the shape of a cart token, so that nothing else is looked up or sent on.
 pub fn is_cart_token(value: &str) -> bool {
     value.strip_prefix(CART_TOKEN_PREFIX).is_some_and(|hex| {

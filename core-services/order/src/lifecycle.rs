@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::api::{OrderDto, OrderStatus};
 use crate::db::orders::{self as db, ReservationState};
+use crate::db::payments::MovedPayment;
 use crate::state::AppState;
 
 /// Moves an order to `to`, recording `actor`; with `owner`, other users' orders are `NOT_FOUND`. The status
@@ -24,8 +25,8 @@ pub(crate) async fn change_status(
     let transition = db::transition(&mut *state.conn().await?, id, owner, to, actor).await?;
     if to == OrderStatus::Cancelled {
         metrics::counter!("orders_cancelled_total").increment(1);
-        if let Some((provider, reference, amount)) = &transition.refund {
-            refund(state, id, provider, reference.as_deref(), *amount).await;
+        if let Some(payment) = &transition.refund {
+            refund(state, id, payment).await;
         }
         if let Err(error) = release(state, ctx, id, transition.reservation_id).await {
             tracing::warn!(order_id = %id, error = %error, "stock of a cancelled order not released yet; the reconciler will retry");
@@ -35,19 +36,17 @@ pub(crate) async fn change_status(
 }
 
 /// Refunds a payment the database has just marked `REFUNDED` (exactly one caller gets to), at its provider.
-pub(crate) async fn refund(
-    state: &AppState,
-    order_id: Uuid,
-    provider: &str,
-    reference: Option<&str>,
-    amount: i64,
-) {
+pub(crate) async fn refund(state: &AppState, order_id: Uuid, payment: &MovedPayment) {
     metrics::counter!("payments_refunded_total").increment(1);
-    let Some(reference) = reference.filter(|_| provider == state.payments.name()) else {
-        tracing::error!(%order_id, provider, "a refunded payment has no reference at this store's provider; refund it by hand");
+    let Some(reference) = payment
+        .reference
+        .as_deref()
+        .filter(|_| payment.provider == state.payments.name())
+    else {
+        tracing::error!(%order_id, provider = %payment.provider, "a refunded payment has no reference at this store's provider; refund it by hand");
         return;
     };
-    if let Err(error) = state.payments.refund(reference, amount).await {
+    if let Err(error) = state.payments.refund(reference, payment.amount).await {
         tracing::error!(%order_id, reference, error = %error, "the provider refused a refund; refund it by hand");
     }
 }

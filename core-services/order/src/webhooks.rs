@@ -117,7 +117,7 @@ enum Applied {
     /// The order is confirmed.
     Confirmed,
     /// The order was already cancelled (unpaid too long): the payment is refunded.
-    Refunded(Uuid, String, i64),
+    Refunded(Uuid, payments::MovedPayment),
     /// The payment failed: the order is cancelled and its stock must go back.
     Cancelled(Uuid, Uuid),
 }
@@ -157,7 +157,7 @@ async fn receive(
             if !payments::record_event(conn, &event.id).await? {
                 return Ok(Applied::Nothing);
             }
-            let Some((order_id, status, amount)) =
+            let Some((order_id, status)) =
                 payments::lock_by_reference(conn, provider, &event.reference).await?
             else {
                 // Rolled back with the event id, so a delivery after the payment is known still applies.
@@ -179,9 +179,13 @@ async fn receive(
                     Ok(Applied::Confirmed)
                 }
                 (true, _) => {
-                    payments::change_status(conn, order_id, &[status], PaymentStatus::Refunded)
-                        .await?;
-                    Ok(Applied::Refunded(order_id, event.reference.clone(), amount))
+                    let refunded =
+                        payments::change_status(conn, order_id, &[status], PaymentStatus::Refunded)
+                            .await?;
+                    // The payment row is locked: it moves here, once.
+                    Ok(refunded.map_or(Applied::Nothing, |payment| {
+                        Applied::Refunded(order_id, payment)
+                    }))
                 }
                 (false, OrderStatus::Pending) => {
                     payments::change_status(conn, order_id, &[status], PaymentStatus::Failed)
@@ -206,9 +210,9 @@ async fn receive(
         Applied::Confirmed => {
             metrics::counter!("payment_webhooks_total", "outcome" => "confirmed").increment(1);
         }
-        Applied::Refunded(order_id, reference, amount) => {
+        Applied::Refunded(order_id, payment) => {
             metrics::counter!("payment_webhooks_total", "outcome" => "refunded").increment(1);
-            lifecycle::refund(&state, order_id, provider, Some(&reference), amount).await;
+            lifecycle::refund(&state, order_id, &payment).await;
         }
         Applied::Cancelled(order_id, reservation_id) => {
             metrics::counter!("payment_webhooks_total", "outcome" => "cancelled").increment(1);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_graphql::{Context, Enum, ID, SimpleObject};
 use chrono::{DateTime, Utc};
-use order_contract::api::{CartDto, CartLineDto, is_cart_token};
+use order_contract::api::{CartDto, CartLineDto, NOT_A_CART_TOKEN, is_cart_token};
 use quickmart_shared::AppError;
 use quickmart_shared::cache::key_digest;
 use quickmart_shared::graphql::{Money, request_context};
@@ -177,9 +177,6 @@ pub(crate) fn checked_token<'a>(token: &'a str, field: &str) -> Result<&'a str, 
     if is_cart_token(token) {
         Ok(token)
     } else {
-        Err(AppError::invalid(
-            field,
-            "is not a cart token: send the cartToken a cart mutation returned",
-        ))
+        Err(AppError::invalid(field, NOT_A_CART_TOKEN))
     }
 }

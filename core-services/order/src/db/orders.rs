@@ -468,8 +468,8 @@ pub(crate) struct Transition {
     /// Its reservation (to release after a cancellation).
     pub reservation_id: Uuid,
     /// A cancelled order's captured payment, now marked `REFUNDED` by this change (and by no other), for the
-    /// caller to refund at the provider: (provider, reference, amount).
-    pub refund: Option<(String, Option<String>, i64)>,
+    /// caller to refund at the provider.
+    pub refund: Option<payments::MovedPayment>,
 }
 
 /// Moves an order to `to` if the lifecycle allows it, recording who did it; the row is locked, so of two

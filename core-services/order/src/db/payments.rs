@@ -123,36 +123,47 @@ pub(crate) async fn record_event(conn: &mut AsyncPgConnection, id: &str) -> Resu
     Ok(inserted == 1)
 }
 
-/// The payment `provider` knows as `reference`, locked: (order id, status, amount).
+/// The payment `provider` knows as `reference`, locked: (order id, status).
 pub(crate) async fn lock_by_reference(
     conn: &mut AsyncPgConnection,
     provider: &str,
     reference: &str,
-) -> Result<Option<(Uuid, PaymentStatus, i64)>, AppError> {
-    let row: Option<(Uuid, String, i64)> = payments::table
+) -> Result<Option<(Uuid, PaymentStatus)>, AppError> {
+    let row: Option<(Uuid, String)> = payments::table
         .filter(payments::provider.eq(provider))
         .filter(payments::reference.eq(reference))
-        .select((payments::order_id, payments::status, payments::amount))
+        .select((payments::order_id, payments::status))
         .for_update()
         .first(conn)
         .await
         .optional()?;
-    row.map(|(order_id, status, amount)| {
+    row.map(|(order_id, status)| {
         let status = PaymentStatus::parse(&status)
             .ok_or_else(|| AppError::internal(format!("unknown payment status {status}")))?;
-        Ok((order_id, status, amount))
+        Ok((order_id, status))
     })
     .transpose()
 }
 
-/// Moves the order's payment to `to` if it is in one of `from`; its provider, reference and amount when it
-/// moved, so that exactly one caller acts on a change (a refund, say).
+/// A payment that one status change just moved, for the one caller that acts on it (a refund, say).
+#[derive(Debug, Clone, Queryable)]
+pub(crate) struct MovedPayment {
+    /// Who handles it.
+    pub provider: String,
+    /// The provider's id for it.
+    pub reference: Option<String>,
+    /// Its amount.
+    pub amount: i64,
+}
+
+/// Moves the order's payment to `to` if it is in one of `from`; the payment when it moved, so that exactly one
+/// caller acts on a change.
 pub(crate) async fn change_status(
     conn: &mut AsyncPgConnection,
     order_id: Uuid,
     from: &[PaymentStatus],
     to: PaymentStatus,
-) -> Result<Option<(String, Option<String>, i64)>, AppError> {
+) -> Result<Option<MovedPayment>, AppError> {
     let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
     diesel::update(
         payments::table

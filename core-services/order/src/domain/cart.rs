@@ -1,7 +1,7 @@
 //! Carts' rules (docs/ARCHITECTURE.md, "Carts"): who holds a cart, how many lines and units it may hold, and
 //! the guest's token.
 
-use order_contract::api::{CART_TOKEN_BYTES, CART_TOKEN_PREFIX, is_cart_token};
+use order_contract::api::{CART_TOKEN_BYTES, CART_TOKEN_PREFIX, NOT_A_CART_TOKEN, is_cart_token};
 use quickmart_shared::AppError;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -48,10 +48,7 @@ impl CartToken {
         if is_cart_token(value) {
             Ok(Self(value.to_owned()))
         } else {
-            Err(AppError::invalid(
-                field,
-                "is not a cart token: send the cartToken a cart mutation returned",
-            ))
+            Err(AppError::invalid(field, NOT_A_CART_TOKEN))
         }
     }
 

@@ -266,13 +266,9 @@ pub(super) async fn set_line(
     ApiJson(input): ApiJson<SetCartLine>,
 ) -> Result<Json<CartDto>, AppError> {
     let request = CartRequest::from_headers(actor, &headers)?;
-    let quantity = match input.quantity {
-        0 => None,
-        quantity => Some(parse_cart_quantity(quantity, "quantity")?),
-    };
-    let edit = match quantity {
-        None => Edit::Remove(product_id),
-        Some(quantity) => Edit::Set(product_id, quantity),
+    let edit = match input.quantity {
+        0 => Edit::Remove(product_id),
+        quantity => Edit::Set(product_id, parse_cart_quantity(quantity, "quantity")?),
     };
     change(&state, &request, edit).await
 }
