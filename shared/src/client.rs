@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use axum::body::Bytes;
 use http::{HeaderName, HeaderValue, Method};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -171,7 +172,7 @@ impl Call<'_> {
         self.send_raw(ctx).await.map(drop)
     }
 
-    async fn send_raw(self, ctx: &CallContext) -> Result<Vec<u8>, AppError> {
+    async fn send_raw(self, ctx: &CallContext) -> Result<Bytes, AppError> {
         let meta = ctx.meta.clone().or_else(crate::telemetry::current_request);
         // A span per call (exported only; docs/ARCHITECTURE.md, "Operations"), a child of the request it serves
         // even when the call is made from a task of its own (a batch loader's).
@@ -213,7 +214,7 @@ impl Call<'_> {
         actor: Option<Actor>,
         meta: Option<RequestMeta>,
         traceparent: Option<HeaderValue>,
-    ) -> Result<Vec<u8>, AppError> {
+    ) -> Result<Bytes, AppError> {
         let client = self.client;
         let url = format!("{}{}", client.base_url, self.path);
         let attempts = if self.idempotent { MAX_RETRIES + 1 } else { 1 };
@@ -278,7 +279,7 @@ impl Call<'_> {
                         }
                     };
                     if status.is_success() {
-                        return Ok(body.to_vec());
+                        return Ok(body);
                     }
                     // A core's own 503 says its dependency is down: retrying only adds load while it recovers,
                     // and its wording (which dependency) is internal.

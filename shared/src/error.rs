@@ -1,5 +1,5 @@
 //! The one error type of QuickMart, with stable codes, rendered as RFC 9457 problem+json by the REST cores
-//! and as GraphQL errors with `extensions.code` by the subgraphs (see [`crate::graphql::ErrorCodes`]).
+//! and as GraphQL errors with `extensions.code` by the subgraphs (see [`crate::graphql::annotate_errors`]).
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};

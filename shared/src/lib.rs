@@ -27,6 +27,7 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;
+pub mod timestamp;
 pub mod traces;
 
 pub use error::{AppError, ErrorCode, FieldError, FieldErrors};

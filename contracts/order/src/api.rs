@@ -105,8 +105,10 @@ pub struct OrderDto {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<PaymentDto>,
     /// When it was placed.
+    #[serde(with = "quickmart_shared::timestamp")]
     pub created_at: DateTime<Utc>,
     /// When it last changed.
+    #[serde(with = "quickmart_shared::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -130,6 +132,7 @@ pub struct StatusChangeDto {
     /// Who changed it (the user of `x-actor`); `None` when order-core acted on its own.
     pub actor_id: Option<Uuid>,
     /// When.
+    #[serde(with = "quickmart_shared::timestamp")]
     pub changed_at: DateTime<Utc>,
 }
 
@@ -302,6 +305,7 @@ pub struct CartDto {
     /// The store currency.
     pub currency: String,
     /// Last change.
+    #[serde(with = "quickmart_shared::timestamp")]
     pub updated_at: DateTime<Utc>,
     /// Set only on the answer that started a guest cart: the token that names it from now on. It is shown
     /// once; order-core keeps only its digest.

@@ -17,6 +17,7 @@ pub struct CategoryDto {
     /// URL-safe unique name.
     pub slug: String,
     /// When it was created.
+    #[serde(with = "quickmart_shared::timestamp")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -62,8 +63,10 @@ pub struct ProductDto {
     /// Its category, if any.
     pub category_id: Option<Uuid>,
     /// When it was created.
+    #[serde(with = "quickmart_shared::timestamp")]
     pub created_at: DateTime<Utc>,
     /// When it last changed.
+    #[serde(with = "quickmart_shared::timestamp")]
     pub updated_at: DateTime<Utc>,
     /// Bumped by every change to the product (stock included); caches use it never to go back in time.
     #[serde(default)]
@@ -376,6 +379,7 @@ pub struct ReservationDto {
     /// Where it is in its lifecycle.
     pub status: ReservationStatus,
     /// When an uncommitted reservation is released.
+    #[serde(with = "quickmart_shared::timestamp")]
     pub expires_at: DateTime<Utc>,
     /// The store currency of the prices.
     pub currency: String,

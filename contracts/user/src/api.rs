@@ -21,8 +21,10 @@ pub struct UserDto {
     /// Role.
     pub role: Role,
     /// When the account was created.
+    #[serde(with = "quickmart_shared::timestamp")]
     pub created_at: DateTime<Utc>,
     /// When the account last changed.
+    #[serde(with = "quickmart_shared::timestamp")]
     pub updated_at: DateTime<Utc>,
     /// Bumped by every change to the account; caches use it never to go back in time.
     #[serde(default)]
@@ -199,6 +201,7 @@ pub struct IssuedRefreshToken {
     #[serde(serialize_with = "expose")]
     pub refresh_token: SecretString,
     /// When it stops working.
+    #[serde(with = "quickmart_shared::timestamp")]
     pub expires_at: DateTime<Utc>,
     /// The user it belongs to, as of now (for the access token's role).
     pub user: UserDto,
@@ -242,8 +245,10 @@ pub struct SavedAddressDto {
     /// The address.
     pub address: AddressDto,
     /// When it was added.
+    #[serde(with = "quickmart_shared::timestamp")]
     pub created_at: DateTime<Utc>,
     /// When it last changed.
+    #[serde(with = "quickmart_shared::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -272,6 +272,33 @@ impl Cache {
             .flatten()
     }
 
+    /// Reads one JSON value that changes only through [`Self::delete`] (a list, never a counter): from the near
+    /// copy when it holds it, else from Redis, keeping what it read in the near copy. Every replica's copy drops
+    /// it when any replica deletes it; the copy's lifetime bounds how long a fill that raced a delete survives,
+    /// well inside the entry's own lifetime in Redis.
+    pub async fn get_json_near<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let key = self.key(key);
+        let raw = match self.near.as_ref().and_then(|near| near.get(&key)) {
+            Some(raw) => raw,
+            None => {
+                let raw: Arc<str> = Arc::from(
+                    self.fetch_raw(std::slice::from_ref(&key))
+                        .await
+                        .into_iter()
+                        .next()
+                        .flatten()?,
+                );
+                if let Some(near) = &self.near {
+                    near.keep(&key, &raw);
+                }
+                raw
+            }
+        };
+        let decoded = serde_json::from_str(&raw).ok();
+        count_read(&key, if decoded.is_some() { "hit" } else { "miss" });
+        decoded
+    }
+
     /// Reads many JSON values in one round trip, in the order of `keys`.
     pub async fn get_many_json<T: DeserializeOwned>(&self, keys: &[String]) -> Vec<Option<T>> {
         let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();

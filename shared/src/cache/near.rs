@@ -81,6 +81,13 @@ impl NearCopy {
             });
     }
 
+    /// Keeps a plain entry (one only deletes invalidate) as Redis holds it.
+    pub(super) fn keep(&self, key: &str, value: &Arc<str>) {
+        if self.is_live() {
+            self.entries.insert(key.to_owned(), Arc::clone(value));
+        }
+    }
+
     /// Drops `key` (an unversioned invalidation).
     pub(super) fn forget(&self, key: &str) {
         self.entries.invalidate(key);

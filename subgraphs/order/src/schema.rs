@@ -107,7 +107,7 @@ async fn visible_order(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Resu
     // order-core already scopes a customer's lookups to their own orders; checking again here keeps the rule
     // in the layer that owns authorization.
     let order = request_data(ctx)?.orders.load_one(id).await?;
-    Ok(order.filter(|order| may_see(&caller, order)).map(Order))
+    Ok(order.filter(|order| may_see(&caller, order)).map(Order::from))
 }
 
 /// Root mutations.
@@ -145,7 +145,7 @@ impl Mutation {
             .place(&call, &input.idempotency_key, &body)
             .await
             .map_err(|e| e.map_fields(camel_case))?;
-        Ok(Order(order))
+        Ok(Order::from(order))
     }
 
     /// Adds units of a product on sale to the cart (more units on its line if it has one; a line holds at most
@@ -274,7 +274,7 @@ impl Mutation {
             .checkout(&call, &input.idempotency_key, &body)
             .await
             .map_err(|e| e.map_fields(checkout_field))?;
-        Ok(Order(order))
+        Ok(Order::from(order))
     }
 
     /// Cancels an order while it is `PENDING` or `CONFIRMED` (its owner, or an admin) and puts its stock back.
@@ -283,7 +283,7 @@ impl Mutation {
     async fn cancel_order(&self, ctx: &Context<'_>, id: ID) -> Result<Order, AppError> {
         let id = parse_id(&id, "id")?;
         let call = request_context(ctx)?.call_context();
-        Ok(Order(request_data(ctx)?.core.cancel(&call, id).await?))
+        Ok(Order::from(request_data(ctx)?.core.cancel(&call, id).await?))
     }
 
     /// Moves an order along its lifecycle (admins only): PENDING → CONFIRMED → SHIPPED → DELIVERED, or PENDING
@@ -297,7 +297,7 @@ impl Mutation {
     ) -> Result<Order, AppError> {
         let id = parse_id(&id, "id")?;
         let call = request_context(ctx)?.call_context();
-        Ok(Order(
+        Ok(Order::from(
             request_data(ctx)?
                 .core
                 .change_status(&call, id, core_status(status))

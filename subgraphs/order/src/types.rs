@@ -1,5 +1,7 @@
 //! The GraphQL types of the order subgraph.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use order_contract::api::{
@@ -200,7 +202,7 @@ fn connection(page: OrderPage) -> OrderConnection {
         .into_iter()
         .map(|edge| OrderEdge {
             cursor: edge.cursor,
-            node: Order(edge.order),
+            node: Order::from(edge.order),
         })
         .collect();
     OrderConnection {
@@ -214,9 +216,16 @@ fn connection(page: OrderPage) -> OrderConnection {
     }
 }
 
-/// An order.
+/// An order. Shared, not copied: a connection lists each order twice (`edges` and `nodes`), and its lines
+/// point into it rather than copying their strings.
 #[derive(Debug, Clone)]
-pub(crate) struct Order(pub OrderDto);
+pub(crate) struct Order(Arc<OrderDto>);
+
+impl From<OrderDto> for Order {
+    fn from(order: OrderDto) -> Self {
+        Self(Arc::new(order))
+    }
+}
 
 #[Object]
 impl Order {
@@ -234,12 +243,10 @@ impl Order {
     }
     /// The lines, in the order they were placed.
     async fn items(&self) -> Vec<OrderItem> {
-        self.0
-            .items
-            .iter()
-            .map(|item| OrderItem {
-                item: item.clone(),
-                currency: self.0.currency.clone(),
+        (0..self.0.items.len())
+            .map(|index| OrderItem {
+                order: Arc::clone(&self.0),
+                index,
             })
             .collect()
     }
@@ -282,8 +289,15 @@ impl Order {
 
 /// A line of an order; `sku`, `name` and `unitPrice` are snapshots taken when it was placed.
 pub(crate) struct OrderItem {
-    item: OrderItemDto,
-    currency: String,
+    order: Arc<OrderDto>,
+    /// Which of the order's lines.
+    index: usize,
+}
+
+impl OrderItem {
+    fn line(&self) -> &OrderItemDto {
+        &self.order.items[self.index]
+    }
 }
 
 #[Object]
@@ -291,28 +305,28 @@ impl OrderItem {
     /// The product (resolved by the product subgraph, even once it is no longer on sale).
     async fn product(&self) -> ProductRef {
         ProductRef {
-            id: ID(self.item.product_id.to_string()),
+            id: ID(self.line().product_id.to_string()),
         }
     }
     /// Its SKU when ordered.
     async fn sku(&self) -> &str {
-        &self.item.sku
+        &self.line().sku
     }
     /// Its name when ordered.
     async fn name(&self) -> &str {
-        &self.item.name
+        &self.line().name
     }
     /// Units.
     async fn quantity(&self) -> i32 {
-        self.item.quantity
+        self.line().quantity
     }
     /// Its price when ordered.
     async fn unit_price(&self) -> Result<Money, AppError> {
-        Money::from_minor(self.item.unit_price, &self.currency)
+        Money::from_minor(self.line().unit_price, &self.order.currency)
     }
     /// `unitPrice × quantity`.
     async fn line_total(&self) -> Result<Money, AppError> {
-        Money::from_minor(self.item.line_total, &self.currency)
+        Money::from_minor(self.line().line_total, &self.order.currency)
     }
 }
 

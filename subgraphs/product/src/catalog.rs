@@ -61,10 +61,10 @@ impl Catalog {
         self.client.list(ctx, query).await
     }
 
-    /// Every category, from the cache where possible.
+    /// Every category, from the cache (its near copy first) where possible.
     pub(crate) async fn categories(&self, ctx: &CallContext) -> Result<Vec<CategoryDto>, AppError> {
         let key = categories_key();
-        if let Some(categories) = self.cache.get_json(&key).await {
+        if let Some(categories) = self.cache.get_json_near(&key).await {
             return Ok(categories);
         }
         let categories = self.client.categories(ctx).await?;
@@ -72,13 +72,16 @@ impl Catalog {
         Ok(categories)
     }
 
-    /// Creates a category (product-core drops the cached list).
+    /// Creates a category. product-core drops the cached list everywhere; this replica drops its near copy at
+    /// once too, so the writer's next read has the new category without waiting for the invalidation channel.
     pub(crate) async fn create_category(
         &self,
         ctx: &CallContext,
         input: &CreateCategory,
     ) -> Result<CategoryDto, AppError> {
-        self.client.create_category(ctx, input).await
+        let created = self.client.create_category(ctx, input).await?;
+        self.cache.delete(&[categories_key()]).await;
+        Ok(created)
     }
 
     /// Creates a product.
