@@ -162,9 +162,14 @@ impl Call<'_> {
     pub async fn send<T: DeserializeOwned>(self, ctx: &CallContext) -> Result<T, AppError> {
         let service = self.client.service;
         let bytes = self.send_raw(ctx).await?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            AppError::internal(format!("{service} answered with unexpected JSON: {e}"))
-        })
+        // One UTF-8 check of the whole answer instead of one per string, which is what reading from bytes costs.
+        std::str::from_utf8(&bytes)
+            .map_err(|e| AppError::internal(format!("{service} answered with non-UTF-8 JSON: {e}")))
+            .and_then(|text| {
+                serde_json::from_str(text).map_err(|e| {
+                    AppError::internal(format!("{service} answered with unexpected JSON: {e}"))
+                })
+            })
     }
 
     /// Sends the call and ignores the body of a successful answer.

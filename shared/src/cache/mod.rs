@@ -276,24 +276,26 @@ impl Cache {
     /// copy when it holds it, else from Redis, keeping what it read in the near copy. Every replica's copy drops
     /// it when any replica deletes it; the copy's lifetime bounds how long a fill that raced a delete survives,
     /// well inside the entry's own lifetime in Redis.
-    pub async fn get_json_near<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+    pub async fn get_json_near<T>(&self, key: &str) -> Option<T>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
         let key = self.key(key);
-        let raw = match self.near.as_ref().and_then(|near| near.get(&key)) {
-            Some(raw) => raw,
-            None => {
-                let raw: Arc<str> = Arc::from(
-                    self.fetch_raw(std::slice::from_ref(&key))
-                        .await
-                        .into_iter()
-                        .next()
-                        .flatten()?,
-                );
-                if let Some(near) = &self.near {
-                    near.keep(&key, &raw);
-                }
-                raw
-            }
-        };
+        if let Some(entry) = self.near.as_ref().and_then(|near| near.get(&key)) {
+            let decoded = entry.decoded(entry.stored());
+            count_read(&key, if decoded.is_some() { "near_hit" } else { "miss" });
+            return decoded;
+        }
+        let raw: Arc<str> = Arc::from(
+            self.fetch_raw(std::slice::from_ref(&key))
+                .await
+                .into_iter()
+                .next()
+                .flatten()?,
+        );
+        if let Some(near) = &self.near {
+            near.keep(&key, &raw);
+        }
         let decoded = serde_json::from_str(&raw).ok();
         count_read(&key, if decoded.is_some() { "hit" } else { "miss" });
         decoded
@@ -318,21 +320,24 @@ impl Cache {
     /// Reads many versioned entries (written by [`Self::put_versioned`]) written at most `max_age` ago, from the
     /// near copy where it holds them and from Redis (one round trip) for the rest; a tombstone, an older entry,
     /// an entry of another format or a miss is `None`.
-    pub async fn get_many_versioned<T: DeserializeOwned>(
-        &self,
-        keys: &[String],
-        max_age: Duration,
-    ) -> Vec<Option<T>> {
+    pub async fn get_many_versioned<T>(&self, keys: &[String], max_age: Duration) -> Vec<Option<T>>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
         let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
         let decode = |raw: &str| -> Option<T> {
             let body = Stored::parse(raw)?.body_within(max_age)?;
             serde_json::from_str(body).ok()
         };
+        let near_decode = |entry: near::NearEntry| -> Option<T> {
+            let body = Stored::parse(entry.stored())?.body_within(max_age)?;
+            entry.decoded(body)
+        };
         let mut found: Vec<Option<T>> = Vec::with_capacity(keys.len());
         let mut remote: Vec<usize> = Vec::new();
         for (index, key) in keys.iter().enumerate() {
             let near = self.near.as_ref().and_then(|near| near.get(key));
-            match near.as_deref().and_then(decode) {
+            match near.and_then(near_decode) {
                 Some(value) => {
                     count_read(key, "near_hit");
                     found.push(Some(value));
@@ -378,7 +383,7 @@ impl Cache {
     ) -> Result<HashMap<Id, T>, AppError>
     where
         Id: Copy + Eq + Hash,
-        T: Serialize + DeserializeOwned,
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         Fut: Future<Output = Result<Vec<T>, AppError>>,
     {
         let keys: Vec<String> = ids.iter().map(|id| (keyspace.key)(*id)).collect();
