@@ -74,7 +74,10 @@ mod tests {
             let ours = serde_json::to_string(&Ours(instant)).expect("ours");
             let chrono = serde_json::to_string(&Chrono(instant)).expect("chrono");
             assert_eq!(ours, chrono);
-            assert_eq!(serde_json::from_str::<Ours>(&chrono).expect("read").0, instant);
+            assert_eq!(
+                serde_json::from_str::<Ours>(&chrono).expect("read").0,
+                instant
+            );
         }
     }
 

@@ -110,7 +110,10 @@ impl NearCopy {
             .entry(key.to_owned())
             .and_compute_with(|current| {
                 let current = current.map(moka::Entry::into_value);
-                if write_wins(current.as_ref().and_then(|c| Stored::parse(c.stored())), new) {
+                if write_wins(
+                    current.as_ref().and_then(|c| Stored::parse(c.stored())),
+                    new,
+                ) {
                     Op::Put(NearEntry::new(Arc::from(value)))
                 } else {
                     Op::Nop
@@ -210,4 +213,41 @@ async fn subscribe(
                 "subscribe timed out",
             )))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    static DECODED: AtomicUsize = AtomicUsize::new(0);
+
+    /// A value that counts how often it is decoded.
+    #[derive(Debug, Clone, PartialEq)]
+    struct Counted(u32);
+
+    impl<'de> serde::Deserialize<'de> for Counted {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            DECODED.fetch_add(1, Ordering::SeqCst);
+            u32::deserialize(deserializer).map(Counted)
+        }
+    }
+
+    /// An entry is decoded by its first read only, by eight concurrent first readers too; a read as another type
+    /// decodes afresh and still answers right; what does not decode stays `None`.
+    #[test]
+    fn an_entry_is_decoded_once() {
+        let entry = NearEntry::new(Arc::from("7"));
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| assert_eq!(entry.decoded::<Counted>("7"), Some(Counted(7))));
+            }
+        });
+        assert_eq!(entry.decoded::<Counted>("7"), Some(Counted(7)));
+        assert_eq!(DECODED.load(Ordering::SeqCst), 1);
+        assert_eq!(entry.decoded::<u64>("7"), Some(7));
+        let broken = NearEntry::new(Arc::from("[oops"));
+        assert_eq!(broken.decoded::<u64>("[oops"), None);
+    }
 }

@@ -107,7 +107,9 @@ async fn visible_order(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Resu
     // order-core already scopes a customer's lookups to their own orders; checking again here keeps the rule
     // in the layer that owns authorization.
     let order = request_data(ctx)?.orders.load_one(id).await?;
-    Ok(order.filter(|order| may_see(&caller, order)).map(Order::from))
+    Ok(order
+        .filter(|order| may_see(&caller, order))
+        .map(Order::from))
 }
 
 /// Root mutations.
@@ -283,7 +285,9 @@ impl Mutation {
     async fn cancel_order(&self, ctx: &Context<'_>, id: ID) -> Result<Order, AppError> {
         let id = parse_id(&id, "id")?;
         let call = request_context(ctx)?.call_context();
-        Ok(Order::from(request_data(ctx)?.core.cancel(&call, id).await?))
+        Ok(Order::from(
+            request_data(ctx)?.core.cancel(&call, id).await?,
+        ))
     }
 
     /// Moves an order along its lifecycle (admins only): PENDING → CONFIRMED → SHIPPED → DELIVERED, or PENDING
