@@ -3,11 +3,16 @@
 //! Projection, introspection and the limits all ask "what type does this field have" and
 //! "is this object a `T`"; answering from hash maps keeps that off the AST on the hot path.
 
-use std::collections::{HashMap, HashSet};
-
 use graphql_tools::static_graphql::schema::{
     Definition, DirectiveDefinition, Document, Field, Type, TypeDefinition,
 };
+
+/// A map keyed by names of the schema. The schema is ours and nobody outside chooses what goes in, so a fast
+/// unkeyed hasher is safe here (a request's names are only looked up); SipHash over these names was a seventh of
+/// the gateway's CPU on the heavy query (docs/ARCHITECTURE.md, "Performance targets").
+pub(crate) type NameMap<V> = rustc_hash::FxHashMap<String, V>;
+/// A set of names of the schema (see [`NameMap`]).
+pub(crate) type NameSet = rustc_hash::FxHashSet<String>;
 
 /// The kind of a named type, as introspection reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,14 +51,14 @@ pub(crate) struct NamedType {
     /// The type's kind.
     pub kind: TypeKind,
     /// Output fields by name (objects and interfaces).
-    pub fields: HashMap<String, Type>,
+    pub fields: NameMap<Type>,
     /// Concrete object types this type stands for (itself for an object).
-    pub possible_types: HashSet<String>,
+    pub possible_types: NameSet,
     /// Enum values visible in the API schema.
-    pub enum_values: HashSet<String>,
+    pub enum_values: NameSet,
     /// Fields sized by a `first`, `last` or `limit` argument, with that argument's default when it has one
     /// (the cost estimate reads them).
-    pub sized_fields: HashMap<String, Option<i64>>,
+    pub sized_fields: NameMap<Option<i64>>,
 }
 
 /// The API schema, indexed.
@@ -62,7 +67,7 @@ pub(crate) struct SchemaIndex {
     /// The API schema document (no federation internals, `@inaccessible` removed).
     pub document: Document,
     /// Named types by name.
-    pub types: HashMap<String, NamedType>,
+    pub types: NameMap<NamedType>,
     /// The query root type name.
     pub query_type: String,
     /// The mutation root type name, when the schema has one.
@@ -71,7 +76,7 @@ pub(crate) struct SchemaIndex {
     pub subscription_type: Option<String>,
     /// Interfaces some subgraph serves as `@interfaceObject`: that subgraph answers with the
     /// interface's own name as `__typename`, which is then a valid runtime type.
-    pub interface_objects: HashSet<String>,
+    pub interface_objects: NameSet,
 }
 
 const BUILTIN_SCALARS: [&str; 5] = ["String", "Int", "Float", "Boolean", "ID"];
@@ -82,7 +87,7 @@ pub(crate) const SIZE_ARGUMENTS: [&str; 3] = ["first", "last", "limit"];
 impl SchemaIndex {
     /// Indexes an API schema document.
     pub(crate) fn new(document: Document) -> Self {
-        let mut types: HashMap<String, NamedType> = HashMap::new();
+        let mut types: NameMap<NamedType> = NameMap::default();
         let mut implementations: Vec<(String, String)> = Vec::new();
         for scalar in BUILTIN_SCALARS {
             types.insert(scalar.to_owned(), NamedType::leaf(TypeKind::Scalar));
@@ -146,7 +151,7 @@ impl SchemaIndex {
             query_type,
             mutation_type,
             subscription_type,
-            interface_objects: HashSet::new(),
+            interface_objects: NameSet::default(),
         }
     }
 
@@ -198,10 +203,10 @@ impl NamedType {
     fn leaf(kind: TypeKind) -> Self {
         Self {
             kind,
-            fields: HashMap::new(),
-            possible_types: HashSet::new(),
-            enum_values: HashSet::new(),
-            sized_fields: HashMap::new(),
+            fields: NameMap::default(),
+            possible_types: NameSet::default(),
+            enum_values: NameSet::default(),
+            sized_fields: NameMap::default(),
         }
     }
 

@@ -12,7 +12,6 @@
 //! [`Projector`](super::projection::Projector)), which owns re-pathing errors and null
 //! propagation. When it succeeds, its output is byte for byte what the general path writes.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::LazyLock;
 
@@ -22,7 +21,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde_json::{Map, Value};
 
 use super::projection::{collect_fields, write_json};
-use crate::schema::{SchemaIndex, TypeKind};
+use crate::schema::{NameSet, SchemaIndex, TypeKind};
 
 /// The client's selection compiled for [`FastPath::project_response`].
 #[derive(Debug)]
@@ -61,7 +60,7 @@ enum ShapeKind {
     List(Box<Shape>),
     /// A scalar, or a type the schema does not define: written as it came.
     Leaf,
-    Enum(HashSet<String>),
+    Enum(NameSet),
     Object(ObjectShape),
 }
 

@@ -13,6 +13,7 @@ use crate::api::OrderDto;
 pub struct OrderCursor {
     /// Creation time of the last order seen.
     #[serde(rename = "c")]
+    #[serde(with = "quickmart_shared::timestamp")]
     pub created_at: DateTime<Utc>,
     /// Its id.
     #[serde(rename = "i")]

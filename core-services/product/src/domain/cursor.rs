@@ -18,6 +18,7 @@ pub enum ProductCursor {
     Newest {
         /// Creation time of the last product seen.
         #[serde(rename = "c")]
+        #[serde(with = "quickmart_shared::timestamp")]
         created_at: DateTime<Utc>,
         /// Its id.
         #[serde(rename = "i")]
