@@ -15,9 +15,11 @@
 # With PROFILE=callgrind the services run under valgrind's callgrind, which counts instructions (the same count
 # for the same binary and input, however busy the machine): rows 1, 2 and 3 (without deduplication) each send
 # PROFILE_REQUESTS (default 200) requests one after another, and the report gives the services' instructions per
-# request and the functions that cost the most, inclusive. wrk does not run.
+# request and the functions that cost the most, inclusive. wrk does not run. With PROFILE_PROCESS=gateway the
+# gateway without deduplication runs under callgrind instead, for a product page, a customer's own orders with
+# their products, and the heavy query, all through it.
 #
-# Env: PROFILE, PROFILE_REQUESTS, PROFILE_TOP (functions listed, default 40), PROFILE_OUT (a folder to keep the
+# Env: PROFILE, PROFILE_PROCESS (services or gateway), PROFILE_REQUESTS, PROFILE_TOP (functions listed, default 40), PROFILE_OUT (a folder to keep the
 #      callgrind dumps in, for callgrind_annotate or KCachegrind),
 #      DURATION (s, default 15), WARMUP (s, default 3), CONNECTIONS (default 50), THREADS (default 2),
 #      BASE_PORT (default 14500), BENCH_BIN (a folder holding quickmart from another build, to compare; not
@@ -33,7 +35,18 @@ THREADS=${THREADS:-2}
 BASE_PORT=${BASE_PORT:-14500}
 PROFILE=${PROFILE:-}
 PROFILE_REQUESTS=${PROFILE_REQUESTS:-200}
+PROFILE_PROCESS=${PROFILE_PROCESS:-services}
 [[ -z "$PROFILE" || "$PROFILE" == callgrind ]] || { echo "PROFILE is callgrind or unset" >&2; exit 2; }
+[[ "$PROFILE_PROCESS" == services || "$PROFILE_PROCESS" == gateway ]] || {
+  echo "PROFILE_PROCESS is services or gateway" >&2
+  exit 2
+}
+# The prefix that runs a process under callgrind, when it is the one profiled (`services` or `gateway`).
+callgrind_for() {
+  if [[ -n "$PROFILE" && "$PROFILE_PROCESS" == "$1" ]]; then
+    echo "valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$WORK/callgrind.out"
+  fi
+}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/quickmart-target}
 source scripts/lib/services.sh
 ensure_postgres
@@ -65,7 +78,7 @@ PRODUCT_CORE="http://127.0.0.1:$((BASE_PORT + 5))"
 TOKEN=bench-internal-token-0123456789
 
 wait_for() { # url log pid
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 "$([[ -n "$PROFILE" ]] && echo 3000 || echo 300)"); do
     curl -sf "$1" >/dev/null 2>&1 && return 0
     kill -0 "$3" 2>/dev/null || { cat "$2"; exit 1; }
     sleep 0.1
@@ -83,25 +96,27 @@ env RUST_LOG=error LOG_FORMAT=json \
   ORDER_DATABASE_URL=postgres://postgres@127.0.0.1:5432/${DBS[2]} \
   REDIS_URL=redis://127.0.0.1:6379 CACHE_NAMESPACE="tput-$RUN_ID:" INTERNAL_API_TOKEN=$TOKEN \
   QUICKMART_STATE_DIR="$WORK/state" QUICKMART_ADMIN_PASSWORD=bench-admin-password \
-  ${PROFILE:+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/callgrind.out"} \
-  "$BIN" up --no-seed >"$WORK/up.log" 2>&1 &
+  $(callgrind_for services) "$BIN" up --no-seed >"$WORK/up.log" 2>&1 &
 UP_PID=$!
 PIDS+=("$UP_PID")
 wait_for_quickmart_up "$WORK/up.log" "$UP_PID" "$([[ -n "$PROFILE" ]] && echo 600 || echo 30)"
+PROFILED_PID=$UP_PID
 
 # The gateways under test read a supergraph whose subgraph URLs point at this stack.
 sed -e "s#127.0.0.1:4001/#127.0.0.1:$((BASE_PORT + 1))/#" -e "s#127.0.0.1:4002/#127.0.0.1:$((BASE_PORT + 2))/#" \
   -e "s#127.0.0.1:4003/#127.0.0.1:$((BASE_PORT + 3))/#" schema/supergraph.graphql >"$WORK/supergraph.graphql"
-start_gateway() { # name port dedupe
+start_gateway() { # name port dedupe [profiled]
   env RUST_LOG=error LOG_FORMAT=json GATEWAY_LISTEN_ADDR=127.0.0.1:$2 GATEWAY_DEDUPE="$3" INTERNAL_API_TOKEN=$TOKEN \
     QUICKMART_STATE_DIR="$WORK/state" \
-    SUPERGRAPH_PATH="$WORK/supergraph.graphql" "$BIN" serve gateway >"$WORK/$1.log" 2>&1 &
+    SUPERGRAPH_PATH="$WORK/supergraph.graphql" $([[ -n "${4:-}" ]] && callgrind_for gateway) "$BIN" serve gateway \
+    >"$WORK/$1.log" 2>&1 &
   PIDS+=("$!")
   eval "PID_$1=$!"
   wait_for "http://127.0.0.1:$2/readyz" "$WORK/$1.log" "$!"
 }
 start_gateway ours_dedupe $((BASE_PORT + 10)) true
-start_gateway ours_alone $((BASE_PORT + 11)) false
+start_gateway ours_alone $((BASE_PORT + 11)) false profiled
+[[ -n "$PROFILE" && "$PROFILE_PROCESS" == gateway ]] && PROFILED_PID=$PID_ours_alone
 GATEWAYS=(ours_dedupe ours_alone)
 if [[ -n "${HIVE_ROUTER_BIN:-}" ]]; then
   # hive-router's defaults (deduplication on), configured by its environment overrides only.
@@ -207,11 +222,11 @@ PY
   profile() { # label url body [token]: instructions per request of the services, and the costliest functions
     local label=$1 url=$2 body=$3 token=${4:-} dump
     send_requests "$url" "$body" "$token" 5 # warm the caches and connections first, uncounted
-    callgrind_control -z "$UP_PID" >/dev/null
-    callgrind_control -i on "$UP_PID" >/dev/null
+    callgrind_control -z "$PROFILED_PID" >/dev/null
+    callgrind_control -i on "$PROFILED_PID" >/dev/null
     send_requests "$url" "$body" "$token" "$PROFILE_REQUESTS"
-    callgrind_control -i off "$UP_PID" >/dev/null
-    callgrind_control -d "$UP_PID" >/dev/null
+    callgrind_control -i off "$PROFILED_PID" >/dev/null
+    callgrind_control -d "$PROFILED_PID" >/dev/null
     dump=$(ls -t "$WORK"/callgrind.out.* | head -n 1)
     if [[ -n "${PROFILE_OUT:-}" ]]; then mkdir -p "$PROFILE_OUT" && cp "$dump" "$PROFILE_OUT/"; fi
     {
@@ -223,24 +238,35 @@ count, top, inclusive = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "yes"
 lines = sys.stdin.read().splitlines()
 total = next(int(re.match(r"\s*([\d,]+)", l).group(1).replace(",", "")) for l in lines if "PROGRAM TOTALS" in l)
 if inclusive:
-    print(f"   services: {total / count:,.0f} instructions per request")
+    print(f"   {sys.argv[4]}: {total / count:,.0f} instructions per request")
 print("   costliest, " + ("with what they call:" if inclusive else "by their own instructions:"))
 rows = [l for l in lines if re.match(r"^\s*[\d,]+ \(", l)]
 for row in rows[:top]:
     print("   " + row[:170])
-' "$PROFILE_REQUESTS" "${PROFILE_TOP:-40}" "$inclusive"
+'  "$PROFILE_REQUESTS" "${PROFILE_TOP:-40}" "$inclusive" "$PROFILE_PROCESS"
       done
     } >>"$WORK/report.txt"
   }
   : >"$WORK/report.txt"
-  profile "products(first: 20) at the product subgraph" "$PRODUCT_SUBGRAPH" \
-    '{"query":"{ products(first: 20) { nodes { id name price { amount } stock category { id } } } }"}'
-  profile "orders(first: 20) at the order subgraph" "$ORDER_SUBGRAPH" \
-    '{"query":"{ orders(first: 20) { nodes { id status total { amount } items { quantity unitPrice { amount } } } } }"}' "$ADMIN"
+  if [[ "$PROFILE_PROCESS" == services ]]; then
+    profile "products(first: 20) at the product subgraph" "$PRODUCT_SUBGRAPH" \
+      '{"query":"{ products(first: 20) { nodes { id name price { amount } stock category { id } } } }"}'
+    profile "orders(first: 20) at the order subgraph" "$ORDER_SUBGRAPH" \
+      '{"query":"{ orders(first: 20) { nodes { id status total { amount } items { quantity unitPrice { amount } } } } }"}' "$ADMIN"
+  else
+    profile "a product page via ours_alone" "$(gateway_url ours_alone)" \
+      '{"query":"{ products(first: 20, sort: PRICE_ASC) { nodes { id name price { amount } stock } } }"}'
+    profile "a customer's orders with their products via ours_alone" "$(gateway_url ours_alone)" \
+      '{"query":"{ me { name } orders(first: 3) { nodes { id items { quantity product { name price { amount } } } } } }"}' "${CUSTOMERS[0]}"
+  fi
   profile "heavy query via ours_alone" "$(gateway_url ours_alone)" \
     '{"query":"{ orders(first: 20) { nodes { id total { amount } user { name email } items { quantity product { name price { amount } category { name } } } } } }"}' "$ADMIN"
   echo
-  echo "== profile: instructions counted by callgrind, inclusive; the gateway (its own process) is not counted =="
+  if [[ "$PROFILE_PROCESS" == services ]]; then
+    echo "== profile: instructions counted by callgrind, inclusive; the gateway (its own process) is not counted =="
+  else
+    echo "== profile of the gateway: instructions counted by callgrind, inclusive; the services are not counted =="
+  fi
   cat "$WORK/report.txt"
   exit 0
 fi
