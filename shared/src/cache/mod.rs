@@ -293,17 +293,17 @@ impl Cache {
             );
             return decoded;
         }
-        let raw: Arc<str> = Arc::from(
-            self.fetch_raw(std::slice::from_ref(&key))
-                .await
-                .into_iter()
-                .next()
-                .flatten()?,
-        );
-        if let Some(near) = &self.near {
-            near.keep(&key, &raw);
+        let raw = self
+            .fetch_raw(std::slice::from_ref(&key))
+            .await
+            .into_iter()
+            .next()
+            .flatten()
+            .map(Arc::<str>::from);
+        if let (Some(near), Some(raw)) = (&self.near, &raw) {
+            near.keep(&key, raw);
         }
-        let decoded = serde_json::from_str(&raw).ok();
+        let decoded = raw.and_then(|raw| serde_json::from_str(&raw).ok());
         count_read(&key, if decoded.is_some() { "hit" } else { "miss" });
         decoded
     }
@@ -1050,11 +1050,8 @@ mod tests {
         }
     }
 
-    /// Two replicas with near copies on one Redis: what one reads stays in its process (it survives the Redis
-    /// entry going away behind the cache's back), and a write on the other replica evicts it within the
-    /// invalidation window; a stale fill offered after that eviction does not bring it back.
-    #[tokio::test]
-    async fn a_write_on_one_replica_evicts_the_near_copy_of_another() {
+    /// Two caches with near copies over one Redis and one fresh namespace, both subscribed.
+    async fn two_replicas() -> (Cache, Cache) {
         let namespace = format!("test-{}:", uuid::Uuid::new_v4().simple());
         let writer = local_redis().with_namespace(&namespace).with_near_copy();
         let reader = local_redis().with_namespace(&namespace).with_near_copy();
@@ -1062,6 +1059,28 @@ mod tests {
             writer.near_copy_is_live() && reader.near_copy_is_live()
         })
         .await;
+        (writer, reader)
+    }
+
+    /// Deletes `key` in Redis behind the cache's back: nothing is published, so near copies keep it.
+    async fn delete_in_redis_only(cache: &Cache, key: &str) {
+        let Backend::Redis { pool, .. } = &cache.backend else {
+            unreachable!()
+        };
+        let mut conn = pool.get().await.expect("redis");
+        redis::cmd("DEL")
+            .arg(cache.key(key))
+            .query_async::<i64>(&mut *conn)
+            .await
+            .expect("del");
+    }
+
+    /// Two replicas with near copies on one Redis: what one reads stays in its process (it survives the Redis
+    /// entry going away behind the cache's back), and a write on the other replica evicts it within the
+    /// invalidation window; a stale fill offered after that eviction does not bring it back.
+    #[tokio::test]
+    async fn a_write_on_one_replica_evicts_the_near_copy_of_another() {
+        let (writer, reader) = two_replicas().await;
         let (key, ttl) = ("qm:v1:product:near".to_owned(), Duration::from_secs(60));
         let read = || reader.get_many_versioned::<String>(std::slice::from_ref(&key), ttl);
 
@@ -1069,15 +1088,7 @@ mod tests {
             .put_versioned(&[(key.clone(), 5, Some("stock 945"))], ttl)
             .await;
         assert_eq!(read().await.remove(0).as_deref(), Some("stock 945"));
-        let Backend::Redis { pool, .. } = &reader.backend else {
-            unreachable!()
-        };
-        let mut conn = pool.get().await.expect("redis");
-        redis::cmd("DEL")
-            .arg(reader.key(&key))
-            .query_async::<i64>(&mut *conn)
-            .await
-            .expect("del");
+        delete_in_redis_only(&reader, &key).await;
         assert_eq!(
             read().await.remove(0).as_deref(),
             Some("stock 945"),
@@ -1112,13 +1123,7 @@ mod tests {
     /// behind the cache's back), and a delete on another replica drops it within the invalidation window.
     #[tokio::test]
     async fn a_delete_on_one_replica_drops_a_plain_entry_near_another() {
-        let namespace = format!("test-{}:", uuid::Uuid::new_v4().simple());
-        let writer = local_redis().with_namespace(&namespace).with_near_copy();
-        let reader = local_redis().with_namespace(&namespace).with_near_copy();
-        until("subscribed", || {
-            writer.near_copy_is_live() && reader.near_copy_is_live()
-        })
-        .await;
+        let (writer, reader) = two_replicas().await;
         let key = "qm:v1:categories".to_owned();
         let read = || reader.get_json_near::<Vec<String>>(&key);
         assert_eq!(read().await, None, "nothing cached yet");
@@ -1126,15 +1131,7 @@ mod tests {
             .set_json(&key, &vec!["Books".to_owned()], Duration::from_secs(60))
             .await;
         assert_eq!(read().await, Some(vec!["Books".to_owned()]));
-        let Backend::Redis { pool, .. } = &reader.backend else {
-            unreachable!()
-        };
-        let mut conn = pool.get().await.expect("redis");
-        redis::cmd("DEL")
-            .arg(reader.key(&key))
-            .query_async::<i64>(&mut *conn)
-            .await
-            .expect("del");
+        delete_in_redis_only(&reader, &key).await;
         assert_eq!(
             read().await,
             Some(vec!["Books".to_owned()]),
