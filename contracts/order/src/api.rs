@@ -212,6 +212,10 @@ pub struct OrderQuery {
     /// part of a page, for a caller that shows no total.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub with_total: Option<bool>,
+    /// Whether to read each order's payment (default true); `false` leaves `payment` out of every order, one query
+    /// less, for a caller that shows no payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with_payment: Option<bool>,
     /// Cursor of the last item of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,

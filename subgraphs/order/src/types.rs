@@ -195,6 +195,18 @@ pub(crate) async fn list(
     Ok(connection(page))
 }
 
+/// Whether the connection a resolver returns has `payment` selected on its orders: order-core reads payments in a
+/// query of their own, which a page that shows none need not pay for (`with_payment`).
+pub(crate) fn wants_payment(ctx: &Context<'_>) -> bool {
+    let connection = ctx.look_ahead();
+    connection.field("nodes").field("payment").exists()
+        || connection
+            .field("edges")
+            .field("node")
+            .field("payment")
+            .exists()
+}
+
 /// The GraphQL connection of an order-core page.
 fn connection(page: OrderPage) -> OrderConnection {
     let edges: Vec<OrderEdge> = page

@@ -354,6 +354,8 @@ pub(crate) struct ListFilter {
     pub limit: i64,
     /// Whether to count every match.
     pub with_total: bool,
+    /// Whether to read each order's payment.
+    pub with_payment: bool,
 }
 
 /// One page of visible orders, newest first, and how many match the filter in all (when asked).
@@ -396,7 +398,12 @@ pub(crate) async fn page(
     } else {
         None
     };
-    Ok((with_items(conn, rows).await?, total))
+    let orders = if filter.with_payment {
+        with_items(conn, rows).await?
+    } else {
+        with_lines(conn, rows, HashMap::new()).await?
+    };
+    Ok((orders, total))
 }
 
 /// One page per buyer, newest first, from one ranking query: `limit` rows per buyer after `after`, and how
@@ -648,6 +655,17 @@ async fn with_items(
     rows: Vec<OrderRow>,
 ) -> Result<Vec<OrderDto>, AppError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let payments = payments::for_orders(conn, &ids).await?;
+    with_lines(conn, rows, payments).await
+}
+
+/// The orders of `rows` with their lines, and the payments of `payments` (an order missing there has none).
+async fn with_lines(
+    conn: &mut AsyncPgConnection,
+    rows: Vec<OrderRow>,
+    mut payments: HashMap<Uuid, crate::api::PaymentDto>,
+) -> Result<Vec<OrderDto>, AppError> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let items: Vec<ItemRow> = order_items::table
         .filter(order_items::order_id.eq_any(&ids))
         .order((order_items::order_id, order_items::line_no))
@@ -668,7 +686,6 @@ async fn with_items(
                 line_total: item.line_total,
             });
     }
-    let mut payments = payments::for_orders(conn, &ids).await?;
     rows.into_iter()
         .map(|row| {
             Ok(OrderDto {

@@ -294,3 +294,34 @@ async fn an_admin_confirming_an_unpaid_order_records_a_manual_payment() {
         json!({ "status": "MANUAL", "provider": "manual", "amount": 900, "currency": "USD" })
     );
 }
+
+/// A page of orders carries each order's payment unless the caller says it shows none (`with_payment=false`),
+/// which spares order-core the payments query; the total is counted or not independently.
+#[tokio::test]
+async fn a_page_leaves_payments_out_only_when_asked() {
+    let app = TestApp::spawn().await;
+    let tea = app.create_product("TEA", 450, 10).await;
+    let buyer = app.shopper(&[(&tea, 1)]).await;
+    let (status, order) = app.checkout(buyer, "paid", "tok_success").await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+
+    let (status, page) = app.call(Method::GET, "/v1/orders", Some(buyer), None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"][0]["order"]["payment"]["status"], "CAPTURED");
+    assert_eq!(page["total_count"], 1);
+
+    let (status, page) = app
+        .call(
+            Method::GET,
+            "/v1/orders?with_payment=false&with_total=false",
+            Some(buyer),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let listed = &page["items"][0]["order"];
+    assert_eq!(listed["id"], order["id"]);
+    assert!(listed.get("payment").is_none(), "{listed}");
+    assert_eq!(listed["items"][0]["quantity"], 1, "lines are still read");
+    assert!(page.get("total_count").is_none(), "{page}");
+}

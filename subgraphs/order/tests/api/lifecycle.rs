@@ -193,3 +193,55 @@ async fn another_customer_cannot_read_list_or_cancel_an_order() {
         .await;
     assert_eq!(error_code(&unknown), "NOT_FOUND");
 }
+
+/// A page of orders reads payments only when `payment` is selected, under `nodes` or `edges.node`, and then
+/// carries them: an admin's confirmation records a `MANUAL` payment that both spellings show.
+#[tokio::test]
+async fn a_page_shows_payments_where_they_are_selected() {
+    let stack = TestStack::spawn().await;
+    let product = stack.product("LAMP", 2500, 5).await;
+    let (customer, admin) = (stack.customer().await, stack.admin().await);
+    let id = place(&stack, &customer, &product, 1).await;
+    let confirmed = stack
+        .graphql(
+            Some(&admin),
+            UPDATE,
+            json!({ "id": id, "status": "CONFIRMED" }),
+        )
+        .await;
+    assert_eq!(
+        confirmed["data"]["updateOrderStatus"]["status"], "CONFIRMED",
+        "{confirmed}"
+    );
+
+    for query in [
+        "{ orders { nodes { id payment { provider amount { amount } } } } }",
+        "{ orders { edges { node { id payment { provider amount { amount } } } } } }",
+        "{ orders { nodes { id ... on Order { payment { provider amount { amount } } } } } }",
+    ] {
+        let response = stack.graphql(Some(&customer), query, json!({})).await;
+        let page = &response["data"]["orders"];
+        let order = if page["nodes"].is_null() {
+            &page["edges"][0]["node"]
+        } else {
+            &page["nodes"][0]
+        };
+        assert_eq!(order["id"], id, "{response}");
+        assert_eq!(
+            order["payment"],
+            json!({ "provider": "manual", "amount": { "amount": 2500 } }),
+            "{query}: {response}"
+        );
+    }
+    let response = stack
+        .graphql(
+            Some(&customer),
+            "{ orders { nodes { id status } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        response["data"]["orders"]["nodes"][0]["status"], "CONFIRMED",
+        "{response}"
+    );
+}
