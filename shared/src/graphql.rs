@@ -8,9 +8,10 @@ use async_graphql::{
     Context, Guard, ObjectType, Response, Schema, ServerError, SimpleObject, SubscriptionType,
     Value,
 };
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLResponse;
 use axum::Router;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, FromRequest, State};
+use axum::response::IntoResponse;
 use axum::routing::post;
 use http::{Extensions, HeaderMap};
 use secrecy::SecretString;
@@ -480,11 +481,42 @@ fn gateway_client_ip(
         .ok()
 }
 
+/// One GraphQL request in a JSON body, read straight into [`async_graphql::Request`]. async-graphql-axum's
+/// extractor reads a single-or-batch enum, which serde decodes by buffering the whole body as untagged content
+/// first: a twentieth of the services' CPU on the heavy query, whose `_entities` calls carry dozens of
+/// representations. A subgraph takes no batches, no uploads and no GET, so it needs none of that.
+struct GraphQLBody(async_graphql::Request);
+
+impl<S: Send + Sync> FromRequest<S> for GraphQLBody {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        // Over the body limit, this is a bare 413 that `server::serve` turns into a problem document.
+        let body = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        serde_json::from_slice(&body).map(Self).map_err(|error| {
+            let error = AppError::malformed(
+                None,
+                format!("the body is not one GraphQL request in JSON: {error}"),
+            );
+            (
+                http::StatusCode::BAD_REQUEST,
+                GraphQLResponse::from(error_response(&error)),
+            )
+                .into_response()
+        })
+    }
+}
+
 async fn execute<Q, M, S>(
     State(state): State<SubgraphState<Q, M, S>>,
     headers: HeaderMap,
     extensions: Extensions,
-    request: GraphQLRequest,
+    GraphQLBody(request): GraphQLBody,
 ) -> GraphQLResponse
 where
     Q: ObjectType + 'static,
@@ -519,7 +551,7 @@ where
     {
         return error_response(&error).into();
     }
-    let mut request = (state.per_request)(request.into_inner(), &context).data(context);
+    let mut request = (state.per_request)(request, &context).data(context);
     state.parsed.attach(&mut request);
     annotate_errors(state.schema.execute(request).await).into()
 }

@@ -55,6 +55,36 @@ struct OrderRow {
     updated_at: DateTime<Utc>,
 }
 
+/// What a read shows of an order: its row without the placement's bookkeeping (key, request hash,
+/// reservation), which no reader needs and which would double what a page decodes.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = orders, check_for_backend(diesel::pg::Pg))]
+struct OrderView {
+    id: Uuid,
+    user_id: Uuid,
+    status: String,
+    total: i64,
+    currency: String,
+    shipping_address: Option<serde_json::Value>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<OrderRow> for OrderView {
+    fn from(row: OrderRow) -> Self {
+        Self {
+            id: row.id,
+            user_id: row.user_id,
+            status: row.status,
+            total: row.total,
+            currency: row.currency,
+            shipping_address: row.shipping_address,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = order_items, check_for_backend(diesel::pg::Pg))]
 struct ItemRow {
@@ -337,7 +367,7 @@ pub(crate) async fn find_many(
     if let Some(owner) = owner {
         query = query.filter(orders::user_id.eq(owner));
     }
-    let rows = query.select(OrderRow::as_select()).load(conn).await?;
+    let rows = query.select(OrderView::as_select()).load(conn).await?;
     with_items(conn, rows).await
 }
 
@@ -390,7 +420,7 @@ pub(crate) async fn page(
     let rows = query
         .order((orders::created_at.desc(), orders::id.desc()))
         .limit(filter.limit)
-        .select(OrderRow::as_select())
+        .select(OrderView::as_select())
         .load(conn)
         .await?;
     let total = if filter.with_total {
@@ -452,7 +482,7 @@ pub(crate) async fn pages_by_users(
     let rows = orders::table
         .filter(orders::id.eq_any(&ids))
         .order((orders::created_at.desc(), orders::id.desc()))
-        .select(OrderRow::as_select())
+        .select(OrderView::as_select())
         .load(conn)
         .await?;
     let mut pages: HashMap<Uuid, (Vec<OrderDto>, i64)> = ranked
@@ -531,7 +561,7 @@ pub(crate) async fn transition(
             None
         };
         let reservation_id = row.reservation_id;
-        let order = with_items(conn, vec![row])
+        let order = with_items(conn, vec![row.into()])
             .await?
             .into_iter()
             .next()
@@ -652,7 +682,7 @@ pub(crate) async fn unsettled(
 
 async fn with_items(
     conn: &mut AsyncPgConnection,
-    rows: Vec<OrderRow>,
+    rows: Vec<OrderView>,
 ) -> Result<Vec<OrderDto>, AppError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let payments = payments::for_orders(conn, &ids).await?;
@@ -662,7 +692,7 @@ async fn with_items(
 /// The orders of `rows` with their lines, and the payments of `payments` (an order missing there has none).
 async fn with_lines(
     conn: &mut AsyncPgConnection,
-    rows: Vec<OrderRow>,
+    rows: Vec<OrderView>,
     mut payments: HashMap<Uuid, crate::api::PaymentDto>,
 ) -> Result<Vec<OrderDto>, AppError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();

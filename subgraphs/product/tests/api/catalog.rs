@@ -344,3 +344,29 @@ async fn the_total_is_counted_only_when_selected() {
     assert!(requests[0].contains("with_total=false"), "{requests:?}");
     assert!(requests[1].contains("with_total=true"), "{requests:?}");
 }
+
+/// A body that is not one GraphQL request in JSON (not JSON, or a batch) is a 400 with
+/// a GraphQL error naming the problem; the same subgraph goes on answering the next request.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_is_not_one_graphql_request_is_refused() {
+    let stack = TestStack::spawn().await;
+    let url = format!("{}/graphql", stack.subgraph_url);
+    for body in [
+        "not json".to_owned(),
+        json!([{ "query": "{ __typename }" }, { "query": "{ __typename }" }]).to_string(),
+    ] {
+        let response = stack
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 400, "{body}");
+        let answer: Value = response.json().await.expect("a GraphQL error document");
+        assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{body}: {answer}");
+    }
+    let answer = stack.graphql(None, "{ __typename }", json!({})).await;
+    assert_eq!(answer["data"]["__typename"], "Query");
+}
