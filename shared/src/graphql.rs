@@ -351,6 +351,9 @@ pub type PerRequest =
 
 struct SubgraphState<Q, M, S> {
     schema: Schema<Q, M, S>,
+    /// The same schema validating only what can change between runs of one text: the depth and complexity
+    /// limits (async-graphql's `ValidationMode::Fast`); used for texts [`ParsedQueries`] knows passed.
+    validated: Schema<Q, M, S>,
     verifier: Arc<JwtVerifier>,
     internal_token: SecretString,
     per_request: PerRequest,
@@ -362,6 +365,7 @@ impl<Q, M, S> Clone for SubgraphState<Q, M, S> {
     fn clone(&self) -> Self {
         Self {
             schema: self.schema.clone(),
+            validated: self.validated.clone(),
             verifier: Arc::clone(&self.verifier),
             internal_token: self.internal_token.clone(),
             per_request: Arc::clone(&self.per_request),
@@ -371,16 +375,34 @@ impl<Q, M, S> Clone for SubgraphState<Q, M, S> {
     }
 }
 
-/// Parsed operations by their text. The gateway sends the same few operation texts over and over, and parsing
-/// is a large share of a cached read, so each text is parsed once.
-struct ParsedQueries(
-    std::sync::Mutex<lru::LruCache<String, async_graphql::parser::types::ExecutableDocument>>,
-);
+/// Parsed operations by their text, and whether each passed validation. The gateway sends the same few operation
+/// texts over and over, and parsing is a large share of a cached read, so each text is parsed once. Validating is
+/// another 3–5 % of a page, and its outcome for a text run without variables or operation name is fixed (the
+/// schema does not change while the process runs), so such a text that validated once skips the rules after.
+struct ParsedQueries(std::sync::Mutex<lru::LruCache<String, ParsedQuery>>);
+
+#[derive(Clone)]
+struct ParsedQuery {
+    document: async_graphql::parser::types::ExecutableDocument,
+    /// It passed every validation rule when run without variables or operation name.
+    validated: bool,
+}
 
 /// Operation texts kept parsed per subgraph.
 const PARSED_QUERY_CAPACITY: usize = 512;
 /// Longer operation texts are parsed every time rather than kept.
 const MAX_CACHED_QUERY_BYTES: usize = 16 * 1024;
+
+/// How a request's text was found in [`ParsedQueries`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    /// Not kept (too long, or not parseable), or it carries variables or an operation name.
+    No,
+    /// Kept, not yet seen to validate.
+    Parsed,
+    /// Kept, and it validated before when run as this request is (no variables, no operation name).
+    Validated,
+}
 
 impl ParsedQueries {
     fn new() -> Self {
@@ -391,33 +413,58 @@ impl ParsedQueries {
 
     /// Attaches the parsed form of `request`'s text, parsing and keeping it on first sight. A text that does not
     /// parse is left for execution to report.
-    fn attach(&self, request: &mut async_graphql::Request) {
+    fn attach(&self, request: &mut async_graphql::Request) -> Known {
         if request.query.len() > MAX_CACHED_QUERY_BYTES {
-            return;
+            return Known::No;
         }
+        let plain = request.variables.is_empty() && request.operation_name.is_none();
         let cached = self
             .0
             .lock()
             .ok()
             .and_then(|mut cache| cache.get(&request.query).cloned());
-        if let Some(document) = cached {
+        if let Some(ParsedQuery {
+            document,
+            validated,
+        }) = cached
+        {
             request.set_parsed_query(document);
-            return;
+            return match (plain, validated) {
+                (false, _) => Known::No,
+                (true, false) => Known::Parsed,
+                (true, true) => Known::Validated,
+            };
         }
-        if let Ok(document) = async_graphql::parser::parse_query(&request.query) {
-            if let Ok(mut cache) = self.0.lock() {
-                cache.put(request.query.clone(), document.clone());
-            }
-            request.set_parsed_query(document);
+        let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+            return Known::No;
+        };
+        if let Ok(mut cache) = self.0.lock() {
+            let parsed = ParsedQuery {
+                document: document.clone(),
+                validated: false,
+            };
+            cache.put(request.query.clone(), parsed);
+        }
+        request.set_parsed_query(document);
+        if plain { Known::Parsed } else { Known::No }
+    }
+
+    /// Records that `query`, run without variables or operation name, passed validation.
+    fn validated(&self, query: &str) {
+        if let Ok(mut cache) = self.0.lock()
+            && let Some(parsed) = cache.get_mut(query)
+        {
+            parsed.validated = true;
         }
     }
 }
 
 /// A subgraph's whole router, the same for every subgraph: [`subgraph_routes`] verifying tokens with `keys`,
-/// the health and metrics routes, and the request telemetry labelled `service`.
+/// the health and metrics routes, and the request telemetry labelled `service`. `schema` builds the subgraph's
+/// schema with the validation mode it is given.
 pub fn subgraph_router<Q, M, S>(
     service: &'static str,
-    schema: Schema<Q, M, S>,
+    schema: impl Fn(async_graphql::ValidationMode) -> Schema<Q, M, S>,
     keys: &crate::auth::KeyMaterial,
     internal_token: SecretString,
     per_request: PerRequest,
@@ -437,9 +484,9 @@ where
 /// The `POST /graphql` route of a subgraph: authenticates the caller (an invalid token is `UNAUTHENTICATED`
 /// even on public fields), builds the [`RequestContext`], lets `per_request` add its data, and executes.
 /// `internal_token` is what the gateway presents with the client address it derived; `sessions` refuses the
-/// tokens of ended sessions.
+/// tokens of ended sessions. `schema` builds the subgraph's schema with the validation mode it is given.
 pub fn subgraph_routes<Q, M, S>(
-    schema: Schema<Q, M, S>,
+    schema: impl Fn(async_graphql::ValidationMode) -> Schema<Q, M, S>,
     verifier: Arc<JwtVerifier>,
     internal_token: SecretString,
     per_request: PerRequest,
@@ -454,7 +501,8 @@ where
     Router::new()
         .route("/graphql", post(execute::<Q, M, S>))
         .with_state(SubgraphState {
-            schema,
+            schema: schema(async_graphql::ValidationMode::Strict),
+            validated: schema(async_graphql::ValidationMode::Fast),
             verifier,
             internal_token,
             per_request,
@@ -552,8 +600,20 @@ where
         return error_response(&error).into();
     }
     let mut request = (state.per_request)(request, &context).data(context);
-    state.parsed.attach(&mut request);
-    annotate_errors(state.schema.execute(request).await).into()
+    let response = match state.parsed.attach(&mut request) {
+        Known::Validated => state.validated.execute(request).await,
+        Known::Parsed => {
+            let query = request.query.clone();
+            let response = state.schema.execute(request).await;
+            // Validation failures (the depth and complexity limits included) answer without data.
+            if response.data != Value::Null {
+                state.parsed.validated(&query);
+            }
+            response
+        }
+        Known::No => state.schema.execute(request).await,
+    };
+    annotate_errors(response).into()
 }
 
 #[cfg(test)]
@@ -571,6 +631,37 @@ mod tests {
             country: " gb ".into(),
         });
         assert_eq!(address.country, "GB");
+    }
+
+    /// Only a text run without variables or operation name can be known to validate, and only once it did.
+    #[test]
+    fn a_text_is_trusted_only_as_it_was_validated() {
+        let parsed = ParsedQueries::new();
+        let text = "{ __typename }";
+        let plain = || async_graphql::Request::new(text);
+        assert_eq!(parsed.attach(&mut plain()), Known::Parsed);
+        assert_eq!(parsed.attach(&mut plain()), Known::Parsed);
+        parsed.validated(text);
+        assert_eq!(parsed.attach(&mut plain()), Known::Validated);
+        let with_variables = || {
+            plain().variables(async_graphql::Variables::from_json(
+                serde_json::json!({ "x": 1 }),
+            ))
+        };
+        assert_eq!(parsed.attach(&mut with_variables()), Known::No);
+        assert_eq!(
+            parsed.attach(&mut plain().operation_name("Named")),
+            Known::No
+        );
+        assert_eq!(
+            parsed.attach(&mut async_graphql::Request::new("{")),
+            Known::No
+        );
+        let long = format!("{{ __typename {} }}", " ".repeat(MAX_CACHED_QUERY_BYTES));
+        assert_eq!(
+            parsed.attach(&mut async_graphql::Request::new(long)),
+            Known::No
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ use quickmart_shared::graphql::{PerRequest, RequestContext};
 use quickmart_shared::server::StartError;
 use secrecy::SecretString;
 
-pub use crate::schema::{OrderSchema, build_schema};
+pub use crate::schema::{OrderSchema, build_schema, schema_validating};
 use order_contract::OrderCoreClient;
 use quickmart_shared::cache::{CacheSettings, LimitStore};
 use user_contract::sessions::TokenVersions;
@@ -90,7 +90,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
     });
     quickmart_shared::graphql::subgraph_router(
         SERVICE.name(),
-        build_schema(),
+        schema_validating,
         &config.keys,
         config.internal_token.clone(),
         per_request,

@@ -21,7 +21,14 @@ pub type OrderSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema (no data attached: per-request data comes with each request).
 pub fn build_schema() -> OrderSchema {
-    quickmart_shared::graphql::subgraph_schema(Query, Mutation, EmptySubscription).finish()
+    schema_validating(async_graphql::ValidationMode::Strict)
+}
+
+/// Builds the schema with `mode` (the subgraph runs a text that validated once with `ValidationMode::Fast`).
+pub fn schema_validating(mode: async_graphql::ValidationMode) -> OrderSchema {
+    quickmart_shared::graphql::subgraph_schema(Query, Mutation, EmptySubscription)
+        .validation_mode(mode)
+        .finish()
 }
 
 /// Root queries.

@@ -24,7 +24,7 @@ use secrecy::SecretString;
 use user_contract::sessions::TokenVersions;
 
 use crate::catalog::Catalog;
-pub use crate::schema::{ProductSchema, build_schema};
+pub use crate::schema::{ProductSchema, build_schema, schema_validating};
 
 /// Which service this is: its name in logs and metrics, its port and variables.
 pub const SERVICE: ServiceId = ServiceId::ProductSubgraph;
@@ -87,7 +87,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
     });
     quickmart_shared::graphql::subgraph_router(
         SERVICE.name(),
-        build_schema(),
+        schema_validating,
         &config.keys,
         config.internal_token.clone(),
         per_request,

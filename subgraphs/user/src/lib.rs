@@ -23,7 +23,7 @@ use quickmart_shared::graphql::{PerRequest, RequestContext, subgraph_router};
 use quickmart_shared::server::StartError;
 use secrecy::SecretString;
 
-pub use crate::schema::{UserSchema, build_schema};
+pub use crate::schema::{UserSchema, build_schema, schema_validating};
 use user_contract::UserCoreClient;
 use user_contract::sessions::TokenVersions;
 
@@ -96,7 +96,7 @@ pub async fn build(config: &Config) -> Result<Router, StartError> {
     });
     subgraph_router(
         SERVICE.name(),
-        build_schema(),
+        schema_validating,
         &config.keys,
         config.internal_token.clone(),
         per_request,

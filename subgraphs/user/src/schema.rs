@@ -26,7 +26,14 @@ pub type UserSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema (no data attached: per-request data comes with each request).
 pub fn build_schema() -> UserSchema {
-    quickmart_shared::graphql::subgraph_schema(Query, Mutation, EmptySubscription).finish()
+    schema_validating(async_graphql::ValidationMode::Strict)
+}
+
+/// Builds the schema with `mode` (the subgraph runs a text that validated once with `ValidationMode::Fast`).
+pub fn schema_validating(mode: async_graphql::ValidationMode) -> UserSchema {
+    quickmart_shared::graphql::subgraph_schema(Query, Mutation, EmptySubscription)
+        .validation_mode(mode)
+        .finish()
 }
 
 /// Longest e-mail address (RFC 5321's path limit); a longer one is refused before anything is counted.

@@ -370,3 +370,26 @@ async fn a_body_that_is_not_one_graphql_request_is_refused() {
     let answer = stack.graphql(None, "{ __typename }", json!({})).await;
     assert_eq!(answer["data"]["__typename"], "Query");
 }
+
+/// A text that validated once runs without the validation rules after, but only as it validated: without
+/// variables. The same text with variables that break it is still refused, and an invalid text stays invalid.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_text_that_validated_once_is_trusted_only_without_variables() {
+    let stack = TestStack::spawn().await;
+    stack.seed_product("V-1", 500, 1).await;
+    let query = "query($n: Int = 2) { products(first: $n) { nodes { sku } } }";
+    let first = stack.graphql(None, query, json!({})).await;
+    let second = stack.graphql(None, query, json!({})).await;
+    assert!(first["errors"].is_null(), "{first}");
+    assert_eq!(first, second);
+    let broken = stack.graphql(None, query, json!({ "n": "many" })).await;
+    assert!(broken["data"].is_null(), "{broken}");
+    assert!(!broken["errors"].is_null(), "{broken}");
+    for _ in 0..2 {
+        let invalid = stack
+            .graphql(None, "{ products { nodes { nope } } }", json!({}))
+            .await;
+        assert!(invalid["data"].is_null(), "{invalid}");
+        assert!(!invalid["errors"].is_null(), "{invalid}");
+    }
+}
