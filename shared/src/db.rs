@@ -730,9 +730,7 @@ mod tests {
     /// A pool that gets connections never opens its breaker, whatever the load.
     #[tokio::test]
     async fn a_healthy_database_keeps_the_breaker_closed() {
-        let server = std::env::var("TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| crate::config::DEV_POSTGRES_URL.to_owned());
-        let pool = pool(&format!("{server}/postgres"), 4);
+        let pool = pool(&test_database(), 4);
         let results = futures::future::join_all((0..32).map(|_| async {
             let conn = pool.get().await;
             conn.map(drop)
@@ -742,23 +740,34 @@ mod tests {
         assert_eq!(pool.checkout_attempts(), 32);
     }
 
-    /// A connection that dies under a query (the fault suite saw it as `INTERNAL_SERVER_ERROR` while PostgreSQL
-    /// stopped) is `SERVICE_UNAVAILABLE`: the test ends its own backend, as a stopping server does.
-    #[tokio::test]
-    async fn a_connection_lost_under_a_query_is_service_unavailable() {
+    /// The maintenance database of the test server.
+    fn test_database() -> String {
+        let server = std::env::var("TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| crate::config::DEV_POSTGRES_URL.to_owned());
+        format!("{server}/postgres")
+    }
+
+    /// The server process behind `conn`.
+    async fn backend_pid(conn: &mut AsyncPgConnection) -> i32 {
         #[derive(diesel::QueryableByName)]
         struct Pid {
             #[diesel(sql_type = diesel::sql_types::Integer)]
             pid: i32,
         }
-        let server = std::env::var("TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| crate::config::DEV_POSTGRES_URL.to_owned());
-        let pool = pool(&format!("{server}/postgres"), 2);
-        let mut doomed = pool.get().await.expect("a connection");
         let Pid { pid } = diesel::sql_query("SELECT pg_backend_pid() AS pid")
-            .get_result(&mut *doomed)
+            .get_result(conn)
             .await
             .expect("its backend");
+        pid
+    }
+
+    /// A connection that dies under a query (the fault suite saw it as `INTERNAL_SERVER_ERROR` while PostgreSQL
+    /// stopped) is `SERVICE_UNAVAILABLE`: the test ends its own backend, as a stopping server does.
+    #[tokio::test]
+    async fn a_connection_lost_under_a_query_is_service_unavailable() {
+        let pool = pool(&test_database(), 2);
+        let mut doomed = pool.get().await.expect("a connection");
+        let pid = backend_pid(&mut doomed).await;
         let mut other = pool.get().await.expect("another connection");
         diesel::sql_query(format!("SELECT pg_terminate_backend({pid})"))
             .execute(&mut *other)
@@ -777,22 +786,11 @@ mod tests {
     /// when checkouts skip the `SELECT 1`: the pool opens another and the next query succeeds.
     #[tokio::test]
     async fn a_connection_closed_while_idle_is_not_handed_out() {
-        #[derive(diesel::QueryableByName)]
-        struct Pid {
-            #[diesel(sql_type = diesel::sql_types::Integer)]
-            pid: i32,
-        }
-        let server = std::env::var("TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| crate::config::DEV_POSTGRES_URL.to_owned());
-        let url = format!("{server}/postgres");
+        let url = test_database();
         let pool = pool(&url, 1);
         let backend = || async {
             let mut conn = pool.get().await.expect("a connection");
-            let Pid { pid } = diesel::sql_query("SELECT pg_backend_pid() AS pid")
-                .get_result(&mut *conn)
-                .await
-                .expect("its backend");
-            pid
+            backend_pid(&mut conn).await
         };
         let first = backend().await;
         let mut outside = AsyncPgConnection::establish(&url).await.expect("connect");
