@@ -298,7 +298,7 @@ run "heavy query via ours_dedupe, persisted (hash only)" "$(gateway_url ours_ded
   echo 'local products = {'; for id in "${PRODUCTS[@]}"; do echo "  \"$id\","; done; echo '}'
   echo 'local customers = {'; for t in "${CUSTOMERS[@]}"; do echo "  \"$t\","; done; echo '}'
   cat <<'LUA'
-local sorts = { "NEWEST", "PRICE_ASC", "PRICE_DESC", "NAME" }
+local sorts = { "NEWEST", "PRICE_ASC", "PRICE_DESC", "NAME_ASC" }
 wrk.method = "POST"
 function init(args) math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16)) end
 function request()
