@@ -855,8 +855,13 @@ pub struct Keyspace<Id, T> {
 }
 
 fn count_read(key: &str, outcome: &'static str) {
-    metrics::counter!("cache_requests_total", "keyspace" => keyspace(key).to_owned(), "outcome" => outcome)
-        .increment(1);
+    add_reads(keyspace(key).to_owned(), outcome, 1);
+}
+
+/// Adds `reads` to `cache_requests_total` for one keyspace and outcome: the one place the series is written.
+fn add_reads(keyspace: String, outcome: &'static str, reads: u64) {
+    metrics::counter!("cache_requests_total", "keyspace" => keyspace, "outcome" => outcome)
+        .increment(reads);
 }
 
 /// The reads of one batch, counted per keyspace and outcome and added to `cache_requests_total` when dropped:
@@ -881,8 +886,7 @@ impl ReadTally {
 impl Drop for ReadTally {
     fn drop(&mut self) {
         for (space, outcome, reads) in self.0.drain(..) {
-            metrics::counter!("cache_requests_total", "keyspace" => space, "outcome" => outcome)
-                .increment(reads);
+            add_reads(space, outcome, reads);
         }
     }
 }
