@@ -18,7 +18,7 @@ use crate::error::GatewayError;
 use crate::execute::{self, ExecutionOutput, Executor, SubgraphClient};
 use crate::introspection::{self, Introspection};
 use crate::persisted::{Document, PersistedDocuments, PersistedError};
-use crate::plan::{self, PlanCache, PlanCacheLimits, PreparedOperation, Supergraph};
+use crate::plan::{self, KeyKind, PlanCache, PlanCacheLimits, Planned, Supergraph};
 use crate::response::error::{ErrorCode, GraphQLError};
 use crate::response::{self, projection::Projector};
 use crate::variables;
@@ -261,14 +261,16 @@ impl Gateway {
         .map_err(plan::PrepareError::into_graphql_errors)
     }
 
+    /// The cached preparation of a text, or a new one. A new text is parsed and validated; it is normalized
+    /// and planned only when its shape (the text with its literal arguments lifted into variables) is new too.
     async fn prepared(
         &self,
         query: &str,
         operation_name: Option<&str>,
-    ) -> Result<Arc<PreparedOperation>, Vec<GraphQLError>> {
-        if let Some(prepared) = self.inner.plans.get(query, operation_name) {
+    ) -> Result<Arc<Planned>, Vec<GraphQLError>> {
+        if let Some(planned) = self.inner.plans.get(KeyKind::Text, query, operation_name) {
             metrics::counter!("gateway_plan_cache_hits_total").increment(1);
-            return Ok(prepared);
+            return Ok(planned);
         }
         metrics::counter!("gateway_plan_cache_misses_total").increment(1);
         // Preparation is CPU work bounded by the limits, up to milliseconds for the largest admitted
@@ -276,20 +278,17 @@ impl Gateway {
         let gateway = self.clone();
         let (query, operation_name) = (query.to_owned(), operation_name.map(str::to_owned));
         let prepared = tokio::task::spawn_blocking(move || {
-            let inner = &gateway.inner;
-            let prepared = plan::prepare(
-                &inner.supergraph,
-                &inner.validation,
-                &inner.config.limits,
+            let planned = gateway
+                .prepare_text(&query, operation_name.as_deref())
+                .map_err(plan::PrepareError::into_graphql_errors)?;
+            let planned = Arc::new(planned);
+            gateway.inner.plans.insert(
+                KeyKind::Text,
                 &query,
                 operation_name.as_deref(),
-            )
-            .map_err(plan::PrepareError::into_graphql_errors)?;
-            let prepared = Arc::new(prepared);
-            inner
-                .plans
-                .insert(&query, operation_name.as_deref(), prepared.clone());
-            Ok(prepared)
+                planned.clone(),
+            );
+            Ok(planned)
         })
         .await;
         prepared.unwrap_or_else(|_| {
@@ -298,6 +297,76 @@ impl Gateway {
                 ErrorCode::InternalServerError,
             )])
         })
+    }
+
+    /// Checks a text and plans its shape, or finds the shape planned already.
+    fn prepare_text(
+        &self,
+        query: &str,
+        operation_name: Option<&str>,
+    ) -> Result<Planned, plan::PrepareError> {
+        let inner = &self.inner;
+        let (supergraph, limits) = (&inner.supergraph, &inner.config.limits);
+        let checked = plan::check(supergraph, &inner.validation, limits, query, operation_name)?;
+        let inline = || {
+            plan::plan(
+                supergraph,
+                limits,
+                checked.document(),
+                operation_name,
+                checked.shape(),
+            )
+        };
+        let Some(lifted) = checked.lift(supergraph) else {
+            return Ok(Planned {
+                operation: Arc::new(inline()?),
+                literals: Map::new(),
+            });
+        };
+        if let Some(shape) = inner
+            .plans
+            .get(KeyKind::Shape, &lifted.text, operation_name)
+        {
+            metrics::counter!("gateway_plan_cache_shape_hits_total").increment(1);
+            return Ok(Planned {
+                operation: shape.operation.clone(),
+                literals: lifted.values,
+            });
+        }
+        match plan::plan(
+            supergraph,
+            limits,
+            &lifted.document,
+            operation_name,
+            checked.shape(),
+        ) {
+            Ok(operation) => {
+                let operation = Arc::new(operation);
+                inner.plans.insert(
+                    KeyKind::Shape,
+                    &lifted.text,
+                    operation_name,
+                    Arc::new(Planned {
+                        operation: operation.clone(),
+                        literals: Map::new(),
+                    }),
+                );
+                Ok(Planned {
+                    operation,
+                    literals: lifted.values,
+                })
+            }
+            // The lifted document means the same as the text: when the text is refused too, that is the answer;
+            // when only the lifted document is, the text is planned as written and the planner's gap logged.
+            Err(shape_error) => {
+                let operation = inline()?;
+                tracing::warn!(error = %shape_error, "an operation with its literals lifted could not be planned; it was planned as written");
+                Ok(Planned {
+                    operation: Arc::new(operation),
+                    literals: Map::new(),
+                })
+            }
+        }
     }
 
     /// Runs one GraphQL request end to end; `forwarded` are the headers subgraphs receive.
@@ -340,10 +409,11 @@ impl Gateway {
             );
         };
         let operation_name = request.operation_name.as_deref().filter(|n| !n.is_empty());
-        let prepared = match self.prepared(query, operation_name).await {
-            Ok(prepared) => prepared,
+        let planned = match self.prepared(query, operation_name).await {
+            Ok(planned) => planned,
             Err(errors) => return GatewayResponse::document_error(&errors),
         };
+        let prepared = &planned.operation;
         if let Document::Register { hash, text } = &document {
             self.inner.persisted.register(hash.clone(), text).await;
         }
@@ -376,7 +446,7 @@ impl Gateway {
                 )],
             );
         }
-        let provided = match request.variables {
+        let mut provided = match request.variables {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(map)) => map,
             Some(_) => {
@@ -389,24 +459,23 @@ impl Gateway {
                 );
             }
         };
+        // A lifted literal is the text's own value: it replaces anything sent under its name.
+        provided.extend(
+            planned
+                .literals
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone())),
+        );
         let variables = match variables::coerce(&prepared.operation, provided) {
             Ok(variables) => variables,
             Err(errors) => return GatewayResponse::document_error(&errors),
         };
-        let limits = &self.inner.config.limits;
-        if prepared.cost.uses_variables {
-            let cost = crate::limits::cost::estimate(
-                &self.inner.supergraph.schema,
-                &prepared.operation.selection_set,
-                &prepared.root_type,
-                &variables,
-                limits.default_list_size,
-            );
-            if let Err(limit) =
-                crate::limits::LimitExceeded::check("cost", cost.cost, limits.max_cost)
-            {
-                return GatewayResponse::document_error(&[limit.into_graphql_error()]);
-            }
+        if let Err(limit) = prepared.check_cost(
+            &self.inner.supergraph.schema,
+            &self.inner.config.limits,
+            &variables,
+        ) {
+            return GatewayResponse::document_error(&[limit.into_graphql_error()]);
         }
 
         let schema = &self.inner.supergraph.schema;

@@ -19,15 +19,9 @@ const BUILTIN_SCALARS: [&str; 5] = ["String", "Int", "Float", "Boolean", "ID"];
 /// The built-in scalars the schema refers to. The spec omits an unreferenced one from `__schema.types`; String
 /// and Boolean are always referenced, by introspection's own fields.
 fn referenced_builtin_scalars(schema: &SchemaIndex) -> Vec<&'static str> {
-    fn named(t: &Type) -> &str {
-        match t {
-            Type::NamedType(name) => name,
-            Type::ListType(inner) | Type::NonNullType(inner) => named(inner),
-        }
-    }
     let mut referenced: Vec<&'static str> = vec!["String", "Boolean"];
     let mut note = |t: &Type| {
-        let name = named(t);
+        let name = crate::schema::named_type(t);
         if let Some(builtin) = BUILTIN_SCALARS.into_iter().find(|b| *b == name)
             && !referenced.contains(&builtin)
         {

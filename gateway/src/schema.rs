@@ -52,6 +52,8 @@ pub(crate) struct NamedType {
     pub kind: TypeKind,
     /// Output fields by name (objects and interfaces).
     pub fields: NameMap<Type>,
+    /// The declared type of each argument, by field and argument name (objects and interfaces).
+    pub arguments: NameMap<NameMap<Type>>,
     /// Concrete object types this type stands for (itself for an object).
     pub possible_types: NameSet,
     /// Enum values visible in the API schema.
@@ -155,6 +157,20 @@ impl SchemaIndex {
         }
     }
 
+    /// The declared type of argument `argument` of `type_name.field_name`, if all three exist.
+    pub(crate) fn argument_type(
+        &self,
+        type_name: &str,
+        field_name: &str,
+        argument: &str,
+    ) -> Option<&Type> {
+        self.types
+            .get(type_name)?
+            .arguments
+            .get(field_name)?
+            .get(argument)
+    }
+
     /// The type of `type_name.field_name`, if both exist.
     pub(crate) fn field_type(&self, type_name: &str, field_name: &str) -> Option<&Type> {
         self.types.get(type_name)?.fields.get(field_name)
@@ -204,6 +220,7 @@ impl NamedType {
         Self {
             kind,
             fields: NameMap::default(),
+            arguments: NameMap::default(),
             possible_types: NameSet::default(),
             enum_values: NameSet::default(),
             sized_fields: NameMap::default(),
@@ -215,6 +232,18 @@ impl NamedType {
         named.fields = fields
             .iter()
             .map(|f| (f.name.clone(), f.field_type.clone()))
+            .collect();
+        named.arguments = fields
+            .iter()
+            .filter(|f| !f.arguments.is_empty())
+            .map(|f| {
+                let arguments = f
+                    .arguments
+                    .iter()
+                    .map(|a| (a.name.clone(), a.value_type.clone()))
+                    .collect();
+                (f.name.clone(), arguments)
+            })
             .collect();
         for field in fields {
             if let Some(size) = field
@@ -230,6 +259,14 @@ impl NamedType {
             }
         }
         named
+    }
+}
+
+/// The named type inside a type's list and non-null wrappers.
+pub(crate) fn named_type(t: &Type) -> &str {
+    match t {
+        Type::NamedType(name) => name,
+        Type::ListType(inner) | Type::NonNullType(inner) => named_type(inner),
     }
 }
 

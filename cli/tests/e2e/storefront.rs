@@ -60,6 +60,17 @@ async fn browse_order_read_back_and_cancel() {
         .await;
     assert_eq!(skus(&next), ["GA-4"]);
     assert_eq!(next["products"]["pageInfo"]["hasNextPage"], json!(false));
+    // The same pages spelled with literals (an ID, a Boolean, an enum, an input object): the gateway plans
+    // them by one shape, and each keeps its own values.
+    for (first, expected) in [(2, vec!["GA-2", "GA-1"]), (3, vec!["GA-2", "GA-1", "GA-4"])] {
+        let inline = format!(
+            "{{ products(filter: {{ categoryId: \"{category}\", inStock: true }}, sort: PRICE_ASC, first: {first}) {{
+                totalCount nodes {{ id sku price {{ amount }} }} }} }}"
+        );
+        let page = system.ok(Some(&token), &inline, json!({})).await;
+        assert_eq!(skus(&page), expected);
+        assert_eq!(page["products"]["totalCount"], json!(3));
+    }
 
     let order_input = json!({ "input": { "idempotencyKey": "ada-1", "items": [
         { "productId": products[0], "quantity": 2 }, { "productId": products[1], "quantity": 1 } ],

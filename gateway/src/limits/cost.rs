@@ -13,7 +13,7 @@ use hive_router_query_planner::ast::selection_set::{FieldSelection, SelectionSet
 use hive_router_query_planner::ast::value::Value as AstValue;
 use serde_json::{Map, Value};
 
-use crate::schema::{SIZE_ARGUMENTS, SchemaIndex, TypeKind};
+use crate::schema::{SIZE_ARGUMENTS, SchemaIndex, TypeKind, named_type};
 use graphql_tools::static_graphql::schema::Type;
 
 /// The estimate, and whether a variable changed it (then it is estimated again for each request).
@@ -147,13 +147,6 @@ impl Estimator<'_> {
             _ => *default,
         };
         size.map(|n| usize::try_from(n.max(0)).unwrap_or(usize::MAX))
-    }
-}
-
-fn named_type(field_type: &Type) -> &str {
-    match field_type {
-        Type::NamedType(name) => name,
-        Type::ListType(inner) | Type::NonNullType(inner) => named_type(inner),
     }
 }
 

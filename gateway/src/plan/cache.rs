@@ -1,20 +1,45 @@
 //! A bounded LRU of prepared operations keyed by document text and operation name.
 //!
-//! Keying by the raw text means a hit skips parsing, validation, normalization and planning
-//! altogether; two spellings of one operation simply take two slots. The cache is bounded by entries
-//! and by an estimate of the bytes each entry holds, and never keeps a document over a size cap: 200
+//! A client's text is one key: a hit skips parsing, validation, normalization and planning altogether,
+//! and two spellings of one operation simply take two slots. An operation's lifted shape
+//! ([`super::literals`]) is another kind of key, in the same LRU under the same bounds: a text seen for the
+//! first time is parsed and validated, but planned only if its shape is new. The kinds never answer for each
+//! other, so a client sending a shape's text is validated like any other text. The cache is bounded by
+//! entries and by an estimate of the bytes each entry holds, and never keeps a document over a size cap: 200
 //! distinct 1 MB documents must not pin 200 MB.
 
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
+use serde_json::{Map, Value};
 
 use super::PreparedOperation;
 
 /// Heap an expanded selection costs once normalized and planned (AST node, plan node, projection entry),
 /// measured generously; the document text is counted on top.
 const BYTES_PER_SELECTION: usize = 512;
+
+/// Heap a lifted literal costs beyond its text (a map entry and a JSON value), measured generously.
+const BYTES_PER_LITERAL: usize = 128;
+
+/// What a key names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum KeyKind {
+    /// A document as a client sent it.
+    Text,
+    /// An operation's shape: the printed document with its literal arguments lifted into variables.
+    Shape,
+}
+
+/// A cached preparation: the operation's shape, prepared, and the literals this text lifted out of it.
+#[derive(Debug)]
+pub(crate) struct Planned {
+    /// The prepared operation, shared by every text of the same shape.
+    pub operation: Arc<PreparedOperation>,
+    /// Variables to add to the client's: the literal arguments lifted out of this text (empty for a shape).
+    pub literals: Map<String, Value>,
+}
 
 /// How much the cache may hold.
 #[derive(Debug, Clone, Copy)]
@@ -40,9 +65,10 @@ struct State {
 }
 
 struct Entry {
+    kind: KeyKind,
     query: Box<str>,
     operation_name: Option<Box<str>>,
-    prepared: Arc<PreparedOperation>,
+    planned: Arc<Planned>,
     bytes: usize,
 }
 
@@ -59,8 +85,9 @@ impl PlanCache {
         }
     }
 
-    fn key(&self, query: &str, operation_name: Option<&str>) -> u64 {
+    fn key(&self, kind: KeyKind, query: &str, operation_name: Option<&str>) -> u64 {
         let mut hasher = self.hasher.build_hasher();
+        kind.hash(&mut hasher);
         query.hash(&mut hasher);
         operation_name.hash(&mut hasher);
         hasher.finish()
@@ -70,45 +97,60 @@ impl PlanCache {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The prepared operation for this document, if cached.
+    /// The preparation cached for this text or shape, if any.
     pub(crate) fn get(
         &self,
+        kind: KeyKind,
         query: &str,
         operation_name: Option<&str>,
-    ) -> Option<Arc<PreparedOperation>> {
+    ) -> Option<Arc<Planned>> {
         if query.len() > self.limits.max_document_bytes {
             return None;
         }
-        let key = self.key(query, operation_name);
+        let key = self.key(kind, query, operation_name);
         let mut state = self.lock();
         let entry = state.entries.get(&key)?;
         // A 64-bit collision is unlikely but would serve a wrong plan: compare the text.
-        (&*entry.query == query && entry.operation_name.as_deref() == operation_name)
-            .then(|| entry.prepared.clone())
+        (entry.kind == kind
+            && &*entry.query == query
+            && entry.operation_name.as_deref() == operation_name)
+            .then(|| entry.planned.clone())
     }
 
     /// Remembers a prepared operation, evicting the least recently used until both bounds hold; a document
     /// over the size cap, or an entry larger than the whole budget, is not kept.
     pub(crate) fn insert(
         &self,
+        kind: KeyKind,
         query: &str,
         operation_name: Option<&str>,
-        prepared: Arc<PreparedOperation>,
+        planned: Arc<Planned>,
     ) {
+        // Texts of one shape share its prepared operation, but each is charged for it in full: what the cache
+        // holds stays bounded even after the shape's own entry is evicted. Literals come out of the text, so
+        // their values are charged as a second copy of it.
+        let literals = if planned.literals.is_empty() {
+            0
+        } else {
+            query.len() + planned.literals.len() * BYTES_PER_LITERAL
+        };
         let bytes = query.len()
+            + literals
             + operation_name.map_or(0, str::len)
-            + prepared
+            + planned
+                .operation
                 .shape
                 .selections
                 .saturating_mul(BYTES_PER_SELECTION);
         if query.len() > self.limits.max_document_bytes || bytes > self.limits.bytes {
             return;
         }
-        let key = self.key(query, operation_name);
+        let key = self.key(kind, query, operation_name);
         let entry = Entry {
+            kind,
             query: query.into(),
             operation_name: operation_name.map(Into::into),
-            prepared,
+            planned,
             bytes,
         };
         let mut state = self.lock();

@@ -17,7 +17,7 @@ use graphql_tools::static_graphql::schema::Type;
 
 use crate::limits::LimitExceeded;
 use crate::response::error::{ErrorCode, GraphQLError};
-use crate::schema::{SchemaIndex, TypeKind};
+use crate::schema::{SchemaIndex, TypeKind, named_type};
 
 /// One field occurrence and the type it is selected on (`None` when the type is unknown to the index).
 #[derive(Clone, Copy)]
@@ -312,13 +312,6 @@ fn nested(key: &str, inner: Conflict, group: &[Occurrence<'_>]) -> Conflict {
             inner.key, inner.reason
         ),
         locations,
-    }
-}
-
-fn named_type(field_type: &Type) -> &str {
-    match field_type {
-        Type::NamedType(name) => name,
-        Type::ListType(inner) | Type::NonNullType(inner) => named_type(inner),
     }
 }
 

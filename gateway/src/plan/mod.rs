@@ -3,9 +3,11 @@
 
 mod cache;
 mod field_merge;
+mod literals;
 mod supergraph;
 
-pub(crate) use cache::{PlanCache, PlanCacheLimits};
+pub(crate) use cache::{KeyKind, PlanCache, PlanCacheLimits, Planned};
+pub(crate) use literals::Lifted;
 pub(crate) use supergraph::Supergraph;
 
 use graphql_tools::parser::query::{Definition, OperationDefinition as ClientOperation};
@@ -43,6 +45,29 @@ pub(crate) struct PreparedOperation {
     pub cost: limits::cost::Estimate,
     /// Whether it asks `__schema` or `__type` (refused while introspection is off).
     pub introspects: bool,
+}
+
+impl PreparedOperation {
+    /// Refuses the operation when its estimated cost with these variables is over the budget. Without
+    /// variables that size a list the estimate never changes, and preparation already checked it.
+    pub(crate) fn check_cost(
+        &self,
+        schema: &crate::schema::SchemaIndex,
+        limits: &OperationLimits,
+        variables: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), LimitExceeded> {
+        if !self.cost.uses_variables {
+            return Ok(());
+        }
+        let cost = limits::cost::estimate(
+            schema,
+            &self.operation.selection_set,
+            &self.root_type,
+            variables,
+            limits.default_list_size,
+        );
+        LimitExceeded::check("cost", cost.cost, limits.max_cost)
+    }
 }
 
 /// Why an operation could not be prepared; each maps to one client error code.
@@ -84,8 +109,42 @@ impl PrepareError {
     }
 }
 
-/// Runs the whole preparation pipeline for one document. Every pass after the token scan and the shape
-/// measurement sees a document those have bounded, so its cost is bounded by the limits, not the input.
+/// A document that passed the limits and validation, ready to plan.
+pub(crate) struct Checked {
+    /// The parsed document.
+    document: ClientDocument,
+    /// Which definition is the operation to run.
+    operation: usize,
+    /// The root type of that operation, when the schema has one.
+    root_type: Option<String>,
+    /// What the operation expands to.
+    shape: Shape,
+}
+
+impl Checked {
+    /// The parsed document.
+    pub(crate) fn document(&self) -> &ClientDocument {
+        &self.document
+    }
+
+    /// What the operation expands to.
+    pub(crate) fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// The same operation with its literal arguments lifted into variables (see [`literals`]); `None` when
+    /// it has none.
+    pub(crate) fn lift(&self, supergraph: &Supergraph) -> Option<Lifted> {
+        literals::lift(
+            &supergraph.schema,
+            &self.document,
+            self.operation,
+            self.root_type.as_deref()?,
+        )
+    }
+}
+
+/// Runs the whole preparation pipeline for one document, literals kept inline.
 pub(crate) fn prepare(
     supergraph: &Supergraph,
     validation: &ValidationPlan,
@@ -93,13 +152,33 @@ pub(crate) fn prepare(
     query: &str,
     operation_name: Option<&str>,
 ) -> Result<PreparedOperation, PrepareError> {
+    let checked = check(supergraph, validation, limits, query, operation_name)?;
+    plan(
+        supergraph,
+        limits,
+        &checked.document,
+        operation_name,
+        checked.shape,
+    )
+}
+
+/// Parses a document and checks it against the limits and the API schema. Every pass after the token scan
+/// and the shape measurement sees a document those have bounded, so its cost is bounded by the limits, not
+/// the input.
+pub(crate) fn check(
+    supergraph: &Supergraph,
+    validation: &ValidationPlan,
+    limits: &OperationLimits,
+    query: &str,
+    operation_name: Option<&str>,
+) -> Result<Checked, PrepareError> {
     let tokens = limits::scan(query);
     LimitExceeded::check("tokens", tokens.tokens, limits.max_tokens)?;
     LimitExceeded::check("nesting", tokens.nesting, limits.max_nesting)?;
     let document: ClientDocument = graphql_tools::parser::parse_query::<String>(query)
         .map_err(|e| PrepareError::Parse(e.to_string().trim().to_owned()))?
         .into_static();
-    let operation = select_operation(&document, operation_name)?;
+    let (operation_index, operation) = select_operation(&document, operation_name)?;
     let selection_set = operation_selection_set(operation);
     let shape = limits::measure(&document, selection_set, limits).map_err(|e| match e {
         limits::MeasureError::Limit(limit) => PrepareError::Limit(limit),
@@ -135,29 +214,46 @@ pub(crate) fn prepare(
                 .collect(),
         ));
     }
-    let operation_root = match operation {
+    let root_type = match operation {
         ClientOperation::Mutation(_) => supergraph.schema.mutation_type.as_deref(),
         ClientOperation::Subscription(_) => supergraph.schema.subscription_type.as_deref(),
         ClientOperation::Query(_) | ClientOperation::SelectionSet(_) => {
             Some(supergraph.schema.query_type.as_str())
         }
     };
-    if let Some(operation_root) = operation_root {
+    if let Some(root_type) = root_type {
         // Abstract-type fields are revisited once per concrete parent; a few times the expansion is plenty.
         let max_work = limits.max_selections.saturating_mul(8);
         let conflicts = field_merge::check(
             &supergraph.schema,
             &document,
             selection_set,
-            operation_root,
+            root_type,
             max_work,
         )?;
         if !conflicts.is_empty() {
             return Err(PrepareError::Validation(conflicts));
         }
     }
+    let root_type = root_type.map(str::to_owned);
+    Ok(Checked {
+        document,
+        operation: operation_index,
+        root_type,
+        shape,
+    })
+}
 
-    let normalized = normalize_operation(&supergraph.planner.supergraph, &document, operation_name)
+/// Normalizes and plans a checked document (or its lifted shape): `shape` is what the checked document
+/// expands to.
+pub(crate) fn plan(
+    supergraph: &Supergraph,
+    limits: &OperationLimits,
+    document: &ClientDocument,
+    operation_name: Option<&str>,
+    shape: Shape,
+) -> Result<PreparedOperation, PrepareError> {
+    let normalized = normalize_operation(&supergraph.planner.supergraph, document, operation_name)
         .map_err(|e| {
             PrepareError::Validation(vec![GraphQLError::with_code(
                 e.to_string(),
@@ -265,16 +361,27 @@ fn operation_selection_set(
     }
 }
 
+/// The operation to run and its index in `document.definitions`.
 fn select_operation<'d>(
     document: &'d ClientDocument,
     operation_name: Option<&str>,
-) -> Result<&'d graphql_tools::static_graphql::query::OperationDefinition, PrepareError> {
-    let mut operations = document.definitions.iter().filter_map(|d| match d {
-        Definition::Operation(op) => Some(op),
-        Definition::Fragment(_) => None,
-    });
+) -> Result<
+    (
+        usize,
+        &'d graphql_tools::static_graphql::query::OperationDefinition,
+    ),
+    PrepareError,
+> {
+    let mut operations = document
+        .definitions
+        .iter()
+        .enumerate()
+        .filter_map(|(index, d)| match d {
+            Definition::Operation(op) => Some((index, op)),
+            Definition::Fragment(_) => None,
+        });
     let found = match operation_name {
-        Some(name) => operations.find(|op| operation_definition_name(op) == Some(name)),
+        Some(name) => operations.find(|(_, op)| operation_definition_name(op) == Some(name)),
         None => {
             let first = operations.next();
             if operations.next().is_some() {

@@ -57,7 +57,9 @@ impl GraphQLError {
     }
 
     /// Reads an error a subgraph returned, keeping what the spec defines and dropping
-    /// anything malformed rather than failing the request.
+    /// anything malformed rather than failing the request. Its `locations` are dropped too: they point
+    /// into the operation the gateway sent the subgraph (its own text, literals lifted into variables),
+    /// not into the client's document.
     pub fn from_subgraph(raw: &Value) -> Self {
         let message = raw
             .get("message")
@@ -82,10 +84,9 @@ impl GraphQLError {
                 })
                 .collect()
         });
-        let locations = raw.get("locations").and_then(Value::as_array).cloned();
         Self {
             message,
-            locations,
+            locations: None,
             path,
             extensions,
         }

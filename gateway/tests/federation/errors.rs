@@ -101,12 +101,6 @@ async fn subgraph_errors_keep_their_path() {
           },
           "errors": [
             {
-              "locations": [
-                {
-                  "column": 22,
-                  "line": 1
-                }
-              ],
               "message": "note unavailable",
               "path": [
                 "orders",
@@ -147,12 +141,6 @@ async fn entity_errors_reach_the_client() {
           },
           "errors": [
             {
-              "locations": [
-                {
-                  "column": 93,
-                  "line": 1
-                }
-              ],
               "message": "restock date unavailable"
             }
           ]

@@ -21,4 +21,5 @@ mod headers;
 mod http_surface;
 mod joins;
 mod limits;
+mod literals;
 mod persisted;
