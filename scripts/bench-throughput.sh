@@ -13,11 +13,12 @@
 # Each row: RPS, p50/p99, and CPU per request = the process's user+system CPU time during the run / requests.
 #
 # With PROFILE=callgrind the services run under valgrind's callgrind, which counts instructions (the same count
-# for the same binary and input, however busy the machine): rows 1, 2 and 3 (without deduplication) each send
+# for the same binary and input, however busy the machine): rows 1, 2 and 3 (without deduplication), and product
+# pages through the gateway that differ in one literal (a new text each time, as in the mix), each send
 # PROFILE_REQUESTS (default 200) requests one after another, and the report gives the services' instructions per
 # request and the functions that cost the most, inclusive. wrk does not run. With PROFILE_PROCESS=gateway the
 # gateway without deduplication runs under callgrind instead, for a product page, a customer's own orders with
-# their products, and the heavy query, all through it.
+# their products, the distinct product pages and the heavy query, all through it.
 #
 # Env: PROFILE, PROFILE_PROCESS (services or gateway), PROFILE_REQUESTS, PROFILE_TOP (functions listed, default 40), PROFILE_OUT (a folder to keep the
 #      callgrind dumps in, for callgrind_annotate or KCachegrind),
@@ -204,15 +205,16 @@ post_lua() { # file body [token]
 
 if [[ -n "$PROFILE" ]]; then
   command -v callgrind_control >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind >/dev/null)
-  send_requests() { # url body token count: one after another on one connection; stops at the first non-200
+  send_requests() { # url body token count first: one after another on one connection; stops at the first non-200.
+    # Each request's body has @N@ replaced by its number, counting from `first`: distinct texts when it is used.
     python3 - "$@" <<'PY'
 import http.client, sys, urllib.parse
-url, body, token, count = sys.argv[1], sys.argv[2].encode(), sys.argv[3], int(sys.argv[4])
+url, body, token, count, first = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 target = urllib.parse.urlsplit(url)
 connection = http.client.HTTPConnection(target.hostname, target.port)
 headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
-for _ in range(count):
-    connection.request("POST", target.path, body, headers)
+for n in range(first, first + count):
+    connection.request("POST", target.path, body.replace("@N@", str(n)).encode(), headers)
     answer = connection.getresponse()
     if answer.status != 200:
         sys.exit(f"{url}: {answer.status} {answer.read()[:300]!r}")
@@ -221,10 +223,10 @@ PY
   }
   profile() { # label url body [token]: instructions per request of the services, and the costliest functions
     local label=$1 url=$2 body=$3 token=${4:-} dump
-    send_requests "$url" "$body" "$token" 5 # warm the caches and connections first, uncounted
+    send_requests "$url" "$body" "$token" 5 0 # warm the caches and connections first, uncounted
     callgrind_control -z "$PROFILED_PID" >/dev/null
     callgrind_control -i on "$PROFILED_PID" >/dev/null
-    send_requests "$url" "$body" "$token" "$PROFILE_REQUESTS"
+    send_requests "$url" "$body" "$token" "$PROFILE_REQUESTS" 5
     callgrind_control -i off "$PROFILED_PID" >/dev/null
     callgrind_control -d "$PROFILED_PID" >/dev/null
     dump=$(ls -t "$WORK"/callgrind.out.* | head -n 1)
@@ -259,6 +261,9 @@ for row in rows[:top]:
     profile "a customer's orders with their products via ours_alone" "$(gateway_url ours_alone)" \
       '{"query":"{ me { name } orders(first: 3) { nodes { id items { quantity product { name price { amount } } } } } }"}' "${CUSTOMERS[0]}"
   fi
+  # The mix's product pages: a new text each time, the same operation but for its literals.
+  profile "distinct product pages via ours_alone" "$(gateway_url ours_alone)" \
+    '{"query":"{ products(first: 20, sort: PRICE_ASC, filter: { minPrice: @N@ }) { nodes { id name price { amount } stock } } }"}'
   profile "heavy query via ours_alone" "$(gateway_url ours_alone)" \
     '{"query":"{ orders(first: 20) { nodes { id total { amount } user { name email } items { quantity product { name price { amount } category { name } } } } } }"}' "$ADMIN"
   echo

@@ -18,7 +18,9 @@ use crate::error::GatewayError;
 use crate::execute::{self, ExecutionOutput, Executor, SubgraphClient};
 use crate::introspection::{self, Introspection};
 use crate::persisted::{Document, PersistedDocuments, PersistedError};
-use crate::plan::{self, KeyKind, PlanCache, PlanCacheLimits, Planned, Supergraph};
+use crate::plan::{
+    self, KeyKind, PlanCache, PlanCacheLimits, Planned, PreparedOperation, Supergraph,
+};
 use crate::response::error::{ErrorCode, GraphQLError};
 use crate::response::{self, projection::Projector};
 use crate::variables;
@@ -318,20 +320,25 @@ impl Gateway {
             )
         };
         let Some(lifted) = checked.lift(supergraph) else {
-            return Ok(Planned {
-                operation: Arc::new(inline()?),
-                literals: Map::new(),
-            });
+            return Ok(Planned::new(Arc::new(inline()?)));
+        };
+        let specialize = |operation: Arc<PreparedOperation>| {
+            let plan = operation
+                .plan
+                .as_ref()
+                .map(|plan| plan::inline_literals(plan, &lifted.literals));
+            Planned {
+                operation,
+                plan,
+                literals: lifted.values.clone(),
+            }
         };
         if let Some(shape) = inner
             .plans
             .get(KeyKind::Shape, &lifted.text, operation_name)
         {
             metrics::counter!("gateway_plan_cache_shape_hits_total").increment(1);
-            return Ok(Planned {
-                operation: shape.operation.clone(),
-                literals: lifted.values,
-            });
+            return Ok(specialize(shape.operation.clone()));
         }
         match plan::plan(
             supergraph,
@@ -346,25 +353,16 @@ impl Gateway {
                     KeyKind::Shape,
                     &lifted.text,
                     operation_name,
-                    Arc::new(Planned {
-                        operation: operation.clone(),
-                        literals: Map::new(),
-                    }),
+                    Arc::new(Planned::new(operation.clone())),
                 );
-                Ok(Planned {
-                    operation,
-                    literals: lifted.values,
-                })
+                Ok(specialize(operation))
             }
             // The lifted document means the same as the text: when the text is refused too, that is the answer;
             // when only the lifted document is, the text is planned as written and the planner's gap logged.
             Err(shape_error) => {
                 let operation = inline()?;
                 tracing::warn!(error = %shape_error, "an operation with its literals lifted could not be planned; it was planned as written");
-                Ok(Planned {
-                    operation: Arc::new(operation),
-                    literals: Map::new(),
-                })
+                Ok(Planned::new(Arc::new(operation)))
             }
         }
     }
@@ -419,7 +417,7 @@ impl Gateway {
         }
         // A subgraph verifies the token of every operation it serves; an operation no subgraph serves
         // (`__typename`, introspection) is verified here, so a bad token is refused whatever is asked.
-        if prepared.plan.is_none()
+        if planned.plan().is_none()
             && let Some(verifier) = &self.inner.config.jwt_verifier
             && let Err(error) = verifier.authenticate(forwarded)
         {
@@ -480,7 +478,7 @@ impl Gateway {
 
         let schema = &self.inner.supergraph.schema;
         let executor = &self.inner.executor;
-        let ExecutionOutput { data, mut errors } = match &prepared.plan {
+        let ExecutionOutput { data, mut errors } = match planned.plan() {
             Some(plan) => match (execute::single_root_fetch(plan), &prepared.fast_path) {
                 (Some(fetch), Some(fast_path)) => {
                     let answer = executor.fetch_root_raw(fetch, &variables, forwarded).await;

@@ -11,6 +11,7 @@
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
+use hive_router_query_planner::planner::plan_nodes::QueryPlan;
 use lru::LruCache;
 use serde_json::{Map, Value};
 
@@ -37,8 +38,27 @@ pub(crate) enum KeyKind {
 pub(crate) struct Planned {
     /// The prepared operation, shared by every text of the same shape.
     pub operation: Arc<PreparedOperation>,
+    /// This text's own plan when it has lifted literals: the shape's, with them written back into the subgraph
+    /// operations.
+    pub plan: Option<QueryPlan>,
     /// Variables to add to the client's: the literal arguments lifted out of this text (empty for a shape).
     pub literals: Map<String, Value>,
+}
+
+impl Planned {
+    /// A preparation with nothing lifted.
+    pub(crate) fn new(operation: Arc<PreparedOperation>) -> Self {
+        Self {
+            operation,
+            plan: None,
+            literals: Map::new(),
+        }
+    }
+
+    /// The plan to run; `None` when nothing needs a subgraph.
+    pub(crate) fn plan(&self) -> Option<&QueryPlan> {
+        self.plan.as_ref().or(self.operation.plan.as_ref())
+    }
 }
 
 /// How much the cache may hold.
