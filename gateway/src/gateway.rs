@@ -323,22 +323,33 @@ impl Gateway {
             return Ok(Planned::new(Arc::new(inline()?)));
         };
         let specialize = |operation: Arc<PreparedOperation>| {
+            // With no variable of the client's own, the cost depends on the literals alone: checked once, here.
+            let cost_settled = operation
+                .operation
+                .variable_definitions
+                .iter()
+                .flatten()
+                .all(|v| v.name.starts_with(plan::LITERAL_PREFIX));
+            if cost_settled {
+                operation.check_cost(&supergraph.schema, limits, &lifted.values)?;
+            }
             let plan = operation
                 .plan
                 .as_ref()
                 .map(|plan| plan::inline_literals(plan, &lifted.literals));
-            Planned {
+            Ok::<_, plan::PrepareError>(Planned {
                 operation,
                 plan,
                 literals: lifted.values.clone(),
-            }
+                cost_settled,
+            })
         };
         if let Some(shape) = inner
             .plans
             .get(KeyKind::Shape, &lifted.text, operation_name)
         {
             metrics::counter!("gateway_plan_cache_shape_hits_total").increment(1);
-            return Ok(specialize(shape.operation.clone()));
+            return specialize(shape.operation.clone());
         }
         match plan::plan(
             supergraph,
@@ -355,7 +366,7 @@ impl Gateway {
                     operation_name,
                     Arc::new(Planned::new(operation.clone())),
                 );
-                Ok(specialize(operation))
+                specialize(operation)
             }
             // The lifted document means the same as the text: when the text is refused too, that is the answer;
             // when only the lifted document is, the text is planned as written and the planner's gap logged.
@@ -468,11 +479,13 @@ impl Gateway {
             Ok(variables) => variables,
             Err(errors) => return GatewayResponse::document_error(&errors),
         };
-        if let Err(limit) = prepared.check_cost(
-            &self.inner.supergraph.schema,
-            &self.inner.config.limits,
-            &variables,
-        ) {
+        if !planned.cost_settled
+            && let Err(limit) = prepared.check_cost(
+                &self.inner.supergraph.schema,
+                &self.inner.config.limits,
+                &variables,
+            )
+        {
             return GatewayResponse::document_error(&[limit.into_graphql_error()]);
         }
 

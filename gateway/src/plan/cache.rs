@@ -43,6 +43,9 @@ pub(crate) struct Planned {
     pub plan: Option<QueryPlan>,
     /// Variables to add to the client's: the literal arguments lifted out of this text (empty for a shape).
     pub literals: Map<String, Value>,
+    /// Whether the cost is within the budget whatever the request's variables: the text declares none of its
+    /// own, so its lifted literals settled it when it was prepared.
+    pub cost_settled: bool,
 }
 
 impl Planned {
@@ -52,6 +55,7 @@ impl Planned {
             operation,
             plan: None,
             literals: Map::new(),
+            cost_settled: false,
         }
     }
 

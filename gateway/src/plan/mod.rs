@@ -7,7 +7,7 @@ mod literals;
 mod supergraph;
 
 pub(crate) use cache::{KeyKind, PlanCache, PlanCacheLimits, Planned};
-pub(crate) use literals::{Lifted, inline as inline_literals};
+pub(crate) use literals::{Lifted, PREFIX as LITERAL_PREFIX, inline as inline_literals};
 pub(crate) use supergraph::Supergraph;
 
 use graphql_tools::parser::query::{Definition, OperationDefinition as ClientOperation};
