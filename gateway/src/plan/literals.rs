@@ -356,14 +356,16 @@ fn inline_value(value: &PlannedValue, literals: &BTreeMap<String, PlannedValue>)
 }
 
 #[cfg(test)]
-mod tests {
+mod tests_support {
+    //! Planning helpers for the tests below.
+
     use super::*;
     use crate::limits::OperationLimits;
     use crate::plan::{self, Supergraph};
 
-    const SUPERGRAPH: &str = include_str!("../../tests/fixtures/supergraph.graphql");
+    pub(super) const SUPERGRAPH: &str = include_str!("../../tests/fixtures/supergraph.graphql");
 
-    fn supergraph() -> Supergraph {
+    pub(super) fn supergraph() -> Supergraph {
         Supergraph::parse(SUPERGRAPH, &|_| {
             Some("http://subgraph.invalid/graphql".to_owned())
         })
@@ -371,7 +373,7 @@ mod tests {
     }
 
     /// The lifted shape of `query`, and each subgraph operation a plan of the shape sends for this text.
-    fn lift_and_inline(supergraph: &Supergraph, query: &str) -> (Lifted, Vec<String>) {
+    pub(super) fn lift_and_inline(supergraph: &Supergraph, query: &str) -> (Lifted, Vec<String>) {
         let limits = OperationLimits::default();
         let checked = plan::check(supergraph, &plan::validation_plan(), &limits, query, None)
             .unwrap_or_else(|e| panic!("{query}: {:?}", e.into_graphql_errors()));
@@ -384,7 +386,7 @@ mod tests {
         (lifted, operations)
     }
 
-    fn collect(node: &PlanNode, out: &mut Vec<String>) {
+    pub(super) fn collect(node: &PlanNode, out: &mut Vec<String>) {
         match node {
             PlanNode::Fetch(fetch) => {
                 let usages = fetch.variable_usages.iter().flatten();
@@ -400,6 +402,36 @@ mod tests {
             other => panic!("unexpected node {other:?}"),
         }
     }
+
+    /// Each subgraph operation a plan of the text itself sends.
+    pub(super) fn operations_of_text(supergraph: &Supergraph, query: &str) -> Vec<String> {
+        let prepared = plan::prepare(
+            supergraph,
+            &plan::validation_plan(),
+            &OperationLimits::default(),
+            query,
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{query}: {:?}", e.into_graphql_errors()));
+        let mut operations = Vec::new();
+        collect(
+            prepared
+                .plan
+                .as_ref()
+                .and_then(|p| p.node.as_ref())
+                .expect("a node"),
+            &mut operations,
+        );
+        operations
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::*;
+    use super::*;
+    use crate::limits::OperationLimits;
+    use crate::plan;
 
     #[test]
     fn texts_that_differ_in_literals_have_one_shape_and_their_own_subgraph_operations() {
@@ -457,5 +489,26 @@ mod tests {
         .expect("a literal");
         assert!(!lifted.text.contains("query B"), "{}", lifted.text);
         assert!(lifted.text.contains("fragment F"), "{}", lifted.text);
+    }
+}
+
+#[cfg(test)]
+mod same_operations {
+    //! A text's subgraph operations, planned by shape and inlined, are the ones its own plan would send.
+
+    use super::tests_support::*;
+
+    #[test]
+    fn inlined_operations_are_those_of_the_text_itself() {
+        let supergraph = supergraph();
+        for query in [
+            "{ topProducts(first: 4) { upc shippingEstimate } product(upc: \"p1\") { name } }",
+            "{ orders(first: 2) { id buyer { name email } items { product { name inStock } } } }",
+            "{ user(id: \"u1\") { name orders { id } } }",
+            "{ product(upc: \"p\\\"1\") { ... on Product { upc } } a: product(upc: \"p2\") { name } }",
+        ] {
+            let (_, inlined) = lift_and_inline(&supergraph, query);
+            assert_eq!(inlined, operations_of_text(&supergraph, query), "{query}");
+        }
     }
 }
