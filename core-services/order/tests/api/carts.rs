@@ -268,15 +268,17 @@ async fn eighty_concurrent_additions_never_pass_a_hundred_lines() {
         async move { app.add(As::User(user), product, 1).await.0 }
     });
     let statuses = join_all(attempts).await;
-    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
-    let full = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::CONFLICT)
-        .count();
-    assert_eq!((ok, full), (40, 40), "{statuses:?}");
+    let count = |status: StatusCode| statuses.iter().filter(|s| **s == status).count();
+    let (ok, full) = (count(StatusCode::OK), count(StatusCode::CONFLICT));
+    // Writers queue on the cart's row lock holding their connections, so on a loaded machine one can wait out
+    // the pool's checkout (1 s) and be refused as unavailable: retryable, and it writes nothing.
+    let unavailable = count(StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(ok + full + unavailable, 80, "{statuses:?}");
+    assert_eq!(ok, 40.min(80 - unavailable), "{statuses:?}");
     assert_eq!(
         app.scalar("SELECT count(*) AS n FROM cart_lines").await,
-        100
+        60 + i64::try_from(ok).expect("a small count"),
+        "{statuses:?}"
     );
 }
 
