@@ -2,11 +2,12 @@
 //! argument values (`products(first: 7)`, `products(first: 12)`) share one normalized operation and one plan.
 //!
 //! A storefront that spells its arguments inline sends a new text for every page, product and filter; keyed by
-//! text, each would be normalized and planned anew (about half the gateway's CPU on such a page, see
+//! text, each would be normalized and planned anew (40 % of the gateway's instructions on such a page, see
 //! docs/ARCHITECTURE.md, "Performance targets"). The lifted document is the operation's *shape*: every field
 //! argument whose value holds no variable becomes `$_literalN`, declared with the argument's own type, and the
-//! values travel beside it as variables. Lifting runs only on a document that already passed validation, so a
-//! value is always valid for the type it is declared with and clients see the errors they always saw.
+//! values join the request's variables inside the gateway (coercion, cost). Lifting runs only on a document that
+//! already passed validation, so a value is always valid for the type it is declared with and clients see the
+//! errors they always saw.
 //!
 //! Subgraphs are sent what a plan of the text itself would send: [`inline`] writes a text's literals back into
 //! each subgraph operation of its shape's plan. A subgraph skips validating a text it validated before only
