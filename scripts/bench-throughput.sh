@@ -120,9 +120,11 @@ start_gateway ours_alone $((BASE_PORT + 11)) false profiled
 [[ -n "$PROFILE" && "$PROFILE_PROCESS" == gateway ]] && PROFILED_PID=$PID_ours_alone
 GATEWAYS=(ours_dedupe ours_alone)
 if [[ -n "${HIVE_ROUTER_BIN:-}" ]]; then
-  # hive-router's defaults (deduplication on), configured by its environment overrides only.
+  # hive-router's defaults (deduplication on), except that it forwards the caller's token to the subgraphs as ours
+  # does: by default it forwards no header, and every signed-in row would be answered with errors, cheaply.
+  printf 'headers:\n  all:\n    request:\n      - propagate:\n          named: Authorization\n' >"$WORK/hive.yaml"
   env HOST=127.0.0.1 PORT=$((BASE_PORT + 12)) LOG_LEVEL=error SUPERGRAPH_FILE_PATH="$WORK/supergraph.graphql" \
-    "$HIVE_ROUTER_BIN" >"$WORK/hive.log" 2>&1 &
+    ROUTER_CONFIG_FILE_PATH="$WORK/hive.yaml" "$HIVE_ROUTER_BIN" >"$WORK/hive.log" 2>&1 &
   PIDS+=("$!")
   PID_hive=$!
   for _ in $(seq 1 100); do curl -sf -H 'content-type: application/json' -d '{"query":"{ __typename }"}' \
@@ -282,8 +284,22 @@ run "products(first: 20) at the product subgraph" "$PRODUCT_SUBGRAPH" "$WORK/pro
 post_lua "$WORK/orders.lua" '{"query":"{ orders(first: 20) { nodes { id status total { amount } items { quantity unitPrice { amount } } } } }"}' "$ADMIN"
 run "orders(first: 20) at the order subgraph" "$ORDER_SUBGRAPH" "$WORK/orders.lua" -
 
+# wrk counts HTTP statuses only, and a GraphQL error is a 200: each gateway must answer a signed-in request with
+# data before it is timed, or a gateway that drops the token would look fast.
+answers_with_data() { # url body token
+  curl -sf -H 'content-type: application/json' -H "Authorization: Bearer $3" "$1" -d "$2" | python3 -c '
+import json, sys
+answer = json.load(sys.stdin)
+if answer.get("errors") or not answer.get("data"):
+    sys.exit(f"{sys.argv[1]} answered {json.dumps(answer)[:300]}")' "$1"
+}
+
 # 3: the heavy query, identical requests.
 post_lua "$WORK/heavy.lua" '{"query":"{ orders(first: 20) { nodes { id total { amount } user { name email } items { quantity product { name price { amount } category { name } } } } } }"}' "$ADMIN"
+for gateway in "${GATEWAYS[@]}"; do
+  answers_with_data "$(gateway_url "$gateway")" '{"query":"{ orders(first: 20) { nodes { id total { amount } user { name email } items { quantity product { name price { amount } category { name } } } } } }"}' "$ADMIN"
+  answers_with_data "$(gateway_url "$gateway")" '{"query":"{ me { name } orders(first: 3) { nodes { id items { quantity product { name price { amount } } } } } }"}' "${CUSTOMERS[0]}"
+done
 for gateway in "${GATEWAYS[@]}"; do
   pid_var="PID_$gateway"
   run "heavy query via $gateway" "$(gateway_url "$gateway")" "$WORK/heavy.lua" "${!pid_var}"
