@@ -11,6 +11,7 @@ use hive_router_query_planner::ast::selection_set::FieldSelection;
 use hive_router_query_planner::ast::value::Value as AstValue;
 use serde_json::{Map, Value};
 
+use crate::response::json::write_json;
 use crate::schema::{SchemaIndex, type_definition_name};
 
 /// Built-in scalars, listed in `__schema.types` when the schema refers to them, declared or not.
@@ -533,11 +534,6 @@ fn write_opt(out: &mut Vec<u8>, value: Option<&str>) {
         Some(v) => write_json(out, v),
         None => out.extend_from_slice(b"null"),
     }
-}
-
-fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
-    // Serializing strings and booleans into a Vec cannot fail.
-    let _ = serde_json::to_writer(out, value);
 }
 
 #[cfg(test)]

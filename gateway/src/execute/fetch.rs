@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use tracing::Instrument;
 
-use super::dedupe::{self, InFlight};
+use super::dedupe::{self, Answer, InFlight, SharedAnswer};
 use super::pool::{Pool, PoolError};
 use crate::error::GatewayError;
 use crate::response::error::{ErrorCode, GraphQLError};
@@ -86,7 +86,7 @@ enum Connection {
 }
 
 /// What a subgraph answered, read leniently: extra members are ignored.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct SubgraphResponse {
     /// `data`, if any.
     #[serde(default)]
@@ -94,6 +94,12 @@ pub(crate) struct SubgraphResponse {
     /// Raw `errors`, re-pathed by the caller.
     #[serde(default)]
     pub errors: Option<Vec<Value>>,
+}
+
+/// A fetch's answer: its own, or one shared with identical fetches in flight.
+enum Fetched {
+    Alone(Answer),
+    Shared(Arc<SharedAnswer>),
 }
 
 /// A transport failure, before any GraphQL response could be read.
@@ -162,8 +168,14 @@ impl SubgraphClient {
         headers: &HeaderMap,
         sharing: Sharing,
     ) -> Result<SubgraphResponse, GraphQLError> {
-        let (status, bytes) = self.send_raw(body, headers, sharing).await?;
-        self.parse(status, &bytes)
+        let parse = |answer: &Answer| {
+            let (status, bytes) = answer.as_ref().map_err(Clone::clone)?;
+            self.parse(*status, bytes)
+        };
+        match self.share_or_send(body, headers, sharing).await {
+            Fetched::Alone(answer) => parse(&answer),
+            Fetched::Shared(shared) => shared.parsed(parse),
+        }
     }
 
     /// Posts a request body and returns the subgraph's status and unparsed body; a query joins an identical one
@@ -173,20 +185,29 @@ impl SubgraphClient {
         body: Vec<u8>,
         headers: &HeaderMap,
         sharing: Sharing,
-    ) -> Result<(StatusCode, Bytes), GraphQLError> {
+    ) -> Answer {
+        match self.share_or_send(body, headers, sharing).await {
+            Fetched::Alone(answer) => answer,
+            Fetched::Shared(shared) => shared.answer.clone(),
+        }
+    }
+
+    async fn share_or_send(&self, body: Vec<u8>, headers: &HeaderMap, sharing: Sharing) -> Fetched {
         // The fetch's span is a child of the request even when a shared fetch runs in a task of its own.
         let parent = tracing::Span::current();
         match (&self.in_flight, sharing) {
             (Some(in_flight), Sharing::Query) => {
                 let key = dedupe::key(headers, &body);
                 let (endpoint, headers) = (Arc::clone(&self.endpoint), headers.clone());
-                in_flight
-                    .share(key, move || {
-                        async move { endpoint.send_raw(body, &headers, &parent).await }.boxed()
-                    })
-                    .await
+                Fetched::Shared(
+                    in_flight
+                        .share(key, move || {
+                            async move { endpoint.send_raw(body, &headers, &parent).await }.boxed()
+                        })
+                        .await,
+                )
             }
-            _ => self.endpoint.send_raw(body, headers, &parent).await,
+            _ => Fetched::Alone(self.endpoint.send_raw(body, headers, &parent).await),
         }
     }
 
@@ -303,9 +324,13 @@ impl Endpoint {
     }
 
     fn parse(&self, status: StatusCode, bytes: &[u8]) -> Result<SubgraphResponse, GraphQLError> {
-        match serde_json::from_slice::<SubgraphResponse>(bytes) {
+        // UTF-8 checked once for the whole answer, not string by string while parsing.
+        let parsed = std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|text| serde_json::from_str::<SubgraphResponse>(text).ok());
+        match parsed {
             // A GraphQL-over-HTTP subgraph may answer 4xx/5xx with a well-formed body.
-            Ok(parsed) if parsed.data.is_some() || parsed.errors.is_some() => Ok(parsed),
+            Some(parsed) if parsed.data.is_some() || parsed.errors.is_some() => Ok(parsed),
             _ if !status.is_success() => Err(self.failure(&status.to_string())),
             _ => Err(self.failure("invalid GraphQL response")),
         }
@@ -478,6 +503,46 @@ mod tests {
                 ErrorCode::SubrequestFailed.as_str(),
                 "{error:?}"
             );
+        }
+    }
+
+    /// The executor's path: callers who share a fetch each get the whole parsed answer, or the same failure.
+    #[tokio::test]
+    async fn callers_sharing_a_fetch_each_get_it_parsed() {
+        for (server, failing) in [
+            (
+                TestSubgraph::start(Duration::from_millis(300), false),
+                false,
+            ),
+            (TestSubgraph::failing(Duration::from_millis(300)), true),
+        ] {
+            let client = client(&server, true);
+            let tasks: Vec<_> = (0..16)
+                .map(|_| {
+                    let client = Arc::clone(&client);
+                    tokio::spawn(async move {
+                        client
+                            .send(BODY.to_vec(), &HeaderMap::new(), Sharing::Query)
+                            .await
+                    })
+                })
+                .collect();
+            for task in tasks {
+                match task.await.expect("a caller") {
+                    Ok(response) if !failing => {
+                        assert_eq!(response.data, Some(serde_json::json!({})));
+                        assert!(response.errors.is_none());
+                    }
+                    Err(error) if failing => {
+                        assert_eq!(
+                            error.extensions["code"],
+                            ErrorCode::SubrequestFailed.as_str()
+                        );
+                    }
+                    other => panic!("failing: {failing}, answer: {other:?}"),
+                }
+            }
+            assert_eq!(server.requests().len(), 1);
         }
     }
 

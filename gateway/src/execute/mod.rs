@@ -24,6 +24,7 @@ use http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value};
 
 use crate::response::error::{ErrorCode, GraphQLError, PathSegment};
+use crate::response::json::{write_str, write_value};
 use crate::schema::SchemaIndex;
 
 /// Runs plans against the subgraphs.
@@ -324,7 +325,8 @@ impl Run<'_> {
                 continue;
             };
             rewrites::apply_all(group.input_rewrites, schema, &mut representation);
-            let serialized = serde_json::to_vec(&representation).unwrap_or_default();
+            let mut serialized = Vec::with_capacity(64);
+            write_value(&mut serialized, &representation);
             let index = match seen.get(&serialized) {
                 Some(index) => *index,
                 None => {
@@ -367,13 +369,13 @@ impl Run<'_> {
                 + 64,
         );
         body.extend_from_slice(b"{\"query\":");
-        write_json(&mut body, operation);
+        write_str(&mut body, operation);
         body.extend_from_slice(b",\"variables\":{");
         for (index, (group, collected)) in groups.iter().zip(&collected).enumerate() {
             if index > 0 {
                 body.push(b',');
             }
-            write_json(&mut body, group.variable);
+            write_str(&mut body, group.variable);
             body.push(b':');
             body.extend_from_slice(&collected.representations);
         }
@@ -461,7 +463,7 @@ fn repath(
 fn root_fetch_body(fetch: &FetchNode, variables: &Map<String, Value>) -> Vec<u8> {
     let mut body = Vec::with_capacity(fetch.operation.document_str.len() + 64);
     body.extend_from_slice(b"{\"query\":");
-    write_json(&mut body, &fetch.operation.document_str);
+    write_str(&mut body, &fetch.operation.document_str);
     body.extend_from_slice(b",\"variables\":{");
     write_used_variables(variables, fetch.variable_usages.as_ref(), &mut body, true);
     body.extend_from_slice(b"}}");
@@ -502,16 +504,11 @@ fn write_used_variables(
                 body.push(b',');
             }
             first = false;
-            write_json(body, name);
+            write_str(body, name);
             body.push(b':');
-            write_json(body, value);
+            write_value(body, value);
         }
     }
-}
-
-fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
-    // Serializing a string or a serde_json::Value into a Vec cannot fail.
-    let _ = serde_json::to_writer(out, value);
 }
 
 #[cfg(test)]

@@ -20,7 +20,8 @@ use hive_router_query_planner::ast::selection_item::SelectionItem;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::projection::{collect_fields, write_json};
+use super::json::{write_json, write_str, write_value};
+use super::projection::collect_fields;
 use crate::schema::{NameSet, SchemaIndex, TypeKind};
 
 /// The client's selection compiled for [`FastPath::project_response`].
@@ -82,7 +83,8 @@ impl FastPath {
     pub(crate) fn project_response(&self, body: &[u8]) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity(body.len() + 16);
         out.extend_from_slice(b"{\"data\":");
-        let mut deserializer = serde_json::Deserializer::from_slice(body);
+        // UTF-8 checked once here, not string by string while parsing.
+        let mut deserializer = serde_json::Deserializer::from_str(std::str::from_utf8(body).ok()?);
         ResponseSeed {
             out: &mut out,
             root: &self.root,
@@ -126,13 +128,13 @@ fn compile_object(
         if index > 0 {
             prefix.push(b',');
         }
-        write_json(&mut prefix, key);
+        write_str(&mut prefix, key);
         prefix.push(b':');
         let name = same_key.first()?.name.as_str();
         let value = match name {
             "__typename" => {
                 let mut json = Vec::new();
-                write_json(&mut json, type_name);
+                write_str(&mut json, type_name);
                 FieldValue::Typename(json.into())
             }
             name if name.starts_with("__") => return None,
@@ -412,17 +414,17 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             if !values.contains(v) {
                 return Err(give_up());
             }
-            write_json(self.out, v);
+            write_str(self.out, v);
             return Ok(());
         }
-        self.leaf(|out| write_json(out, v))
+        self.leaf(|out| write_str(out, v))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let ShapeKind::List(item) = &self.shape.kind else {
             // A custom scalar may be any JSON value; keep it as it came.
             let value = array_value(seq)?;
-            return self.leaf(|out| write_json(out, &value));
+            return self.leaf(|out| write_value(out, &value));
         };
         let out = self.out;
         out.push(b'[');
@@ -457,7 +459,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             .visit_map(map);
         }
         let value = object_value(map)?;
-        self.leaf(|out| write_json(out, &value))
+        self.leaf(|out| write_value(out, &value))
     }
 }
 

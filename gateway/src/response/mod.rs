@@ -2,6 +2,7 @@
 
 pub(crate) mod error;
 pub(crate) mod fast_path;
+pub(crate) mod json;
 pub(crate) mod projection;
 
 use error::GraphQLError;

@@ -4,14 +4,18 @@
 //! Planner-added fields (keys, `__typename`, requirements) are in the merged data but not in
 //! the client's selection, so they never reach the client.
 
+use std::rc::Rc;
+
 use graphql_tools::static_graphql::schema::Type;
 use hive_router_query_planner::ast::operation::OperationDefinition;
 use hive_router_query_planner::ast::selection_item::SelectionItem;
 use hive_router_query_planner::ast::selection_set::FieldSelection;
+use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 
 use crate::introspection::Introspection;
 use crate::response::error::{ErrorCode, GraphQLError, PathSegment};
+use crate::response::json::{write_str, write_value};
 use crate::schema::{SchemaIndex, TypeKind};
 
 /// A non-null field was null: its parent must become null (or the parent's parent…).
@@ -33,6 +37,21 @@ pub(crate) struct Projector<'a> {
     explained: bool,
     out: Vec<u8>,
     path: Vec<PathRef<'a>>,
+    /// The fields of each (type, selections) met so far, by the addresses [`Projector::fields_of`] keys on.
+    memo: FxHashMap<Box<[usize]>, Rc<[ProjectedField<'a>]>>,
+    memo_key: Vec<usize>,
+}
+
+/// One response key of an object: its first selection (the rest only add sub-selections) and the field's type.
+struct ProjectedField<'a> {
+    key: &'a str,
+    /// `"key":`, ready to copy.
+    prefix: Box<[u8]>,
+    name: &'a str,
+    selection: &'a FieldSelection,
+    /// `None` for a field the schema does not define on the type (written as `null`).
+    field_type: Option<&'a Type>,
+    sub_selections: Vec<&'a [SelectionItem]>,
 }
 
 impl<'a> Projector<'a> {
@@ -52,6 +71,8 @@ impl<'a> Projector<'a> {
             explained,
             out: Vec::with_capacity(1024),
             path: Vec::new(),
+            memo: FxHashMap::default(),
+            memo_key: Vec::new(),
         }
     }
 
@@ -87,39 +108,85 @@ impl<'a> Projector<'a> {
         selection_sets: &[&'a [SelectionItem]],
         is_root: bool,
     ) -> Result<(), Bubble> {
-        let mut fields = Vec::new();
-        for items in selection_sets {
-            collect_fields(self.schema, self.variables, type_name, items, &mut fields);
-        }
-        for (index, (key, selections)) in fields.iter().enumerate() {
+        let fields = self.fields_of(type_name, selection_sets);
+        for (index, field) in fields.iter().enumerate() {
             if index > 0 {
                 self.out.push(b',');
             }
-            write_json(&mut self.out, key);
-            self.out.push(b':');
-            let field = selections[0];
-            match field.name.as_str() {
-                "__typename" => write_json(&mut self.out, type_name),
+            self.out.extend_from_slice(&field.prefix);
+            match field.name {
+                "__typename" => write_str(&mut self.out, type_name),
                 "__schema" | "__type" if is_root => {
-                    self.introspection.write_root_field(field, &mut self.out);
+                    self.introspection
+                        .write_root_field(field.selection, &mut self.out);
                 }
-                name => {
-                    let Some(field_type) = self.schema.field_type(type_name, name) else {
+                _ => {
+                    let Some(field_type) = field.field_type else {
                         self.out.extend_from_slice(b"null");
                         continue;
                     };
-                    let sub_selections: Vec<&'a [SelectionItem]> = selections
-                        .iter()
-                        .map(|f| f.selections.items.as_slice())
-                        .collect();
-                    self.path.push(PathRef::Key(key));
-                    let result = self.complete(field_type, object.get(*key), &sub_selections);
+                    self.path.push(PathRef::Key(field.key));
+                    let result =
+                        self.complete(field_type, object.get(field.key), &field.sub_selections);
                     self.path.pop();
                     result?;
                 }
             }
         }
         Ok(())
+    }
+
+    /// The fields `selection_sets` select on an object of type `type_name`, collected once per projection: a
+    /// list of twenty orders collects its items' fields once, not twenty times.
+    fn fields_of(
+        &mut self,
+        type_name: &'a str,
+        selection_sets: &[&'a [SelectionItem]],
+    ) -> Rc<[ProjectedField<'a>]> {
+        // The same type and selections are the same borrowed slices for the whole projection, so their
+        // addresses are a key; a type name spelled elsewhere only misses the memo.
+        self.memo_key.clear();
+        self.memo_key.push(type_name.as_ptr() as usize);
+        for items in selection_sets {
+            self.memo_key.push(items.as_ptr() as usize);
+            self.memo_key.push(items.len());
+        }
+        if let Some(fields) = self.memo.get(self.memo_key.as_slice()) {
+            return Rc::clone(fields);
+        }
+        let mut collected = Vec::new();
+        for items in selection_sets {
+            collect_fields(
+                self.schema,
+                self.variables,
+                type_name,
+                items,
+                &mut collected,
+            );
+        }
+        let fields: Rc<[ProjectedField<'a>]> = collected
+            .into_iter()
+            .map(|(key, selections)| {
+                let selection = selections[0];
+                let mut prefix = Vec::with_capacity(key.len() + 3);
+                write_str(&mut prefix, key);
+                prefix.push(b':');
+                ProjectedField {
+                    key,
+                    prefix: prefix.into(),
+                    name: selection.name.as_str(),
+                    selection,
+                    field_type: self.schema.field_type(type_name, &selection.name),
+                    sub_selections: selections
+                        .iter()
+                        .map(|f| f.selections.items.as_slice())
+                        .collect(),
+                }
+            })
+            .collect();
+        self.memo
+            .insert(self.memo_key.as_slice().into(), Rc::clone(&fields));
+        fields
     }
 
     /// Writes one value of type `field_type`; `Ok(true)` when it wrote `null`.
@@ -179,17 +246,17 @@ impl<'a> Projector<'a> {
             Some(value) => value,
         };
         let Some(named) = self.schema.types.get(type_name) else {
-            write_json(&mut self.out, value);
+            write_value(&mut self.out, value);
             return Ok(false);
         };
         match named.kind {
             TypeKind::Scalar => {
-                write_json(&mut self.out, value);
+                write_value(&mut self.out, value);
                 Ok(false)
             }
             TypeKind::Enum => match value.as_str() {
                 Some(v) if named.enum_values.contains(v) => {
-                    write_json(&mut self.out, v);
+                    write_str(&mut self.out, v);
                     Ok(false)
                 }
                 // A value the API schema hides (@inaccessible) or does not know.
@@ -353,11 +420,6 @@ pub(crate) fn collect_fields<'a>(
             SelectionItem::FragmentSpread(_) => {}
         }
     }
-}
-
-pub(crate) fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
-    // Serializing a string or serde_json::Value into a Vec cannot fail.
-    let _ = serde_json::to_writer(out, value);
 }
 
 #[cfg(test)]
