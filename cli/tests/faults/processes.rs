@@ -28,7 +28,13 @@ impl Services {
         let (private, public) = generate_key_pair().expect("keys");
         let mut ports = BTreeMap::new();
         for service in ServiceId::ALL {
-            ports.insert(service, free_port());
+            let port = loop {
+                let port = free_port();
+                if !ports.values().any(|taken| *taken == port) {
+                    break port;
+                }
+            };
+            ports.insert(service, port);
         }
         let mut env: Vec<(String, String)> = vec![
             ("REDIS_URL".into(), redis.into()),
@@ -111,10 +117,22 @@ impl Services {
         }
     }
 
-    async fn wait_ready(&self, service: ServiceId) {
+    async fn wait_ready(&mut self, service: ServiceId) {
         let url = format!("http://127.0.0.1:{}/readyz", self.ports[&service]);
         let deadline = Instant::now() + Duration::from_secs(60);
+        let log = self.logs.join(format!("{}.log", service.name()));
         loop {
+            // A service that exited (its port taken, say) must not pass for ready because something else
+            // answers on that port.
+            if let Some(child) = self.children.get_mut(&service)
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                panic!(
+                    "{} exited ({status}); see {}",
+                    service.name(),
+                    log.display()
+                );
+            }
             if let Ok(response) = reqwest::get(&url).await
                 && response.status().is_success()
             {
@@ -124,16 +142,21 @@ impl Services {
                 Instant::now() < deadline,
                 "{} did not become ready; see {}",
                 service.name(),
-                self.logs.join(format!("{}.log", service.name())).display()
+                log.display()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 }
 
+/// A free port below the kernel's ephemeral range (32768 and up by default), from which every `bind(0)` and every
+/// outgoing connection of the other tests takes its port: one picked there could be taken by another test before
+/// the service binds it (it was, under the whole suite), and a service started again needs the same port.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
+    loop {
+        let port = 20_000 + (uuid::Uuid::new_v4().as_u128() % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
