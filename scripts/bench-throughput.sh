@@ -25,7 +25,9 @@
 #      DURATION (s, default 15), WARMUP (s, default 3), CONNECTIONS (default 50), THREADS (default 2),
 #      BASE_PORT (default 14500), BENCH_BIN (a folder holding quickmart from another build, to compare; not
 #      rebuilt), HIVE_ROUTER_BIN (a hive-router binary: rows 3 and 4 run through it too; not installed by the
-#      project).
+#      project. `cargo install hive-router@0.2.19 --locked --features graphiql --root DIR` builds one with this
+#      toolchain: 0.3 needs a newer rustc, and without `graphiql` its build script fetches an npm package the
+#      registry no longer serves).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
