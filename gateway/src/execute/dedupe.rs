@@ -166,8 +166,6 @@ pub(crate) fn key(headers: &HeaderMap, body: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::AtomicUsize;
-
     use super::*;
 
     fn answer(joined: usize) -> SharedAnswer {

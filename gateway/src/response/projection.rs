@@ -315,11 +315,16 @@ impl<'a> Projector<'a> {
             return Some(declared);
         }
         match object.get("__typename").and_then(Value::as_str) {
+            // The schema's own spelling of the name, not the one in the data: `fields_of` keys on the address,
+            // and each object's `__typename` is a string of its own.
             Some(name)
                 if self.schema.kind(name) == Some(TypeKind::Object)
                     && self.schema.satisfies(name, declared) =>
             {
-                Some(name)
+                self.schema
+                    .types
+                    .get_key_value(name)
+                    .map(|(name, _)| name.as_str())
             }
             Some(name) if self.schema.interface_objects.contains(name) => Some(declared),
             Some(_) => None,
