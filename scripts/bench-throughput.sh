@@ -13,12 +13,12 @@
 # Each row: RPS, p50/p99, and CPU per request = the process's user+system CPU time during the run / requests.
 #
 # With PROFILE=callgrind the services run under valgrind's callgrind, which counts instructions (the same count
-# for the same binary and input, however busy the machine): rows 1, 2 and 3 (without deduplication), and product
-# pages through the gateway that differ in one literal (a new text each time, as in the mix), each send
-# PROFILE_REQUESTS (default 200) requests one after another, and the report gives the services' instructions per
-# request and the functions that cost the most, inclusive. wrk does not run. With PROFILE_PROCESS=gateway the
-# gateway without deduplication runs under callgrind instead, for a product page, a customer's own orders with
-# their products, the distinct product pages and the heavy query, all through it.
+# for the same binary and input, however busy the machine): rows 1, 2 and 3 (without deduplication), and each of
+# the mix's four kinds of request through the gateway (its product pages differ in one literal, a new text each
+# time, as in the mix), each send PROFILE_REQUESTS (default 200) requests one after another, and the report gives
+# the services' instructions per request and the functions that cost the most, inclusive. wrk does not run. With
+# PROFILE_PROCESS=gateway the gateway without deduplication runs under callgrind instead, for a product page, the
+# mix's four kinds and the heavy query, all through it.
 #
 # Env: PROFILE, PROFILE_PROCESS (services or gateway), PROFILE_REQUESTS, PROFILE_TOP (functions listed, default 40), PROFILE_OUT (a folder to keep the
 #      callgrind dumps in, for callgrind_annotate or KCachegrind),
@@ -262,12 +262,17 @@ for row in rows[:top]:
   else
     profile "a product page via ours_alone" "$(gateway_url ours_alone)" \
       '{"query":"{ products(first: 20, sort: PRICE_ASC) { nodes { id name price { amount } stock } } }"}'
-    profile "a customer's orders with their products via ours_alone" "$(gateway_url ours_alone)" \
-      '{"query":"{ me { name } orders(first: 3) { nodes { id items { quantity product { name price { amount } } } } } }"}' "${CUSTOMERS[0]}"
   fi
-  # The mix's product pages: a new text each time, the same operation but for its literals.
+  # The mix's four kinds of request (row 4), one at a time. Its product pages: a new text each time, the same
+  # operation but for its literals.
   profile "distinct product pages via ours_alone" "$(gateway_url ours_alone)" \
     '{"query":"{ products(first: 20, sort: PRICE_ASC, filter: { minPrice: @N@ }) { nodes { id name price { amount } stock } } }"}'
+  profile "a product by id via ours_alone" "$(gateway_url ours_alone)" \
+    "{\"query\":\"{ product(id: \\\"${PRODUCTS[0]}\\\") { id name stock price { amount currency } category { name } } }\"}"
+  profile "a customer's orders via ours_alone" "$(gateway_url ours_alone)" \
+    '{"query":"{ orders(first: 3) { nodes { id status total { amount } } } }"}' "${CUSTOMERS[0]}"
+  profile "a customer's orders with their products via ours_alone" "$(gateway_url ours_alone)" \
+    '{"query":"{ me { name } orders(first: 3) { nodes { id items { quantity product { name price { amount } } } } } }"}' "${CUSTOMERS[0]}"
   profile "heavy query via ours_alone" "$(gateway_url ours_alone)" \
     '{"query":"{ orders(first: 20) { nodes { id total { amount } user { name email } items { quantity product { name price { amount } category { name } } } } } }"}' "$ADMIN"
   echo

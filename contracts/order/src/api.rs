@@ -216,6 +216,10 @@ pub struct OrderQuery {
     /// less, for a caller that shows no payment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub with_payment: Option<bool>,
+    /// Whether to read each order's lines (default true); `false` answers every order with empty `items`, and
+    /// PostgreSQL reads no lines, for a caller that shows none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with_items: Option<bool>,
     /// Cursor of the last item of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,

@@ -13,7 +13,7 @@ use quickmart_shared::pagination::PageSize;
 use crate::carts::{Cart, CartHolder, CartPayload, checked_token};
 use crate::types::{
     CheckoutInput, Order, OrderConnection, OrderStatus, PlaceOrderInput, User, core_status, list,
-    may_see, request_data, wants_payment,
+    may_see, request_data, wants_on_each_order,
 };
 
 /// The order subgraph's schema.
@@ -60,7 +60,8 @@ impl Query {
             limit: Some(i64::from(page_size.get())),
             after,
             with_total: Some(wants_total(ctx)),
-            with_payment: Some(wants_payment(ctx)),
+            with_payment: Some(wants_on_each_order(ctx, "payment")),
+            with_items: Some(wants_on_each_order(ctx, "items")),
         };
         list(ctx, query).await
     }

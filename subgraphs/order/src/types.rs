@@ -195,15 +195,15 @@ pub(crate) async fn list(
     Ok(connection(page))
 }
 
-/// Whether the connection a resolver returns has `payment` selected on its orders: order-core reads payments in a
-/// query of their own, which a page that shows none need not pay for (`with_payment`).
-pub(crate) fn wants_payment(ctx: &Context<'_>) -> bool {
+/// Whether the connection a resolver returns has `field` selected on its orders: order-core reads an order's
+/// payment (`with_payment`) and its lines (`with_items`) only for a page that shows them.
+pub(crate) fn wants_on_each_order(ctx: &Context<'_>, field: &str) -> bool {
     let connection = ctx.look_ahead();
-    connection.field("nodes").field("payment").exists()
+    connection.field("nodes").field(field).exists()
         || connection
             .field("edges")
             .field("node")
-            .field("payment")
+            .field(field)
             .exists()
 }
 

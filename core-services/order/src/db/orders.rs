@@ -3,7 +3,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Integer, Record, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use quickmart_shared::AppError;
 use uuid::Uuid;
@@ -70,22 +74,7 @@ struct OrderView {
     updated_at: DateTime<Utc>,
 }
 
-impl From<OrderRow> for OrderView {
-    fn from(row: OrderRow) -> Self {
-        Self {
-            id: row.id,
-            user_id: row.user_id,
-            status: row.status,
-            total: row.total,
-            currency: row.currency,
-            shipping_address: row.shipping_address,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = order_items, check_for_backend(diesel::pg::Pg))]
 struct ItemRow {
     order_id: Uuid,
@@ -97,6 +86,38 @@ struct ItemRow {
     unit_price: i64,
     line_total: i64,
 }
+
+/// (product, SKU, name, quantity, unit price, line total) of one line, as [`OrderLines`] carries it.
+type LineSql = Record<(diesel::sql_types::Uuid, Text, Text, Integer, BigInt, BigInt)>;
+type Line = (Uuid, String, String, i32, i64, i64);
+
+/// An order with its lines.
+type OrderWithLines = (OrderView, Vec<Line>);
+
+/// An order's lines, in the order they were placed, as a column of the order's own row: a page and its lines are
+/// one statement (the primary key (order_id, line_no) finds each order's), where reading the lines after the
+/// orders took a second round trip to PostgreSQL. A type of its own rather than `diesel::dsl::sql`: diesel never
+/// keeps a statement holding raw SQL prepared, and PostgreSQL would plan every page again.
+#[derive(Debug, Clone, Copy, QueryId, ValidGrouping)]
+struct OrderLines;
+
+impl Expression for OrderLines {
+    type SqlType = Array<LineSql>;
+}
+
+impl QueryFragment<Pg> for OrderLines {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "ARRAY(SELECT ROW(i.product_id, i.sku, i.name, i.quantity, i.unit_price, i.line_total) \
+             FROM order_items i WHERE i.order_id = orders.id ORDER BY i.line_no)",
+        );
+        Ok(())
+    }
+}
+
+impl AppearsOnTable<orders::table> for OrderLines {}
+
+impl SelectableExpression<orders::table> for OrderLines {}
 
 /// (from, to, actor, when) of one status change.
 type HistoryRow = (Option<String>, String, Option<Uuid>, DateTime<Utc>);
@@ -367,8 +388,11 @@ pub(crate) async fn find_many(
     if let Some(owner) = owner {
         query = query.filter(orders::user_id.eq(owner));
     }
-    let rows = query.select(OrderView::as_select()).load(conn).await?;
-    with_items(conn, rows).await
+    let rows = query
+        .select((OrderView::as_select(), OrderLines))
+        .load(conn)
+        .await?;
+    with_payments(conn, rows).await
 }
 
 /// Filters of the order list.
@@ -386,6 +410,8 @@ pub(crate) struct ListFilter {
     pub with_total: bool,
     /// Whether to read each order's payment.
     pub with_payment: bool,
+    /// Whether to read each order's lines.
+    pub with_items: bool,
 }
 
 /// One page of visible orders, newest first, and how many match the filter in all (when asked).
@@ -417,21 +443,29 @@ pub(crate) async fn page(
                 .or(orders::created_at.eq(c).and(orders::id.lt(i))),
         );
     }
-    let rows = query
+    let query = query
         .order((orders::created_at.desc(), orders::id.desc()))
-        .limit(filter.limit)
-        .select(OrderView::as_select())
-        .load(conn)
-        .await?;
+        .limit(filter.limit);
+    let rows: Vec<OrderWithLines> = if filter.with_items {
+        query
+            .select((OrderView::as_select(), OrderLines))
+            .load(conn)
+            .await?
+    } else {
+        let views: Vec<OrderView> = query.select(OrderView::as_select()).load(conn).await?;
+        views.into_iter().map(|view| (view, Vec::new())).collect()
+    };
     let total = if filter.with_total {
         Some(filtered().count().get_result(conn).await?)
     } else {
         None
     };
     let orders = if filter.with_payment {
-        with_items(conn, rows).await?
+        with_payments(conn, rows).await?
     } else {
-        with_lines(conn, rows, HashMap::new()).await?
+        rows.into_iter()
+            .map(|(view, lines)| order_dto(view, lines, None))
+            .collect::<Result<_, _>>()?
     };
     Ok((orders, total))
 }
@@ -482,14 +516,14 @@ pub(crate) async fn pages_by_users(
     let rows = orders::table
         .filter(orders::id.eq_any(&ids))
         .order((orders::created_at.desc(), orders::id.desc()))
-        .select(OrderView::as_select())
+        .select((OrderView::as_select(), OrderLines))
         .load(conn)
         .await?;
     let mut pages: HashMap<Uuid, (Vec<OrderDto>, i64)> = ranked
         .iter()
         .map(|r| (r.user_id, (Vec::new(), r.total_count)))
         .collect();
-    for order in with_items(conn, rows).await? {
+    for order in with_payments(conn, rows).await? {
         if let Some(page) = pages.get_mut(&order.user_id) {
             page.0.push(order);
         }
@@ -561,10 +595,8 @@ pub(crate) async fn transition(
             None
         };
         let reservation_id = row.reservation_id;
-        let order = with_items(conn, vec![row.into()])
+        let order = find(conn, id, None)
             .await?
-            .into_iter()
-            .next()
             .ok_or_else(|| AppError::internal("order vanished"))?;
         Ok(Transition {
             order,
@@ -680,60 +712,53 @@ pub(crate) async fn unsettled(
         .collect())
 }
 
-async fn with_items(
+/// The orders of `rows` with their payments (an order without one has none).
+async fn with_payments(
     conn: &mut AsyncPgConnection,
-    rows: Vec<OrderView>,
+    rows: Vec<OrderWithLines>,
 ) -> Result<Vec<OrderDto>, AppError> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let payments = payments::for_orders(conn, &ids).await?;
-    with_lines(conn, rows, payments).await
-}
-
-/// The orders of `rows` with their lines, and the payments of `payments` (an order missing there has none).
-async fn with_lines(
-    conn: &mut AsyncPgConnection,
-    rows: Vec<OrderView>,
-    mut payments: HashMap<Uuid, crate::api::PaymentDto>,
-) -> Result<Vec<OrderDto>, AppError> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let items: Vec<ItemRow> = order_items::table
-        .filter(order_items::order_id.eq_any(&ids))
-        .order((order_items::order_id, order_items::line_no))
-        .select(ItemRow::as_select())
-        .load(conn)
-        .await?;
-    let mut by_order: HashMap<Uuid, Vec<OrderItemDto>> = HashMap::new();
-    for item in items {
-        by_order
-            .entry(item.order_id)
-            .or_default()
-            .push(OrderItemDto {
-                product_id: item.product_id,
-                sku: item.sku,
-                name: item.name,
-                quantity: item.quantity,
-                unit_price: item.unit_price,
-                line_total: item.line_total,
-            });
-    }
+    let ids: Vec<Uuid> = rows.iter().map(|(view, _)| view.id).collect();
+    let mut payments = payments::for_orders(conn, &ids).await?;
     rows.into_iter()
-        .map(|row| {
-            Ok(OrderDto {
-                id: row.id,
-                user_id: row.user_id,
-                status: parse_status(&row.status)?,
-                total: row.total,
-                currency: row.currency,
-                items: by_order.remove(&row.id).unwrap_or_default(),
-                shipping_address: row
-                    .shipping_address
-                    .map(serde_json::from_value)
-                    .transpose()
-                    .map_err(AppError::internal)?,
-                payment: payments.remove(&row.id),
-                created_at: row.created_at,
-                updated_at: row.updated_at,
-            })
+        .map(|(view, lines)| {
+            let payment = payments.remove(&view.id);
+            order_dto(view, lines, payment)
         })
         .collect()
+}
+
+/// An order as the API shows it.
+fn order_dto(
+    view: OrderView,
+    lines: Vec<Line>,
+    payment: Option<crate::api::PaymentDto>,
+) -> Result<OrderDto, AppError> {
+    Ok(OrderDto {
+        id: view.id,
+        user_id: view.user_id,
+        status: parse_status(&view.status)?,
+        total: view.total,
+        currency: view.currency,
+        items: lines
+            .into_iter()
+            .map(
+                |(product_id, sku, name, quantity, unit_price, line_total)| OrderItemDto {
+                    product_id,
+                    sku,
+                    name,
+                    quantity,
+                    unit_price,
+                    line_total,
+                },
+            )
+            .collect(),
+        shipping_address: view
+            .shipping_address
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(AppError::internal)?,
+        payment,
+        created_at: view.created_at,
+        updated_at: view.updated_at,
+    })
 }

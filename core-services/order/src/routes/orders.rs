@@ -150,6 +150,7 @@ pub(super) async fn list_orders(
         limit: page_size.limit_plus_one(),
         with_total: query.with_total.unwrap_or(true),
         with_payment: query.with_payment.unwrap_or(true),
+        with_items: query.with_items.unwrap_or(true),
     };
     let (orders, total_count) = db::page(&mut *state.conn().await?, &filter).await?;
     Ok(Json(page_of(orders, total_count, page_size)))

@@ -204,3 +204,83 @@ async fn pages_by_users_walk_each_buyer_with_one_call() {
         );
     }
 }
+
+/// Every read of an order carries its lines, in the order they were placed, from the same statement as the order
+/// itself; a page that shows no lines (`with_items=false`) gets empty `items`, and everything else as before.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_read_carries_the_lines_in_place_order_unless_a_page_leaves_them_out() {
+    let app = TestApp::spawn().await;
+    let tea = app.create_product("LINES-TEA", 450, 100).await;
+    let cup = app.create_product("LINES-CUP", 1200, 100).await;
+    let pot = app.create_product("LINES-POT", 3000, 100).await;
+    let ann = customer();
+    let placed = app.placed(ann, &[(&pot, 1), (&tea, 3), (&cup, 2)]).await;
+    let id = placed["id"].as_str().expect("id").to_owned();
+    let lines = |order: &serde_json::Value| -> Vec<(String, i64, i64, i64)> {
+        order["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|line| {
+                (
+                    line["sku"].as_str().unwrap_or_default().to_owned(),
+                    line["quantity"].as_i64().unwrap_or_default(),
+                    line["unit_price"].as_i64().unwrap_or_default(),
+                    line["line_total"].as_i64().unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    let expected = vec![
+        ("LINES-POT".to_owned(), 1, 3000, 3000),
+        ("LINES-TEA".to_owned(), 3, 450, 1350),
+        ("LINES-CUP".to_owned(), 2, 1200, 2400),
+    ];
+    assert_eq!(lines(&placed), expected, "{placed}");
+    assert_eq!(placed["items"][0]["product_id"], json!(pot));
+    assert!(placed["items"][0]["name"].is_string(), "{placed}");
+
+    let (status, one) = app
+        .call(Method::GET, &format!("/v1/orders/{id}"), Some(ann), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    assert_eq!(lines(&one), expected, "{one}");
+
+    let (status, page) = app.call(Method::GET, "/v1/orders", Some(ann), None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(lines(&page["items"][0]["order"]), expected, "{page}");
+
+    let (status, bare) = app
+        .call(Method::GET, "/v1/orders?with_items=false", Some(ann), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bare}");
+    let listed = &bare["items"][0]["order"];
+    assert_eq!(listed["id"], json!(id));
+    assert_eq!(listed["items"], json!([]), "{bare}");
+    assert_eq!(listed["total"], json!(6750));
+    assert_eq!(bare["total_count"], json!(1));
+
+    let (status, pages) = app
+        .call(
+            Method::POST,
+            "/v1/orders/by-users",
+            Some(admin()),
+            Some(json!({ "user_ids": [ann.id], "limit": 5 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{pages}");
+    assert_eq!(
+        lines(&pages["pages"][0]["items"][0]["order"]),
+        expected,
+        "{pages}"
+    );
+
+    let (status, cancelled) = app.cancel(ann, &id).await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["status"], "CANCELLED");
+    assert_eq!(
+        lines(&cancelled),
+        expected,
+        "a changed order still has its lines"
+    );
+}

@@ -100,7 +100,7 @@ impl TestStack {
                     recorded.lock().expect("lock").push(format!(
                         "{} {}",
                         request.method(),
-                        request.uri().path()
+                        request.uri()
                     ));
                     next.run(request)
                 },

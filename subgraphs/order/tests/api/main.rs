@@ -6,4 +6,5 @@ mod federation;
 mod helpers;
 mod lifecycle;
 mod placing;
+mod reads;
 mod sdl;
