@@ -379,13 +379,33 @@ impl<Q, M, S> Clone for SubgraphState<Q, M, S> {
 /// texts over and over, and parsing is a large share of a cached read, so each text is parsed once. Validating is
 /// another 3–5 % of a page, and its outcome for a text run without variables or operation name is fixed (the
 /// schema does not change while the process runs), so such a text that validated once skips the rules after.
+/// So is the outcome for an entity fetch whose only variables are its `[_Any!]!` representations: the one rule
+/// that reads variable values (async-graphql's `ArgumentsOfCorrectType`) finds every value a valid `_Any`, and
+/// refuses only a null list or element, which execution refuses as well. Every other variable makes a text's
+/// outcome depend on its values, and such a text is validated on every run.
 struct ParsedQueries(std::sync::Mutex<lru::LruCache<String, ParsedQuery>>);
 
 #[derive(Clone)]
 struct ParsedQuery {
     document: async_graphql::parser::types::ExecutableDocument,
-    /// It passed every validation rule when run without variables or operation name.
+    /// It passed every validation rule when run without operation name, and without variables or with only
+    /// representations.
     validated: bool,
+    /// Every variable it declares is an entity fetch's representations (`[_Any!]!`).
+    only_representations: bool,
+}
+
+/// Whether every variable `document` declares has the type of an entity fetch's representations, `[_Any!]!`.
+fn declares_only_representations(
+    document: &async_graphql::parser::types::ExecutableDocument,
+) -> bool {
+    document.operations.iter().all(|(_, operation)| {
+        operation
+            .node
+            .variable_definitions
+            .iter()
+            .all(|definition| definition.node.var_type.node.to_string() == "[_Any!]!")
+    })
 }
 
 /// Operation texts kept parsed per subgraph.
@@ -396,11 +416,13 @@ const MAX_CACHED_QUERY_BYTES: usize = 16 * 1024;
 /// How a request's text was found in [`ParsedQueries`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Known {
-    /// Not kept (too long, or not parseable), or it carries variables or an operation name.
+    /// Not kept (too long, or not parseable), or it carries an operation name or variables other than
+    /// representations.
     No,
     /// Kept, not yet seen to validate.
     Parsed,
-    /// Kept, and it validated before when run as this request is (no variables, no operation name).
+    /// Kept, and it validated before when run as this request is (no operation name; no variables, or only
+    /// representations).
     Validated,
 }
 
@@ -417,7 +439,10 @@ impl ParsedQueries {
         if request.query.len() > MAX_CACHED_QUERY_BYTES {
             return Known::No;
         }
-        let plain = request.variables.is_empty() && request.operation_name.is_none();
+        let plain = |only_representations: bool| {
+            request.operation_name.is_none()
+                && (request.variables.is_empty() || only_representations)
+        };
         let cached = self
             .0
             .lock()
@@ -426,8 +451,10 @@ impl ParsedQueries {
         if let Some(ParsedQuery {
             document,
             validated,
+            only_representations,
         }) = cached
         {
+            let plain = plain(only_representations);
             request.set_parsed_query(document);
             return match (plain, validated) {
                 (false, _) => Known::No,
@@ -438,18 +465,21 @@ impl ParsedQueries {
         let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
             return Known::No;
         };
+        let only_representations = declares_only_representations(&document);
         if let Ok(mut cache) = self.0.lock() {
             let parsed = ParsedQuery {
                 document: document.clone(),
                 validated: false,
+                only_representations,
             };
             cache.put(request.query.clone(), parsed);
         }
+        let plain = plain(only_representations);
         request.set_parsed_query(document);
         if plain { Known::Parsed } else { Known::No }
     }
 
-    /// Records that `query`, run without variables or operation name, passed validation.
+    /// Records that `query`, run as [`Known::Parsed`] says it may be trusted after, passed validation.
     fn validated(&self, query: &str) {
         if let Ok(mut cache) = self.0.lock()
             && let Some(parsed) = cache.get_mut(query)
@@ -633,7 +663,8 @@ mod tests {
         assert_eq!(address.country, "GB");
     }
 
-    /// Only a text run without variables or operation name can be known to validate, and only once it did.
+    /// Only a text run without operation name, and without variables it declares (but representations), can be
+    /// known to validate, and only once it did.
     #[test]
     fn a_text_is_trusted_only_as_it_was_validated() {
         let parsed = ParsedQueries::new();
@@ -648,7 +679,8 @@ mod tests {
                 serde_json::json!({ "x": 1 }),
             ))
         };
-        assert_eq!(parsed.attach(&mut with_variables()), Known::No);
+        // Variables a text does not declare are never read, so they change nothing.
+        assert_eq!(parsed.attach(&mut with_variables()), Known::Validated);
         assert_eq!(
             parsed.attach(&mut plain().operation_name("Named")),
             Known::No
@@ -662,6 +694,44 @@ mod tests {
             parsed.attach(&mut async_graphql::Request::new(long)),
             Known::No
         );
+    }
+
+    /// An entity fetch is trusted once it validated, whatever representations it carries after; a text with any
+    /// other variable, or an operation name, never is.
+    #[test]
+    fn an_entity_fetch_is_trusted_whatever_its_representations() {
+        let parsed = ParsedQueries::new();
+        let run = |text: &str, variables: serde_json::Value| {
+            async_graphql::Request::new(text)
+                .variables(async_graphql::Variables::from_json(variables))
+        };
+        let fetch = "query($representations: [_Any!]!) { _entities(representations: $representations) { __typename } }";
+        let product = |id: i64| serde_json::json!({ "representations": [{ "__typename": "Product", "id": id }] });
+        assert_eq!(parsed.attach(&mut run(fetch, product(1))), Known::Parsed);
+        parsed.validated(fetch);
+        assert_eq!(parsed.attach(&mut run(fetch, product(2))), Known::Validated);
+        assert_eq!(
+            parsed.attach(&mut run(fetch, product(3)).operation_name("Named")),
+            Known::No
+        );
+        for text in [
+            "query($min: Int) { products(filter: { minPrice: $min }) { __typename } }",
+            "query($representations: [_Any!]!, $n: Int) { _entities(representations: $representations) { __typename } }",
+            "query($representations: [_Any]) { _entities(representations: $representations) { __typename } }",
+        ] {
+            let variables = serde_json::json!({ "min": 1, "n": 1, "representations": [] });
+            assert_eq!(
+                parsed.attach(&mut run(text, variables.clone())),
+                Known::No,
+                "{text}"
+            );
+            parsed.validated(text);
+            assert_eq!(
+                parsed.attach(&mut run(text, variables)),
+                Known::No,
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -54,6 +54,43 @@ async fn fifty_representations_are_one_core_request_and_then_none() {
     );
 }
 
+/// An entity fetch's text skips validation once it validated (its representations cannot change the outcome), and
+/// a broken representations value is still refused, with errors and no data, and the subgraph goes on answering.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trusted_entity_fetch_still_refuses_broken_representations() {
+    let stack = TestStack::spawn().await;
+    let id = stack.seed_product("T-1", 100, 1).await;
+    let good = json!({ "representations": [{ "__typename": "Product", "id": id }] });
+    for _ in 0..2 {
+        let response = stack.graphql(None, ENTITIES, good.clone()).await;
+        assert_eq!(response["data"]["_entities"][0]["sku"], "T-1", "{response}");
+    }
+    for broken in [
+        json!({ "representations": null }),
+        json!({}),
+        json!({ "representations": [null] }),
+        json!({ "representations": [7] }),
+        json!({ "representations": [{ "id": id }] }),
+        json!({ "representations": "Product" }),
+    ] {
+        let response = stack.graphql(None, ENTITIES, broken.clone()).await;
+        assert!(
+            response["errors"].as_array().is_some_and(|e| !e.is_empty()),
+            "{broken} answered {response}"
+        );
+        let entities = &response["data"]["_entities"];
+        assert!(
+            entities.is_null()
+                || entities
+                    .as_array()
+                    .is_some_and(|e| e.iter().all(|e| e.is_null())),
+            "{broken} answered {response}"
+        );
+    }
+    let response = stack.graphql(None, ENTITIES, good).await;
+    assert_eq!(response["data"]["_entities"][0]["sku"], "T-1", "{response}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn mutations_and_direct_reservations_invalidate_the_cached_product() {
     let stack = TestStack::spawn().await;
