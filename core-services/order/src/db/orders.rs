@@ -392,7 +392,7 @@ pub(crate) async fn find_many(
         .select((OrderView::as_select(), OrderLines))
         .load(conn)
         .await?;
-    with_payments(conn, rows).await
+    with_payments(conn, rows, true).await
 }
 
 /// Filters of the order list.
@@ -460,14 +460,7 @@ pub(crate) async fn page(
     } else {
         None
     };
-    let orders = if filter.with_payment {
-        with_payments(conn, rows).await?
-    } else {
-        rows.into_iter()
-            .map(|(view, lines)| order_dto(view, lines, None))
-            .collect::<Result<_, _>>()?
-    };
-    Ok((orders, total))
+    Ok((with_payments(conn, rows, filter.with_payment).await?, total))
 }
 
 /// One page per buyer, newest first, from one ranking query: `limit` rows per buyer after `after`, and how
@@ -523,7 +516,7 @@ pub(crate) async fn pages_by_users(
         .iter()
         .map(|r| (r.user_id, (Vec::new(), r.total_count)))
         .collect();
-    for order in with_payments(conn, rows).await? {
+    for order in with_payments(conn, rows, true).await? {
         if let Some(page) = pages.get_mut(&order.user_id) {
             page.0.push(order);
         }
@@ -712,13 +705,18 @@ pub(crate) async fn unsettled(
         .collect())
 }
 
-/// The orders of `rows` with their payments (an order without one has none).
+/// The orders of `rows`, with their payments when `read` (an order without one has none), else without.
 async fn with_payments(
     conn: &mut AsyncPgConnection,
     rows: Vec<OrderWithLines>,
+    read: bool,
 ) -> Result<Vec<OrderDto>, AppError> {
-    let ids: Vec<Uuid> = rows.iter().map(|(view, _)| view.id).collect();
-    let mut payments = payments::for_orders(conn, &ids).await?;
+    let mut payments = if read {
+        let ids: Vec<Uuid> = rows.iter().map(|(view, _)| view.id).collect();
+        payments::for_orders(conn, &ids).await?
+    } else {
+        HashMap::new()
+    };
     rows.into_iter()
         .map(|(view, lines)| {
             let payment = payments.remove(&view.id);

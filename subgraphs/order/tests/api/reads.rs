@@ -41,6 +41,19 @@ async fn a_page_asks_order_core_only_for_what_it_selects() {
     assert!(call.contains("with_items=true"), "{call}");
     assert!(call.contains("with_payment=false"), "{call}");
 
+    // Through a named fragment and an inline one, as a client may spell it: the look-ahead still sees the lines.
+    let (answer, call) = asked(
+        "{ orders(first: 5) { ...Page } } \
+         fragment Page on OrderConnection { nodes { ... on Order { items { quantity } } } }",
+    )
+    .await;
+    assert_eq!(
+        answer["data"]["orders"]["nodes"][0]["items"],
+        json!([{ "quantity": 2 }]),
+        "{answer}"
+    );
+    assert!(call.contains("with_items=true"), "{call}");
+
     let (answer, call) =
         asked("{ orders(first: 5) { totalCount edges { node { payment { status } items { quantity } } } } }")
             .await;
